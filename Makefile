@@ -1,0 +1,69 @@
+# SpeechFlow: `make up` runs the whole mesh locally, `make test` proves it works.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+PY        := $(VENV)/bin/python
+UV        := $(VENV)/bin/uv
+STAMP     := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+PYTEST_ARGS ?=
+
+.PHONY: deps help up down test test-fast lint typecheck proto proto-check lock admin clean system-deps
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml requirements/lock.txt
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check uv==0.13.8
+	$(UV) pip install --quiet --python $(PY) -r requirements/lock.txt
+	$(UV) pip install --quiet --python $(PY) --no-deps -e .
+	@touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+deps: $(STAMP) $(NODE_STAMP)
+
+system-deps: ## Install the Debian packages the tests need (espeak-ng, sox) if missing
+	@scripts/ensure-system-packages.sh
+
+up: deps ## Create the venv, install, start NATS, Envoy and all services (Ctrl-C stops)
+	$(PY) -m services.mesh up
+
+down: ## Stop a mesh started by `make up` in another terminal
+	@$(PY) -m services.mesh down
+
+test: deps system-deps lint proto-check ## Install what is missing, lint, run every test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: deps ## Run the tests except the slow model/pipeline ones
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: deps ## buf lint, ruff and mypy
+	npx buf lint
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+typecheck: deps ## mypy only
+	$(VENV)/bin/mypy
+
+proto: $(STAMP) ## Regenerate Python stubs and the Envoy descriptor from proto/
+	$(PY) scripts/gen_proto.py
+
+proto-check: proto ## Fail if generated code differs from what is committed
+	@git diff --exit-code --stat -- gen/ || { echo "generated code is stale: run 'make proto' and commit gen/"; exit 1; }
+	@test -z "$$(git status --porcelain -- gen/)" || { git status --porcelain -- gen/; echo "untracked generated files: run 'make proto' and commit gen/"; exit 1; }
+
+lock: ## Re-pin every Python dependency into requirements/lock.txt
+	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -q -o requirements/lock.txt
+
+admin: $(STAMP) ## Promote an account to administrator: make admin EMAIL=you@example.com
+	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=you@example.com"; exit 2; }
+	$(PY) -m services.auth promote-admin "$(EMAIL)"
+
+clean: ## Remove local data (.data) — accounts, documents, queues
+	rm -rf .data

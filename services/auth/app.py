@@ -1,0 +1,79 @@
+"""Composition root of the auth service: settings -> adapters -> servicer -> server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from services.auth.api import AuthServicer, PasswordHasher
+from services.auth.domain import LoginThrottle
+from services.auth.keys import AccessTokenIssuer, load_or_create_signing_key
+from services.auth.settings import AuthSettings
+from services.auth.store import OUTBOX
+from services.kernel.app import ServiceApp
+from services.kernel.db import Database, sqlite_url_in, upgrade_schema
+from services.kernel.jetstream import EventBus, producer_stream
+from services.kernel.outbox import Outbox
+from services.kernel.server import ServiceSpec, start_server
+from services.kernel.tokens import TokenVerifier
+from speechflow.auth.v1 import auth_pb2, auth_pb2_grpc
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SERVICE = auth_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name
+PUBLIC_METHODS = [f"/{SERVICE}/{m}" for m in ("Register", "Login", "RefreshToken", "Logout")]
+
+
+def database_url(settings: AuthSettings) -> str:
+    return settings.database_url or sqlite_url_in(settings.data_dir, "auth")
+
+
+async def start_auth(
+    settings: AuthSettings, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> ServiceApp:
+    url = database_url(settings)
+    await asyncio.to_thread(upgrade_schema, url, MIGRATIONS, "alembic_version_auth")
+    db = Database(url)
+    key = load_or_create_signing_key(settings.signing_key_file, settings.jwt_public_key_file)
+    bus = await EventBus.connect(settings.nats_url, source="auth")
+    await bus.ensure_streams([producer_stream("auth")])
+    outbox = Outbox(OUTBOX, source="auth")
+    servicer = AuthServicer(
+        db=db,
+        outbox=outbox,
+        issuer=AccessTokenIssuer(
+            key=key,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            ttl=timedelta(seconds=settings.access_token_ttl_seconds),
+        ),
+        hasher=PasswordHasher(cost=settings.bcrypt_cost),
+        throttle=LoginThrottle(
+            max_failures=settings.login_max_failures,
+            window=timedelta(seconds=settings.login_failure_window_seconds),
+        ),
+        refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
+        password_min_length=settings.password_min_length,
+        clock=clock,
+    )
+    verifier = TokenVerifier(
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        public_key_file=settings.jwt_public_key_file,
+    )
+    server = await start_server(
+        ServiceSpec(
+            service_names=[SERVICE],
+            register=lambda s: auth_pb2_grpc.add_AuthServiceServicer_to_server(servicer, s),
+            verifier=verifier,
+            public_methods=PUBLIC_METHODS,
+            reflect_whole_api=settings.edge_reflection,
+        ),
+        settings.grpc_host,
+        settings.grpc_port,
+    )
+    relay = asyncio.create_task(outbox.run_relay(db, bus))
+    return ServiceApp(
+        name="auth", server=server, background=[relay], closers=[bus.close, db.dispose]
+    )

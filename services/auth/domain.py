@@ -1,0 +1,116 @@
+"""Account rules: no I/O, no gRPC, no SQL."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import email_validator
+
+from services.kernel.errors import InvalidArgument, ResourceExhausted
+
+MAX_PASSWORD_BYTES = 72  # bcrypt ignores (bcrypt 5 rejects) anything longer
+MAX_NAME_LENGTH = 100
+COMMON_PASSWORDS = frozenset(
+    {
+        "password",
+        "password1",
+        "12345678",
+        "123456789",
+        "1234567890",
+        "qwertyuiop",
+        "qwerty123",
+        "iloveyou",
+        "11111111",
+        "00000000",
+        "abc12345",
+        "letmein1",
+        "motdepasse",
+        "azertyuiop",
+        "baseball",
+        "football",
+        "sunshine",
+        "princess",
+    }
+)
+
+
+def normalize_email(raw: str) -> str:
+    """Trims and lower-cases, so `  Ada@Example.COM ` and `ada@example.com` are one account."""
+    email = raw.strip().lower()
+    if not email:
+        raise InvalidArgument("Enter your email address.", reason="EMAIL_REQUIRED")
+    try:
+        email_validator.validate_email(email, check_deliverability=False)
+    except email_validator.EmailNotValidError as exc:
+        raise InvalidArgument(
+            f"'{raw.strip()}' is not a valid email address: {exc}",
+            reason="EMAIL_INVALID",
+        ) from exc
+    return email
+
+
+def check_password_strength(password: str, *, email: str, min_length: int) -> None:
+    if len(password) < min_length:
+        raise InvalidArgument(
+            f"Choose a password of at least {min_length} characters.",
+            reason="PASSWORD_TOO_SHORT",
+            metadata={"min_length": str(min_length)},
+        )
+    if len(password.encode()) > MAX_PASSWORD_BYTES:
+        raise InvalidArgument(
+            f"Choose a password of at most {MAX_PASSWORD_BYTES} bytes.",
+            reason="PASSWORD_TOO_LONG",
+        )
+    lowered = password.lower()
+    if lowered in COMMON_PASSWORDS or len(set(password)) < 4 or lowered == email:
+        raise InvalidArgument(
+            "This password is too easy to guess; mix words, numbers or symbols.",
+            reason="PASSWORD_TOO_WEAK",
+        )
+
+
+def clean_name(raw: str) -> str:
+    name = " ".join(raw.split())
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidArgument(
+            f"Keep the name under {MAX_NAME_LENGTH} characters.", reason="NAME_TOO_LONG"
+        )
+    return name
+
+
+def new_refresh_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_refresh_token(token: str) -> str:
+    """Refresh tokens are high-entropy, so a fast hash suffices (no bcrypt needed)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class LoginThrottle:
+    """N failed logins per email or per client address within a window locks that key."""
+
+    max_failures: int
+    window: timedelta
+
+    def check(self, failures: list[datetime], now: datetime) -> None:
+        recent = sorted(t for t in failures if t > now - self.window)
+        if len(recent) >= self.max_failures:
+            # The oldest failure that still counts leaves the window first.
+            unlock = recent[-self.max_failures] + self.window
+            retry_after = max(1, math.ceil((unlock - now).total_seconds()))
+            raise ResourceExhausted(
+                f"Too many failed sign-in attempts. Try again in {_minutes(retry_after)}.",
+                reason="LOGIN_RATE_LIMITED",
+                metadata={"retry_after_seconds": str(retry_after)},
+            )
+
+
+def _minutes(seconds: int) -> str:
+    minutes = (seconds + 59) // 60
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"

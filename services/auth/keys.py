@@ -1,0 +1,77 @@
+"""The Ed25519 key pair that signs access tokens: created on first start, then reused."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from services.kernel.tokens import ACCESS_TOKEN_ALGORITHM, Role
+
+
+def load_or_create_signing_key(private_file: Path, public_file: Path) -> Ed25519PrivateKey:
+    """Reads the private key, creating it (0600) on first start; always (re)writes the public
+    key where the other services read it."""
+    if private_file.exists():
+        key = serialization.load_pem_private_key(private_file.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"{private_file} is not an Ed25519 private key")
+    else:
+        key = Ed25519PrivateKey.generate()
+        private_file.parent.mkdir(parents=True, exist_ok=True)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        temp = private_file.with_suffix(".tmp")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(pem)
+        temp.replace(private_file)
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    public_file.parent.mkdir(parents=True, exist_ok=True)
+    if not public_file.exists() or public_file.read_bytes() != public_pem:
+        temp = public_file.with_suffix(".tmp")
+        temp.write_bytes(public_pem)
+        temp.replace(public_file)
+    return key
+
+
+def public_pem(key: Ed25519PrivateKey) -> bytes:
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+@dataclass(frozen=True)
+class AccessTokenIssuer:
+    key: Ed25519PrivateKey
+    issuer: str
+    audience: str
+    ttl: timedelta
+
+    def issue(
+        self, *, user_id: str, email: str, name: str, role: Role, now: datetime
+    ) -> tuple[str, datetime]:
+        expires = now + self.ttl
+        claims = {
+            "sub": user_id,
+            "email": email,
+            "name": name,
+            "role": int(role),
+            "iss": self.issuer,
+            "aud": self.audience,
+            "iat": int(now.timestamp()),
+            "exp": int(expires.timestamp()),
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(claims, self.key, algorithm=ACCESS_TOKEN_ALGORITHM), expires

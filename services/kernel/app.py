@@ -1,0 +1,60 @@
+"""The lifecycle every service shares: start in-process (tests) or as a process (`python -m`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from services.kernel.logs import configure_logging
+from services.kernel.server import RunningServer, wait_for_shutdown_signal
+from services.kernel.settings import ServiceSettings
+
+log = logging.getLogger("speechflow.app")
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+@dataclass
+class ServiceApp:
+    """A started service: its server, its background work, and what to close on the way out."""
+
+    name: str
+    server: RunningServer
+    background: list[asyncio.Task[None]] = field(default_factory=list)
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Graceful: stop taking calls, let in-flight RPCs finish, stop consumers (unacked
+        events are redelivered), then drain NATS and close the database."""
+        await self.server.stop(grace)
+        for task in self.background:
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
+        for close in reversed(self.closers):
+            try:
+                await close()
+            except Exception:
+                log.warning("error while closing", exc_info=True)
+
+
+def run_service(settings_type: type[S], start: Callable[[S], Awaitable[ServiceApp]]) -> None:
+    """`python -m services.<name>`: start, serve until SIGTERM/SIGINT, shut down gracefully."""
+    settings = settings_type()
+    configure_logging(settings.service_name, settings.log_level)
+
+    async def main() -> None:
+        app = await start(settings)
+        log.info("started", extra={"port": app.port})
+        await wait_for_shutdown_signal()
+        log.info("shutting down", extra={"grace_seconds": settings.shutdown_grace_seconds})
+        await app.stop(settings.shutdown_grace_seconds)
+        log.info("stopped")
+
+    asyncio.run(main())

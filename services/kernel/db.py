@@ -1,0 +1,125 @@
+"""Database access shared by the services that own state: one async engine per service,
+SQLite by default and PostgreSQL via `DATABASE_URL`, schema managed by Alembic."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import DateTime, event
+from sqlalchemy.engine import URL, Dialect, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+def async_url(url: str) -> URL:
+    """The async driver for a URL given with the sync one (or none)."""
+    parsed = make_url(url)
+    if parsed.drivername in ("sqlite", "sqlite+pysqlite"):
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        return parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def sync_url(url: str) -> URL:
+    """The blocking driver Alembic runs with."""
+    parsed = async_url(url)
+    if parsed.drivername == "sqlite+aiosqlite":
+        return parsed.set(drivername="sqlite")
+    return parsed  # psycopg 3 serves both sync and async under one name
+
+
+def sqlite_url_in(data_dir: Path, name: str) -> str:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{(data_dir / f'{name}.db').resolve()}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers (Watch, List) run while the outbox relay writes.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+class Database:
+    """An engine and a session factory; `session()` commits on success, rolls back on error."""
+
+    def __init__(self, url: str) -> None:
+        self.url = async_url(url)
+        kwargs: dict[str, Any] = {}
+        if self.url.get_backend_name() == "postgresql":
+            kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        if self.url.get_backend_name() == "sqlite":
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self._sessions() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def upgrade_schema(url: str, migrations: Path, version_table: str) -> None:
+    """Applies the service's Alembic migrations up to head (blocking; run at start-up)."""
+    config = Config()
+    config.set_main_option("script_location", str(migrations))
+    config.set_main_option("sqlalchemy.url", sync_url(url).render_as_string(hide_password=False))
+    config.attributes["version_table"] = version_table
+    command.upgrade(config, "head")
+
+
+def run_migrations_online(target_metadata: Any) -> None:
+    """Body of every service's `migrations/env.py`."""
+    from alembic import context
+    from sqlalchemy import create_engine, pool
+
+    config = context.config
+    url = config.get_main_option("sqlalchemy.url")
+    assert url is not None
+    engine = create_engine(url, poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            version_table=config.attributes.get("version_table", "alembic_version"),
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timestamps stored as UTC and always read back timezone-aware (SQLite drops tz)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime; use datetime.now(UTC)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,0 +1,222 @@
+"""Server interceptors for cross-cutting work, so servicers stay thin.
+
+Each interceptor supplies an async context manager that runs around every RPC of any arity;
+`_wrap` applies it to unary and streaming behaviours alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from abc import abstractmethod
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING, Any, cast
+
+import grpc
+import grpc.aio
+import sqlalchemy.exc
+from google.protobuf import any_pb2
+from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from services.kernel.errors import ERROR_DOMAIN, AppError, Unauthenticated, Unavailable
+from services.kernel.logs import request_id_var
+from services.kernel.tokens import TokenVerifier, principal_var
+
+log = logging.getLogger("speechflow.rpc")
+
+if TYPE_CHECKING:
+    Around = Callable[
+        [grpc.HandlerCallDetails, grpc.aio.ServicerContext[Any, Any]],
+        AbstractAsyncContextManager[None],
+    ]
+    Handler = grpc.RpcMethodHandler[Any, Any]
+
+
+def _metadata(details: grpc.HandlerCallDetails) -> dict[str, str]:
+    return {
+        key: value if isinstance(value, str) else value.decode()
+        for key, value in (details.invocation_metadata or ())
+    }
+
+
+def _wrap(handler: Handler, details: grpc.HandlerCallDetails, around: Around) -> Handler:
+    serializers = {
+        "request_deserializer": handler.request_deserializer,
+        "response_serializer": handler.response_serializer,
+    }
+    if handler.unary_unary is not None:
+        unary_unary: Any = handler.unary_unary
+
+        async def uu(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            async with around(details, context):
+                return await unary_unary(request, context)
+
+        return grpc.unary_unary_rpc_method_handler(uu, **serializers)
+    if handler.stream_unary is not None:
+        stream_unary: Any = handler.stream_unary
+
+        async def su(requests: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            async with around(details, context):
+                return await stream_unary(requests, context)
+
+        return grpc.stream_unary_rpc_method_handler(su, **serializers)
+    if handler.unary_stream is not None:
+        unary_stream: Any = handler.unary_stream
+
+        async def us(
+            request: Any, context: grpc.aio.ServicerContext[Any, Any]
+        ) -> AsyncIterator[Any]:
+            async with around(details, context):
+                async for response in unary_stream(request, context):
+                    yield response
+
+        return grpc.unary_stream_rpc_method_handler(us, **serializers)
+    assert handler.stream_stream is not None
+    stream_stream: Any = handler.stream_stream
+
+    async def ss(requests: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
+        async with around(details, context):
+            async for response in stream_stream(requests, context):
+                yield response
+
+    return grpc.stream_stream_rpc_method_handler(ss, **serializers)
+
+
+class _AroundInterceptor(grpc.aio.ServerInterceptor):
+    @abstractmethod
+    def around(
+        self,
+        details: grpc.HandlerCallDetails,
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> AbstractAsyncContextManager[None]:
+        """The async context every RPC of this service runs inside."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Handler | None:
+        handler = await continuation(handler_call_details)
+        if handler is None:  # unknown method: let grpc answer UNIMPLEMENTED
+            return handler
+        return _wrap(handler, handler_call_details, self.around)
+
+
+class RequestIdInterceptor(_AroundInterceptor):
+    """Takes `x-request-id` from the caller (or makes one) and logs one line per RPC."""
+
+    @asynccontextmanager
+    async def around(
+        self,
+        details: grpc.HandlerCallDetails,
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> AsyncIterator[None]:
+        request_id = _metadata(details).get("x-request-id") or uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            code = context.code()
+            log.info(
+                "rpc finished",
+                extra={
+                    "method": details.method,
+                    "code": (code or grpc.StatusCode.OK).name,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+            request_id_var.reset(token)
+
+
+def status_for(error: AppError) -> grpc.Status:
+    """The status with the ErrorInfo detail that clients read from grpc-status-details-bin."""
+    info = error_details_pb2.ErrorInfo(
+        reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata
+    )
+    detail = any_pb2.Any()
+    detail.Pack(info)
+    return cast(
+        grpc.Status,
+        rpc_status.to_status(
+            status_pb2.Status(code=error.code.value[0], message=error.message, details=[detail])
+        ),
+    )
+
+
+class ErrorMappingInterceptor(_AroundInterceptor):
+    """Answers AppErrors with their status; anything unexpected becomes a logged INTERNAL."""
+
+    @asynccontextmanager
+    async def around(
+        self,
+        details: grpc.HandlerCallDetails,
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> AsyncIterator[None]:
+        try:
+            yield
+        except (asyncio.CancelledError, grpc.aio.AbortError):
+            raise
+        except AppError as error:
+            await context.abort_with_status(status_for(error))
+        except (
+            sqlalchemy.exc.OperationalError,
+            sqlalchemy.exc.InterfaceError,
+            OSError,
+        ) as exc:
+            log.warning("dependency unavailable", exc_info=exc)
+            await context.abort_with_status(
+                status_for(
+                    Unavailable(
+                        "A backing service (database or storage) is unavailable right now; "
+                        "please try again shortly.",
+                        reason="DEPENDENCY_UNAVAILABLE",
+                    )
+                )
+            )
+        except Exception:
+            log.exception("unexpected error", extra={"method": details.method})
+            await context.abort(
+                grpc.StatusCode.INTERNAL,
+                f"Something went wrong on our side (request id {request_id_var.get()}).",
+            )
+
+
+class AuthInterceptor(_AroundInterceptor):
+    """Verifies `authorization: Bearer <jwt>` on every RPC except the listed public ones."""
+
+    def __init__(self, verifier: TokenVerifier, public_methods: Collection[str] = ()) -> None:
+        self._verifier = verifier
+        self._public = frozenset(public_methods)
+
+    def _is_public(self, method: str) -> bool:
+        return method in self._public or method.startswith(
+            ("/grpc.health.v1.Health/", "/grpc.reflection.")
+        )
+
+    @asynccontextmanager
+    async def around(
+        self,
+        details: grpc.HandlerCallDetails,
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> AsyncIterator[None]:
+        if self._is_public(details.method):
+            yield
+            return
+        header = _metadata(details).get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated(
+                "Sign in first: send `authorization: Bearer <access token>`.",
+                reason="TOKEN_MISSING",
+            )
+        principal = self._verifier.verify(token.strip())
+        reset = principal_var.set(principal)
+        try:
+            yield
+        finally:
+            principal_var.reset(reset)

@@ -1,0 +1,301 @@
+"""JetStream event bus: streams and durable consumers declared as code, publishing with a
+dedup id, and pull consumption that acks only after the handler's effect is committed.
+
+Handler outcome: return -> ack; raise `TransientError` -> nak with exponential backoff until
+the retry budget is spent; raise `PermanentError` (or exhaust retries) -> `on_gave_up` runs
+(e.g. publishes `processing.failed`) and only then the message is terminated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import nats
+from google.protobuf.message import Message
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    StorageType,
+    StreamConfig,
+)
+from nats.js.errors import NotFoundError
+
+from services.kernel.logs import request_id_var
+
+log = logging.getLogger("speechflow.events")
+
+M = TypeVar("M", bound=Message)
+
+HEADER_EVENT_ID = "Nats-Msg-Id"
+HEADER_TYPE = "Speechflow-Event-Type"
+HEADER_SOURCE = "Speechflow-Source"
+HEADER_TIME = "Speechflow-Time"
+HEADER_REQUEST_ID = "Speechflow-Request-Id"
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """One stream per producer, holding every subject it publishes."""
+
+    name: str
+    subjects: Sequence[str]
+    max_age_seconds: float = 14 * 24 * 3600
+    duplicate_window_seconds: float = 120.0
+
+
+def producer_stream(producer: str) -> StreamSpec:
+    return StreamSpec(
+        name=f"SPEECHFLOW_{producer.upper()}", subjects=[f"speechflow.{producer}.v1.>"]
+    )
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """One durable consumer per purpose; processes sharing the name share the work."""
+
+    stream: str
+    durable: str
+    subjects: Sequence[str]
+    ack_wait_seconds: float = 30.0
+    concurrency: int = 1
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Seed policy: 3 retries after the first attempt, exponential backoff."""
+
+    max_attempts: int = 4
+    base_delay_seconds: float = 2.0
+    max_delay_seconds: float = 60.0
+
+    def delay_after(self, attempt: int) -> float:
+        return float(min(self.max_delay_seconds, self.base_delay_seconds * 2 ** (attempt - 1)))
+
+
+class TransientError(Exception):
+    """Worth retrying later (network, provider hiccup, busy dependency)."""
+
+
+class PermanentError(Exception):
+    """Retrying cannot help (corrupt media); the message says why in plain words."""
+
+
+@dataclass
+class ReceivedEvent:
+    subject: str
+    data: bytes
+    headers: dict[str, str]
+    attempt: int
+    event_id: str
+
+    def parse(self, message_type: type[M]) -> M:
+        message = message_type()
+        message.ParseFromString(self.data)
+        return message
+
+
+Handler = Callable[[ReceivedEvent], Awaitable[None]]
+GaveUp = Callable[[ReceivedEvent, Exception, bool], Awaitable[None]]
+
+
+@dataclass
+class EventBus:
+    """A NATS connection with JetStream, owned by one service process."""
+
+    source: str
+    client: NatsClient
+    js: JetStreamContext
+    _consumers: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @classmethod
+    async def connect(cls, url: str, source: str) -> EventBus:
+        client = await nats.connect(
+            url,
+            name=source,
+            max_reconnect_attempts=-1,  # keep trying: NATS restarts must not kill services
+            reconnect_time_wait=0.5,
+        )
+        return cls(source=source, client=client, js=client.jetstream())
+
+    async def ensure_streams(self, specs: Sequence[StreamSpec]) -> None:
+        for spec in specs:
+            config = StreamConfig(
+                name=spec.name,
+                subjects=list(spec.subjects),
+                storage=StorageType.FILE,
+                max_age=spec.max_age_seconds,
+                duplicate_window=spec.duplicate_window_seconds,
+            )
+            try:
+                await self.js.stream_info(spec.name)
+                await self.js.update_stream(config)
+            except NotFoundError:
+                await self.js.add_stream(config)
+
+    async def publish(self, subject: str, message: Message, *, event_id: str | None = None) -> str:
+        """Publishes and waits for the stream's ack; the event id doubles as the dedup id."""
+        event_id = event_id or uuid.uuid4().hex
+        headers = {
+            HEADER_EVENT_ID: event_id,
+            HEADER_TYPE: subject,
+            HEADER_SOURCE: self.source,
+            HEADER_TIME: datetime.now(UTC).isoformat(),
+            HEADER_REQUEST_ID: request_id_var.get() or event_id,
+        }
+        await self.js.publish(subject, message.SerializeToString(), headers=headers)
+        return event_id
+
+    async def publish_raw(self, subject: str, data: bytes, headers: dict[str, str]) -> None:
+        """Publishes a message prepared earlier (the outbox relay)."""
+        await self.js.publish(subject, data, headers=headers)
+
+    async def ensure_consumer(self, spec: ConsumerSpec) -> None:
+        config = ConsumerConfig(
+            durable_name=spec.durable,
+            filter_subjects=list(spec.subjects),
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=spec.ack_wait_seconds,
+            max_ack_pending=max(64, spec.concurrency * 4),
+        )
+        await self.js.add_consumer(spec.stream, config)
+
+    def start_consumer(
+        self,
+        spec: ConsumerSpec,
+        handler: Handler,
+        *,
+        retry: RetryPolicy = RetryPolicy(),
+        on_gave_up: GaveUp | None = None,
+    ) -> asyncio.Task[None]:
+        task = asyncio.create_task(self._consume(spec, handler, retry, on_gave_up))
+        self._consumers.append(task)
+        return task
+
+    async def _consume(
+        self,
+        spec: ConsumerSpec,
+        handler: Handler,
+        retry: RetryPolicy,
+        on_gave_up: GaveUp | None,
+    ) -> None:
+        await self.ensure_consumer(spec)
+        subscription = await self.js.pull_subscribe_bind(durable=spec.durable, stream=spec.stream)
+        slots = asyncio.Semaphore(spec.concurrency)
+        running: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                await slots.acquire()
+                try:
+                    messages = await subscription.fetch(1, timeout=5)
+                except (TimeoutError, NatsTimeoutError):
+                    slots.release()
+                    continue
+                except Exception:  # connection hiccup: the client reconnects by itself
+                    slots.release()
+                    log.warning("fetch failed; retrying", exc_info=True)
+                    await asyncio.sleep(1)
+                    continue
+                for msg in messages:
+                    task = asyncio.create_task(self._deliver(msg, spec, handler, retry, on_gave_up))
+                    running.add(task)
+                    task.add_done_callback(running.discard)
+                    task.add_done_callback(lambda _t: slots.release())
+        finally:
+            # Cancelled at shutdown: in-flight messages are neither acked nor naked, so
+            # JetStream redelivers them to another (or the restarted) worker.
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+
+    async def _deliver(
+        self,
+        msg: Msg,
+        spec: ConsumerSpec,
+        handler: Handler,
+        retry: RetryPolicy,
+        on_gave_up: GaveUp | None,
+    ) -> None:
+        headers = dict(msg.headers or {})
+        event = ReceivedEvent(
+            subject=msg.subject,
+            data=msg.data,
+            headers=headers,
+            attempt=msg.metadata.num_delivered,
+            event_id=headers.get(HEADER_EVENT_ID, ""),
+        )
+        token = request_id_var.set(headers.get(HEADER_REQUEST_ID, event.event_id))
+        heartbeat = asyncio.create_task(_keep_alive(msg, spec.ack_wait_seconds / 3))
+        try:
+            await handler(event)
+        except PermanentError as exc:
+            await self._give_up(msg, event, exc, True, on_gave_up)
+        except Exception as exc:
+            if event.attempt >= retry.max_attempts:
+                await self._give_up(msg, event, exc, False, on_gave_up)
+            else:
+                delay = retry.delay_after(event.attempt)
+                log.warning(
+                    "handler failed; will retry",
+                    extra={
+                        "subject": event.subject,
+                        "attempt": event.attempt,
+                        "delay": delay,
+                        "error": str(exc),
+                    },
+                )
+                await msg.nak(delay=delay)
+        else:
+            await msg.ack_sync()
+        finally:
+            heartbeat.cancel()
+            request_id_var.reset(token)
+
+    async def _give_up(
+        self,
+        msg: Msg,
+        event: ReceivedEvent,
+        error: Exception,
+        permanent: bool,
+        on_gave_up: GaveUp | None,
+    ) -> None:
+        log.error(
+            "giving up on event",
+            extra={
+                "subject": event.subject,
+                "attempt": event.attempt,
+                "permanent": permanent,
+                "error": str(error),
+            },
+        )
+        if on_gave_up is not None:
+            await on_gave_up(event, error, permanent)
+        await msg.term()
+
+    async def close(self) -> None:
+        for task in self._consumers:
+            task.cancel()
+        await asyncio.gather(*self._consumers, return_exceptions=True)
+        if not self.client.is_closed:
+            await self.client.drain()
+
+
+async def _keep_alive(msg: Msg, every: float) -> None:
+    """Tells JetStream a long job is alive so it is not redelivered meanwhile."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await msg.in_progress()
+        except Exception:
+            log.debug("in_progress heartbeat failed", exc_info=True)

@@ -1,0 +1,38 @@
+"""Settings shared by every service, read from environment variables (and `.env`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def env_alias(*names: str) -> AliasChoices:
+    """Accept the service-specific variable first, then the shared one."""
+    return AliasChoices(*names)
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs; each service subclasses it with its own fields."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    service_name: str = "speechflow"
+    data_dir: Path = Field(default=Path(".data"), validation_alias=env_alias("DATA_DIR"))
+    log_level: str = Field(default="INFO", validation_alias=env_alias("LOG_LEVEL"))
+    grpc_host: str = Field(default="127.0.0.1", validation_alias=env_alias("GRPC_HOST"))
+    grpc_port: int = 0
+    nats_url: str = Field(default="nats://127.0.0.1:4222", validation_alias=env_alias("NATS_URL"))
+    # Seconds in-flight RPCs get to finish after SIGTERM.
+    shutdown_grace_seconds: float = Field(
+        default=10.0, validation_alias=env_alias("SHUTDOWN_GRACE_SECONDS")
+    )
+    jwt_public_key_file: Path = Field(
+        default=Path(".data/keys/jwt-ed25519.pub.pem"),
+        validation_alias=env_alias("JWT_PUBLIC_KEY_FILE"),
+    )
+    # The one service behind the edge's reflection route describes the whole API.
+    edge_reflection: bool = Field(default=False, validation_alias=env_alias("EDGE_REFLECTION"))
+    jwt_issuer: str = Field(default="speechflow-auth", validation_alias=env_alias("JWT_ISSUER"))
+    jwt_audience: str = Field(default="speechflow", validation_alias=env_alias("JWT_AUDIENCE"))

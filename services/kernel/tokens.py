@@ -1,0 +1,112 @@
+"""Access-token verification with auth's public key only (every service does this locally)."""
+
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass
+from enum import IntEnum
+from pathlib import Path
+
+import jwt
+
+from services.kernel.errors import PermissionDenied, Unauthenticated, Unavailable
+
+ACCESS_TOKEN_ALGORITHM = "EdDSA"
+
+
+class Role(IntEnum):
+    """Mirrors `speechflow.auth.v1.Role` numbers."""
+
+    USER = 1
+    ADMIN = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling, as proven by a verified access token."""
+
+    user_id: str
+    email: str
+    name: str
+    role: Role
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+principal_var: contextvars.ContextVar[Principal | None] = contextvars.ContextVar(
+    "principal", default=None
+)
+
+
+def current_principal() -> Principal:
+    """The caller of the current RPC; the auth interceptor guarantees one on protected RPCs."""
+    principal = principal_var.get()
+    if principal is None:
+        raise Unauthenticated("Sign in first: this call needs an access token.")
+    return principal
+
+
+def require_admin() -> Principal:
+    principal = current_principal()
+    if not principal.is_admin:
+        raise PermissionDenied("Only administrators may do this.", reason="ADMIN_ONLY")
+    return principal
+
+
+class TokenVerifier:
+    """Verifies EdDSA access tokens; loads the public key lazily so a service may start
+    before auth has written it."""
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        public_key_pem: bytes | None = None,
+        public_key_file: Path | None = None,
+    ) -> None:
+        self._issuer = issuer
+        self._audience = audience
+        self._key_pem = public_key_pem
+        self._key_file = public_key_file
+
+    def _public_key(self) -> bytes:
+        if self._key_pem is None:
+            if self._key_file is None or not self._key_file.exists():
+                raise Unavailable(
+                    "Sign-in cannot be checked yet: the auth service has not published its key.",
+                    reason="AUTH_KEY_MISSING",
+                )
+            self._key_pem = self._key_file.read_bytes()
+        return self._key_pem
+
+    def verify(self, token: str) -> Principal:
+        try:
+            # `algorithms` pins EdDSA, so `alg: none` and HMAC-with-public-key forgeries fail.
+            claims = jwt.decode(
+                token,
+                self._public_key(),
+                algorithms=[ACCESS_TOKEN_ALGORITHM],
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthenticated(
+                "Your session has expired: refresh your token or sign in again.",
+                reason="TOKEN_EXPIRED",
+            ) from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated("The access token is not valid.", reason="TOKEN_INVALID") from exc
+        try:
+            role = Role(int(claims.get("role", Role.USER)))
+        except ValueError as exc:
+            raise Unauthenticated("The access token is not valid.", reason="TOKEN_INVALID") from exc
+        return Principal(
+            user_id=str(claims["sub"]),
+            email=str(claims.get("email", "")),
+            name=str(claims.get("name", "")),
+            role=role,
+        )

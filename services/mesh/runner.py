@@ -1,0 +1,211 @@
+"""`make up`: NATS, the six services, a static web server and Envoy, started in order,
+health-checked, and stopped in reverse order on Ctrl-C, SIGTERM or `make down`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import dotenv_values
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.mesh.envoy import (
+    EnvoyEdgeSettings,
+    EnvoyProcess,
+    UpstreamAddress,
+    render_envoy_config,
+)
+from services.mesh.nats_server import NatsServer
+from services.mesh.processes import ManagedProcess, http_status
+from services.mesh.services import SERVICES, ServiceProcess
+from services.mesh.web import StaticWebServer, web_root
+
+ROOT = Path(__file__).resolve().parents[2]
+DESCRIPTOR = ROOT / "gen" / "speechflow.binpb"
+
+
+class MeshSettings(BaseSettings):
+    """Ports and places of the local mesh; every one overridable by environment variable."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    data_dir: Path = Path(".data")
+    envoy_port: int = 8080
+    envoy_admin_port: int = 9901
+    nats_port: int = 4222
+    nats_monitor_port: int = 8222
+    web_port: int = 8090
+    auth_grpc_port: int = 50051
+    library_grpc_port: int = 50052
+    transcriber_grpc_port: int = 50053
+    summarizer_grpc_port: int = 50054
+    renderer_grpc_port: int = 50055
+    notifier_grpc_port: int = 50056
+    cors_allowed_origins: list[str] = Field(
+        default_factory=lambda: ["http://localhost:5173", "http://127.0.0.1:5173"]
+    )
+
+    def service_port(self, name: str) -> int:
+        return int(getattr(self, f"{name}_grpc_port"))
+
+
+@dataclass
+class Mesh:
+    """Everything `make up` runs; tests use it to drive the real processes too."""
+
+    settings: MeshSettings
+    extra_environment: dict[str, str] = field(default_factory=dict)
+    nats: NatsServer | None = None
+    services: dict[str, ServiceProcess] = field(default_factory=dict)
+    web: StaticWebServer | None = None
+    envoy: EnvoyProcess | None = None
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir.resolve()
+
+    def service_environment(self) -> dict[str, str]:
+        data = self.data_dir
+        dotenv = {k: v for k, v in dotenv_values(ROOT / ".env").items() if v is not None}
+        return {
+            **dotenv,
+            "DATA_DIR": str(data),
+            "NATS_URL": f"nats://127.0.0.1:{self.settings.nats_port}",
+            "AUTH_SIGNING_KEY_FILE": str(data / "keys" / "jwt-ed25519.pem"),
+            "JWT_PUBLIC_KEY_FILE": str(data / "keys" / "jwt-ed25519.pub.pem"),
+            "PYTHONUNBUFFERED": "1",
+            **self.extra_environment,
+        }
+
+    async def start(self) -> None:
+        s = self.settings
+        logs = self.data_dir / "logs"
+        self.nats = NatsServer(self.data_dir / "nats", s.nats_port, s.nats_monitor_port)
+        await asyncio.to_thread(self.nats.start)
+        environment = self.service_environment()
+        # Auth first: it writes the token key every other service verifies with.
+        for definition in SERVICES:
+            process = ServiceProcess(
+                definition, s.service_port(definition.name), logs, environment, ROOT
+            )
+            self.services[definition.name] = process
+        await asyncio.to_thread(self.services["auth"].start)
+        others = [p for name, p in self.services.items() if name != "auth"]
+        await asyncio.gather(*(asyncio.to_thread(p.start) for p in others))
+        self.web = StaticWebServer(web_root(ROOT), s.web_port, logs)
+        await asyncio.to_thread(self.web.start)
+        edge = EnvoyEdgeSettings(
+            descriptor_set_path=DESCRIPTOR,
+            listen_port=s.envoy_port,
+            admin_port=s.envoy_admin_port,
+            web=UpstreamAddress("127.0.0.1", s.web_port),
+            cors_allowed_origins=tuple(s.cors_allowed_origins),
+            **{d.name: UpstreamAddress("127.0.0.1", s.service_port(d.name)) for d in SERVICES},  # type: ignore[arg-type]
+        )
+        self.envoy = EnvoyProcess()
+        await self.envoy.start(render_envoy_config(edge), self.data_dir / "envoy")
+
+    async def stop(self) -> None:
+        """Edge first so no new calls arrive, then services (they drain), then NATS."""
+        if self.envoy is not None:
+            await self.envoy.stop()
+        stoppable: list[ManagedProcess] = [
+            *([self.web] if self.web else []),
+            *reversed(self.services.values()),
+        ]
+        await asyncio.gather(*(asyncio.to_thread(p.stop) for p in stoppable))
+        if self.nats is not None:
+            await asyncio.to_thread(self.nats.stop)
+
+    def summary(self) -> str:
+        s = self.settings
+        rows = [
+            ("Web UI, gRPC, gRPC-Web, REST", f"http://localhost:{s.envoy_port}"),
+            ("Envoy admin", f"http://localhost:{s.envoy_admin_port}"),
+            ("NATS (monitor)", f"nats://localhost:{s.nats_port} ({s.nats_monitor_port})"),
+            *((f"{d.name} (plain gRPC)", f"localhost:{s.service_port(d.name)}") for d in SERVICES),
+            ("data and logs", str(self.data_dir)),
+        ]
+        width = max(len(name) for name, _ in rows)
+        table = "\n".join(f"  {name.ljust(width)}  {where}" for name, where in rows)
+        grpcurl = f"{sys.executable.rsplit('/', 1)[0]}/grpcurl"
+        return (
+            "SpeechFlow is up.\n\n"
+            f"{table}\n\n"
+            "Try it:\n"
+            f"  {grpcurl} -plaintext localhost:{s.envoy_port} list\n"
+            f'  {grpcurl} -plaintext -d \'{{"email": "ada@example.com", '
+            f'"password": "correct horse battery", "name": "Ada"}}\' \\\n'
+            f"      localhost:{s.envoy_port} speechflow.auth.v1.AuthService/Register\n\n"
+            "Ctrl-C (or `make down` elsewhere) stops everything; data stays in .data/."
+        )
+
+
+def state_file(settings: MeshSettings) -> Path:
+    return settings.data_dir.resolve() / "mesh.json"
+
+
+async def up() -> int:
+    settings = MeshSettings()
+    state = state_file(settings)
+    if state.exists():
+        pid = json.loads(state.read_text())["pid"]
+        if _alive(pid):
+            print(f"The mesh is already running (pid {pid}); `make down` stops it.")
+            return 1
+    if http_status(f"http://127.0.0.1:{settings.nats_monitor_port}/healthz") is not None:
+        print(f"Port {settings.nats_monitor_port} is taken: is another NATS running?")
+        return 1
+    mesh = Mesh(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    print("Starting NATS, the six services and Envoy (the first start takes longer)…")
+    try:
+        await mesh.start()
+        state.parent.mkdir(parents=True, exist_ok=True)
+        state.write_text(json.dumps({"pid": os.getpid()}))
+        print(mesh.summary(), flush=True)
+        await stop.wait()
+        print("\nStopping…", flush=True)
+    except Exception as exc:
+        print(f"\nCould not start the mesh: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await mesh.stop()
+        state.unlink(missing_ok=True)
+    print("Stopped.")
+    return 0
+
+
+def down() -> int:
+    settings = MeshSettings()
+    state = state_file(settings)
+    if not state.exists():
+        print("No mesh is running.")
+        return 0
+    pid = int(json.loads(state.read_text())["pid"])
+    if not _alive(pid):
+        state.unlink(missing_ok=True)
+        print("No mesh is running (removed a stale state file).")
+        return 0
+    os.kill(pid, signal.SIGTERM)
+    print(f"Asked the mesh (pid {pid}) to stop; it drains in-flight work first.")
+    return 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

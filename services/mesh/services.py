@@ -1,0 +1,102 @@
+"""The six SpeechFlow services as child processes of the local mesh runner."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from services.mesh.processes import ManagedProcess
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: str  # also the module: python -m services.<name>
+    port_variable: str
+    default_port: int
+    grpc_service: str
+
+
+SERVICES: tuple[ServiceDefinition, ...] = (
+    ServiceDefinition("auth", "AUTH_GRPC_PORT", 50051, "speechflow.auth.v1.AuthService"),
+    ServiceDefinition(
+        "library", "LIBRARY_GRPC_PORT", 50052, "speechflow.library.v1.LibraryService"
+    ),
+    ServiceDefinition(
+        "transcriber",
+        "TRANSCRIBER_GRPC_PORT",
+        50053,
+        "speechflow.transcriber.v1.TranscriberService",
+    ),
+    ServiceDefinition(
+        "summarizer", "SUMMARIZER_GRPC_PORT", 50054, "speechflow.summarizer.v1.SummarizerService"
+    ),
+    ServiceDefinition(
+        "renderer", "RENDERER_GRPC_PORT", 50055, "speechflow.renderer.v1.RendererService"
+    ),
+    ServiceDefinition(
+        "notifier", "NOTIFIER_GRPC_PORT", 50056, "speechflow.notifier.v1.NotifierService"
+    ),
+)
+
+
+def health_status(address: str, service: str = "", timeout: float = 1.0) -> int | None:
+    """The gRPC health status of a server, or None when it does not answer."""
+    try:
+        with grpc.insecure_channel(address) as channel:
+            stub: Any = health_pb2_grpc.HealthStub(channel)
+            response = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=timeout)
+            return int(response.status)
+    except grpc.RpcError:
+        return None
+
+
+class ServiceProcess(ManagedProcess):
+    """`python -m services.<name>`, ready once its gRPC health check says SERVING."""
+
+    start_timeout = 120.0  # first start runs migrations and may unpack a speech model
+
+    def __init__(
+        self,
+        definition: ServiceDefinition,
+        port: int,
+        log_dir: Path,
+        environment: Mapping[str, str],
+        cwd: Path,
+    ) -> None:
+        super().__init__(definition.name, log_dir)
+        self.definition = definition
+        self.port = port
+        self._environment = dict(environment)
+        self._cwd = cwd
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def command(self) -> Sequence[str]:
+        return [sys.executable, "-m", f"services.{self.definition.name}"]
+
+    def environment(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            **self._environment,
+            self.definition.port_variable: str(self.port),
+            # Envoy sends reflection to auth, which then describes the whole API.
+            "EDGE_REFLECTION": "true" if self.definition.name == "auth" else "false",
+        }
+
+    def working_directory(self) -> Path:
+        return self._cwd
+
+    def is_ready(self) -> bool:
+        return health_status(self.address) == health_pb2.HealthCheckResponse.SERVING
+
+    def prepare(self) -> None:
+        """Nothing to prepare: each service migrates its own schema at start-up."""

@@ -1,0 +1,75 @@
+"""RendererService servicer: the stage's own API, including direct previews."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+import grpc
+import grpc.aio
+import pypdfium2
+
+from services.kernel.errors import InvalidArgument
+from services.kernel.worker import JobCounters
+from services.renderer.conversion import report_input
+from services.renderer.report import render_report, render_thumbnail
+from speechflow.renderer.v1 import renderer_pb2, renderer_pb2_grpc
+
+MAX_PREVIEW_SEGMENTS = 50_000
+
+
+def page_count(pdf: bytes) -> int:
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        return len(document)
+    finally:
+        document.close()
+
+
+def render_preview(
+    request: renderer_pb2.RenderPreviewRequest,
+) -> renderer_pb2.RenderPreviewResponse:
+    """Blocking: render the PDF, its thumbnail, and count pages."""
+    if len(request.transcript.segments) > MAX_PREVIEW_SEGMENTS:
+        raise InvalidArgument(
+            f"A preview takes at most {MAX_PREVIEW_SEGMENTS} transcript segments.",
+            reason="TOO_MANY_SEGMENTS",
+        )
+    if request.language and request.language.split("-")[0] not in ("en", "fr"):
+        raise InvalidArgument(
+            f"Language '{request.language}' is not supported; use 'en' or 'fr'.",
+            reason="UNSUPPORTED_LANGUAGE",
+        )
+    if request.duration_seconds < 0:
+        raise InvalidArgument("The duration cannot be negative.", reason="NEGATIVE_DURATION")
+    data = report_input(
+        title=request.title,
+        source_file_name=request.source_file_name,
+        language=request.language,
+        duration_seconds=request.duration_seconds,
+        transcript=request.transcript,
+        summary=request.summary,
+        created=dt.datetime.now(dt.UTC),
+    )
+    pdf = render_report(data)
+    return renderer_pb2.RenderPreviewResponse(
+        pdf=pdf, thumbnail_png=render_thumbnail(pdf), page_count=page_count(pdf)
+    )
+
+
+class RendererServicer(renderer_pb2_grpc.RendererServiceServicer):
+    def __init__(self, counters: JobCounters) -> None:
+        self._counters = counters
+
+    async def GetInfo(
+        self, request: renderer_pb2.GetInfoRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> renderer_pb2.GetInfoResponse:
+        return self._counters.info(renderer_pb2.GetInfoResponse)
+
+    async def RenderPreview(
+        self,
+        request: renderer_pb2.RenderPreviewRequest,
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> renderer_pb2.RenderPreviewResponse:
+        return await asyncio.to_thread(render_preview, request)

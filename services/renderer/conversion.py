@@ -1,0 +1,51 @@
+"""Event/proto messages -> the report engine's input."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from services.renderer.report import (
+    ActionItem,
+    ModelsUsed,
+    ReportInput,
+    Topic,
+    TranscriptSegment,
+    report_language_for,
+)
+from speechflow.events.v1 import events_pb2
+
+
+def report_input(
+    *,
+    title: str,
+    source_file_name: str,
+    language: str,
+    duration_seconds: float,
+    transcript: events_pb2.Transcript,
+    summary: events_pb2.Summary,
+    created: dt.datetime,
+) -> ReportInput:
+    return ReportInput(
+        title=title or summary.title or source_file_name or "Recording",
+        source_file_name=source_file_name,
+        created=created,
+        duration_seconds=max(0.0, duration_seconds or transcript.duration_seconds),
+        language=report_language_for(language or summary.language or transcript.language),
+        models=ModelsUsed(
+            transcription_model=transcript.model,
+            summary_provider=summary.provider,
+            summary_model=summary.model,
+        ),
+        summary=summary.summary,
+        key_points=tuple(summary.key_points),
+        decisions=tuple(summary.decisions),
+        action_items=tuple(ActionItem(a.text, a.owner or None) for a in summary.action_items),
+        topics=tuple(
+            Topic(t.title, t.start_seconds, max(t.start_seconds, t.end_seconds))
+            for t in summary.topics
+        ),
+        segments=tuple(
+            TranscriptSegment(s.start_seconds, max(s.start_seconds, s.end_seconds), s.text)
+            for s in transcript.segments
+        ),
+    )

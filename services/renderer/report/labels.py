@@ -1,0 +1,164 @@
+"""Every fixed word the report prints, in each language it is written in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.renderer.report.model import ReportLanguage
+
+
+@dataclass(frozen=True, slots=True)
+class Labels:
+    document_kind: str
+    contents: str
+    summary: str
+    key_points: str
+    decisions: str
+    action_items: str
+    topics: str
+    transcript: str
+    appendix: str
+    processing_details: str
+    about_this_report: str
+    # Cover and processing-details fields.
+    date: str
+    duration: str
+    source_file: str
+    language: str
+    language_name: str
+    transcription_model: str
+    summary_provider: str
+    summary_model: str
+    segment_count: str
+    # Table headers.
+    action: str
+    owner: str
+    time_range: str
+    topic: str
+    # Shown instead of an empty section.
+    no_summary: str
+    no_key_points: str
+    no_decisions: str
+    no_action_items: str
+    no_topics: str
+    no_transcript: str
+    unassigned_owner: str
+    ai_notice: str
+    page_of: str  # format string with {page} and {total}
+    months: tuple[str, ...]
+
+
+_ENGLISH = Labels(
+    document_kind="Transcript and summary report",
+    contents="Contents",
+    summary="Executive summary",
+    key_points="Key points",
+    decisions="Decisions",
+    action_items="Action items",
+    topics="Topics",
+    transcript="Full transcript",
+    appendix="Appendix",
+    processing_details="Processing details",
+    about_this_report="About this report",
+    date="Date",
+    duration="Duration",
+    source_file="Source file",
+    language="Language",
+    language_name="English",
+    transcription_model="Transcription model",
+    summary_provider="Summary provider",
+    summary_model="Summary model",
+    segment_count="Transcript segments",
+    action="Action",
+    owner="Owner",
+    time_range="Time",
+    topic="Topic",
+    no_summary="None — no summary was produced.",
+    no_key_points="None — no key points were identified.",
+    no_decisions="None — no decisions were recorded.",
+    no_action_items="None — no action items were identified.",
+    no_topics="None — no topics were identified.",
+    no_transcript="None — the recording contained no recognised speech.",
+    unassigned_owner="Unassigned",
+    ai_notice=(
+        "The transcript, summary, key points, decisions, action items and topics in this "
+        "report were generated automatically by AI models. They may contain errors or "
+        "omissions: check important details against the original recording."
+    ),
+    page_of="Page {page} of {total}",
+    months=(
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+)
+
+_FRENCH = Labels(
+    document_kind="Rapport de transcription et de synthèse",
+    contents="Table des matières",
+    summary="Synthèse",
+    key_points="Points clés",
+    decisions="Décisions",
+    action_items="Actions à mener",
+    topics="Sujets abordés",
+    transcript="Transcription intégrale",
+    appendix="Annexe",
+    processing_details="Détails du traitement",
+    about_this_report="À propos de ce rapport",
+    date="Date",
+    duration="Durée",
+    source_file="Fichier source",
+    language="Langue",
+    language_name="Français",
+    transcription_model="Modèle de transcription",
+    summary_provider="Fournisseur de synthèse",
+    summary_model="Modèle de synthèse",
+    segment_count="Segments de transcription",
+    action="Action",
+    owner="Responsable",
+    time_range="Horaire",
+    topic="Sujet",
+    no_summary="Aucune — aucune synthèse n'a été produite.",
+    no_key_points="Aucun — aucun point clé n'a été identifié.",
+    no_decisions="Aucune — aucune décision n'a été enregistrée.",
+    no_action_items="Aucune — aucune action n'a été identifiée.",
+    no_topics="Aucun — aucun sujet n'a été identifié.",
+    no_transcript="Aucune — l'enregistrement ne contient aucune parole reconnue.",
+    unassigned_owner="Non attribuée",
+    ai_notice=(
+        "La transcription, la synthèse, les points clés, les décisions, les actions et les "
+        "sujets de ce rapport ont été générés automatiquement par des modèles d'IA. Ils "
+        "peuvent contenir des erreurs ou des omissions : vérifiez les informations "
+        "importantes dans l'enregistrement d'origine."
+    ),
+    page_of="Page {page} sur {total}",
+    months=(
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ),
+)
+
+_LABELS: dict[ReportLanguage, Labels] = {"en": _ENGLISH, "fr": _FRENCH}
+
+
+def labels_for(language: ReportLanguage) -> Labels:
+    return _LABELS[language]

@@ -1,0 +1,138 @@
+"""Paragraph styles, built once per process: creating styles per paragraph is measurable cost."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.styles import ParagraphStyle
+
+from services.renderer.report.fonts import FontFamily, report_fonts
+
+ACCENT = colors.HexColor("#1f4e79")
+MUTED = colors.HexColor("#5f6b7a")
+RULE = colors.HexColor("#c8d1dc")
+TABLE_HEADER_BACKGROUND = colors.HexColor("#e8eef5")
+
+# Hanging indents wide enough for "[mm:ss]" and "[h:mm:ss]" in the body font size.
+_SHORT_TIMESTAMP_INDENT = 44
+_LONG_TIMESTAMP_INDENT = 56
+
+
+@dataclass(frozen=True, slots=True)
+class ReportStyles:
+    fonts: FontFamily
+    cover_title: ParagraphStyle
+    cover_subtitle: ParagraphStyle
+    heading: ParagraphStyle
+    subheading: ParagraphStyle
+    body: ParagraphStyle
+    bullet: ParagraphStyle
+    empty_note: ParagraphStyle
+    notice: ParagraphStyle
+    table_header: ParagraphStyle
+    table_cell: ParagraphStyle
+    transcript_short: ParagraphStyle
+    transcript_long: ParagraphStyle
+    toc_levels: tuple[ParagraphStyle, ...]
+
+
+@functools.cache
+def report_styles() -> ReportStyles:
+    fonts = report_fonts()
+    body = ParagraphStyle("Body", fontName=fonts.regular, fontSize=10, leading=14, spaceAfter=6)
+
+    def transcript_style(name: str, indent: int) -> ParagraphStyle:
+        # The timestamp is drawn as the paragraph's bullet at the left margin, and every line
+        # of text starts at the indent: a true hanging indent without a table per segment.
+        return ParagraphStyle(
+            name,
+            parent=body,
+            leftIndent=indent,
+            bulletIndent=0,
+            bulletFontName=fonts.bold,
+            bulletFontSize=9,
+            bulletColor=MUTED,
+            spaceAfter=4,
+        )
+
+    return ReportStyles(
+        fonts=fonts,
+        cover_title=ParagraphStyle(
+            "CoverTitle",
+            fontName=fonts.bold,
+            fontSize=26,
+            leading=32,
+            textColor=ACCENT,
+            alignment=TA_CENTER,
+            spaceAfter=10,
+        ),
+        cover_subtitle=ParagraphStyle(
+            "CoverSubtitle",
+            fontName=fonts.regular,
+            fontSize=13,
+            leading=18,
+            textColor=MUTED,
+            alignment=TA_CENTER,
+            spaceAfter=36,
+        ),
+        heading=ParagraphStyle(
+            "Heading",
+            fontName=fonts.bold,
+            fontSize=17,
+            leading=22,
+            textColor=ACCENT,
+            spaceBefore=14,
+            spaceAfter=10,
+            keepWithNext=1,
+        ),
+        subheading=ParagraphStyle(
+            "Subheading",
+            fontName=fonts.bold,
+            fontSize=12.5,
+            leading=17,
+            textColor=ACCENT,
+            spaceBefore=10,
+            spaceAfter=6,
+            keepWithNext=1,
+        ),
+        body=body,
+        bullet=ParagraphStyle("Bullet", parent=body, leftIndent=16, bulletIndent=4, spaceAfter=4),
+        empty_note=ParagraphStyle("EmptyNote", parent=body, fontName=fonts.italic, textColor=MUTED),
+        notice=ParagraphStyle(
+            "Notice",
+            parent=body,
+            fontName=fonts.italic,
+            fontSize=9.5,
+            leading=13,
+            textColor=MUTED,
+            borderColor=RULE,
+            borderWidth=0.75,
+            borderPadding=8,
+            spaceBefore=8,
+        ),
+        table_header=ParagraphStyle("TableHeader", parent=body, fontName=fonts.bold, spaceAfter=0),
+        table_cell=ParagraphStyle("TableCell", parent=body, spaceAfter=0),
+        transcript_short=transcript_style("TranscriptShort", _SHORT_TIMESTAMP_INDENT),
+        transcript_long=transcript_style("TranscriptLong", _LONG_TIMESTAMP_INDENT),
+        toc_levels=(
+            ParagraphStyle(
+                "TocLevel0",
+                fontName=fonts.bold,
+                fontSize=11,
+                leading=18,
+                leftIndent=0,
+                firstLineIndent=0,
+            ),
+            ParagraphStyle(
+                "TocLevel1",
+                fontName=fonts.regular,
+                fontSize=10,
+                leading=15,
+                leftIndent=18,
+                firstLineIndent=0,
+            ),
+        ),
+    )
