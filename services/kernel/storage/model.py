@@ -1,0 +1,140 @@
+"""The object-storage port every service uses, and what both adapters share."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Protocol, Self, runtime_checkable
+from urllib.parse import quote
+
+DEFAULT_CHUNK_SIZE = 1024 * 1024
+# S3 signature V4 accepts presigned URLs valid for at most seven days.
+MAX_LINK_LIFETIME = timedelta(days=7)
+
+# (key, lifetime, download name) -> URL; how the local adapter makes download links.
+UrlSigner = Callable[[str, timedelta, str | None], str]
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    """One stored object. `content_type` is None in listings: S3 `ListObjects` does not
+    return it, so neither adapter does there (`stat` always has it)."""
+
+    key: str
+    size: int
+    content_type: str | None
+    last_modified: datetime
+
+
+@runtime_checkable
+class ObjectStore(Protocol):
+    """Blocking object storage; async callers run each call with `asyncio.to_thread`.
+
+    Keys look like `uploads/audio/{userId}/{docId}/original.mp3` (see `keys.py`); invalid
+    keys raise `InvalidObjectKey` (a ValueError) before any I/O.
+    """
+
+    def put_file(self, key: str, path: str | os.PathLike[str], content_type: str) -> None:
+        """Stores a file from disk (multipart on S3); readers never see a partial object."""
+        ...
+
+    def put_bytes(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    def get_bytes(self, key: str) -> bytes:
+        """Raises `ObjectNotFound`."""
+        ...
+
+    def iter_chunks(self, key: str, chunk_size: int = DEFAULT_CHUNK_SIZE) -> ObjectStream:
+        """Streams an object (raises `ObjectNotFound` at once, not on the first chunk)."""
+        ...
+
+    def stat(self, key: str) -> ObjectInfo | None: ...
+
+    def delete(self, key: str) -> None:
+        """Idempotent: deleting a missing object succeeds."""
+        ...
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Deletes every object in the folder `prefix`; returns how many there were."""
+        ...
+
+    def list(self, prefix: str) -> Iterator[ObjectInfo]:
+        """Objects in the folder `prefix` and below, in key order."""
+        ...
+
+    def presigned_get_url(
+        self, key: str, expires: timedelta, download_name: str | None = None
+    ) -> str:
+        """A URL anyone may GET until `expires` passes; `download_name` sets the
+        Content-Disposition file name. Does not check that the object exists."""
+        ...
+
+
+class ObjectStream(Iterator[bytes]):
+    """Chunks of one object; releases the file or connection when exhausted, closed,
+    left as a context manager, or garbage-collected — so a consumer may stop early."""
+
+    def __init__(self, read_chunk: Callable[[], bytes], release: Callable[[], None]) -> None:
+        self._read_chunk = read_chunk
+        self._release: Callable[[], None] | None = release
+
+    def __iter__(self) -> Self:
+        return self
+
+    def __next__(self) -> bytes:
+        if self._release is None:
+            raise StopIteration
+        try:
+            chunk = self._read_chunk()
+        except BaseException:
+            self.close()
+            raise
+        if not chunk:
+            self.close()
+            raise StopIteration
+        return chunk
+
+    @property
+    def closed(self) -> bool:
+        return self._release is None
+
+    def close(self) -> None:
+        release, self._release = self._release, None
+        if release is not None:
+            release()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
+def check_link_lifetime(expires: timedelta) -> None:
+    if not timedelta(seconds=1) <= expires <= MAX_LINK_LIFETIME:
+        raise ValueError(f"A download link must live between 1 s and 7 days, not {expires}.")
+
+
+def check_chunk_size(chunk_size: int) -> None:
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be positive, not {chunk_size}.")
+
+
+def content_disposition(download_name: str) -> str:
+    """`attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266/5987),
+    so browsers save e.g. `Réunion.pdf` under its real name."""
+    fallback = "".join(
+        char if 0x20 <= ord(char) < 0x7F and char not in '"\\' else "_" for char in download_name
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(download_name, safe='')}"
