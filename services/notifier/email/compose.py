@@ -1,0 +1,93 @@
+"""Composes the completion and failure emails of a document, in the owner's language."""
+
+from __future__ import annotations
+
+from email.headerregistry import Address
+
+from services.notifier.email.layout import (
+    Block,
+    Button,
+    Excerpt,
+    Paragraph,
+    render_html,
+    render_text,
+)
+from services.notifier.email.model import Email, EmailContext, FailedStep, Language
+from services.notifier.email.wording import Wording, format_duration, wording_for
+
+MAX_SUBJECT_TITLE_CHARS = 100
+MAX_EXCERPT_CHARS = 600
+
+# RFC 3834: tells mail servers this is automatic, so out-of-office replies are not sent back.
+AUTOMATIC_EMAIL_HEADERS = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
+
+
+def completion_email(ctx: EmailContext) -> Email:
+    language = Language.from_code(ctx.language)
+    words = wording_for(language)
+    title = _document_title(ctx, words)
+    if ctx.duration_seconds > 0:
+        intro = words.completion_intro_with_duration.format(
+            title=title, duration=format_duration(ctx.duration_seconds)
+        )
+    else:
+        intro = words.completion_intro.format(title=title)
+    blocks: list[Block] = [Paragraph(words.greeting(_one_line(ctx.to_name))), Paragraph(intro)]
+    excerpt = _shorten(ctx.summary_excerpt.strip(), MAX_EXCERPT_CHARS)
+    if excerpt:
+        blocks.append(Excerpt(words.summary_heading, excerpt))
+    blocks.append(Button(words.open_document, ctx.document_url))
+    if ctx.pdf_url:
+        blocks.append(Button(words.download_pdf, ctx.pdf_url))
+        blocks.append(Paragraph(words.pdf_link_expiry, muted=True))
+    blocks.append(Paragraph(words.footer, muted=True))
+    subject = words.completion_subject.format(title=_shorten(title, MAX_SUBJECT_TITLE_CHARS))
+    return _email(ctx, language, subject, blocks)
+
+
+def failure_email(
+    ctx: EmailContext, reason: str, *, step: FailedStep = FailedStep.UNKNOWN
+) -> Email:
+    """`reason` is the failing stage's explanation for people; `step` says which stage failed."""
+    language = Language.from_code(ctx.language)
+    words = wording_for(language)
+    title = _document_title(ctx, words)
+    blocks: list[Block] = [
+        Paragraph(words.greeting(_one_line(ctx.to_name))),
+        Paragraph(words.failed_step[step].format(title=title)),
+    ]
+    if reason.strip():
+        blocks.append(Paragraph(words.failure_reason.format(reason=reason.strip())))
+    blocks.append(Paragraph(words.retry_hint))
+    blocks.append(Button(words.open_document, ctx.document_url))
+    blocks.append(Paragraph(words.footer, muted=True))
+    subject = words.failure_subject.format(title=_shorten(title, MAX_SUBJECT_TITLE_CHARS))
+    return _email(ctx, language, subject, blocks)
+
+
+def _email(ctx: EmailContext, language: Language, subject: str, blocks: list[Block]) -> Email:
+    return Email(
+        to=str(Address(display_name=_one_line(ctx.to_name), addr_spec=ctx.to_address)),
+        subject=subject,
+        text=render_text(blocks),
+        html=render_html(blocks, title=subject, language=language.value),
+        headers={**AUTOMATIC_EMAIL_HEADERS, "Content-Language": language.value},
+    )
+
+
+def _document_title(ctx: EmailContext, words: Wording) -> str:
+    return _one_line(ctx.document_title) or _one_line(ctx.original_file_name) or words.untitled
+
+
+def _one_line(text: str) -> str:
+    """Collapses newlines and runs of spaces: titles and names go into headers and sentences."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
+def _shorten(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,.;:") + "…"

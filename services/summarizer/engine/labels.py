@@ -1,0 +1,67 @@
+"""Fixed wording of generated summaries, in each supported language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.summarizer.engine.model import Language, StructuredSummary
+
+
+@dataclass(frozen=True)
+class Labels:
+    language_name: str
+    language_names: dict[Language, str]  # each language's name, written in this one
+    no_speech_title: str
+    no_speech_summary: str
+    title_template: str  # "{keywords}" is replaced by the meeting's main keywords
+    list_conjunction: str
+    untranslated_note_template: str  # "{language}" is replaced by the transcript's language
+
+    def join_words(self, words: list[str]) -> str:
+        """'a', 'b', 'c' -> 'a, b and c' (or '... et c')."""
+        if len(words) <= 1:
+            return "".join(words)
+        return f"{', '.join(words[:-1])} {self.list_conjunction} {words[-1]}"
+
+
+LABELS: dict[Language, Labels] = {
+    "en": Labels(
+        language_name="English",
+        language_names={"en": "English", "fr": "French"},
+        no_speech_title="No speech detected",
+        no_speech_summary="No speech was detected in this recording.",
+        title_template="Meeting: {keywords}",
+        list_conjunction="and",
+        untranslated_note_template=(
+            "The transcript appears to be in {language}. This summary quotes it in its original "
+            "language because the offline summarizer cannot translate."
+        ),
+    ),
+    "fr": Labels(
+        language_name="French",
+        language_names={"en": "anglais", "fr": "français"},
+        no_speech_title="Aucune parole détectée",
+        no_speech_summary="Aucune parole n'a été détectée dans cet enregistrement.",
+        title_template="Réunion : {keywords}",
+        list_conjunction="et",
+        untranslated_note_template=(
+            "La transcription semble être en {language}. Ce résumé la cite dans sa langue "
+            "d'origine, car le résumeur hors ligne ne sait pas traduire."
+        ),
+    ),
+}
+
+
+def no_speech_summary(language: Language, provider: str, model: str) -> StructuredSummary:
+    labels = LABELS[language]
+    return StructuredSummary(
+        title=labels.no_speech_title,
+        summary=labels.no_speech_summary,
+        key_points=[],
+        decisions=[],
+        action_items=[],
+        topics=[],
+        language=language,
+        provider=provider,
+        model=model,
+    )

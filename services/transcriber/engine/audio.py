@@ -1,0 +1,48 @@
+"""Decode any upload to 16 kHz mono samples, with errors a person can act on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+import numpy.typing as npt
+from faster_whisper import decode_audio as _faster_whisper_decode
+
+from services.transcriber.engine.errors import (
+    PermanentTranscriptionError,
+    TranscriptionError,
+)
+from services.transcriber.engine.transcript import AudioSource
+
+SAMPLE_RATE = 16_000
+Samples = npt.NDArray[np.float32]
+
+NO_AUDIO_TRACK = "The file has no audio track"
+EMPTY_AUDIO_TRACK = "The file's audio track is empty"
+UNDECODABLE = "The file could not be decoded as audio/video"
+
+
+def decode_audio(source: AudioSource) -> Samples:
+    """All of the first audio track as float32 mono at 16 kHz (PyAV, so any FFmpeg format)."""
+    try:
+        samples = _faster_whisper_decode(str(source) if isinstance(source, Path) else source)
+    except IndexError as error:
+        # faster-whisper asks PyAV for audio stream 0; a video without sound has none.
+        raise PermanentTranscriptionError(NO_AUDIO_TRACK) from error
+    except av.FFmpegError as error:
+        if isinstance(error, av.error.FileNotFoundError):
+            raise TranscriptionError(f"The file could not be read: {error.strerror}") from error
+        # Any other FFmpeg error is about the bytes (some map to odd errno classes such as
+        # PermissionError); strerror omits the path FFmpeg appends, which is ours, not theirs.
+        raise PermanentTranscriptionError(f"{UNDECODABLE}: {error.strerror}") from error
+    except OSError as error:
+        # Missing or unreadable file: storage trouble on our side, not a property of the upload.
+        raise TranscriptionError(
+            f"The file could not be read: {error.strerror or error}"
+        ) from error
+    except MemoryError as error:
+        raise TranscriptionError("Not enough memory to decode the file") from error
+    if samples.size == 0:
+        raise PermanentTranscriptionError(EMPTY_AUDIO_TRACK)
+    return np.asarray(samples, dtype=np.float32)

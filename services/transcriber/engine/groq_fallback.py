@@ -1,0 +1,179 @@
+"""Transcription through Groq's hosted Whisper, used when the local engine cannot finish."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import groq
+
+from services.transcriber.engine.audio import SAMPLE_RATE, Samples, decode_audio
+from services.transcriber.engine.audio_chunks import ChunkTooLargeError, split_into_flac_chunks
+from services.transcriber.engine.errors import PermanentTranscriptionError, TranscriptionError
+from services.transcriber.engine.progress import ThrottledProgress
+from services.transcriber.engine.transcript import (
+    AudioSource,
+    ProgressCallback,
+    Segment,
+    Transcriber,
+    Transcript,
+    join_segments,
+    normalize_language,
+)
+
+logger = logging.getLogger(__name__)
+
+GROQ_MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+# Formats Groq accepts as uploaded; anything else is re-encoded to FLAC first.
+_GROQ_SUFFIXES = frozenset(
+    {".flac", ".mp3", ".mp4", ".mpeg", ".mpga", ".m4a", ".ogg", ".wav", ".webm"}
+)
+# verbose_json names the language ("English"); the rest of the system uses ISO 639-1 codes.
+_LANGUAGE_CODES = {
+    "arabic": "ar", "chinese": "zh", "czech": "cs", "danish": "da", "dutch": "nl",
+    "english": "en", "finnish": "fi", "french": "fr", "german": "de", "greek": "el",
+    "hindi": "hi", "italian": "it", "japanese": "ja", "korean": "ko", "norwegian": "no",
+    "polish": "pl", "portuguese": "pt", "romanian": "ro", "russian": "ru", "spanish": "es",
+    "swedish": "sv", "turkish": "tr", "ukrainian": "uk", "vietnamese": "vi",
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Upload:
+    name: str
+    data: bytes
+    offset: float
+    duration: float
+
+
+class GroqTranscriber:
+    """Sends the recording to Groq's `/openai/v1/audio/transcriptions` (verbose_json).
+
+    A file within `max_upload_bytes` in a format Groq reads goes up unchanged; anything else is
+    decoded, re-encoded as 16 kHz mono FLAC and, if needed, split into several uploads whose
+    segment timestamps are shifted back onto the whole recording's timeline.
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str | None = None,
+        model: str = "whisper-large-v3",
+        max_upload_bytes: int = GROQ_MAX_UPLOAD_BYTES,
+        timeout_seconds: float = 300.0,
+        max_retries: int = 2,
+    ) -> None:
+        self._client = groq.Groq(
+            api_key=api_key, base_url=base_url, timeout=timeout_seconds, max_retries=max_retries
+        )
+        self._model = model
+        self._max_upload_bytes = max_upload_bytes
+
+    def transcribe(
+        self, source: AudioSource, language: str = "", on_progress: ProgressCallback | None = None
+    ) -> Transcript:
+        progress = ThrottledProgress(on_progress)
+        progress.report(0.0)
+        audio = decode_audio(source)
+        duration = len(audio) / SAMPLE_RATE
+        wanted = normalize_language(language)
+        segments: list[Segment] = []
+        detected = wanted
+        for upload in self._uploads(source, audio, duration):
+            # After the first chunk, pin the language so every chunk is read the same way.
+            response = self._request(upload.name, upload.data, detected)
+            detected = detected or _language_code(response.get("language"))
+            segments += _segments(response, upload, duration)
+            progress.report((upload.offset + upload.duration) / duration)
+        progress.finish()
+        found = tuple(segments)
+        return Transcript(
+            text=join_segments(found),
+            segments=found,
+            language=detected,
+            duration=duration,
+            model=f"groq:{self._model}",
+        )
+
+    def _uploads(self, source: AudioSource, audio: Samples, duration: float) -> list[_Upload]:
+        if isinstance(source, str | Path):
+            path = Path(source)
+            if (
+                path.suffix.lower() in _GROQ_SUFFIXES
+                and path.stat().st_size <= self._max_upload_bytes
+            ):
+                return [_Upload(path.name, path.read_bytes(), 0.0, duration)]
+        try:
+            chunks = split_into_flac_chunks(audio, self._max_upload_bytes)
+        except ChunkTooLargeError as error:
+            raise TranscriptionError(f"Groq upload limit is unusable: {error}") from error
+        return [
+            _Upload(f"chunk-{index:04d}.flac", chunk.flac, chunk.offset, chunk.duration)
+            for index, chunk in enumerate(chunks)
+        ]
+
+    def _request(self, name: str, data: bytes, language: str) -> Mapping[str, Any]:
+        try:
+            result = self._client.audio.transcriptions.create(
+                model=self._model,
+                file=(name, data),
+                response_format="verbose_json",
+                timestamp_granularities=["segment"],
+                language=language or groq.omit,
+            )
+        except groq.APIError as error:
+            raise TranscriptionError(f"Groq transcription failed: {error}") from error
+        return result.model_dump()
+
+
+class FallbackTranscriber:
+    """Local first; Groq (when configured) only for failures that retrying might fix.
+
+    A PermanentTranscriptionError is about the file itself, so Groq is not asked.
+    """
+
+    def __init__(self, local: Transcriber, groq_transcriber: Transcriber | None) -> None:
+        self._local = local
+        self._groq = groq_transcriber
+
+    def transcribe(
+        self, source: AudioSource, language: str = "", on_progress: ProgressCallback | None = None
+    ) -> Transcript:
+        # One forward-only view of progress across both attempts.
+        progress = ThrottledProgress(on_progress, min_interval=0.0)
+        try:
+            return self._local.transcribe(source, language, progress.report)
+        except PermanentTranscriptionError:
+            raise
+        except TranscriptionError as error:
+            if self._groq is None:
+                raise
+            logger.warning("local transcription failed, falling back to Groq: %s", error)
+        if not isinstance(source, str | Path):
+            source.seek(0)
+        return self._groq.transcribe(source, language, progress.report)
+
+
+def _segments(response: Mapping[str, Any], upload: _Upload, duration: float) -> list[Segment]:
+    """Segments on the whole recording's timeline (a chunk's times start at its own zero)."""
+    offset = upload.offset
+    segments = response.get("segments") or []
+    if not segments and response.get("text"):
+        end = min(offset + upload.duration, duration)
+        return [Segment(start=offset, end=end, text=str(response["text"]).strip())]
+    return [
+        Segment(
+            start=min(offset + float(item["start"]), duration),
+            end=min(offset + float(item["end"]), duration),
+            text=str(item["text"]).strip(),
+        )
+        for item in segments
+    ]
+
+
+def _language_code(name: object) -> str:
+    text = str(name or "").strip().lower()
+    return text if len(text) == 2 else _LANGUAGE_CODES.get(text, "")
