@@ -33,6 +33,8 @@ def main() -> int:
         f"--grpc_python_out={OUT}",
         f"--plugin=protoc-gen-mypy={BIN / 'protoc-gen-mypy'}",
         f"--plugin=protoc-gen-mypy_grpc={BIN / 'protoc-gen-mypy_grpc'}",
+        "--mypy_opt=quiet",
+        "--mypy_grpc_opt=quiet",
         f"--mypy_out={OUT}",
         f"--mypy_grpc_out={OUT}",
         *sources,

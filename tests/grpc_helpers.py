@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
+import grpc.aio
+import pytest
 from google.rpc import error_details_pb2, status_pb2
 
 
@@ -26,11 +28,8 @@ def bearer(token: str) -> tuple[tuple[str, str], ...]:
 
 async def call_fails(call: Any, code: grpc.StatusCode) -> grpc.aio.AioRpcError:
     """Awaits a call that must fail with `code`; returns the error for further checks."""
-    try:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
         await call
-    except grpc.aio.AioRpcError as error:
-        assert error.code() == code, (
-            f"expected {code.name}, got {error.code().name}: {error.details()}"
-        )
-        return error
-    raise AssertionError(f"expected {code.name}, the call succeeded")
+    error = caught.value
+    assert error.code() == code, f"expected {code.name}, got {error.code().name}: {error.details()}"
+    return error

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from services.kernel.logs import configure_logging
 from services.kernel.server import RunningServer, wait_for_shutdown_signal
@@ -25,6 +25,8 @@ class ServiceApp:
     server: RunningServer
     background: list[asyncio.Task[None]] = field(default_factory=list)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Named parts an operator command or a test may drive directly (e.g. a sweep).
+    parts: dict[str, Any] = field(default_factory=dict)
 
     @property
     def port(self) -> int:

@@ -1,24 +1,115 @@
-"""Composition root of the library service."""
+"""Composition root of the library service: settings -> adapters -> servicers -> server."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+import grpc.aio
+
 from services.kernel.app import ServiceApp
-from services.kernel.worker import start_worker_service
+from services.kernel.db import Database, sqlite_url_in, upgrade_schema
+from services.kernel.jetstream import EventBus, producer_stream
+from services.kernel.links import download_signing_secret, files_base_url
+from services.kernel.outbox import Outbox
+from services.kernel.server import ServiceSpec, start_server
+from services.kernel.storage import StorageSettings, local_url_signer, store_from_settings
+from services.kernel.worker import verifier_for
+from services.library.api import JobsServicer, LibraryServicer
+from services.library.events import PIPELINE_PRODUCERS
+from services.library.pipeline import PipelineEvents, consumer_specs
 from services.library.settings import LibrarySettings
+from services.library.store import OUTBOX
+from services.library.uploads import Uploads
+from services.library.watch import WatchHub
 from speechflow.library.v1 import library_pb2, library_pb2_grpc
 
+log = logging.getLogger("speechflow.library")
+MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE = library_pb2.DESCRIPTOR.services_by_name["LibraryService"].full_name
 JOBS_SERVICE = library_pb2.DESCRIPTOR.services_by_name["JobsService"].full_name
+PUBLIC_METHODS = [f"/{SERVICE}/DownloadFile"]  # the signed token is the credential
+SESSION_SWEEP_SECONDS = 300
 
 
-async def start_library(settings: LibrarySettings) -> ServiceApp:
-    app, _bus = await start_worker_service(
-        name="library",
-        settings=settings,
-        service_name=SERVICE,
-        register=lambda server: library_pb2_grpc.add_LibraryServiceServicer_to_server(
-            library_pb2_grpc.LibraryServiceServicer(),  # type: ignore[abstract]
-            server,
-        ),
+def database_url(settings: LibrarySettings) -> str:
+    return settings.database_url or sqlite_url_in(settings.data_dir, "library")
+
+
+async def sweep_upload_sessions(library: LibraryServicer) -> None:
+    while True:
+        with contextlib.suppress(Exception):
+            removed = await library.expire_upload_sessions()
+            if removed:
+                log.info("expired upload sessions removed", extra={"count": removed})
+        await asyncio.sleep(SESSION_SWEEP_SECONDS)
+
+
+async def start_library(
+    settings: LibrarySettings, storage: StorageSettings | None = None
+) -> ServiceApp:
+    url = database_url(settings)
+    await asyncio.to_thread(upgrade_schema, url, MIGRATIONS, "alembic_version_library")
+    db = Database(url)
+    secret = download_signing_secret(settings.data_dir, settings.download_signing_secret)
+    store = store_from_settings(
+        storage or StorageSettings(data_dir=settings.data_dir),
+        url_signer=local_url_signer(secret, files_base_url(settings.public_base_url)),
     )
-    return app
+    bus = await EventBus.connect(settings.nats_url, source="library")
+    await bus.ensure_streams([producer_stream("library")])
+    outbox = Outbox(OUTBOX, source="library")
+    hub = WatchHub()
+    await hub.start(bus.client)
+    library = LibraryServicer(
+        db=db,
+        store=store,
+        outbox=outbox,
+        uploads=Uploads(
+            db=db,
+            store=store,
+            outbox=outbox,
+            spool_dir=settings.data_dir / "spool",
+            max_bytes=settings.max_upload_bytes,
+        ),
+        hub=hub,
+        max_chunk_bytes=settings.max_chunk_bytes,
+        session_ttl=timedelta(seconds=settings.upload_session_ttl_seconds),
+        download_ttl=timedelta(seconds=settings.download_url_ttl_seconds),
+        download_secret=secret,
+    )
+    jobs = JobsServicer(db, library)
+
+    def register(server: grpc.aio.Server) -> None:
+        library_pb2_grpc.add_LibraryServiceServicer_to_server(library, server)
+        library_pb2_grpc.add_JobsServiceServicer_to_server(jobs, server)
+
+    server = await start_server(
+        ServiceSpec(
+            service_names=[SERVICE, JOBS_SERVICE],
+            register=register,
+            verifier=verifier_for(settings),
+            public_methods=PUBLIC_METHODS,
+        ),
+        settings.grpc_host,
+        settings.grpc_port,
+    )
+    pipeline = PipelineEvents(db, outbox)
+    # The stages' streams may not exist yet when the library starts first.
+    await bus.ensure_streams([producer_stream(p) for p in PIPELINE_PRODUCERS])
+    for spec in consumer_specs():
+        bus.start_consumer(spec, pipeline.handle)
+    background = [
+        asyncio.create_task(outbox.run_relay(db, bus)),
+        asyncio.create_task(sweep_upload_sessions(library)),
+    ]
+    return ServiceApp(
+        name="library",
+        server=server,
+        background=background,
+        closers=[hub.stop, bus.close, db.dispose],
+        parts={"library": library, "pipeline": pipeline, "db": db},
+    )

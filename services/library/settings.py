@@ -13,3 +13,23 @@ class LibrarySettings(ServiceSettings):
     database_url: str = Field(
         default="", validation_alias=env_alias("LIBRARY_DATABASE_URL", "DATABASE_URL")
     )
+    max_upload_bytes: int = Field(
+        default=500 * 1000 * 1000, validation_alias=env_alias("LIBRARY_MAX_UPLOAD_BYTES")
+    )
+    max_chunk_bytes: int = Field(
+        default=4 * 1024 * 1024, validation_alias=env_alias("LIBRARY_MAX_CHUNK_BYTES")
+    )
+    upload_session_ttl_seconds: int = Field(
+        default=24 * 3600, validation_alias=env_alias("LIBRARY_UPLOAD_SESSION_TTL_SECONDS")
+    )
+    download_url_ttl_seconds: int = Field(
+        default=3600, validation_alias=env_alias("LIBRARY_DOWNLOAD_URL_TTL_SECONDS")
+    )
+    # Where browsers reach the API (Envoy); signed local-disk download URLs point here.
+    public_base_url: str = Field(
+        default="http://localhost:8080", validation_alias=env_alias("PUBLIC_BASE_URL")
+    )
+    # Signs local-disk download URLs; generated and kept under DATA_DIR when empty.
+    download_signing_secret: str = Field(
+        default="", validation_alias=env_alias("LIBRARY_DOWNLOAD_SIGNING_SECRET")
+    )

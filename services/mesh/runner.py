@@ -74,6 +74,7 @@ class Mesh:
         data = self.data_dir
         dotenv = {k: v for k, v in dotenv_values(ROOT / ".env").items() if v is not None}
         return {
+            "PUBLIC_BASE_URL": f"http://localhost:{self.settings.envoy_port}",
             **dotenv,
             "DATA_DIR": str(data),
             "NATS_URL": f"nats://127.0.0.1:{self.settings.nats_port}",

@@ -3,18 +3,36 @@
 from __future__ import annotations
 
 from services.kernel.app import ServiceApp
+from services.kernel.stage import PipelineStage, StageInput
+from services.kernel.storage import StorageSettings, store_from_settings
 from services.kernel.worker import JobCounters, start_worker_service
 from services.summarizer.api import SummarizerServicer
+from services.summarizer.engine import build_chain
 from services.summarizer.settings import SummarizerSettings
+from services.summarizer.worker import SummaryWorker
+from speechflow.library.v1 import library_pb2
 from speechflow.summarizer.v1 import summarizer_pb2, summarizer_pb2_grpc
 
 SERVICE = summarizer_pb2.DESCRIPTOR.services_by_name["SummarizerService"].full_name
+INPUTS = [
+    StageInput("transcriber", ["speechflow.transcriber.v1.transcription.completed"]),
+    StageInput("library", ["speechflow.library.v1.summary.requested"]),
+]
 
 
-async def start_summarizer(settings: SummarizerSettings) -> ServiceApp:
-    counters = JobCounters()
+async def start_summarizer(
+    settings: SummarizerSettings, storage: StorageSettings | None = None
+) -> ServiceApp:
+    chain = build_chain(
+        openrouter_api_key=settings.openrouter_api_key or None,
+        openrouter_base_url=settings.openrouter_base_url,
+        groq_api_key=settings.groq_api_key or None,
+        groq_base_url=settings.groq_base_url,
+        timeout=settings.llm_timeout_seconds,
+    )
+    counters = JobCounters(settings={"providers": ", ".join(p.name for p in chain.providers)})
     servicer = SummarizerServicer(counters)
-    app, _bus = await start_worker_service(
+    app, bus = await start_worker_service(
         name="summarizer",
         settings=settings,
         service_name=SERVICE,
@@ -22,4 +40,15 @@ async def start_summarizer(settings: SummarizerSettings) -> ServiceApp:
             servicer, server
         ),
     )
+    store = store_from_settings(storage or StorageSettings(data_dir=settings.data_dir))
+    stage = PipelineStage(
+        name="summarizer",
+        stage=library_pb2.STAGE_SUMMARIZATION,
+        bus=bus,
+        settings=settings,
+        counters=counters,
+    )
+    await stage.ensure_input_streams(INPUTS)
+    stage.start(INPUTS, SummaryWorker(bus=bus, store=store, chain=chain).handle)
+    app.parts["counters"] = counters
     return app

@@ -2,19 +2,78 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from services.kernel.app import ServiceApp
+from services.kernel.stage import PipelineStage, StageInput
+from services.kernel.storage import StorageSettings, store_from_settings
 from services.kernel.worker import JobCounters, start_worker_service
 from services.transcriber.api import TranscriberServicer
+from services.transcriber.engine import (
+    EngineSettings,
+    FallbackTranscriber,
+    GroqTranscriber,
+    Transcriber,
+    TranscriptionEngine,
+)
 from services.transcriber.settings import TranscriberSettings
+from services.transcriber.worker import TranscriptionWorker
+from speechflow.library.v1 import library_pb2
 from speechflow.transcriber.v1 import transcriber_pb2, transcriber_pb2_grpc
 
 SERVICE = transcriber_pb2.DESCRIPTOR.services_by_name["TranscriberService"].full_name
+INPUTS = [
+    StageInput(
+        "library",
+        [
+            "speechflow.library.v1.document.uploaded",
+            "speechflow.library.v1.transcription.requested",
+        ],
+    )
+]
 
 
-async def start_transcriber(settings: TranscriberSettings) -> ServiceApp:
-    counters = JobCounters()
+def build_transcriber(settings: TranscriberSettings) -> tuple[Transcriber, TranscriptionEngine]:
+    engine = TranscriptionEngine(
+        EngineSettings(
+            model_en=settings.model_en,
+            model_multilingual=settings.model_multilingual,
+            compute_type=settings.compute_type,
+            beam_size=settings.beam_size,
+            batch_size=settings.batch_size,
+            cpu_threads=settings.cpu_threads,
+            vad_filter=settings.vad_filter,
+            cache_dir=(settings.model_cache_dir or settings.data_dir / "models").resolve(),
+        )
+    )
+    groq = (
+        GroqTranscriber(settings.groq_api_key, settings.groq_base_url, settings.groq_model)
+        if settings.groq_api_key
+        else None
+    )
+    return FallbackTranscriber(engine, groq), engine
+
+
+async def start_transcriber(
+    settings: TranscriberSettings, storage: StorageSettings | None = None
+) -> ServiceApp:
+    transcriber, engine = build_transcriber(settings)
+    if settings.preload_models:
+        await asyncio.to_thread(engine.preload)
+    counters = JobCounters(
+        settings={
+            "model_en": settings.model_en,
+            "model_multilingual": settings.model_multilingual,
+            "compute_type": settings.compute_type,
+            "beam_size": str(settings.beam_size),
+            "batch_size": str(settings.batch_size),
+            "vad_filter": str(settings.vad_filter).lower(),
+            "groq_fallback": "on" if settings.groq_api_key else "off",
+            "concurrency": str(settings.concurrency),
+        }
+    )
     servicer = TranscriberServicer(counters)
-    app, _bus = await start_worker_service(
+    app, bus = await start_worker_service(
         name="transcriber",
         settings=settings,
         service_name=SERVICE,
@@ -22,4 +81,21 @@ async def start_transcriber(settings: TranscriberSettings) -> ServiceApp:
             servicer, server
         ),
     )
+    store = store_from_settings(storage or StorageSettings(data_dir=settings.data_dir))
+    worker = TranscriptionWorker(
+        bus=bus,
+        store=store,
+        transcriber=transcriber,
+        spool=settings.data_dir / "spool" / "transcriber",
+    )
+    stage = PipelineStage(
+        name="transcriber",
+        stage=library_pb2.STAGE_TRANSCRIPTION,
+        bus=bus,
+        settings=settings,
+        counters=counters,
+    )
+    await stage.ensure_input_streams(INPUTS)
+    stage.start(INPUTS, worker.handle)
+    app.parts["counters"] = counters
     return app

@@ -2,11 +2,35 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
-from services.kernel.settings import ServiceSettings, env_alias
+from services.kernel.settings import env_alias
+from services.kernel.stage import StageSettings
 
 
-class TranscriberSettings(ServiceSettings):
+class TranscriberSettings(StageSettings):
     service_name: str = "transcriber"
     grpc_port: int = Field(default=50053, validation_alias=env_alias("TRANSCRIBER_GRPC_PORT"))
+    # A bundled name (tiny.en, base), a CTranslate2 model folder, or a hub name (large-v3)
+    # where a model cache exists.
+    model_en: str = Field(default="tiny.en", validation_alias=env_alias("WHISPER_MODEL_EN"))
+    model_multilingual: str = Field(
+        default="base", validation_alias=env_alias("WHISPER_MODEL_MULTILINGUAL")
+    )
+    compute_type: str = Field(default="int8", validation_alias=env_alias("WHISPER_COMPUTE_TYPE"))
+    beam_size: int = Field(default=5, ge=1, validation_alias=env_alias("WHISPER_BEAM_SIZE"))
+    batch_size: int = Field(default=8, ge=1, validation_alias=env_alias("WHISPER_BATCH_SIZE"))
+    cpu_threads: int = Field(default=0, ge=0, validation_alias=env_alias("WHISPER_CPU_THREADS"))
+    vad_filter: bool = Field(default=True, validation_alias=env_alias("WHISPER_VAD_FILTER"))
+    model_cache_dir: Path | None = Field(
+        default=None, validation_alias=env_alias("WHISPER_MODEL_CACHE_DIR")
+    )
+    groq_api_key: str = Field(default="", validation_alias=env_alias("GROQ_API_KEY"))
+    groq_base_url: str | None = Field(default=None, validation_alias=env_alias("GROQ_BASE_URL"))
+    groq_model: str = Field(
+        default="whisper-large-v3", validation_alias=env_alias("GROQ_TRANSCRIPTION_MODEL")
+    )
+    # Load the default models at start-up instead of on the first job.
+    preload_models: bool = Field(default=True, validation_alias=env_alias("WHISPER_PRELOAD"))

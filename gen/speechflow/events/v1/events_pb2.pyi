@@ -165,6 +165,52 @@ class DocumentUploaded(_message.Message):
 Global___DocumentUploaded: _TypeAlias = DocumentUploaded  # noqa: Y015
 
 @_typing.final
+class DocumentChanged(_message.Message):
+    """DocumentChanged: `speechflow.library.v1.document.changed`, after every committed change
+    of a document's processing state; every library replica fans it out to its
+    WatchDocument streams.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    OWNER_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    PROGRESS_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    document_id: _builtins.str
+    owner_id: _builtins.str
+    status: _library_pb2.DocumentStatus.ValueType
+    progress: _builtins.int
+    stage: _library_pb2.Stage.ValueType
+    message: _builtins.str
+    version: _builtins.int
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        document_id: _builtins.str = ...,
+        owner_id: _builtins.str = ...,
+        status: _library_pb2.DocumentStatus.ValueType = ...,
+        progress: _builtins.int = ...,
+        stage: _library_pb2.Stage.ValueType = ...,
+        message: _builtins.str = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+        version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_id", b"document_id", "message", b"message", "owner_id", b"owner_id", "progress", b"progress", "stage", b"stage", "status", b"status", "update_time", b"update_time", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DocumentChanged: _TypeAlias = DocumentChanged  # noqa: Y015
+
+@_typing.final
 class StageRequested(_message.Message):
     """StageRequested asks one stage to (re)run for a job, after a retry or a regeneration:
     `speechflow.library.v1.{transcription,summary,render,notification}.requested`.

@@ -1054,6 +1054,27 @@ class GetDownloadUrlRequest(_message.Message):
 Global___GetDownloadUrlRequest: _TypeAlias = GetDownloadUrlRequest  # noqa: Y015
 
 @_typing.final
+class DownloadFileRequest(_message.Message):
+    """DownloadFileRequest carries a signed download token."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOKEN_FIELD_NUMBER: _builtins.int
+    token: _builtins.str
+    def __init__(
+        self,
+        *,
+        token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["token", b"token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DownloadFileRequest: _TypeAlias = DownloadFileRequest  # noqa: Y015
+
+@_typing.final
 class GetDownloadUrlResponse(_message.Message):
     """GetDownloadUrlResponse carries a presigned URL."""
 

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
 from speechflow.library.v1 import library_pb2 as speechflow_dot_library_dot_v1_dot_library__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -115,6 +116,11 @@ class LibraryServiceStub:
                 '/speechflow.library.v1.LibraryService/GetDownloadUrl',
                 request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetDownloadUrlRequest.SerializeToString,
                 response_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetDownloadUrlResponse.FromString,
+                _registered_method=True)
+        self.DownloadFile = channel.unary_stream(
+                '/speechflow.library.v1.LibraryService/DownloadFile',
+                request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.DownloadFileRequest.SerializeToString,
+                response_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
                 _registered_method=True)
         self.WatchDocument = channel.unary_stream(
                 '/speechflow.library.v1.LibraryService/WatchDocument',
@@ -245,6 +251,14 @@ class LibraryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DownloadFile(self, request, context):
+        """Serves a file behind a signed download URL (the local-disk store's presigned URLs);
+        the token is the credential, so no access token is needed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def WatchDocument(self, request, context):
         """Streams the document's state: the current one first, then every change, until it
         reaches COMPLETED or FAILED.
@@ -342,6 +356,11 @@ def add_LibraryServiceServicer_to_server(servicer, server):
                     servicer.GetDownloadUrl,
                     request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetDownloadUrlRequest.FromString,
                     response_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetDownloadUrlResponse.SerializeToString,
+            ),
+            'DownloadFile': grpc.unary_stream_rpc_method_handler(
+                    servicer.DownloadFile,
+                    request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.DownloadFileRequest.FromString,
+                    response_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
             ),
             'WatchDocument': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchDocument,
@@ -788,6 +807,33 @@ class LibraryService:
             '/speechflow.library.v1.LibraryService/GetDownloadUrl',
             speechflow_dot_library_dot_v1_dot_library__pb2.GetDownloadUrlRequest.SerializeToString,
             speechflow_dot_library_dot_v1_dot_library__pb2.GetDownloadUrlResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DownloadFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/speechflow.library.v1.LibraryService/DownloadFile',
+            speechflow_dot_library_dot_v1_dot_library__pb2.DownloadFileRequest.SerializeToString,
+            google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
             options,
             channel_credentials,
             insecure,

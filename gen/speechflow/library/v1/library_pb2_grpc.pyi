@@ -4,6 +4,7 @@ isort:skip_file
 """
 
 from collections import abc as _abc
+from google.api import httpbody_pb2 as _httpbody_pb2
 from grpc import aio as _aio
 from speechflow.library.v1 import library_pb2 as _library_pb2
 import abc as _abc_1
@@ -67,6 +68,10 @@ class LibraryServiceStub:
     """Streams a stored file of a document back in chunks."""
     GetDownloadUrl: _grpc.UnaryUnaryMultiCallable[_library_pb2.GetDownloadUrlRequest, _library_pb2.GetDownloadUrlResponse]
     """Returns a presigned URL, valid for one hour, for a stored file of a document."""
+    DownloadFile: _grpc.UnaryStreamMultiCallable[_library_pb2.DownloadFileRequest, _httpbody_pb2.HttpBody]
+    """Serves a file behind a signed download URL (the local-disk store's presigned URLs);
+    the token is the credential, so no access token is needed.
+    """
     WatchDocument: _grpc.UnaryStreamMultiCallable[_library_pb2.WatchDocumentRequest, _library_pb2.WatchDocumentResponse]
     """Streams the document's state: the current one first, then every change, until it
     reaches COMPLETED or FAILED.
@@ -113,6 +118,10 @@ class LibraryServiceAsyncStub(LibraryServiceStub):
     """Streams a stored file of a document back in chunks."""
     GetDownloadUrl: _aio.UnaryUnaryMultiCallable[_library_pb2.GetDownloadUrlRequest, _library_pb2.GetDownloadUrlResponse]  # type: ignore[assignment]
     """Returns a presigned URL, valid for one hour, for a stored file of a document."""
+    DownloadFile: _aio.UnaryStreamMultiCallable[_library_pb2.DownloadFileRequest, _httpbody_pb2.HttpBody]  # type: ignore[assignment]
+    """Serves a file behind a signed download URL (the local-disk store's presigned URLs);
+    the token is the credential, so no access token is needed.
+    """
     WatchDocument: _aio.UnaryStreamMultiCallable[_library_pb2.WatchDocumentRequest, _library_pb2.WatchDocumentResponse]  # type: ignore[assignment]
     """Streams the document's state: the current one first, then every change, until it
     reaches COMPLETED or FAILED.
@@ -252,6 +261,16 @@ class LibraryServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_library_pb2.GetDownloadUrlResponse, _abc.Awaitable[_library_pb2.GetDownloadUrlResponse]]:
         """Returns a presigned URL, valid for one hour, for a stored file of a document."""
+
+    @_abc_1.abstractmethod
+    def DownloadFile(
+        self,
+        request: _library_pb2.DownloadFileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_httpbody_pb2.HttpBody], _abc.AsyncIterator[_httpbody_pb2.HttpBody]]:
+        """Serves a file behind a signed download URL (the local-disk store's presigned URLs);
+        the token is the credential, so no access token is needed.
+        """
 
     @_abc_1.abstractmethod
     def WatchDocument(

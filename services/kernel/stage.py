@@ -1,0 +1,134 @@
+"""The runtime every pipeline stage shares: durable consumers of its inputs, retries with
+backoff, a `processing.failed` event when it gives up, and job counters for `GetInfo`.
+
+A stage's handler must be idempotent per (document, version): it may run again after a
+crash or a redelivery, so it checks for its stored output before redoing work and publishes
+its result with a deterministic event id (JetStream drops the duplicate)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from pydantic import Field
+
+from services.kernel.jetstream import (
+    ConsumerSpec,
+    EventBus,
+    PermanentError,
+    ReceivedEvent,
+    RetryPolicy,
+    producer_stream,
+)
+from services.kernel.settings import ServiceSettings, env_alias
+from services.kernel.worker import JobCounters
+from speechflow.events.v1 import events_pb2
+
+log = logging.getLogger("speechflow.stage")
+
+
+class StageSettings(ServiceSettings):
+    """Retry and delivery knobs shared by the pipeline stages."""
+
+    retry_max_attempts: int = Field(
+        default=4, ge=1, validation_alias=env_alias("PIPELINE_RETRY_MAX_ATTEMPTS")
+    )
+    retry_base_delay_seconds: float = Field(
+        default=2.0, gt=0, validation_alias=env_alias("PIPELINE_RETRY_BASE_DELAY_SECONDS")
+    )
+    # How long JetStream waits for an ack before redelivering (heartbeats extend it while a
+    # job is alive, so only a crashed worker's job comes back).
+    ack_wait_seconds: float = Field(
+        default=30.0, gt=0, validation_alias=env_alias("PIPELINE_ACK_WAIT_SECONDS")
+    )
+    concurrency: int = Field(default=1, ge=1, validation_alias=env_alias("STAGE_CONCURRENCY"))
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return RetryPolicy(
+            max_attempts=self.retry_max_attempts,
+            base_delay_seconds=self.retry_base_delay_seconds,
+        )
+
+
+@dataclass(frozen=True)
+class StageInput:
+    """Events a stage consumes from one producer's stream."""
+
+    producer: str
+    subjects: Sequence[str]
+
+
+def job_context(event: ReceivedEvent) -> events_pb2.JobContext:
+    """Every pipeline event carries its JobContext as field 1, so any of them parses as
+    StageRequested for this purpose."""
+    return events_pb2.StageRequested.FromString(event.data).job
+
+
+def event_id(job: events_pb2.JobContext, what: str) -> str:
+    """Deterministic per document version: a redone step publishes the same id."""
+    return f"{job.document_id}-v{job.version}-{what}"
+
+
+class PipelineStage:
+    def __init__(
+        self,
+        *,
+        name: str,
+        stage: int,
+        bus: EventBus,
+        settings: StageSettings,
+        counters: JobCounters,
+    ) -> None:
+        self.name = name
+        self._stage = stage
+        self._bus = bus
+        self._settings = settings
+        self.counters = counters
+
+    def start(
+        self, inputs: Sequence[StageInput], handler: Callable[[ReceivedEvent], Awaitable[None]]
+    ) -> None:
+        async def counted(event: ReceivedEvent) -> None:
+            self.counters.in_progress += 1
+            try:
+                await handler(event)
+            finally:
+                self.counters.in_progress -= 1
+            self.counters.completed += 1
+
+        for source in inputs:
+            spec = ConsumerSpec(
+                stream=producer_stream(source.producer).name,
+                durable=f"{self.name}-from-{source.producer}",
+                subjects=list(source.subjects),
+                ack_wait_seconds=self._settings.ack_wait_seconds,
+                concurrency=self._settings.concurrency,
+            )
+            self._bus.start_consumer(
+                spec, counted, retry=self._settings.retry, on_gave_up=self._gave_up
+            )
+
+    async def ensure_input_streams(self, inputs: Sequence[StageInput]) -> None:
+        await self._bus.ensure_streams([producer_stream(i.producer) for i in inputs])
+
+    async def _gave_up(self, event: ReceivedEvent, error: Exception, permanent: bool) -> None:
+        self.counters.failed += 1
+        job = job_context(event)
+        reason = (
+            str(error)
+            if permanent or isinstance(error, PermanentError)
+            else (f"{error} (gave up after {event.attempt} attempts)")
+        )
+        await self._bus.publish(
+            f"speechflow.{self.name}.v1.processing.failed",
+            events_pb2.ProcessingFailed(
+                job=job,
+                stage=self._stage,  # type: ignore[arg-type]
+                reason=reason,
+                permanent=permanent,
+                attempts=event.attempt,
+            ),
+            event_id=event_id(job, f"{self.name}-failed"),
+        )

@@ -1,0 +1,136 @@
+"""Library rules: statuses, progress milestones, validation, names. No I/O."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from enum import IntEnum
+
+from services.kernel.errors import InvalidArgument
+
+
+class Status(IntEnum):
+    """Mirrors `speechflow.library.v1.DocumentStatus`."""
+
+    UPLOADING = 1
+    PROCESSING = 2
+    COMPLETED = 3
+    FAILED = 4
+
+
+class Stage(IntEnum):
+    """Mirrors `speechflow.library.v1.Stage`."""
+
+    UPLOAD = 1
+    TRANSCRIPTION = 2
+    SUMMARIZATION = 3
+    RENDERING = 4
+    NOTIFICATION = 5
+
+
+class JobStatus(IntEnum):
+    RUNNING = 1
+    SUCCEEDED = 2
+    FAILED = 3
+
+
+class SummaryLength(IntEnum):
+    SHORT = 1
+    MEDIUM = 2
+    LONG = 3
+
+
+# Progress when a stage starts (and so when the one before it has finished).
+STAGE_START_PROGRESS = {
+    Stage.TRANSCRIPTION: 10,
+    Stage.SUMMARIZATION: 50,
+    Stage.RENDERING: 75,
+    Stage.NOTIFICATION: 90,
+}
+TRANSCRIPTION_END_PROGRESS = 50
+DONE_PROGRESS = 100
+
+STAGE_WORDS = {
+    Stage.UPLOAD: "Uploading",
+    Stage.TRANSCRIPTION: "Transcribing",
+    Stage.SUMMARIZATION: "Summarizing",
+    Stage.RENDERING: "Rendering the PDF",
+    Stage.NOTIFICATION: "Sending the email",
+}
+
+SUPPORTED_LANGUAGES = ("en", "fr")
+MAX_TITLE_LENGTH = 200
+MAX_FOLDER_NAME_LENGTH = 100
+MAX_FILE_NAME_LENGTH = 200
+
+
+def check_language(language: str, *, allow_detect: bool) -> str:
+    cleaned = language.strip().lower()
+    if cleaned == "" and allow_detect:
+        return ""
+    if cleaned not in SUPPORTED_LANGUAGES:
+        choices = "'en' or 'fr'" + (" (or empty to detect)" if allow_detect else "")
+        raise InvalidArgument(
+            f"Language '{language}' is not supported; use {choices}.",
+            reason="UNSUPPORTED_LANGUAGE",
+        )
+    return cleaned
+
+
+def check_summary_length(value: int, *, default: SummaryLength | None) -> SummaryLength:
+    if value == 0 and default is not None:
+        return default
+    try:
+        return SummaryLength(value)
+    except ValueError as exc:
+        raise InvalidArgument(
+            "Choose a summary length: SHORT, MEDIUM or LONG.", reason="INVALID_SUMMARY_LENGTH"
+        ) from exc
+
+
+def sanitize_file_name(raw: str) -> str:
+    """Keeps the last path component, drops control and path characters: `../../etc/passwd`
+    becomes `passwd`; an empty result is rejected."""
+    name = unicodedata.normalize("NFC", raw).replace("\\", "/").split("/")[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = re.sub(r"[<>:\"|?*]", "_", name).strip().lstrip(".").strip()
+    if not name:
+        raise InvalidArgument(
+            "Give the file a name (for example talk.mp3).", reason="FILE_NAME_REQUIRED"
+        )
+    if len(name) > MAX_FILE_NAME_LENGTH:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: MAX_FILE_NAME_LENGTH - len(ext) - 1] + dot + ext) if dot else name[:200]
+    return name
+
+
+def clean_title(raw: str, fallback: str) -> str:
+    title = " ".join(raw.split())
+    if len(title) > MAX_TITLE_LENGTH:
+        raise InvalidArgument(
+            f"Keep the title under {MAX_TITLE_LENGTH} characters.", reason="TITLE_TOO_LONG"
+        )
+    if title:
+        return title
+    stem = fallback.rsplit(".", 1)[0] if "." in fallback else fallback
+    return stem.replace("_", " ").strip() or fallback
+
+
+def clean_folder_name(raw: str) -> str:
+    name = " ".join(raw.split())
+    if not name:
+        raise InvalidArgument("Give the folder a name.", reason="FOLDER_NAME_REQUIRED")
+    if len(name) > MAX_FOLDER_NAME_LENGTH:
+        raise InvalidArgument(
+            f"Keep folder names under {MAX_FOLDER_NAME_LENGTH} characters.",
+            reason="FOLDER_NAME_TOO_LONG",
+        )
+    return name
+
+
+def human_bytes(size: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size = size / 1000  # type: ignore[assignment]
+    return f"{size} bytes"

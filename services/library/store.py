@@ -1,0 +1,136 @@
+"""Library tables (SQLite or PostgreSQL through SQLAlchemy)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.kernel.db import UtcDateTime
+from services.kernel.outbox import outbox_table
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class FolderRow(Base):
+    __tablename__ = "folders"
+    __table_args__ = (UniqueConstraint("owner_id", "name", name="uq_folders_owner_name"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(String(36), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    create_time: Mapped[datetime] = mapped_column(UtcDateTime())
+    update_time: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class DocumentRow(Base):
+    __tablename__ = "documents"
+    __table_args__ = (
+        Index("ix_documents_owner_created", "owner_id", "create_time", "id"),
+        UniqueConstraint("owner_id", "request_id", name="uq_documents_owner_request"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(String(36))
+    owner_email: Mapped[str] = mapped_column(String(320))
+    owner_name: Mapped[str] = mapped_column(String(100), default="")
+    folder_id: Mapped[str | None] = mapped_column(
+        ForeignKey("folders.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    request_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    title: Mapped[str] = mapped_column(String(200))
+    original_file_name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    media_kind: Mapped[str] = mapped_column(String(10))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    duration_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    status: Mapped[int] = mapped_column(Integer, index=True)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    stage: Mapped[int] = mapped_column(Integer, default=0)
+    status_message: Mapped[str] = mapped_column(String(500), default="")
+    error_message: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(10), default="")
+    detected_language: Mapped[str] = mapped_column(String(10), default="")
+    summary_length: Mapped[int] = mapped_column(Integer, default=2)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    transcript_text: Mapped[str] = mapped_column(Text, default="")
+    summary_text: Mapped[str] = mapped_column(Text, default="")
+    key_points: Mapped[list[str]] = mapped_column(JSON, default=list)
+    action_items: Mapped[list[str]] = mapped_column(JSON, default=list)
+    original_key: Mapped[str] = mapped_column(String(500))
+    transcript_key: Mapped[str] = mapped_column(String(500), default="")
+    pdf_key: Mapped[str] = mapped_column(String(500), default="")
+    thumbnail_key: Mapped[str] = mapped_column(String(500), default="")
+    create_time: Mapped[datetime] = mapped_column(UtcDateTime())
+    update_time: Mapped[datetime] = mapped_column(UtcDateTime())
+    process_time: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class JobRow(Base):
+    """The processing of one version of a document."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_created", "create_time", "id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    document_id: Mapped[str] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    owner_id: Mapped[str] = mapped_column(String(36), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[int] = mapped_column(Integer, index=True)
+    stage: Mapped[int] = mapped_column(Integer, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    error_message: Mapped[str] = mapped_column(Text, default="")
+    runs: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    create_time: Mapped[datetime] = mapped_column(UtcDateTime())
+    update_time: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class UploadSessionRow(Base):
+    """A resumable upload: bytes are spooled to `spool_path` until FinishUpload."""
+
+    __tablename__ = "upload_sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(String(36), index=True)
+    owner_email: Mapped[str] = mapped_column(String(320))
+    owner_name: Mapped[str] = mapped_column(String(100), default="")
+    metadata_json: Mapped[dict[str, Any]] = mapped_column(JSON)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    received_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    spool_path: Mapped[str] = mapped_column(String(500))
+    create_time: Mapped[datetime] = mapped_column(UtcDateTime())
+    expire_time: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class ProcessedEventRow(Base):
+    """Event ids already applied, so a redelivered event changes nothing."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255))
+    time: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+OUTBOX = outbox_table(Base.metadata)

@@ -1,0 +1,253 @@
+"""Turning received bytes into a document: spool to disk, validate, store, commit.
+
+Bytes are spooled to a file (never held in memory) because sniffing and measuring the media
+needs random access; the object and the row are only created once everything checked out,
+so a rejected or aborted upload leaves neither behind."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from services.kernel.db import Database
+from services.kernel.errors import InvalidArgument, NotFound
+from services.kernel.outbox import Outbox
+from services.kernel.storage import ObjectStore, upload_key
+from services.kernel.tokens import Principal
+from services.library import domain
+from services.library.domain import JobStatus, Stage, Status, SummaryLength
+from services.library.events import (
+    DOCUMENT_CHANGED,
+    DOCUMENT_UPLOADED,
+    document_changed,
+    job_context,
+)
+from services.library.media import MediaInfo, probe
+from services.library.store import DocumentRow, FolderRow, JobRow, new_id
+from speechflow.events.v1 import events_pb2
+from speechflow.library.v1 import library_pb2
+
+log = logging.getLogger("speechflow.library.uploads")
+
+
+@dataclass(frozen=True)
+class ValidUpload:
+    """Upload metadata after validation."""
+
+    file_name: str
+    size_bytes: int
+    folder_id: str | None
+    title: str
+    language: str
+    summary_length: SummaryLength
+    request_id: str | None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "file_name": self.file_name,
+            "size_bytes": self.size_bytes,
+            "folder_id": self.folder_id,
+            "title": self.title,
+            "language": self.language,
+            "summary_length": int(self.summary_length),
+            "request_id": self.request_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> ValidUpload:
+        return cls(
+            file_name=str(data["file_name"]),
+            size_bytes=int(str(data["size_bytes"])),
+            folder_id=str(data["folder_id"]) if data.get("folder_id") else None,
+            title=str(data["title"]),
+            language=str(data["language"]),
+            summary_length=SummaryLength(int(str(data["summary_length"]))),
+            request_id=str(data["request_id"]) if data.get("request_id") else None,
+        )
+
+
+class Uploads:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        store: ObjectStore,
+        outbox: Outbox,
+        spool_dir: Path,
+        max_bytes: int,
+    ) -> None:
+        self._db = db
+        self._store = store
+        self._outbox = outbox
+        self.spool_dir = spool_dir
+        self.max_bytes = max_bytes
+        spool_dir.mkdir(parents=True, exist_ok=True)
+
+    async def validate(
+        self, principal: Principal, metadata: library_pb2.UploadMetadata
+    ) -> ValidUpload:
+        file_name = domain.sanitize_file_name(metadata.file_name)
+        if metadata.size_bytes <= 0:
+            raise InvalidArgument(
+                "Send the file's size in bytes (size_bytes) with the metadata; empty files "
+                "cannot be processed.",
+                reason="SIZE_REQUIRED",
+            )
+        self.check_size(metadata.size_bytes)
+        folder_id = metadata.folder_id or None
+        if folder_id is not None:
+            async with self._db.session() as session:
+                folder = await session.get(FolderRow, folder_id)
+            if folder is None or folder.owner_id != principal.user_id:
+                raise NotFound(f"Folder {folder_id} does not exist.", reason="FOLDER_NOT_FOUND")
+        return ValidUpload(
+            file_name=file_name,
+            size_bytes=metadata.size_bytes,
+            folder_id=folder_id,
+            title=domain.clean_title(metadata.title, file_name),
+            language=domain.check_language(metadata.language, allow_detect=True),
+            summary_length=domain.check_summary_length(
+                metadata.summary_length, default=SummaryLength.MEDIUM
+            ),
+            request_id=metadata.request_id.strip()[:100] or None,
+        )
+
+    def check_size(self, size: int) -> None:
+        if size > self.max_bytes:
+            raise InvalidArgument(
+                f"The file is larger than the {domain.human_bytes(self.max_bytes)} limit.",
+                reason="FILE_TOO_LARGE",
+                metadata={"max_bytes": str(self.max_bytes)},
+            )
+
+    def new_spool_path(self) -> Path:
+        return self.spool_dir / f"{new_id()}.part"
+
+    async def spool(self, upload: ValidUpload, chunks: AsyncIterator[bytes], path: Path) -> None:
+        """Writes the stream to `path`, enforcing the declared size and the limit as bytes
+        arrive; the caller removes `path` whatever happens."""
+        received = 0
+        with path.open("wb") as out:
+            async for chunk in chunks:
+                received += len(chunk)
+                self.check_size(received)
+                if received > upload.size_bytes:
+                    raise InvalidArgument(
+                        f"More bytes arrived than the declared size of {upload.size_bytes}.",
+                        reason="SIZE_MISMATCH",
+                    )
+                await asyncio.to_thread(out.write, chunk)
+        check_complete(upload, received)
+
+    async def existing(self, principal: Principal, upload: ValidUpload) -> DocumentRow | None:
+        """The document an earlier request with the same request_id created (AIP-155)."""
+        if upload.request_id is None:
+            return None
+        async with self._db.session() as session:
+            return await session.scalar(
+                select(DocumentRow).where(
+                    DocumentRow.owner_id == principal.user_id,
+                    DocumentRow.request_id == upload.request_id,
+                )
+            )
+
+    async def accept(self, principal: Principal, upload: ValidUpload, spool: Path) -> DocumentRow:
+        """Sniffs, stores and commits; on any failure nothing is left behind."""
+        info = await asyncio.to_thread(probe, spool)
+        document_id = new_id()
+        key = upload_key(info.kind, principal.user_id, document_id, info.extension)
+        try:
+            await asyncio.to_thread(self._store.put_file, key, spool, info.content_type)
+            document = await self._commit(principal, upload, info, document_id, key)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self._store.delete, key)
+            raise
+        self._outbox.notify()
+        log.info(
+            "document uploaded", extra={"document_id": document_id, "bytes": upload.size_bytes}
+        )
+        return document
+
+    async def _commit(
+        self,
+        principal: Principal,
+        upload: ValidUpload,
+        info: MediaInfo,
+        document_id: str,
+        key: str,
+    ) -> DocumentRow:
+        now = datetime.now(UTC)
+        async with self._db.session() as session:
+            if (
+                upload.folder_id is not None
+                and await session.get(FolderRow, upload.folder_id) is None
+            ):
+                raise NotFound(
+                    f"Folder {upload.folder_id} was deleted during the upload.",
+                    reason="FOLDER_NOT_FOUND",
+                )
+            document = DocumentRow(
+                id=document_id,
+                owner_id=principal.user_id,
+                owner_email=principal.email,
+                owner_name=principal.name,
+                folder_id=upload.folder_id,
+                request_id=upload.request_id,
+                title=upload.title,
+                original_file_name=upload.file_name,
+                content_type=info.content_type,
+                media_kind=info.kind,
+                size_bytes=upload.size_bytes,
+                duration_seconds=info.duration_seconds,
+                status=int(Status.PROCESSING),
+                progress=domain.STAGE_START_PROGRESS[Stage.TRANSCRIPTION],
+                stage=int(Stage.TRANSCRIPTION),
+                status_message="Queued for transcription",
+                language=upload.language,
+                summary_length=int(upload.summary_length),
+                version=1,
+                key_points=[],
+                action_items=[],
+                original_key=key,
+                create_time=now,
+                update_time=now,
+            )
+            session.add(document)
+            job = JobRow(
+                document_id=document_id,
+                owner_id=principal.user_id,
+                version=1,
+                status=int(JobStatus.RUNNING),
+                stage=int(Stage.TRANSCRIPTION),
+                attempts=1,
+                runs=[],
+                create_time=now,
+                update_time=now,
+            )
+            session.add(job)
+            await session.flush()
+            await self._outbox.add(
+                session,
+                DOCUMENT_UPLOADED,
+                events_pb2.DocumentUploaded(job=job_context(document, job)),
+            )
+            await self._outbox.add(session, DOCUMENT_CHANGED, document_changed(document))
+        return document
+
+
+def check_complete(upload: ValidUpload, received: int) -> None:
+    if received != upload.size_bytes:
+        raise InvalidArgument(
+            f"The upload ended after {received} bytes but {upload.size_bytes} were declared; "
+            "send the whole file.",
+            reason="SIZE_MISMATCH",
+            metadata={"received_bytes": str(received), "declared_bytes": str(upload.size_bytes)},
+        )

@@ -1,0 +1,110 @@
+"""Notification jobs: `document.rendered` -> completion email with a PDF link;
+`processing.failed` -> failure email with the reason. The input event's id is the send's
+idempotency key, so a redelivered event never sends a second email."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from google.protobuf import json_format
+
+from services.kernel.jetstream import EventBus, PermanentError, ReceivedEvent, TransientError
+from services.kernel.links import document_url
+from services.kernel.stage import event_id, job_context
+from services.kernel.storage import ObjectStore, pdf_key, transcript_key
+from services.notifier.email import (
+    EmailContext,
+    EmailSender,
+    FailedStep,
+    PermanentEmailError,
+    TransientEmailError,
+    completion_email,
+    failure_email,
+)
+from speechflow.events.v1 import events_pb2
+from speechflow.library.v1 import library_pb2
+
+log = logging.getLogger("speechflow.notifier")
+
+SENT = "speechflow.notifier.v1.notification.sent"
+FAILED_STEPS = {
+    library_pb2.STAGE_UPLOAD: FailedStep.UPLOAD,
+    library_pb2.STAGE_TRANSCRIPTION: FailedStep.TRANSCRIPTION,
+    library_pb2.STAGE_SUMMARIZATION: FailedStep.SUMMARIZATION,
+    library_pb2.STAGE_RENDERING: FailedStep.RENDERING,
+}
+
+
+def first_paragraph(text: str) -> str:
+    return text.strip().split("\n\n", 1)[0] if text else ""
+
+
+class NotificationWorker:
+    def __init__(
+        self,
+        *,
+        bus: EventBus,
+        store: ObjectStore,
+        sender: EmailSender,
+        public_base_url: str,
+        link_ttl: timedelta,
+    ) -> None:
+        self._bus = bus
+        self._store = store
+        self._sender = sender
+        self._base_url = public_base_url
+        self._link_ttl = link_ttl
+
+    async def handle(self, event: ReceivedEvent) -> None:
+        job = job_context(event)
+        completed = not event.subject.endswith(".processing.failed")
+        context = await self._context(job, with_pdf=completed)
+        if completed:
+            email = completion_email(context)
+        else:
+            failed = event.parse(events_pb2.ProcessingFailed)
+            email = failure_email(
+                context, failed.reason, step=FAILED_STEPS.get(failed.stage, FailedStep.UNKNOWN)
+            )
+        key = event_id(job, "completion-email" if completed else "failure-email")
+        try:
+            message_id = await self._sender.send(email, idempotency_key=key)
+        except TransientEmailError as exc:
+            raise TransientError(f"The email could not be sent yet: {exc}") from exc
+        except PermanentEmailError as exc:
+            raise PermanentError(f"The email was refused: {exc}") from exc
+        log.info("email sent", extra={"document_id": job.document_id, "completed": completed})
+        await self._bus.publish(
+            SENT,
+            events_pb2.NotificationSent(job=job, completed=completed, message_id=message_id),
+            event_id=event_id(job, "notified" if completed else "failure-notified"),
+        )
+
+    async def _context(self, job: events_pb2.JobContext, *, with_pdf: bool) -> EmailContext:
+        pdf_url, excerpt = "", ""
+        if with_pdf:
+            pdf_url = await asyncio.to_thread(
+                self._store.presigned_get_url,
+                pdf_key(job.owner_id, job.document_id),
+                self._link_ttl,
+                f"{job.title or 'report'}.pdf",
+            )
+            summary_key = transcript_key(
+                job.owner_id, job.document_id, f"summary-v{job.version}.json"
+            )
+            if await asyncio.to_thread(self._store.stat, summary_key) is not None:
+                data = await asyncio.to_thread(self._store.get_bytes, summary_key)
+                excerpt = first_paragraph(json_format.Parse(data, events_pb2.Summary()).summary)
+        return EmailContext(
+            to_address=job.owner_email,
+            to_name=job.owner_name,
+            document_title=job.title,
+            original_file_name=job.original_file_name,
+            language=job.language,
+            document_url=document_url(self._base_url, job.document_id),
+            pdf_url=pdf_url,
+            summary_excerpt=excerpt,
+            duration_seconds=job.duration_seconds,
+        )

@@ -1,0 +1,100 @@
+"""Render jobs: transcript + summary from storage -> PDF report and thumbnail in storage ->
+`document.rendered`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import UTC
+from typing import TypeVar
+
+from google.protobuf import json_format
+from google.protobuf.message import Message
+
+from services.kernel.jetstream import EventBus, ReceivedEvent
+from services.kernel.stage import event_id, job_context
+from services.kernel.storage import ObjectStore, pdf_key, thumbnail_key, transcript_key
+from services.renderer.api import page_count
+from services.renderer.conversion import report_input
+from services.renderer.report import render_report, render_thumbnail
+from speechflow.events.v1 import events_pb2
+
+log = logging.getLogger("speechflow.renderer")
+M = TypeVar("M", bound=Message)
+
+RENDERED = "speechflow.renderer.v1.document.rendered"
+SUMMARY_COMPLETED = "speechflow.summarizer.v1.summary.completed"
+
+
+def rendered_marker(job: events_pb2.JobContext) -> str:
+    """Written last, so its presence means this version's PDF and thumbnail are stored."""
+    return transcript_key(job.owner_id, job.document_id, f"rendered-v{job.version}.json")
+
+
+class RenderWorker:
+    def __init__(self, *, bus: EventBus, store: ObjectStore) -> None:
+        self._bus = bus
+        self._store = store
+
+    async def handle(self, event: ReceivedEvent) -> None:
+        job = job_context(event)
+        marker = rendered_marker(job)
+        pdf, thumbnail = (
+            pdf_key(job.owner_id, job.document_id),
+            thumbnail_key(job.owner_id, job.document_id),
+        )
+        if await asyncio.to_thread(self._store.stat, marker) is not None:
+            pages = int(json.loads(await asyncio.to_thread(self._store.get_bytes, marker))["pages"])
+        else:
+            summary = await self._summary(event, job)
+            transcript = await self._load(
+                transcript_key(job.owner_id, job.document_id, "transcript.json"),
+                events_pb2.Transcript(),
+            )
+            document, image, pages = await asyncio.to_thread(_render, job, transcript, summary)
+            await asyncio.to_thread(self._store.put_bytes, pdf, document, "application/pdf")
+            await asyncio.to_thread(self._store.put_bytes, thumbnail, image, "image/png")
+            await asyncio.to_thread(
+                self._store.put_bytes,
+                marker,
+                json.dumps({"pages": pages}).encode(),
+                "application/json",
+            )
+            log.info("rendered", extra={"document_id": job.document_id, "pages": pages})
+        await self._bus.publish(
+            RENDERED,
+            events_pb2.DocumentRendered(
+                job=job, pdf_key=pdf, thumbnail_key=thumbnail, page_count=pages
+            ),
+            event_id=event_id(job, "rendered"),
+        )
+
+    async def _summary(
+        self, event: ReceivedEvent, job: events_pb2.JobContext
+    ) -> events_pb2.Summary:
+        if event.subject == SUMMARY_COMPLETED:
+            return event.parse(events_pb2.SummaryCompleted).summary
+        # A retry or re-render: the summarizer stored this version's summary.
+        key = transcript_key(job.owner_id, job.document_id, f"summary-v{job.version}.json")
+        return await self._load(key, events_pb2.Summary())
+
+    async def _load(self, key: str, message: M) -> M:
+        data = await asyncio.to_thread(self._store.get_bytes, key)
+        return json_format.Parse(data, message)
+
+
+def _render(
+    job: events_pb2.JobContext, transcript: events_pb2.Transcript, summary: events_pb2.Summary
+) -> tuple[bytes, bytes, int]:
+    data = report_input(
+        title=job.title,
+        source_file_name=job.original_file_name,
+        language=job.language or summary.language,
+        duration_seconds=job.duration_seconds,
+        transcript=transcript,
+        summary=summary,
+        created=job.create_time.ToDatetime(tzinfo=UTC),
+    )
+    document = render_report(data)
+    return document, render_thumbnail(document), page_count(document)

@@ -1,0 +1,108 @@
+"""Summary jobs: stored transcript -> provider chain (cloud LLMs when keys are set, the
+offline extractive summarizer otherwise) -> summary in storage -> `summary.completed`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from google.protobuf import json_format
+
+from services.kernel.jetstream import EventBus, ReceivedEvent, TransientError
+from services.kernel.stage import event_id, job_context
+from services.kernel.storage import ObjectStore, transcript_key
+from services.summarizer.engine import (
+    ProviderChain,
+    ProviderError,
+    Segment,
+    StructuredSummary,
+    SummaryRequest,
+)
+from speechflow.events.v1 import events_pb2
+from speechflow.library.v1 import library_pb2
+
+log = logging.getLogger("speechflow.summarizer")
+
+COMPLETED = "speechflow.summarizer.v1.summary.completed"
+LENGTHS = {
+    library_pb2.SUMMARY_LENGTH_SHORT: "short",
+    library_pb2.SUMMARY_LENGTH_MEDIUM: "medium",
+    library_pb2.SUMMARY_LENGTH_LONG: "long",
+}
+
+
+def summary_key(job: events_pb2.JobContext) -> str:
+    """One summary per document version: a regenerate never overwrites an older one."""
+    return transcript_key(job.owner_id, job.document_id, f"summary-v{job.version}.json")
+
+
+def summary_language(requested: str, transcript: events_pb2.Transcript) -> str:
+    for candidate in (requested, transcript.language):
+        code = candidate.split("-")[0].lower()
+        if code in ("en", "fr"):
+            return code
+    return "en"
+
+
+def summary_message(result: StructuredSummary) -> events_pb2.Summary:
+    return events_pb2.Summary(
+        title=result.title,
+        summary=result.summary,
+        key_points=result.key_points,
+        decisions=result.decisions,
+        action_items=[
+            events_pb2.ActionItem(text=a.text, owner=a.owner or "") for a in result.action_items
+        ],
+        topics=[
+            events_pb2.Topic(title=t.title, start_seconds=t.start, end_seconds=t.end)
+            for t in result.topics
+        ],
+        language=result.language,
+        provider=result.provider,
+        model=result.model,
+    )
+
+
+class SummaryWorker:
+    def __init__(self, *, bus: EventBus, store: ObjectStore, chain: ProviderChain) -> None:
+        self._bus = bus
+        self._store = store
+        self._chain = chain
+
+    async def handle(self, event: ReceivedEvent) -> None:
+        job = job_context(event)
+        key = summary_key(job)
+        if await asyncio.to_thread(self._store.stat, key) is not None:
+            stored = await asyncio.to_thread(self._store.get_bytes, key)
+            summary = json_format.Parse(stored, events_pb2.Summary())
+        else:
+            transcript = await self._transcript(job)
+            request = SummaryRequest(
+                transcript_segments=[
+                    Segment(s.start_seconds, max(s.start_seconds, s.end_seconds), s.text)
+                    for s in transcript.segments
+                ],
+                language=summary_language(job.language, transcript),  # type: ignore[arg-type]
+                length=LENGTHS.get(job.summary_length, "medium"),  # type: ignore[arg-type]
+            )
+            try:
+                summary = summary_message(await self._chain.summarize(request))
+            except ProviderError as exc:
+                raise TransientError(
+                    f"No summarizer could summarize the transcript: {exc}"
+                ) from exc
+            data = json_format.MessageToJson(summary).encode()
+            await asyncio.to_thread(self._store.put_bytes, key, data, "application/json")
+            log.info(
+                "summarized", extra={"document_id": job.document_id, "provider": summary.provider}
+            )
+        await self._bus.publish(
+            COMPLETED,
+            events_pb2.SummaryCompleted(job=job, summary=summary, summary_key=key),
+            event_id=event_id(job, "summarized"),
+        )
+
+    async def _transcript(self, job: events_pb2.JobContext) -> events_pb2.Transcript:
+        key = transcript_key(job.owner_id, job.document_id, "transcript.json")
+        data = await asyncio.to_thread(self._store.get_bytes, key)
+        return json_format.Parse(data, events_pb2.Transcript())
