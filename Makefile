@@ -9,7 +9,7 @@ STAMP     := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
 
-.PHONY: deps help up down test test-fast lint typecheck proto proto-check lock admin clean system-deps
+.PHONY: deps help up down test test-fast lint typecheck proto proto-check lock admin clean system-deps web
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -27,7 +27,7 @@ $(NODE_STAMP): package.json package-lock.json
 
 deps: $(STAMP) $(NODE_STAMP)
 
-system-deps: ## Install the Debian packages the tests need (espeak-ng, sox) if missing
+system-deps: ## Install the Debian packages the tests need (espeak-ng, sox, chromium, protoc-gen-swagger)
 	@scripts/ensure-system-packages.sh
 
 up: deps ## Create the venv, install, start NATS, Envoy and all services (Ctrl-C stops)
@@ -52,7 +52,7 @@ typecheck: deps ## mypy only
 	$(VENV)/bin/mypy
 
 proto: $(STAMP) ## Regenerate Python stubs and the Envoy descriptor from proto/
-	$(PY) scripts/gen_proto.py
+	$(PY) -m scripts.gen_proto
 
 proto-check: proto ## Fail if generated code differs from what is committed
 	@git diff --exit-code --stat -- gen/ || { echo "generated code is stale: run 'make proto' and commit gen/"; exit 1; }
@@ -60,6 +60,9 @@ proto-check: proto ## Fail if generated code differs from what is committed
 
 lock: ## Re-pin every Python dependency into requirements/lock.txt
 	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -q -o requirements/lock.txt
+
+web: $(NODE_STAMP) ## Build the browser app into web/dist (make up does this when it is stale)
+	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
 
 admin: $(STAMP) ## Promote an account to administrator: make admin EMAIL=you@example.com
 	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=you@example.com"; exit 2; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs, only when they are missing.
 set -euo pipefail
-wanted=(espeak-ng sox)
+wanted=(espeak-ng sox golang-grpc-gateway chromium)
 missing=()
 for package in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from grpc_tools import protoc
 
+from scripts import gen_openapi
+
 ROOT = Path(__file__).resolve().parent.parent
 PROTO = ROOT / "proto"
 THIRD_PARTY = ROOT / "third_party" / "googleapis"
@@ -61,7 +63,7 @@ def main() -> int:
             (package / "__init__.py").touch()
     (OUT / "speechflow" / "__init__.py").touch()
     (OUT / "speechflow" / "py.typed").touch()
-    return 0
+    return gen_openapi.main()
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,6 +29,7 @@ from services.kernel.outbox import Outbox
 from services.kernel.storage import (
     InvalidDownloadToken,
     ObjectStore,
+    content_disposition,
     document_prefixes,
     verify_local_token,
 )
@@ -240,14 +242,51 @@ class LibraryServicer(library_pb2_grpc.LibraryServiceServicer):
                     )
                 yield message.chunk
 
+        document = await self._receive(principal, upload, chunks())
+        return library_pb2.UploadDocumentResponse(document=document_message(document))
+
+    async def UploadDocumentContent(
+        self,
+        request_iterator: AsyncIterator[library_pb2.UploadDocumentContentRequest],
+        context: Context,
+    ) -> library_pb2.UploadDocumentContentResponse:
+        principal = current_principal()
+        first = await anext(aiter(request_iterator), None)
+        if first is None:
+            raise InvalidArgument("The request has no body: send the file.", reason="EMPTY_FILE")
+        metadata = library_pb2.UploadMetadata(
+            file_name=first.file_name or "recording",
+            content_type=first.body.content_type,
+            size_bytes=first.size_bytes,
+            folder_id=first.folder_id,
+            title=first.title,
+            language=first.language,
+            summary_length=first.summary_length,
+            request_id=first.request_id,
+        )
+        upload = await self._uploads.validate(principal, metadata, size_optional=True)
+
+        async def chunks() -> AsyncIterator[bytes]:
+            yield first.body.data
+            async for message in request_iterator:
+                yield message.body.data
+
+        document = await self._receive(principal, upload, chunks())
+        return library_pb2.UploadDocumentContentResponse(document=document_message(document))
+
+    async def _receive(
+        self, principal: Principal, upload: ValidUpload, chunks: AsyncIterator[bytes]
+    ) -> DocumentRow:
         spool = self._uploads.new_spool_path()
         try:
-            await self._uploads.spool(upload, chunks(), spool)
+            await self._uploads.spool(upload, chunks, spool)
             existing = await self._uploads.existing(principal, upload)
-            document = existing or await self._uploads.accept(principal, upload, spool)
+            return existing or await self._uploads.accept(principal, upload, spool)
         finally:
-            spool.unlink(missing_ok=True)
-        return library_pb2.UploadDocumentResponse(document=document_message(document))
+            # Synchronous on purpose: a cancelled upload must still remove its bytes, and an
+            # await here could be cancelled too.
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(spool)
 
     async def StartUpload(
         self, request: library_pb2.StartUploadRequest, context: Context
@@ -289,38 +328,49 @@ class LibraryServicer(library_pb2_grpc.LibraryServiceServicer):
     async def UploadChunk(
         self, request: library_pb2.UploadChunkRequest, context: Context
     ) -> library_pb2.UploadChunkResponse:
+        received = await self._store_chunk(request.upload_id, request.offset, request.data)
+        return library_pb2.UploadChunkResponse(received_bytes=received)
+
+    async def UploadChunkContent(
+        self, request: library_pb2.UploadChunkContentRequest, context: Context
+    ) -> library_pb2.UploadChunkContentResponse:
+        received = await self._store_chunk(request.upload_id, request.offset, request.body.data)
+        return library_pb2.UploadChunkContentResponse(received_bytes=received)
+
+    async def _store_chunk(self, upload_id: str, offset: int, data: bytes) -> int:
+        """Appends `data` at `offset`; a chunk that was already stored is acknowledged again."""
         principal = current_principal()
-        if len(request.data) > self._max_chunk:
+        if len(data) > self._max_chunk:
             raise InvalidArgument(
                 f"Chunks may be at most {self._max_chunk} bytes.", reason="CHUNK_TOO_LARGE"
             )
-        if not request.data:
+        if not data:
             raise InvalidArgument("The chunk is empty.", reason="EMPTY_CHUNK")
-        lock = self._upload_locks.setdefault(request.upload_id, asyncio.Lock())
+        lock = self._upload_locks.setdefault(upload_id, asyncio.Lock())
         async with lock:
-            row = await self._upload_session(principal, request.upload_id)
-            end = request.offset + len(request.data)
-            if request.offset < 0 or request.offset > row.received_bytes:
+            row = await self._upload_session(principal, upload_id)
+            end = offset + len(data)
+            if offset < 0 or offset > row.received_bytes:
                 raise FailedPrecondition(
-                    f"Expected the chunk at offset {row.received_bytes}, got {request.offset}.",
+                    f"Expected the chunk at offset {row.received_bytes}, got {offset}.",
                     reason="WRONG_OFFSET",
                     metadata={"received_bytes": str(row.received_bytes)},
                 )
             if end <= row.received_bytes:  # a retry of a chunk we already have
-                return library_pb2.UploadChunkResponse(received_bytes=row.received_bytes)
+                return row.received_bytes
             if end > row.size_bytes:
                 raise InvalidArgument(
                     f"More bytes arrived than the declared size of {row.size_bytes}.",
                     reason="SIZE_MISMATCH",
                 )
-            await asyncio.to_thread(_write_at, Path(row.spool_path), request.offset, request.data)
+            await asyncio.to_thread(_write_at, Path(row.spool_path), offset, data)
             async with self._db.session() as session:
                 await session.execute(
                     update(UploadSessionRow)
                     .where(UploadSessionRow.id == row.id)
                     .values(received_bytes=end)
                 )
-        return library_pb2.UploadChunkResponse(received_bytes=end)
+        return end
 
     async def GetUpload(
         self, request: library_pb2.GetUploadRequest, context: Context
@@ -524,18 +574,32 @@ class LibraryServicer(library_pb2_grpc.LibraryServiceServicer):
     ) -> AsyncIterator[library_pb2.DownloadDocumentResponse]:
         document = await self._owned_document(current_principal(), request.document_id)
         key, content_type, name = self._file(document, request.kind)
-        info = await asyncio.to_thread(self._store.stat, key)
-        if info is None:
-            raise NotFound("The stored file is missing.", reason="OBJECT_MISSING")
+        size = await self._stored_size(key)
         first = True
         async for chunk in _iterate(self._store, key):
             if first:
                 yield library_pb2.DownloadDocumentResponse(
-                    data=chunk, content_type=content_type, file_name=name, size_bytes=info.size
+                    data=chunk, content_type=content_type, file_name=name, size_bytes=size
                 )
                 first = False
             else:
                 yield library_pb2.DownloadDocumentResponse(data=chunk)
+
+    async def GetDocumentContent(
+        self, request: library_pb2.GetDocumentContentRequest, context: Context
+    ) -> AsyncIterator[httpbody_pb2.HttpBody]:
+        document = await self._owned_document(current_principal(), request.document_id)
+        key, content_type, name = self._file(document, request.kind)
+        await self._stored_size(key)
+        await context.send_initial_metadata((("content-disposition", content_disposition(name)),))
+        async for chunk in _iterate(self._store, key):
+            yield httpbody_pb2.HttpBody(content_type=content_type, data=chunk)
+
+    async def _stored_size(self, key: str) -> int:
+        info = await asyncio.to_thread(self._store.stat, key)
+        if info is None:
+            raise NotFound("The stored file is missing.", reason="OBJECT_MISSING")
+        return info.size
 
     async def GetDownloadUrl(
         self, request: library_pb2.GetDownloadUrlRequest, context: Context
@@ -560,7 +624,7 @@ class LibraryServicer(library_pb2_grpc.LibraryServiceServicer):
         content_type = info.content_type or "application/octet-stream"
         if name:
             await context.send_initial_metadata(
-                (("content-disposition", f'attachment; filename="{_header_safe(name)}"'),)
+                (("content-disposition", content_disposition(name)),)
             )
         async for chunk in _iterate(self._store, key):
             yield httpbody_pb2.HttpBody(content_type=content_type, data=chunk)
@@ -589,8 +653,11 @@ class LibraryServicer(library_pb2_grpc.LibraryServiceServicer):
                 change = await changes.get()
                 if change.owner_id != principal.user_id or change.version < version:
                     continue
-                if change.update_time.ToDatetime() < last.update_time.ToDatetime():
-                    continue  # an older state arriving late
+                if (
+                    change.status not in TERMINAL
+                    and change.update_time.ToDatetime() < last.update_time.ToDatetime()
+                ):
+                    continue  # an older state arriving late; a final state always counts
                 current = library_pb2.WatchDocumentResponse(
                     document_id=change.document_id,
                     status=change.status,
@@ -764,10 +831,6 @@ def _before(model: Any, cursor: Cursor) -> Any:
 
 def _escape_like(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _header_safe(name: str) -> str:
-    return "".join(ch if ch.isprintable() and ch not in '"\\' else "_" for ch in name)
 
 
 def _write_at(path: Path, offset: int, data: bytes) -> None:

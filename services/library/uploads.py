@@ -49,6 +49,10 @@ class ValidUpload:
     summary_length: SummaryLength
     request_id: str | None
 
+    @property
+    def size_known(self) -> bool:
+        return self.size_bytes > 0
+
     def as_json(self) -> dict[str, object]:
         return {
             "file_name": self.file_name,
@@ -91,10 +95,16 @@ class Uploads:
         spool_dir.mkdir(parents=True, exist_ok=True)
 
     async def validate(
-        self, principal: Principal, metadata: library_pb2.UploadMetadata
+        self,
+        principal: Principal,
+        metadata: library_pb2.UploadMetadata,
+        *,
+        size_optional: bool = False,
     ) -> ValidUpload:
+        """`size_optional`: raw HTTP uploads may not say their size; 0 then means unknown and
+        only the limit applies."""
         file_name = domain.sanitize_file_name(metadata.file_name)
-        if metadata.size_bytes <= 0:
+        if metadata.size_bytes < 0 or (metadata.size_bytes == 0 and not size_optional):
             raise InvalidArgument(
                 "Send the file's size in bytes (size_bytes) with the metadata; empty files "
                 "cannot be processed.",
@@ -138,7 +148,7 @@ class Uploads:
             async for chunk in chunks:
                 received += len(chunk)
                 self.check_size(received)
-                if received > upload.size_bytes:
+                if upload.size_known and received > upload.size_bytes:
                     raise InvalidArgument(
                         f"More bytes arrived than the declared size of {upload.size_bytes}.",
                         reason="SIZE_MISMATCH",
@@ -161,19 +171,18 @@ class Uploads:
     async def accept(self, principal: Principal, upload: ValidUpload, spool: Path) -> DocumentRow:
         """Sniffs, stores and commits; on any failure nothing is left behind."""
         info = await asyncio.to_thread(probe, spool)
+        size = (await asyncio.to_thread(spool.stat)).st_size
         document_id = new_id()
         key = upload_key(info.kind, principal.user_id, document_id, info.extension)
         try:
             await asyncio.to_thread(self._store.put_file, key, spool, info.content_type)
-            document = await self._commit(principal, upload, info, document_id, key)
+            document = await self._commit(principal, upload, info, document_id, key, size)
         except BaseException:
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(self._store.delete, key)
             raise
         self._outbox.notify()
-        log.info(
-            "document uploaded", extra={"document_id": document_id, "bytes": upload.size_bytes}
-        )
+        log.info("document uploaded", extra={"document_id": document_id, "bytes": size})
         return document
 
     async def _commit(
@@ -183,6 +192,7 @@ class Uploads:
         info: MediaInfo,
         document_id: str,
         key: str,
+        size: int,
     ) -> DocumentRow:
         now = datetime.now(UTC)
         async with self._db.session() as session:
@@ -205,7 +215,7 @@ class Uploads:
                 original_file_name=upload.file_name,
                 content_type=info.content_type,
                 media_kind=info.kind,
-                size_bytes=upload.size_bytes,
+                size_bytes=size,
                 duration_seconds=info.duration_seconds,
                 status=int(Status.PROCESSING),
                 progress=domain.STAGE_START_PROGRESS[Stage.TRANSCRIPTION],
@@ -244,7 +254,7 @@ class Uploads:
 
 
 def check_complete(upload: ValidUpload, received: int) -> None:
-    if received != upload.size_bytes:
+    if upload.size_known and received != upload.size_bytes:
         raise InvalidArgument(
             f"The upload ended after {received} bytes but {upload.size_bytes} were declared; "
             "send the whole file.",

@@ -78,6 +78,7 @@ class EnvoyEdgeSettings:
     renderer: UpstreamAddress = field(default_factory=lambda: UpstreamAddress("127.0.0.1", 50055))
     notifier: UpstreamAddress = field(default_factory=lambda: UpstreamAddress("127.0.0.1", 50056))
     web: UpstreamAddress = field(default_factory=lambda: UpstreamAddress("127.0.0.1", 4173))
+    apidocs: UpstreamAddress = field(default_factory=lambda: UpstreamAddress("127.0.0.1", 4174))
     transcoder_services: tuple[str, ...] = SPEECHFLOW_API_SERVICES
     cors_allowed_origins: tuple[str, ...] = (
         "http://localhost:5173",
@@ -111,6 +112,7 @@ class EnvoyEdgeSettings:
             "RENDERER": self.renderer,
             "NOTIFIER": self.notifier,
             "WEB": self.web,
+            "APIDOCS": self.apidocs,
         }
         variables = {
             "LISTEN_ADDRESS": self.listen_address,

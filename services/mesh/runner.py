@@ -15,6 +15,7 @@ from dotenv import dotenv_values
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.mesh.apidocs import assemble_api_docs
 from services.mesh.envoy import (
     EnvoyEdgeSettings,
     EnvoyProcess,
@@ -24,7 +25,7 @@ from services.mesh.envoy import (
 from services.mesh.nats_server import NatsServer
 from services.mesh.processes import ManagedProcess, http_status
 from services.mesh.services import SERVICES, ServiceProcess
-from services.mesh.web import StaticWebServer, web_root
+from services.mesh.web import StaticWebServer, build_web_app, web_build_is_stale, web_root
 
 ROOT = Path(__file__).resolve().parents[2]
 DESCRIPTOR = ROOT / "gen" / "speechflow.binpb"
@@ -41,6 +42,9 @@ class MeshSettings(BaseSettings):
     nats_port: int = 4222
     nats_monitor_port: int = 8222
     web_port: int = 8090
+    # Build web/dist (npm ci + npm run build) before starting when it is missing or stale.
+    web_build: bool = True
+    apidocs_port: int = 8091
     auth_grpc_port: int = 50051
     library_grpc_port: int = 50052
     transcriber_grpc_port: int = 50053
@@ -64,6 +68,7 @@ class Mesh:
     nats: NatsServer | None = None
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     web: StaticWebServer | None = None
+    apidocs: StaticWebServer | None = None
     envoy: EnvoyProcess | None = None
 
     @property
@@ -99,13 +104,19 @@ class Mesh:
         await asyncio.to_thread(self.services["auth"].start)
         others = [p for name, p in self.services.items() if name != "auth"]
         await asyncio.gather(*(asyncio.to_thread(p.start) for p in others))
+        if s.web_build:
+            await asyncio.to_thread(build_web_app, ROOT, logs / "web-build.log")
         self.web = StaticWebServer(web_root(ROOT), s.web_port, logs)
         await asyncio.to_thread(self.web.start)
+        docs = assemble_api_docs(ROOT, self.data_dir / "apidocs")
+        self.apidocs = StaticWebServer(docs, s.apidocs_port, logs, name="apidocs")
+        await asyncio.to_thread(self.apidocs.start)
         edge = EnvoyEdgeSettings(
             descriptor_set_path=DESCRIPTOR,
             listen_port=s.envoy_port,
             admin_port=s.envoy_admin_port,
             web=UpstreamAddress("127.0.0.1", s.web_port),
+            apidocs=UpstreamAddress("127.0.0.1", s.apidocs_port),
             cors_allowed_origins=tuple(s.cors_allowed_origins),
             **{d.name: UpstreamAddress("127.0.0.1", s.service_port(d.name)) for d in SERVICES},  # type: ignore[arg-type]
         )
@@ -118,6 +129,7 @@ class Mesh:
             await self.envoy.stop()
         stoppable: list[ManagedProcess] = [
             *([self.web] if self.web else []),
+            *([self.apidocs] if self.apidocs else []),
             *reversed(self.services.values()),
         ]
         await asyncio.gather(*(asyncio.to_thread(p.stop) for p in stoppable))
@@ -128,6 +140,7 @@ class Mesh:
         s = self.settings
         rows = [
             ("Web UI, gRPC, gRPC-Web, REST", f"http://localhost:{s.envoy_port}"),
+            ("REST API reference", f"http://localhost:{s.envoy_port}/api/docs"),
             ("Envoy admin", f"http://localhost:{s.envoy_admin_port}"),
             ("NATS (monitor)", f"nats://localhost:{s.nats_port} ({s.nats_monitor_port})"),
             *((f"{d.name} (plain gRPC)", f"localhost:{s.service_port(d.name)}") for d in SERVICES),
@@ -169,6 +182,8 @@ async def up() -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     print("Starting NATS, the six services and Envoy (the first start takes longer)…")
+    if settings.web_build and web_build_is_stale(ROOT):
+        print("Building the web app (npm ci, npm run build)…", flush=True)
     try:
         await mesh.start()
         state.parent.mkdir(parents=True, exist_ok=True)

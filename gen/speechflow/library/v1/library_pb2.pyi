@@ -4,6 +4,7 @@ isort:skip_file
 """
 
 from collections import abc as _abc
+from google.api import httpbody_pb2 as _httpbody_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
@@ -575,6 +576,147 @@ class UploadDocumentResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___UploadDocumentResponse: _TypeAlias = UploadDocumentResponse  # noqa: Y015
+
+@_typing.final
+class UploadDocumentContentRequest(_message.Message):
+    """UploadDocumentContentRequest is one message of a raw-body upload: the metadata (from the
+    query string) arrives with the first one, the bytes in `body` of every one.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FILE_NAME_FIELD_NUMBER: _builtins.int
+    SIZE_BYTES_FIELD_NUMBER: _builtins.int
+    FOLDER_ID_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    SUMMARY_LENGTH_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    BODY_FIELD_NUMBER: _builtins.int
+    file_name: _builtins.str
+    size_bytes: _builtins.int
+    """Optional over REST: when 0 only the size limit is checked."""
+    folder_id: _builtins.str
+    title: _builtins.str
+    language: _builtins.str
+    summary_length: Global___SummaryLength.ValueType
+    request_id: _builtins.str
+    @_builtins.property
+    def body(self) -> _httpbody_pb2.HttpBody: ...
+    def __init__(
+        self,
+        *,
+        file_name: _builtins.str = ...,
+        size_bytes: _builtins.int = ...,
+        folder_id: _builtins.str = ...,
+        title: _builtins.str = ...,
+        language: _builtins.str = ...,
+        summary_length: Global___SummaryLength.ValueType = ...,
+        request_id: _builtins.str = ...,
+        body: _httpbody_pb2.HttpBody | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["body", b"body"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "file_name", b"file_name", "folder_id", b"folder_id", "language", b"language", "request_id", b"request_id", "size_bytes", b"size_bytes", "summary_length", b"summary_length", "title", b"title"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UploadDocumentContentRequest: _TypeAlias = UploadDocumentContentRequest  # noqa: Y015
+
+@_typing.final
+class UploadDocumentContentResponse(_message.Message):
+    """UploadDocumentContentResponse carries the created document."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def document(self) -> Global___Document: ...
+    def __init__(
+        self,
+        *,
+        document: Global___Document | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["document", b"document"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document", b"document"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UploadDocumentContentResponse: _TypeAlias = UploadDocumentContentResponse  # noqa: Y015
+
+@_typing.final
+class UploadChunkContentRequest(_message.Message):
+    """UploadChunkContentRequest stores raw bytes at an offset."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    UPLOAD_ID_FIELD_NUMBER: _builtins.int
+    OFFSET_FIELD_NUMBER: _builtins.int
+    BODY_FIELD_NUMBER: _builtins.int
+    upload_id: _builtins.str
+    offset: _builtins.int
+    @_builtins.property
+    def body(self) -> _httpbody_pb2.HttpBody: ...
+    def __init__(
+        self,
+        *,
+        upload_id: _builtins.str = ...,
+        offset: _builtins.int = ...,
+        body: _httpbody_pb2.HttpBody | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["body", b"body"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "offset", b"offset", "upload_id", b"upload_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UploadChunkContentRequest: _TypeAlias = UploadChunkContentRequest  # noqa: Y015
+
+@_typing.final
+class UploadChunkContentResponse(_message.Message):
+    """UploadChunkContentResponse reports the bytes received so far."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECEIVED_BYTES_FIELD_NUMBER: _builtins.int
+    received_bytes: _builtins.int
+    def __init__(
+        self,
+        *,
+        received_bytes: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["received_bytes", b"received_bytes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UploadChunkContentResponse: _TypeAlias = UploadChunkContentResponse  # noqa: Y015
+
+@_typing.final
+class GetDocumentContentRequest(_message.Message):
+    """GetDocumentContentRequest names a stored file of a document."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    document_id: _builtins.str
+    kind: Global___FileKind.ValueType
+    def __init__(
+        self,
+        *,
+        document_id: _builtins.str = ...,
+        kind: Global___FileKind.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_id", b"document_id", "kind", b"kind"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetDocumentContentRequest: _TypeAlias = GetDocumentContentRequest  # noqa: Y015
 
 @_typing.final
 class StartUploadRequest(_message.Message):

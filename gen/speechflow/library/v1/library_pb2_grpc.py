@@ -67,6 +67,11 @@ class LibraryServiceStub:
                 request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.UploadDocumentRequest.SerializeToString,
                 response_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.UploadDocumentResponse.FromString,
                 _registered_method=True)
+        self.UploadDocumentContent = channel.stream_unary(
+                '/speechflow.library.v1.LibraryService/UploadDocumentContent',
+                request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.UploadDocumentContentRequest.SerializeToString,
+                response_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.UploadDocumentContentResponse.FromString,
+                _registered_method=True)
         self.StartUpload = channel.unary_unary(
                 '/speechflow.library.v1.LibraryService/StartUpload',
                 request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.StartUploadRequest.SerializeToString,
@@ -76,6 +81,11 @@ class LibraryServiceStub:
                 '/speechflow.library.v1.LibraryService/UploadChunk',
                 request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.UploadChunkRequest.SerializeToString,
                 response_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.UploadChunkResponse.FromString,
+                _registered_method=True)
+        self.UploadChunkContent = channel.unary_unary(
+                '/speechflow.library.v1.LibraryService/UploadChunkContent',
+                request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.UploadChunkContentRequest.SerializeToString,
+                response_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.UploadChunkContentResponse.FromString,
                 _registered_method=True)
         self.GetUpload = channel.unary_unary(
                 '/speechflow.library.v1.LibraryService/GetUpload',
@@ -111,6 +121,11 @@ class LibraryServiceStub:
                 '/speechflow.library.v1.LibraryService/DownloadDocument',
                 request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.DownloadDocumentRequest.SerializeToString,
                 response_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.DownloadDocumentResponse.FromString,
+                _registered_method=True)
+        self.GetDocumentContent = channel.unary_stream(
+                '/speechflow.library.v1.LibraryService/GetDocumentContent',
+                request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetDocumentContentRequest.SerializeToString,
+                response_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
                 _registered_method=True)
         self.GetDownloadUrl = channel.unary_unary(
                 '/speechflow.library.v1.LibraryService/GetDownloadUrl',
@@ -176,6 +191,16 @@ class LibraryServiceServicer:
 
     def UploadDocument(self, request_iterator, context):
         """Uploads a recording: the first message carries metadata, the next ones chunks of bytes.
+        Over REST this is a JSON array of these messages (chunks in base64); scripts usually
+        prefer UploadDocumentContent, which takes the raw file as the request body.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UploadDocumentContent(self, request_iterator, context):
+        """Uploads a recording sent as the raw HTTP body (`curl --data-binary @talk.mp3`), with the
+        metadata as query parameters; same validation and storage path as UploadDocument.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -190,6 +215,13 @@ class LibraryServiceServicer:
 
     def UploadChunk(self, request, context):
         """Stores one chunk at an offset; sending the same chunk twice is harmless.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UploadChunkContent(self, request, context):
+        """UploadChunk with the bytes as the raw HTTP body: `PUT /api/v1/uploads/{id}?offset=N`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -239,6 +271,14 @@ class LibraryServiceServicer:
 
     def DownloadDocument(self, request, context):
         """Streams a stored file of a document back in chunks.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDocumentContent(self, request, context):
+        """Streams a stored file as raw bytes with its own content type and a
+        content-disposition file name (REST: `GET /api/v1/documents/{id}/content?kind=PDF`).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -307,6 +347,11 @@ def add_LibraryServiceServicer_to_server(servicer, server):
                     request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.UploadDocumentRequest.FromString,
                     response_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.UploadDocumentResponse.SerializeToString,
             ),
+            'UploadDocumentContent': grpc.stream_unary_rpc_method_handler(
+                    servicer.UploadDocumentContent,
+                    request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.UploadDocumentContentRequest.FromString,
+                    response_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.UploadDocumentContentResponse.SerializeToString,
+            ),
             'StartUpload': grpc.unary_unary_rpc_method_handler(
                     servicer.StartUpload,
                     request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.StartUploadRequest.FromString,
@@ -316,6 +361,11 @@ def add_LibraryServiceServicer_to_server(servicer, server):
                     servicer.UploadChunk,
                     request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.UploadChunkRequest.FromString,
                     response_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.UploadChunkResponse.SerializeToString,
+            ),
+            'UploadChunkContent': grpc.unary_unary_rpc_method_handler(
+                    servicer.UploadChunkContent,
+                    request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.UploadChunkContentRequest.FromString,
+                    response_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.UploadChunkContentResponse.SerializeToString,
             ),
             'GetUpload': grpc.unary_unary_rpc_method_handler(
                     servicer.GetUpload,
@@ -351,6 +401,11 @@ def add_LibraryServiceServicer_to_server(servicer, server):
                     servicer.DownloadDocument,
                     request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.DownloadDocumentRequest.FromString,
                     response_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.DownloadDocumentResponse.SerializeToString,
+            ),
+            'GetDocumentContent': grpc.unary_stream_rpc_method_handler(
+                    servicer.GetDocumentContent,
+                    request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetDocumentContentRequest.FromString,
+                    response_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
             ),
             'GetDownloadUrl': grpc.unary_unary_rpc_method_handler(
                     servicer.GetDownloadUrl,
@@ -548,6 +603,33 @@ class LibraryService:
             _registered_method=True)
 
     @staticmethod
+    def UploadDocumentContent(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/speechflow.library.v1.LibraryService/UploadDocumentContent',
+            speechflow_dot_library_dot_v1_dot_library__pb2.UploadDocumentContentRequest.SerializeToString,
+            speechflow_dot_library_dot_v1_dot_library__pb2.UploadDocumentContentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def StartUpload(request,
             target,
             options=(),
@@ -591,6 +673,33 @@ class LibraryService:
             '/speechflow.library.v1.LibraryService/UploadChunk',
             speechflow_dot_library_dot_v1_dot_library__pb2.UploadChunkRequest.SerializeToString,
             speechflow_dot_library_dot_v1_dot_library__pb2.UploadChunkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadChunkContent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.library.v1.LibraryService/UploadChunkContent',
+            speechflow_dot_library_dot_v1_dot_library__pb2.UploadChunkContentRequest.SerializeToString,
+            speechflow_dot_library_dot_v1_dot_library__pb2.UploadChunkContentResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -780,6 +889,33 @@ class LibraryService:
             '/speechflow.library.v1.LibraryService/DownloadDocument',
             speechflow_dot_library_dot_v1_dot_library__pb2.DownloadDocumentRequest.SerializeToString,
             speechflow_dot_library_dot_v1_dot_library__pb2.DownloadDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDocumentContent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/speechflow.library.v1.LibraryService/GetDocumentContent',
+            speechflow_dot_library_dot_v1_dot_library__pb2.GetDocumentContentRequest.SerializeToString,
+            google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
             options,
             channel_credentials,
             insecure,

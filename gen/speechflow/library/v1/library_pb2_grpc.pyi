@@ -47,11 +47,20 @@ class LibraryServiceStub:
     DeleteFolder: _grpc.UnaryUnaryMultiCallable[_library_pb2.DeleteFolderRequest, _library_pb2.DeleteFolderResponse]
     """Deletes a folder; its documents stay, with no folder."""
     UploadDocument: _grpc.StreamUnaryMultiCallable[_library_pb2.UploadDocumentRequest, _library_pb2.UploadDocumentResponse]
-    """Uploads a recording: the first message carries metadata, the next ones chunks of bytes."""
+    """Uploads a recording: the first message carries metadata, the next ones chunks of bytes.
+    Over REST this is a JSON array of these messages (chunks in base64); scripts usually
+    prefer UploadDocumentContent, which takes the raw file as the request body.
+    """
+    UploadDocumentContent: _grpc.StreamUnaryMultiCallable[_library_pb2.UploadDocumentContentRequest, _library_pb2.UploadDocumentContentResponse]
+    """Uploads a recording sent as the raw HTTP body (`curl --data-binary @talk.mp3`), with the
+    metadata as query parameters; same validation and storage path as UploadDocument.
+    """
     StartUpload: _grpc.UnaryUnaryMultiCallable[_library_pb2.StartUploadRequest, _library_pb2.StartUploadResponse]
     """Starts a resumable upload (for browsers, which cannot client-stream over gRPC-Web)."""
     UploadChunk: _grpc.UnaryUnaryMultiCallable[_library_pb2.UploadChunkRequest, _library_pb2.UploadChunkResponse]
     """Stores one chunk at an offset; sending the same chunk twice is harmless."""
+    UploadChunkContent: _grpc.UnaryUnaryMultiCallable[_library_pb2.UploadChunkContentRequest, _library_pb2.UploadChunkContentResponse]
+    """UploadChunk with the bytes as the raw HTTP body: `PUT /api/v1/uploads/{id}?offset=N`."""
     GetUpload: _grpc.UnaryUnaryMultiCallable[_library_pb2.GetUploadRequest, _library_pb2.GetUploadResponse]
     """Reports how many bytes of an upload arrived, to resume after a broken link."""
     FinishUpload: _grpc.UnaryUnaryMultiCallable[_library_pb2.FinishUploadRequest, _library_pb2.FinishUploadResponse]
@@ -66,6 +75,10 @@ class LibraryServiceStub:
     """Deletes a document and every stored object of it."""
     DownloadDocument: _grpc.UnaryStreamMultiCallable[_library_pb2.DownloadDocumentRequest, _library_pb2.DownloadDocumentResponse]
     """Streams a stored file of a document back in chunks."""
+    GetDocumentContent: _grpc.UnaryStreamMultiCallable[_library_pb2.GetDocumentContentRequest, _httpbody_pb2.HttpBody]
+    """Streams a stored file as raw bytes with its own content type and a
+    content-disposition file name (REST: `GET /api/v1/documents/{id}/content?kind=PDF`).
+    """
     GetDownloadUrl: _grpc.UnaryUnaryMultiCallable[_library_pb2.GetDownloadUrlRequest, _library_pb2.GetDownloadUrlResponse]
     """Returns a presigned URL, valid for one hour, for a stored file of a document."""
     DownloadFile: _grpc.UnaryStreamMultiCallable[_library_pb2.DownloadFileRequest, _httpbody_pb2.HttpBody]
@@ -97,11 +110,20 @@ class LibraryServiceAsyncStub(LibraryServiceStub):
     DeleteFolder: _aio.UnaryUnaryMultiCallable[_library_pb2.DeleteFolderRequest, _library_pb2.DeleteFolderResponse]  # type: ignore[assignment]
     """Deletes a folder; its documents stay, with no folder."""
     UploadDocument: _aio.StreamUnaryMultiCallable[_library_pb2.UploadDocumentRequest, _library_pb2.UploadDocumentResponse]  # type: ignore[assignment]
-    """Uploads a recording: the first message carries metadata, the next ones chunks of bytes."""
+    """Uploads a recording: the first message carries metadata, the next ones chunks of bytes.
+    Over REST this is a JSON array of these messages (chunks in base64); scripts usually
+    prefer UploadDocumentContent, which takes the raw file as the request body.
+    """
+    UploadDocumentContent: _aio.StreamUnaryMultiCallable[_library_pb2.UploadDocumentContentRequest, _library_pb2.UploadDocumentContentResponse]  # type: ignore[assignment]
+    """Uploads a recording sent as the raw HTTP body (`curl --data-binary @talk.mp3`), with the
+    metadata as query parameters; same validation and storage path as UploadDocument.
+    """
     StartUpload: _aio.UnaryUnaryMultiCallable[_library_pb2.StartUploadRequest, _library_pb2.StartUploadResponse]  # type: ignore[assignment]
     """Starts a resumable upload (for browsers, which cannot client-stream over gRPC-Web)."""
     UploadChunk: _aio.UnaryUnaryMultiCallable[_library_pb2.UploadChunkRequest, _library_pb2.UploadChunkResponse]  # type: ignore[assignment]
     """Stores one chunk at an offset; sending the same chunk twice is harmless."""
+    UploadChunkContent: _aio.UnaryUnaryMultiCallable[_library_pb2.UploadChunkContentRequest, _library_pb2.UploadChunkContentResponse]  # type: ignore[assignment]
+    """UploadChunk with the bytes as the raw HTTP body: `PUT /api/v1/uploads/{id}?offset=N`."""
     GetUpload: _aio.UnaryUnaryMultiCallable[_library_pb2.GetUploadRequest, _library_pb2.GetUploadResponse]  # type: ignore[assignment]
     """Reports how many bytes of an upload arrived, to resume after a broken link."""
     FinishUpload: _aio.UnaryUnaryMultiCallable[_library_pb2.FinishUploadRequest, _library_pb2.FinishUploadResponse]  # type: ignore[assignment]
@@ -116,6 +138,10 @@ class LibraryServiceAsyncStub(LibraryServiceStub):
     """Deletes a document and every stored object of it."""
     DownloadDocument: _aio.UnaryStreamMultiCallable[_library_pb2.DownloadDocumentRequest, _library_pb2.DownloadDocumentResponse]  # type: ignore[assignment]
     """Streams a stored file of a document back in chunks."""
+    GetDocumentContent: _aio.UnaryStreamMultiCallable[_library_pb2.GetDocumentContentRequest, _httpbody_pb2.HttpBody]  # type: ignore[assignment]
+    """Streams a stored file as raw bytes with its own content type and a
+    content-disposition file name (REST: `GET /api/v1/documents/{id}/content?kind=PDF`).
+    """
     GetDownloadUrl: _aio.UnaryUnaryMultiCallable[_library_pb2.GetDownloadUrlRequest, _library_pb2.GetDownloadUrlResponse]  # type: ignore[assignment]
     """Returns a presigned URL, valid for one hour, for a stored file of a document."""
     DownloadFile: _aio.UnaryStreamMultiCallable[_library_pb2.DownloadFileRequest, _httpbody_pb2.HttpBody]  # type: ignore[assignment]
@@ -180,7 +206,20 @@ class LibraryServiceServicer(metaclass=_abc_1.ABCMeta):
         request_iterator: _MaybeAsyncIterator[_library_pb2.UploadDocumentRequest],
         context: _ServicerContext,
     ) -> _typing.Union[_library_pb2.UploadDocumentResponse, _abc.Awaitable[_library_pb2.UploadDocumentResponse]]:
-        """Uploads a recording: the first message carries metadata, the next ones chunks of bytes."""
+        """Uploads a recording: the first message carries metadata, the next ones chunks of bytes.
+        Over REST this is a JSON array of these messages (chunks in base64); scripts usually
+        prefer UploadDocumentContent, which takes the raw file as the request body.
+        """
+
+    @_abc_1.abstractmethod
+    def UploadDocumentContent(
+        self,
+        request_iterator: _MaybeAsyncIterator[_library_pb2.UploadDocumentContentRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_library_pb2.UploadDocumentContentResponse, _abc.Awaitable[_library_pb2.UploadDocumentContentResponse]]:
+        """Uploads a recording sent as the raw HTTP body (`curl --data-binary @talk.mp3`), with the
+        metadata as query parameters; same validation and storage path as UploadDocument.
+        """
 
     @_abc_1.abstractmethod
     def StartUpload(
@@ -197,6 +236,14 @@ class LibraryServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_library_pb2.UploadChunkResponse, _abc.Awaitable[_library_pb2.UploadChunkResponse]]:
         """Stores one chunk at an offset; sending the same chunk twice is harmless."""
+
+    @_abc_1.abstractmethod
+    def UploadChunkContent(
+        self,
+        request: _library_pb2.UploadChunkContentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_library_pb2.UploadChunkContentResponse, _abc.Awaitable[_library_pb2.UploadChunkContentResponse]]:
+        """UploadChunk with the bytes as the raw HTTP body: `PUT /api/v1/uploads/{id}?offset=N`."""
 
     @_abc_1.abstractmethod
     def GetUpload(
@@ -253,6 +300,16 @@ class LibraryServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_library_pb2.DownloadDocumentResponse], _abc.AsyncIterator[_library_pb2.DownloadDocumentResponse]]:
         """Streams a stored file of a document back in chunks."""
+
+    @_abc_1.abstractmethod
+    def GetDocumentContent(
+        self,
+        request: _library_pb2.GetDocumentContentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_httpbody_pb2.HttpBody], _abc.AsyncIterator[_httpbody_pb2.HttpBody]]:
+        """Streams a stored file as raw bytes with its own content type and a
+        content-disposition file name (REST: `GET /api/v1/documents/{id}/content?kind=PDF`).
+        """
 
     @_abc_1.abstractmethod
     def GetDownloadUrl(

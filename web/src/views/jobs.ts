@@ -1,0 +1,141 @@
+// Admin: processing jobs with status and stage filters, and a retry for failed ones.
+
+import { alertBox, h, labelled, replace } from "../dom";
+import { showError } from "../errors";
+import { formatDate, JOB_STATUS_LABELS, STAGE_LABELS } from "../format";
+import { JobStatus, Stage, type Job } from "../gen/speechflow/library/v1/library_pb";
+import { jobs } from "../rpc";
+import type { View } from "../router";
+
+const PAGE_SIZE = 20;
+
+function enumOptions<T extends number>(labels: Record<T, string>, anyLabel: string): HTMLOptionElement[] {
+  return Object.entries(labels).map(([value, label]) =>
+    h("option", { value }, value === "0" ? anyLabel : (label as string)),
+  );
+}
+
+export const jobsView: View = (outlet) => {
+  const pageTokens: string[] = [""];
+  let disposed = false;
+  const alert = alertBox();
+  const statusSelect = h("select", { name: "job-status" }, enumOptions(JOB_STATUS_LABELS, "Any status"));
+  const stageSelect = h("select", { name: "job-stage" }, enumOptions(STAGE_LABELS, "Any stage"));
+  const results = h("div", { className: "results", "aria-live": "polite" });
+  const pager = h("div", { className: "pager" });
+  const filters = h(
+    "form",
+    { className: "filters" },
+    labelled("Status", statusSelect),
+    labelled("Stage", stageSelect),
+    h("button", { type: "submit" }, "Filter"),
+  );
+  filters.addEventListener("submit", (event) => {
+    event.preventDefault();
+    pageTokens.splice(1);
+    void load();
+  });
+  for (const select of [statusSelect, stageSelect]) {
+    select.addEventListener("change", () => {
+      pageTokens.splice(1);
+      void load();
+    });
+  }
+
+  async function load(): Promise<void> {
+    try {
+      const page = await jobs.listJobs({
+        pageSize: PAGE_SIZE,
+        pageToken: pageTokens[pageTokens.length - 1] ?? "",
+        status: Number(statusSelect.value) as JobStatus,
+        stage: Number(stageSelect.value) as Stage,
+      });
+      if (disposed) return;
+      alert.clear();
+      renderJobs(page.jobs);
+      renderPager(page.nextPageToken);
+    } catch (error) {
+      if (!disposed) showError(alert, error);
+    }
+  }
+
+  function renderJobs(list: Job[]): void {
+    if (list.length === 0) {
+      replace(results, h("p", { className: "empty" }, "No jobs match."));
+      return;
+    }
+    replace(
+      results,
+      h(
+        "table",
+        { className: "jobs" },
+        h(
+          "thead",
+          {},
+          h("tr", {}, ["Document", "Status", "Stage", "Attempts", "Error", "Updated", ""].map((t) => h("th", { scope: "col" }, t))),
+        ),
+        h("tbody", {}, list.map(jobRow)),
+      ),
+    );
+  }
+
+  function jobRow(job: Job): HTMLElement {
+    const retry =
+      job.status === JobStatus.FAILED
+        ? h("button", { type: "button", className: "secondary", onclick: () => void retryJob(job) }, "Retry")
+        : null;
+    const runs = job.runs.map((run) =>
+      h(
+        "li",
+        {},
+        `${STAGE_LABELS[run.stage]} #${run.attempt}: ${formatDate(run.startTime)}`,
+        run.errorMessage ? ` — ${run.errorMessage}` : "",
+      ),
+    );
+    return h(
+      "tr",
+      { "data-job-id": job.id },
+      h("td", { "data-label": "Document" }, h("a", { href: `/documents/${job.documentId}` }, job.documentId.slice(0, 8))),
+      h("td", { "data-label": "Status" }, h("span", { className: `badge badge-job-${JobStatus[job.status].toLowerCase()}` }, JOB_STATUS_LABELS[job.status])),
+      h("td", { "data-label": "Stage" }, STAGE_LABELS[job.stage]),
+      h("td", { "data-label": "Attempts" }, job.attempts),
+      h(
+        "td",
+        { "data-label": "Error" },
+        job.errorMessage,
+        runs.length ? h("details", {}, h("summary", {}, "Runs"), h("ul", {}, runs)) : null,
+      ),
+      h("td", { "data-label": "Updated" }, formatDate(job.updateTime)),
+      h("td", {}, retry),
+    );
+  }
+
+  async function retryJob(job: Job): Promise<void> {
+    try {
+      await jobs.retryJob({ jobId: job.id });
+      await load();
+    } catch (error) {
+      showError(alert, error);
+    }
+  }
+
+  function renderPager(nextPageToken: string): void {
+    const previous = h("button", { type: "button", className: "secondary", disabled: pageTokens.length === 1 }, "Previous");
+    const next = h("button", { type: "button", className: "secondary", disabled: !nextPageToken }, "Next");
+    previous.addEventListener("click", () => {
+      pageTokens.pop();
+      void load();
+    });
+    next.addEventListener("click", () => {
+      pageTokens.push(nextPageToken);
+      void load();
+    });
+    replace(pager, previous, h("span", {}, `Page ${pageTokens.length}`), next);
+  }
+
+  outlet.append(h("section", { className: "jobs-page" }, h("h1", {}, "Processing jobs"), alert.element, filters, results, pager));
+  void load();
+  return () => {
+    disposed = true;
+  };
+};
