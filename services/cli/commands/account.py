@@ -1,0 +1,150 @@
+"""`register`, `login`, `logout`, `whoami`."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+
+import grpc
+
+from services.cli.commands import Subcommands
+from services.cli.context import Context
+from services.cli.errors import CliError, ExitCode, from_rpc_error, status_of
+from services.cli.output import message_to_dict
+from services.cli.session import UNARY_TIMEOUT_SECONDS
+from services.cli.views import user_line
+from speechflow.auth.v1 import auth_pb2
+
+PASSWORD_ENVIRONMENT_VARIABLE = "SPEECHFLOW_PASSWORD"
+
+
+def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None:
+    credentials = argparse.ArgumentParser(add_help=False)
+    credentials.add_argument("--email", help="account email (prompted for when omitted)")
+    credentials.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help=f"read the password from stdin (or set {PASSWORD_ENVIRONMENT_VARIABLE})",
+    )
+    login = commands.add_parser(
+        "login", parents=[common, credentials], help="sign in and save the session"
+    )
+    login.set_defaults(handler=login_command)
+    register = commands.add_parser(
+        "register", parents=[common, credentials], help="create an account and sign in"
+    )
+    register.add_argument("--name", default="", help="your display name")
+    register.set_defaults(handler=register_command)
+    logout = commands.add_parser("logout", parents=[common], help="end the session")
+    logout.set_defaults(handler=logout_command)
+    whoami = commands.add_parser("whoami", parents=[common], help="show the signed-in user")
+    whoami.set_defaults(handler=whoami_command)
+
+
+def login_command(args: argparse.Namespace, context: Context) -> int:
+    email = _email(args)
+    password = _password(args, confirm=False)
+    try:
+        response = context.session.auth.Login(
+            auth_pb2.LoginRequest(email=email, password=password),
+            timeout=UNARY_TIMEOUT_SECONDS,
+        )
+    except grpc.RpcError as error:
+        raise _without_login_hint(from_rpc_error(error, context.server.url)) from None
+    return _signed_in(context, response.user, response.tokens, "Signed in")
+
+
+def register_command(args: argparse.Namespace, context: Context) -> int:
+    email = _email(args)
+    password = _password(args, confirm=True)
+    response = context.session.auth.Register(
+        auth_pb2.RegisterRequest(email=email, password=password, name=args.name),
+        timeout=UNARY_TIMEOUT_SECONDS,
+    )
+    return _signed_in(context, response.user, response.tokens, "Welcome! Signed in")
+
+
+def _signed_in(
+    context: Context, user: auth_pb2.User, tokens: auth_pb2.Tokens, greeting: str
+) -> int:
+    context.session.remember(user.email, tokens)
+    context.output.result(
+        {"server": context.server.url, "user": message_to_dict(user)},
+        f"{greeting} to {context.server.url} as {user_line(user)}",
+    )
+    return ExitCode.OK
+
+
+def logout_command(args: argparse.Namespace, context: Context) -> int:
+    if context.store.load() is None:
+        context.output.result({"signed_out": False}, "You were not signed in.")
+        return ExitCode.OK
+    credentials = context.session.saved_credentials()
+    # Forget the tokens here whatever the server says: the user asked for it.
+    context.store.delete()
+    try:
+        context.session.auth.Logout(
+            auth_pb2.LogoutRequest(refresh_token=credentials.refresh_token),
+            timeout=UNARY_TIMEOUT_SECONDS,
+        )
+    except grpc.RpcError as error:
+        # UNAUTHENTICATED: the session had already ended on the server.
+        if status_of(error) is not grpc.StatusCode.UNAUTHENTICATED:
+            problem = from_rpc_error(error, context.server.url)
+            problem.message = (
+                f"Signed out on this computer, but the server did not end the session: "
+                f"{problem.message}"
+            )
+            raise problem from None
+    context.output.result({"signed_out": True}, f"Signed out of {context.server.url}.")
+    return ExitCode.OK
+
+
+def whoami_command(args: argparse.Namespace, context: Context) -> int:
+    session = context.session
+    user = session.unary(session.auth.GetMe, auth_pb2.GetMeRequest()).user
+    context.output.result(
+        {"server": context.server.url, "user": message_to_dict(user)},
+        f"{user_line(user)} on {context.server.url}",
+    )
+    return ExitCode.OK
+
+
+def _email(args: argparse.Namespace) -> str:
+    if args.email:
+        return str(args.email)
+    if not sys.stdin.isatty():
+        raise CliError("Pass --email (there is no terminal to ask on).", ExitCode.USAGE)
+    sys.stderr.write("Email: ")
+    sys.stderr.flush()
+    return sys.stdin.readline().strip()
+
+
+def _password(args: argparse.Namespace, confirm: bool) -> str:
+    """SPEECHFLOW_PASSWORD, else one line of stdin with --password-stdin, else a prompt.
+
+    Never a command-line flag: arguments show up in `ps` and shell history.
+    """
+    from_environment = os.environ.get(PASSWORD_ENVIRONMENT_VARIABLE)
+    if from_environment:
+        return from_environment
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise CliError(
+            f"No password: set {PASSWORD_ENVIRONMENT_VARIABLE} or pass --password-stdin.",
+            ExitCode.USAGE,
+        )
+    password = getpass.getpass("Password: ", stream=sys.stderr)
+    if confirm and getpass.getpass("Repeat password: ", stream=sys.stderr) != password:
+        raise CliError("The passwords do not match.", ExitCode.USAGE)
+    return password
+
+
+def _without_login_hint(error: CliError) -> CliError:
+    # "Run `speechflow login`" is no help when `speechflow login` is what just failed.
+    if error.status is grpc.StatusCode.UNAUTHENTICATED:
+        error.hint = None
+    return error

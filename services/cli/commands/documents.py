@@ -1,0 +1,272 @@
+"""`upload`, `ls`, `show`, `watch`, `download`, `regenerate`, `rm`."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.filesize import decimal
+from rich.markup import escape
+
+from services.cli.commands import Subcommands, positive_int
+from services.cli.commands.folders import all_folders, resolve_folder
+from services.cli.context import Context
+from services.cli.errors import CliError, ExitCode
+from services.cli.labels import DOCUMENT_STATUS, FILE_KIND, LANGUAGES, SUMMARY_LENGTH
+from services.cli.output import message_to_dict
+from services.cli.session import Session
+from services.cli.transfer import (
+    UploadOptions,
+    WatchDisplay,
+    download_document,
+    upload_file,
+    watch_document,
+)
+from services.cli.views import document_view, documents_table
+from speechflow.library.v1 import library_pb2
+
+MAX_PAGE_SIZE = 100
+
+
+def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None:
+    settings = argparse.ArgumentParser(add_help=False)
+    settings.add_argument(
+        "--language", choices=LANGUAGES, help="summary language (default: detect)"
+    )
+    settings.add_argument(
+        "--summary-length", choices=SUMMARY_LENGTH.choices, help="how long the summary should be"
+    )
+    settings.add_argument(
+        "--watch", action="store_true", help="follow processing until it completes or fails"
+    )
+
+    upload = commands.add_parser(
+        "upload", parents=[common, settings], help="upload recordings for processing"
+    )
+    upload.add_argument("files", nargs="+", metavar="FILE", type=Path)
+    upload.add_argument("--folder", metavar="NAME_OR_ID", help="put the documents in a folder")
+    upload.add_argument("--title", help="document title (one file only; default: file name)")
+    upload.set_defaults(handler=upload_command)
+
+    listing = commands.add_parser("ls", parents=[common], help="list documents, newest first")
+    listing.add_argument("--folder", metavar="NAME_OR_ID", help="only this folder")
+    listing.add_argument("--status", choices=DOCUMENT_STATUS.choices, help="only this status")
+    listing.add_argument("--query", "-q", help="words in the title, transcript or summary")
+    listing.add_argument("--limit", type=positive_int, default=20, help="at most this many (20)")
+    listing.set_defaults(handler=list_command)
+
+    show = commands.add_parser("show", parents=[common], help="show a document and its summary")
+    show.add_argument("document_id", metavar="ID")
+    show.add_argument("--transcript", action="store_true", help="print the transcript too")
+    show.set_defaults(handler=show_command)
+
+    watch = commands.add_parser(
+        "watch", parents=[common], help="follow a document's processing (--json: one line each)"
+    )
+    watch.add_argument("document_id", metavar="ID")
+    watch.set_defaults(handler=watch_command)
+
+    download = commands.add_parser("download", parents=[common], help="save a document's file")
+    download.add_argument("document_id", metavar="ID")
+    download.add_argument("--kind", choices=FILE_KIND.choices, default="pdf", help="(pdf)")
+    download.add_argument(
+        "-o", "--output", metavar="PATH", help="file or folder to save to; - for stdout"
+    )
+    download.set_defaults(handler=download_command)
+
+    regenerate = commands.add_parser(
+        "regenerate", parents=[common, settings], help="summarize and render again"
+    )
+    regenerate.add_argument("document_id", metavar="ID")
+    regenerate.set_defaults(handler=regenerate_command)
+
+    remove = commands.add_parser("rm", parents=[common], help="delete a document and its files")
+    remove.add_argument("document_id", metavar="ID")
+    remove.set_defaults(handler=remove_command)
+
+
+def upload_command(args: argparse.Namespace, context: Context) -> int:
+    paths: list[Path] = args.files
+    for path in paths:
+        if not path.is_file():
+            raise CliError(f"No such file: {path}", ExitCode.USAGE)
+    if args.title and len(paths) > 1:
+        raise CliError("--title names one file; upload the files one by one.", ExitCode.USAGE)
+    session = context.session
+    options = UploadOptions(
+        folder_id=resolve_folder(session, args.folder).id if args.folder else "",
+        title=args.title or "",
+        language=args.language or "",
+        summary_length=_summary_length(args),
+    )
+    documents: list[library_pb2.Document] = []
+    with context.output.bytes_progress() as progress:
+        for path in paths:
+            document = upload_file(session, path, options, progress)
+            documents.append(document)
+            context.output.note(f"Uploaded {escape(path.name)} as [bold]{document.id}[/]")
+    exit_code = ExitCode.OK
+    if args.watch:
+        documents, exit_code = _follow_to_the_end(context, documents)
+    context.output.result(
+        {"documents": [message_to_dict(document) for document in documents]},
+        documents_table(documents),
+    )
+    return exit_code
+
+
+def list_command(args: argparse.Namespace, context: Context) -> int:
+    session = context.session
+    documents: list[library_pb2.Document] = []
+    token, total = "", 0
+    folder_id = resolve_folder(session, args.folder).id if args.folder else ""
+    while len(documents) < args.limit:
+        request = library_pb2.ListDocumentsRequest(
+            page_size=min(MAX_PAGE_SIZE, args.limit - len(documents)),
+            page_token=token,
+            folder_id=folder_id,
+            status=DOCUMENT_STATUS.value(args.status) if args.status else 0,  # type: ignore[arg-type]
+            query=args.query or "",
+        )
+        page = session.unary(session.library.ListDocuments, request)
+        documents += page.documents
+        token, total = page.next_page_token, page.total_size
+        if not token:
+            break
+    if context.output.json_mode:
+        context.output.json(
+            {
+                "documents": [message_to_dict(document) for document in documents],
+                "total_size": total,
+            }
+        )
+    elif not documents:
+        context.output.result(None, "No documents found.")
+    else:
+        context.output.result(
+            None,
+            documents_table(documents),
+            f"[dim]{len(documents)} of {total} document(s)[/]",
+        )
+    return ExitCode.OK
+
+
+def show_command(args: argparse.Namespace, context: Context) -> int:
+    document = _get_document(context.session, args.document_id)
+    folder_name = ""
+    if document.folder_id and not context.output.json_mode:
+        folder_name = _folder_names(context.session).get(document.folder_id, "")
+    context.output.result(
+        message_to_dict(document), document_view(document, folder_name, args.transcript)
+    )
+    return ExitCode.OK
+
+
+def watch_command(args: argparse.Namespace, context: Context) -> int:
+    document = _get_document(context.session, args.document_id)
+    _, exit_code = _follow_to_the_end(context, [document], stream_json=True)
+    return exit_code
+
+
+def download_command(args: argparse.Namespace, context: Context) -> int:
+    if args.output == "-" and context.output.json_mode:
+        raise CliError("`-o -` writes the file itself to stdout; drop --json.", ExitCode.USAGE)
+    with context.output.bytes_progress() as progress:
+        saved = download_document(
+            context.session, args.document_id, FILE_KIND.value(args.kind), args.output, progress
+        )
+    if saved.path is None:
+        return ExitCode.OK
+    context.output.result(
+        {
+            "path": str(saved.path),
+            "size_bytes": saved.size_bytes,
+            "content_type": saved.content_type,
+            "file_name": saved.file_name,
+        },
+        f"Saved {escape(str(saved.path))} ({decimal(saved.size_bytes)})",
+    )
+    return ExitCode.OK
+
+
+def regenerate_command(args: argparse.Namespace, context: Context) -> int:
+    session = context.session
+    # Unset options keep the document's current settings (the server needs a language).
+    current = _get_document(session, args.document_id)
+    request = library_pb2.RegenerateDocumentRequest(
+        document_id=args.document_id,
+        language=args.language or current.language or current.detected_language,
+        summary_length=_summary_length(args) or current.summary_length,  # type: ignore[arg-type]
+    )
+    document = session.unary(session.library.RegenerateDocument, request).document
+    if not args.watch:
+        context.output.result(
+            message_to_dict(document), f"Regenerating {escape(document.title)} ({document.id})"
+        )
+        return ExitCode.OK
+    [document], exit_code = _follow_to_the_end(context, [document])
+    if context.output.json_mode:
+        context.output.json(message_to_dict(document))
+    return exit_code
+
+
+def remove_command(args: argparse.Namespace, context: Context) -> int:
+    session = context.session
+    session.unary(
+        session.library.DeleteDocument,
+        library_pb2.DeleteDocumentRequest(document_id=args.document_id),
+    )
+    context.output.result(
+        {"deleted_document_id": args.document_id}, f"Deleted document {args.document_id}"
+    )
+    return ExitCode.OK
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    document: library_pb2.Document
+    update: library_pb2.WatchDocumentResponse
+
+
+def _follow_to_the_end(
+    context: Context, documents: list[library_pb2.Document], stream_json: bool = False
+) -> tuple[list[library_pb2.Document], ExitCode]:
+    """Watch each document in turn (they are processed in parallel on the server anyway) and
+    return their final versions; PROCESSING_FAILED if any failed."""
+    output, session = context.output, context.session
+    outcomes: list[_Outcome] = []
+    with output.percent_progress() as progress:
+        display = WatchDisplay(progress)
+        for document in documents:
+            display.follow(document.id, document.title or document.original_file_name)
+            seen: Callable[[library_pb2.WatchDocumentResponse], object] = display
+            if stream_json and output.json_mode:
+                seen = lambda update: output.json_line(message_to_dict(update))  # noqa: E731
+            last = watch_document(session, document.id, seen)
+            outcomes.append(_Outcome(_get_document(session, document.id), last))
+    failed = False
+    for outcome in outcomes:
+        name = escape(outcome.document.title or outcome.document.original_file_name)
+        if outcome.update.status == library_pb2.DOCUMENT_STATUS_COMPLETED:
+            output.say(f"[green]✔ COMPLETED[/] {name} ({outcome.document.id})")
+        else:
+            failed = True
+            reason = outcome.update.message or outcome.document.error_message or "no reason given"
+            output.say(f"[bold red]✖ FAILED[/] {name} ({outcome.document.id}): {escape(reason)}")
+    code = ExitCode.PROCESSING_FAILED if failed else ExitCode.OK
+    return [outcome.document for outcome in outcomes], code
+
+
+def _get_document(session: Session, document_id: str) -> library_pb2.Document:
+    request = library_pb2.GetDocumentRequest(document_id=document_id)
+    return session.unary(session.library.GetDocument, request).document
+
+
+def _folder_names(session: Session) -> dict[str, str]:
+    return {folder.id: folder.name for folder in all_folders(session)}
+
+
+def _summary_length(args: argparse.Namespace) -> int:
+    return SUMMARY_LENGTH.value(args.summary_length) if args.summary_length else 0

@@ -1,0 +1,72 @@
+"""`jobs ls|show|retry`: the processing jobs behind documents (admin accounts only)."""
+
+from __future__ import annotations
+
+import argparse
+
+from services.cli.commands import Subcommands, positive_int
+from services.cli.context import Context
+from services.cli.errors import ExitCode
+from services.cli.labels import JOB_STATUS, STAGE
+from services.cli.output import message_to_dict
+from services.cli.views import job_view, jobs_table
+from speechflow.library.v1 import library_pb2
+
+MAX_PAGE_SIZE = 100
+
+
+def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None:
+    jobs = commands.add_parser("jobs", parents=[common], help="processing jobs (admin)")
+    actions = jobs.add_subparsers(dest="jobs_action", metavar="ACTION", required=True)
+    listing = actions.add_parser("ls", parents=[common], help="list jobs, newest first")
+    listing.add_argument("--status", choices=JOB_STATUS.choices, help="only this status")
+    listing.add_argument("--stage", choices=STAGE.choices, help="only jobs at this stage")
+    listing.add_argument("--limit", type=positive_int, default=20, help="at most this many (20)")
+    listing.set_defaults(handler=list_command)
+    show = actions.add_parser("show", parents=[common], help="show a job and its stage runs")
+    show.add_argument("job_id", metavar="ID")
+    show.set_defaults(handler=show_command)
+    retry = actions.add_parser("retry", parents=[common], help="re-run a failed job")
+    retry.add_argument("job_id", metavar="ID")
+    retry.set_defaults(handler=retry_command)
+
+
+def list_command(args: argparse.Namespace, context: Context) -> int:
+    session = context.session
+    jobs: list[library_pb2.Job] = []
+    token = ""
+    while len(jobs) < args.limit:
+        request = library_pb2.ListJobsRequest(
+            page_size=min(MAX_PAGE_SIZE, args.limit - len(jobs)),
+            page_token=token,
+            status=JOB_STATUS.value(args.status) if args.status else 0,  # type: ignore[arg-type]
+            stage=STAGE.value(args.stage) if args.stage else 0,  # type: ignore[arg-type]
+        )
+        page = session.unary(session.jobs.ListJobs, request)
+        jobs += page.jobs
+        token = page.next_page_token
+        if not token:
+            break
+    context.output.result(
+        {"jobs": [message_to_dict(job) for job in jobs]},
+        jobs_table(jobs) if jobs else "No jobs match.",
+    )
+    return ExitCode.OK
+
+
+def show_command(args: argparse.Namespace, context: Context) -> int:
+    session = context.session
+    job = session.unary(session.jobs.GetJob, library_pb2.GetJobRequest(job_id=args.job_id)).job
+    context.output.result(message_to_dict(job), job_view(job))
+    return ExitCode.OK
+
+
+def retry_command(args: argparse.Namespace, context: Context) -> int:
+    session = context.session
+    request = library_pb2.RetryJobRequest(job_id=args.job_id)
+    job = session.unary(session.jobs.RetryJob, request).job
+    context.output.result(
+        message_to_dict(job),
+        f"Retrying job {job.id} from the {STAGE.label(job.stage)} stage",
+    )
+    return ExitCode.OK

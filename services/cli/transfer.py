@@ -1,0 +1,212 @@
+"""The three streaming RPCs: upload (client stream), watch and download (server streams).
+
+Each takes an optional callback or rich progress bar so commands decide how to show it.
+Every operation restarts from the beginning when `Session.authorized` retries it after a
+token refresh.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+from typing import BinaryIO
+
+from rich.markup import escape
+from rich.progress import Progress, TaskID
+
+from services.cli.errors import CliError, ExitCode
+from services.cli.labels import DOCUMENT_STATUS, FILE_KIND, STAGE, STAGE_TEXT
+from services.cli.session import Metadata, Session
+from speechflow.library.v1 import library_pb2
+
+CHUNK_BYTES = 1024 * 1024
+FINAL_STATUSES = frozenset(
+    {
+        library_pb2.DOCUMENT_STATUS_COMPLETED,
+        library_pb2.DOCUMENT_STATUS_FAILED,
+    }
+)
+
+
+@dataclass(frozen=True)
+class UploadOptions:
+    folder_id: str = ""
+    title: str = ""
+    language: str = ""
+    summary_length: int = library_pb2.SUMMARY_LENGTH_UNSPECIFIED
+
+
+def upload_requests(
+    path: Path, metadata: library_pb2.UploadMetadata, sent: Callable[[int], object]
+) -> Iterator[library_pb2.UploadDocumentRequest]:
+    """Metadata first, then the file in 1 MiB chunks, reporting each chunk once it is handed
+    to gRPC (the call reads this generator from its own thread)."""
+    yield library_pb2.UploadDocumentRequest(metadata=metadata)
+    with path.open("rb") as file:
+        while chunk := file.read(CHUNK_BYTES):
+            yield library_pb2.UploadDocumentRequest(chunk=chunk)
+            sent(len(chunk))
+
+
+def upload_file(
+    session: Session, path: Path, options: UploadOptions, progress: Progress
+) -> library_pb2.Document:
+    size = path.stat().st_size
+    metadata = library_pb2.UploadMetadata(
+        file_name=path.name,
+        content_type=mimetypes.guess_type(path.name)[0] or "",
+        size_bytes=size,
+        folder_id=options.folder_id,
+        title=options.title,
+        language=options.language,
+        summary_length=options.summary_length,  # type: ignore[arg-type]
+        # Same key on a retry after a token refresh: the server returns the same document.
+        request_id=str(uuid.uuid4()),
+    )
+    task = progress.add_task(escape(path.name), total=size)
+
+    def send(credentials: Metadata) -> library_pb2.Document:
+        progress.reset(task, total=size)
+        requests = upload_requests(path, metadata, lambda n: progress.advance(task, n))
+        return session.library.UploadDocument(requests, metadata=credentials).document
+
+    return session.authorized(send)
+
+
+def watch_document(
+    session: Session,
+    document_id: str,
+    seen: Callable[[library_pb2.WatchDocumentResponse], object],
+) -> library_pb2.WatchDocumentResponse:
+    """Follow a document until COMPLETED or FAILED and return that last state."""
+
+    def follow(credentials: Metadata) -> library_pb2.WatchDocumentResponse | None:
+        call = session.library.WatchDocument(
+            library_pb2.WatchDocumentRequest(document_id=document_id), metadata=credentials
+        )
+        last = None
+        try:
+            for update in call:
+                seen(update)
+                last = update
+                if update.status in FINAL_STATUSES:
+                    break
+        finally:
+            call.cancel()
+        return last
+
+    last = session.authorized(follow)
+    if last is None or last.status not in FINAL_STATUSES:
+        raise CliError(
+            "The server stopped the watch before the document finished.",
+            ExitCode.UNAVAILABLE,
+            hint=f"Run `speechflow watch {document_id}` to follow it again.",
+        )
+    return last
+
+
+def stage_text(update: library_pb2.WatchDocumentResponse) -> str:
+    status = DOCUMENT_STATUS.label(update.status)
+    if update.status in FINAL_STATUSES:
+        return status
+    # The server's message already names the step ("Transcribing (11 of 40)").
+    if update.message:
+        return update.message
+    stage = STAGE.label(update.stage)
+    return STAGE_TEXT.get(stage, stage or status)
+
+
+class WatchDisplay:
+    """One percent bar per document, its text following the pipeline's stage."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._tasks: dict[str, TaskID] = {}
+
+    def follow(self, document_id: str, name: str) -> None:
+        self._tasks[document_id] = self._progress.add_task("", total=100, name=escape(name))
+
+    def __call__(self, update: library_pb2.WatchDocumentResponse) -> None:
+        task = self._tasks.get(update.document_id)
+        if task is None:
+            self.follow(update.document_id, update.document_id)
+            task = self._tasks[update.document_id]
+        self._progress.update(
+            task, completed=update.progress, description=escape(stage_text(update))
+        )
+
+
+@dataclass(frozen=True)
+class Downloaded:
+    path: Path | None  # None: written to stdout
+    size_bytes: int
+    content_type: str
+    file_name: str
+
+
+def download_document(
+    session: Session, document_id: str, kind: int, output: str | None, progress: Progress
+) -> Downloaded:
+    def fetch(credentials: Metadata) -> Downloaded:
+        call = session.library.DownloadDocument(
+            library_pb2.DownloadDocumentRequest(document_id=document_id, kind=kind),  # type: ignore[arg-type]
+            metadata=credentials,
+        )
+        messages = iter(call)
+        # The first message names the file and its size; errors surface here, before any
+        # file is created.
+        first = next(messages, None)
+        if first is None:
+            raise CliError("The server sent no data.", ExitCode.ERROR)
+        fallback = f"{document_id}-{FILE_KIND.label(kind)}"
+        name = safe_file_name(first.file_name) or fallback
+        target = download_target(output, name)
+        task = progress.add_task(escape(name), total=first.size_bytes or None)
+        written = 0
+        with _sink(target) as sink:
+            for message in chain([first], messages):
+                sink.write(message.data)
+                written += len(message.data)
+                progress.advance(task, len(message.data))
+        return Downloaded(target, written, first.content_type, name)
+
+    return session.authorized(fetch)
+
+
+def safe_file_name(name: str) -> str:
+    """The server's suggested name without any directory part, so it cannot escape `-o`."""
+    base = Path(name.replace("\\", "/")).name
+    return "" if base in ("", ".", "..") else base
+
+
+def download_target(output: str | None, name: str) -> Path | None:
+    if output == "-":
+        return None
+    if output is None:
+        return Path.cwd() / name
+    chosen = Path(output).expanduser()
+    return chosen / name if chosen.is_dir() else chosen
+
+
+@contextmanager
+def _sink(target: Path | None) -> Iterator[BinaryIO]:
+    """Stdout, or a hidden partial file renamed into place only once every byte arrived."""
+    if target is None:
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    partial = target.with_name(f".{target.name}.{os.getpid()}.part")
+    try:
+        with partial.open("wb") as file:
+            yield file
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,174 @@
+"""How results look to people: rich tables and detail views of the contract's messages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from google.protobuf.duration_pb2 import Duration
+from google.protobuf.timestamp_pb2 import Timestamp
+from rich import box
+from rich.console import Group, RenderableType
+from rich.filesize import decimal
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from services.cli.labels import DOCUMENT_STATUS, JOB_STATUS, STAGE, SUMMARY_LENGTH, styled
+from speechflow.auth.v1 import auth_pb2
+from speechflow.library.v1 import library_pb2
+
+ID_WIDTH = 36  # a UUID
+
+
+def when(timestamp: Timestamp) -> str:
+    if not timestamp.seconds and not timestamp.nanos:
+        return ""
+    return timestamp.ToDatetime().astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def how_long(duration: Duration) -> str:
+    seconds = round(duration.ToTimedelta().total_seconds())
+    if not seconds:
+        return ""
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02}:{seconds:02}" if hours else f"{minutes}:{seconds:02}"
+
+
+def user_line(user: auth_pb2.User) -> str:
+    role = auth_pb2.Role.Name(user.role).removeprefix("ROLE_").lower()
+    name = f" ({escape(user.name)})" if user.name else ""
+    return f"[bold]{escape(user.email)}[/]{name} · {role}"
+
+
+def documents_table(documents: Iterable[library_pb2.Document]) -> Table:
+    """ID, title, status and day: fits 80 columns with whole ids (people copy them)."""
+    table = _table()
+    table.add_column("ID", no_wrap=True, min_width=ID_WIDTH)
+    table.add_column("Title", overflow="fold", ratio=1)
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Created", no_wrap=True)
+    for document in documents:
+        status = styled(DOCUMENT_STATUS.label(document.status))
+        if document.status == library_pb2.DOCUMENT_STATUS_PROCESSING:
+            status += f" {document.progress}%"
+        table.add_row(
+            document.id,
+            escape(document.title or document.original_file_name),
+            status,
+            when(document.create_time)[:10],
+        )
+    return table
+
+
+def document_view(
+    document: library_pb2.Document, folder_name: str, with_transcript: bool
+) -> RenderableType:
+    status = styled(DOCUMENT_STATUS.label(document.status))
+    if document.status == library_pb2.DOCUMENT_STATUS_PROCESSING:
+        stage = STAGE.label(document.stage)
+        status += f" {document.progress}%" + (f" ({stage})" if stage else "")
+    facts = _facts(
+        [
+            ("ID", document.id),
+            ("Status", status),
+            ("File", escape(document.original_file_name)),
+            ("Size", decimal(document.size_bytes)),
+            ("Length", how_long(document.duration)),
+            ("Folder", escape(folder_name)),
+            ("Language", document.language or document.detected_language),
+            ("Summary length", SUMMARY_LENGTH.label(document.summary_length)),
+            ("Created", when(document.create_time)),
+            ("Processed", when(document.process_time)),
+            ("Error", _error(document.error_message)),
+        ]
+    )
+    parts: list[RenderableType] = [facts]
+    if document.summary_text:
+        parts += [Text("\nSummary", style="bold"), Text(document.summary_text)]
+    parts += _bullets("Key points", document.key_points)
+    parts += _bullets("Action items", document.action_items)
+    if with_transcript and document.transcript_text:
+        parts += [Text("\nTranscript", style="bold"), Text(document.transcript_text)]
+    title = escape(document.title or document.original_file_name)
+    return Panel(Group(*parts), title=f"[bold]{title}[/]", title_align="left")
+
+
+def _bullets(heading: str, items: Iterable[str]) -> list[RenderableType]:
+    lines = [Text(f"• {item}") for item in items]
+    return [Text(f"\n{heading}", style="bold"), *lines] if lines else []
+
+
+def folders_table(folders: Iterable[library_pb2.Folder]) -> Table:
+    table = _table()
+    table.add_column("ID", no_wrap=True, min_width=ID_WIDTH)
+    table.add_column("Name", overflow="fold", ratio=1)
+    table.add_column("Documents", justify="right", no_wrap=True)
+    for folder in folders:
+        table.add_row(folder.id, escape(folder.name), str(folder.document_count))
+    return table
+
+
+def jobs_table(jobs: Iterable[library_pb2.Job]) -> Table:
+    table = _table()
+    table.add_column("ID", no_wrap=True, min_width=ID_WIDTH)
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Stage", no_wrap=True)
+    table.add_column("Updated", no_wrap=True)
+    for job in jobs:
+        table.add_row(
+            job.id,
+            styled(JOB_STATUS.label(job.status)),
+            STAGE.label(job.stage),
+            when(job.update_time)[5:],
+        )
+    return table
+
+
+def job_view(job: library_pb2.Job) -> RenderableType:
+    facts = _facts(
+        [
+            ("Job", job.id),
+            ("Document", job.document_id),
+            ("Owner", job.owner_id),
+            ("Status", styled(JOB_STATUS.label(job.status))),
+            ("Stage", STAGE.label(job.stage)),
+            ("Attempts", str(job.attempts)),
+            ("Created", when(job.create_time)),
+            ("Updated", when(job.update_time)),
+            ("Error", _error(job.error_message)),
+        ]
+    )
+    runs = _table()
+    for column in ("Stage", "Try", "Started", "Ended"):
+        runs.add_column(column, no_wrap=True)
+    runs.add_column("Error", overflow="fold", ratio=1)
+    for run in job.runs:
+        runs.add_row(
+            STAGE.label(run.stage),
+            str(run.attempt),
+            when(run.start_time)[5:],
+            when(run.end_time)[5:],
+            escape(run.error_message),
+        )
+    return Group(facts, Text(""), runs)
+
+
+def _table() -> Table:
+    return Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)
+
+
+def _facts(rows: Iterable[tuple[str, str]]) -> Table:
+    """Label/value lines, skipping empty values."""
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold", no_wrap=True)
+    facts.add_column(overflow="fold")
+    for label, value in rows:
+        if value:
+            facts.add_row(label, value)
+    return facts
+
+
+def _error(message: str) -> str:
+    return f"[red]{escape(message)}[/]" if message else ""
