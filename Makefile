@@ -8,8 +8,9 @@ UV        := $(VENV)/bin/uv
 STAMP     := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
+BENCH_QUICK ?=
 
-.PHONY: deps help up down test test-fast lint typecheck proto proto-check lock admin clean system-deps web
+.PHONY: deps help up down test test-fast lint typecheck proto proto-check lock admin clean system-deps web bench reliability
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -41,6 +42,12 @@ test: deps system-deps lint proto-check ## Install what is missing, lint, run ev
 
 test-fast: deps ## Run the tests except the slow model/pipeline ones
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+bench: deps ## Benchmarks -> bench/results/<time>.json + docs/benchmarks.md (BENCH_QUICK=1: smoke mode)
+	BENCH_QUICK=$(BENCH_QUICK) $(PY) -m bench
+
+reliability: deps ## Fault injection and load against real mesh processes (also part of make test)
+	$(PY) -m pytest tests/reliability $(PYTEST_ARGS)
 
 lint: deps ## buf lint, ruff and mypy
 	npx buf lint

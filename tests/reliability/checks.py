@@ -1,0 +1,70 @@
+"""What "nothing was lost" means for one document: it completed, its PDF downloads, exactly
+one PDF object exists and its owner got exactly one email, once the pipeline is quiet."""
+
+from __future__ import annotations
+
+import asyncio
+
+import nats
+
+from bench.client import MeshUser
+from bench.journey import emails_to
+from services.mesh.runner import Mesh
+from speechflow.library.v1 import library_pb2
+from tests.reliability.ledger import LEDGER
+
+# (stream, durable) of each stage's main input: where a crashed worker's job waits.
+STAGE_CONSUMERS = {
+    "transcriber": ("SPEECHFLOW_LIBRARY", "transcriber-from-library"),
+    "summarizer": ("SPEECHFLOW_TRANSCRIBER", "summarizer-from-transcriber"),
+    "renderer": ("SPEECHFLOW_SUMMARIZER", "renderer-from-summarizer"),
+    "notifier": ("SPEECHFLOW_RENDERER", "notifier-from-renderer"),
+}
+POLL_SECONDS = 0.1
+QUIET_TIMEOUT_SECONDS = 60
+
+
+async def consumer_backlog(mesh: Mesh, stage: str) -> tuple[int, int]:
+    """(messages waiting, messages handed out and not yet acknowledged)."""
+    client = await nats.connect(f"nats://127.0.0.1:{mesh.settings.nats_port}")
+    try:
+        stream, durable = STAGE_CONSUMERS[stage]
+        info = await client.jetstream().consumer_info(stream, durable)
+        return int(info.num_pending or 0), int(info.num_ack_pending or 0)
+    finally:
+        await client.close()
+
+
+async def wait_until_pipeline_quiet(mesh: Mesh) -> None:
+    """Every stage's input drained and acknowledged: no redelivery can still come."""
+    async with asyncio.timeout(QUIET_TIMEOUT_SECONDS):
+        while True:
+            backlogs = [await consumer_backlog(mesh, stage) for stage in STAGE_CONSUMERS]
+            if all(b == (0, 0) for b in backlogs):
+                return
+            await asyncio.sleep(POLL_SECONDS)
+
+
+async def wait_for_email(mesh: Mesh, address: str) -> None:
+    async with asyncio.timeout(QUIET_TIMEOUT_SECONDS):
+        while True:
+            if emails_to(mesh, address):
+                return
+            await asyncio.sleep(POLL_SECONDS)
+
+
+async def assert_completed(user: MeshUser, document_id: str) -> None:
+    states = await user.watch_to_end(document_id)
+    assert states[-1].status == library_pb2.DOCUMENT_STATUS_COMPLETED, states[-1].message
+    LEDGER.completed()
+
+
+async def assert_delivered_once(mesh: Mesh, user: MeshUser, document_id: str) -> None:
+    await assert_completed(user, document_id)
+    pdf = await user.download(document_id, library_pb2.FILE_KIND_PDF)
+    assert pdf.startswith(b"%PDF")
+    await wait_for_email(mesh, user.email)
+    await wait_until_pipeline_quiet(mesh)
+    pdfs = list((mesh.data_dir / "objects" / "pdfs" / user.user_id / document_id).glob("*.pdf"))
+    assert len(pdfs) == 1, pdfs
+    assert emails_to(mesh, user.email) == 1
