@@ -10,7 +10,7 @@ NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
 BENCH_QUICK ?=
 
-.PHONY: deps help up down test test-fast lint typecheck proto proto-check lock admin clean system-deps web bench reliability
+.PHONY: deps help up down test test-fast lint typecheck proto proto-check lock admin clean system-deps web bench reliability backup cleanup
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -74,6 +74,12 @@ web: $(NODE_STAMP) ## Build the browser app into web/dist (make up does this whe
 admin: $(STAMP) ## Promote an account to administrator: make admin EMAIL=you@example.com
 	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=you@example.com"; exit 2; }
 	$(PY) -m services.auth promote-admin "$(EMAIL)"
+
+backup: $(STAMP) ## Back up databases and stored files: make backup DIR=backups
+	$(PY) -m services.admin backup $(or $(DIR),backups)
+
+cleanup: $(STAMP) ## Remove day-old temp files and abandoned upload sessions
+	$(PY) -m services.admin cleanup
 
 clean: ## Remove local data (.data) — accounts, documents, queues
 	rm -rf .data

@@ -30,7 +30,7 @@ def _generate(source: str, folder: Path) -> dict[str, Any]:
             f"-I{ROOT / 'third_party' / 'googleapis'}",
             f"-I{well_known}",
             f"--plugin=protoc-gen-swagger={PLUGIN}",
-            f"--swagger_out={folder}",
+            f"--swagger_out=allow_delete_body=true:{folder}",
             source,
         ]
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,10 +13,13 @@ from typing import Any
 import bcrypt
 import grpc
 import grpc.aio
+from google.api import httpbody_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from services.auth import domain
+from services.auth.export import export_chunks
 from services.auth.keys import AccessTokenIssuer
 from services.auth.store import (
     AuthStore,
@@ -25,7 +28,12 @@ from services.auth.store import (
     UserRow,
 )
 from services.kernel.db import Database
-from services.kernel.errors import AlreadyExists, InvalidArgument, Unauthenticated
+from services.kernel.errors import (
+    AlreadyExists,
+    InvalidArgument,
+    PermissionDenied,
+    Unauthenticated,
+)
 from services.kernel.outbox import Outbox
 from services.kernel.tokens import Role, current_principal
 from speechflow.auth.v1 import auth_pb2, auth_pb2_grpc
@@ -33,6 +41,7 @@ from speechflow.events.v1 import events_pb2
 
 Context = grpc.aio.ServicerContext[Any, Any]
 USER_REGISTERED = "speechflow.auth.v1.user.registered"
+USER_DELETED = "speechflow.auth.v1.user.deleted"
 WRONG_CREDENTIALS = "Email or password is incorrect."
 
 
@@ -91,6 +100,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         throttle: domain.LoginThrottle,
         refresh_ttl: timedelta,
         password_min_length: int,
+        library_address: str = "127.0.0.1:50052",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._db = db
@@ -101,6 +111,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         self._refresh_ttl = refresh_ttl
         self._password_min_length = password_min_length
         self._clock = clock
+        self._library_address = library_address
         # Compared against when the email is unknown, so both paths cost one bcrypt check.
         self._dummy_hash = bcrypt.hashpw(
             b"not-a-real-password", bcrypt.gensalt(hasher.cost)
@@ -264,3 +275,42 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         if user is None:
             raise Unauthenticated("This account no longer exists.", reason="USER_GONE")
         return auth_pb2.GetMeResponse(user=user_message(user))
+
+    async def ExportMyData(
+        self, request: auth_pb2.ExportMyDataRequest, context: Context
+    ) -> AsyncIterator[httpbody_pb2.HttpBody]:
+        user = (await self.GetMe(auth_pb2.GetMeRequest(), context)).user
+        authorization = str(dict(context.invocation_metadata() or ()).get("authorization", ""))
+        await context.send_initial_metadata(
+            (("content-disposition", 'attachment; filename="speechflow-export.zip"'),)
+        )
+        async for chunk in export_chunks(user, self._library_address, authorization):
+            yield httpbody_pb2.HttpBody(content_type="application/zip", data=chunk)
+
+    async def DeleteAccount(
+        self, request: auth_pb2.DeleteAccountRequest, context: Context
+    ) -> auth_pb2.DeleteAccountResponse:
+        principal = current_principal()
+        if not request.password:
+            raise InvalidArgument(
+                "Confirm with your password to delete the account.", reason="PASSWORD_REQUIRED"
+            )
+        async with self._db.session() as session:
+            user = await AuthStore(session).user_by_id(principal.user_id)
+        if user is None:
+            raise Unauthenticated("This account no longer exists.", reason="USER_GONE")
+        if not await self._hasher.verify(request.password, user.password_hash):
+            raise PermissionDenied("The password is not correct.", reason="WRONG_PASSWORD")
+        async with self._db.session() as session:
+            row = await AuthStore(session).user_by_id(principal.user_id)
+            if row is not None:
+                # Refresh tokens go with the user (ON DELETE CASCADE, and explicitly for SQLite).
+                await session.execute(
+                    delete(RefreshTokenRow).where(RefreshTokenRow.user_id == row.id)
+                )
+                await session.delete(row)
+                await self._outbox.add(
+                    session, USER_DELETED, events_pb2.UserDeleted(user_id=principal.user_id)
+                )
+        self._outbox.notify()
+        return auth_pb2.DeleteAccountResponse()

@@ -55,6 +55,7 @@ async def start_auth(
         ),
         refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
         password_min_length=settings.password_min_length,
+        library_address=settings.library_address,
         clock=clock,
     )
     verifier = TokenVerifier(

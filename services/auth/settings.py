@@ -39,3 +39,7 @@ class AuthSettings(ServiceSettings):
     login_failure_window_seconds: int = Field(
         default=15 * 60, validation_alias=env_alias("AUTH_LOGIN_FAILURE_WINDOW_SECONDS")
     )
+    # Where ExportMyData reads the caller's folders and documents (with the caller's token).
+    library_address: str = Field(
+        default="127.0.0.1:50052", validation_alias=env_alias("LIBRARY_ADDRESS")
+    )

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from services.kernel.logs import configure_logging
+from services.kernel.metrics import serve_metrics
 from services.kernel.server import RunningServer, wait_for_shutdown_signal
 from services.kernel.settings import ServiceSettings
 
@@ -52,6 +53,7 @@ def run_service(settings_type: type[S], start: Callable[[S], Awaitable[ServiceAp
     configure_logging(settings.service_name, settings.log_level)
 
     async def main() -> None:
+        serve_metrics(settings.grpc_host, settings.metrics_port)
         app = await start(settings)
         log.info("started", extra={"port": app.port})
         await wait_for_shutdown_signal()

@@ -24,6 +24,7 @@ from grpc_status import rpc_status
 
 from services.kernel.errors import ERROR_DOMAIN, AppError, Unauthenticated, Unavailable
 from services.kernel.logs import request_id_var
+from services.kernel.metrics import RPC_DURATION, RPC_REQUESTS
 from services.kernel.tokens import TokenVerifier, principal_var
 
 log = logging.getLogger("speechflow.rpc")
@@ -107,7 +108,8 @@ class _AroundInterceptor(grpc.aio.ServerInterceptor):
 
 
 class RequestIdInterceptor(_AroundInterceptor):
-    """Takes `x-request-id` from the caller (or makes one) and logs one line per RPC."""
+    """Takes `x-request-id` from the caller (or makes one), logs one line per RPC and counts
+    it in the RPC metrics."""
 
     @asynccontextmanager
     async def around(
@@ -121,13 +123,16 @@ class RequestIdInterceptor(_AroundInterceptor):
         try:
             yield
         finally:
-            code = context.code()
+            code = (context.code() or grpc.StatusCode.OK).name
+            seconds = time.perf_counter() - started
+            RPC_REQUESTS.labels(details.method, code).inc()
+            RPC_DURATION.labels(details.method).observe(seconds)
             log.info(
                 "rpc finished",
                 extra={
                     "method": details.method,
-                    "code": (code or grpc.StatusCode.OK).name,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "code": code,
+                    "duration_ms": round(seconds * 1000, 2),
                 },
             )
             request_id_var.reset(token)

@@ -32,6 +32,11 @@ from nats.js.api import (
 from nats.js.errors import NotFoundError
 
 from services.kernel.logs import request_id_var
+from services.kernel.metrics import (
+    CONSUMER_ACK_PENDING,
+    CONSUMER_PENDING,
+    CONSUMER_REDELIVERED,
+)
 
 log = logging.getLogger("speechflow.events")
 
@@ -191,6 +196,8 @@ class EventBus:
         on_gave_up: GaveUp | None,
     ) -> None:
         await self.ensure_consumer(spec)
+        lag = asyncio.create_task(self._report_lag(spec))
+        self._consumers.append(lag)
         subscription = await self.js.pull_subscribe_bind(durable=spec.durable, stream=spec.stream)
         slots = asyncio.Semaphore(spec.concurrency)
         running: set[asyncio.Task[None]] = set()
@@ -218,6 +225,21 @@ class EventBus:
             for task in running:
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
+
+    async def _report_lag(self, spec: ConsumerSpec, every: float = 10.0) -> None:
+        """Keeps the consumer's backlog gauges current for /metrics and the queue view."""
+        labels = (spec.stream, spec.durable)
+        while True:
+            try:
+                info = await self.js.consumer_info(spec.stream, spec.durable)
+                CONSUMER_PENDING.labels(*labels).set(info.num_pending or 0)
+                CONSUMER_ACK_PENDING.labels(*labels).set(info.num_ack_pending or 0)
+                CONSUMER_REDELIVERED.labels(*labels).set(info.num_redelivered or 0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.debug("consumer info unavailable", exc_info=True)
+            await asyncio.sleep(every)
 
     async def _deliver(
         self,

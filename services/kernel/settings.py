@@ -32,6 +32,8 @@ class ServiceSettings(BaseSettings):
         default=Path(".data/keys/jwt-ed25519.pub.pem"),
         validation_alias=env_alias("JWT_PUBLIC_KEY_FILE"),
     )
+    # Prometheus `/metrics` on this port (0: off).
+    metrics_port: int = Field(default=0, ge=0, validation_alias=env_alias("METRICS_PORT"))
     # The one service behind the edge's reflection route describes the whole API.
     edge_reflection: bool = Field(default=False, validation_alias=env_alias("EDGE_REFLECTION"))
     jwt_issuer: str = Field(default="speechflow-auth", validation_alias=env_alias("JWT_ISSUER"))

@@ -21,6 +21,7 @@ from services.kernel.jetstream import (
     RetryPolicy,
     producer_stream,
 )
+from services.kernel.metrics import STAGE_JOBS
 from services.kernel.settings import ServiceSettings, env_alias
 from services.kernel.worker import JobCounters
 from speechflow.events.v1 import events_pb2
@@ -94,9 +95,13 @@ class PipelineStage:
             self.counters.in_progress += 1
             try:
                 await handler(event)
+            except Exception:
+                STAGE_JOBS.labels(self.name, "error").inc()
+                raise
             finally:
                 self.counters.in_progress -= 1
             self.counters.completed += 1
+            STAGE_JOBS.labels(self.name, "completed").inc()
 
         for source in inputs:
             spec = ConsumerSpec(
@@ -115,6 +120,7 @@ class PipelineStage:
 
     async def _gave_up(self, event: ReceivedEvent, error: Exception, permanent: bool) -> None:
         self.counters.failed += 1
+        STAGE_JOBS.labels(self.name, "failed").inc()
         job = job_context(event)
         reason = (
             str(error)

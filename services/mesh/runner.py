@@ -45,6 +45,8 @@ class MeshSettings(BaseSettings):
     # Build web/dist (npm ci + npm run build) before starting when it is missing or stale.
     web_build: bool = True
     apidocs_port: int = 8091
+    # Prometheus /metrics of the six services on base+1 … base+6 (auth first); 0: off.
+    metrics_base_port: int = 9100
     auth_grpc_port: int = 50051
     library_grpc_port: int = 50052
     transcriber_grpc_port: int = 50053
@@ -83,6 +85,7 @@ class Mesh:
             **dotenv,
             "DATA_DIR": str(data),
             "NATS_URL": f"nats://127.0.0.1:{self.settings.nats_port}",
+            "LIBRARY_ADDRESS": f"127.0.0.1:{self.settings.library_grpc_port}",
             "AUTH_SIGNING_KEY_FILE": str(data / "keys" / "jwt-ed25519.pem"),
             "JWT_PUBLIC_KEY_FILE": str(data / "keys" / "jwt-ed25519.pub.pem"),
             "PYTHONUNBUFFERED": "1",
@@ -96,9 +99,14 @@ class Mesh:
         await asyncio.to_thread(self.nats.start)
         environment = self.service_environment()
         # Auth first: it writes the token key every other service verifies with.
-        for definition in SERVICES:
+        for index, definition in enumerate(SERVICES, start=1):
             process = ServiceProcess(
-                definition, s.service_port(definition.name), logs, environment, ROOT
+                definition,
+                s.service_port(definition.name),
+                logs,
+                environment,
+                ROOT,
+                metrics_port=s.metrics_base_port + index if s.metrics_base_port else 0,
             )
             self.services[definition.name] = process
         await asyncio.to_thread(self.services["auth"].start)
@@ -144,6 +152,11 @@ class Mesh:
             ("Envoy admin", f"http://localhost:{s.envoy_admin_port}"),
             ("NATS (monitor)", f"nats://localhost:{s.nats_port} ({s.nats_monitor_port})"),
             *((f"{d.name} (plain gRPC)", f"localhost:{s.service_port(d.name)}") for d in SERVICES),
+            *(
+                (f"{p.definition.name} metrics", f"http://localhost:{p.metrics_port}/metrics")
+                for p in self.services.values()
+                if p.metrics_port
+            ),
             ("data and logs", str(self.data_dir)),
         ]
         width = max(len(name) for name, _ in rows)

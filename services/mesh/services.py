@@ -69,10 +69,12 @@ class ServiceProcess(ManagedProcess):
         log_dir: Path,
         environment: Mapping[str, str],
         cwd: Path,
+        metrics_port: int = 0,
     ) -> None:
         super().__init__(definition.name, log_dir)
         self.definition = definition
         self.port = port
+        self.metrics_port = metrics_port
         self._environment = dict(environment)
         self._cwd = cwd
 
@@ -88,6 +90,7 @@ class ServiceProcess(ManagedProcess):
             **os.environ,
             **self._environment,
             self.definition.port_variable: str(self.port),
+            "METRICS_PORT": str(self.metrics_port),
             # Envoy sends reflection to auth, which then describes the whole API.
             "EDGE_REFLECTION": "true" if self.definition.name == "auth" else "false",
         }

@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
+import time
 from pathlib import Path
 
 from google.protobuf import json_format
 
 from services.kernel.jetstream import EventBus, PermanentError, ReceivedEvent, TransientError
+from services.kernel.metrics import TRANSCRIPTION_REALTIME_FACTOR
 from services.kernel.stage import event_id, job_context
 from services.kernel.storage import ObjectStore, transcript_key
 from services.transcriber.engine import (
@@ -91,6 +93,7 @@ class TranscriptionWorker:
 
         with tempfile.NamedTemporaryFile(dir=self._spool, suffix=".media") as local:
             await asyncio.to_thread(_download, self._store, job.original_key, Path(local.name))
+            started = time.perf_counter()
             try:
                 result = await asyncio.to_thread(
                     self._transcriber.transcribe, Path(local.name), job.language, on_progress
@@ -99,6 +102,10 @@ class TranscriptionWorker:
                 raise PermanentError(str(exc)) from exc
             except TranscriptionError as exc:
                 raise TransientError(str(exc)) from exc
+        if result.duration > 0:
+            TRANSCRIPTION_REALTIME_FACTOR.labels(result.model).observe(
+                result.duration / max(time.perf_counter() - started, 1e-6)
+            )
         log.info(
             "transcribed",
             extra={

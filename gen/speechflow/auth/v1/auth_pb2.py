@@ -24,10 +24,11 @@ _sym_db = _symbol_database.Default()
 
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dspeechflow/auth/v1/auth.proto\x12\x12speechflow.auth.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9a\x01\n\x04User\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12,\n\x04role\x18\x04 \x01(\x0e\x32\x18.speechflow.auth.v1.RoleB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"\xb0\x01\n\x06Tokens\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12\x15\n\rrefresh_token\x18\x02 \x01(\t\x12;\n\x17\x61\x63\x63\x65ss_token_expires_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12<\n\x18refresh_token_expires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"L\n\x0fRegisterRequest\x12\x13\n\x05\x65mail\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08password\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04name\x18\x03 \x01(\t\"f\n\x10RegisterResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x18.speechflow.auth.v1.User\x12*\n\x06tokens\x18\x02 \x01(\x0b\x32\x1a.speechflow.auth.v1.Tokens\";\n\x0cLoginRequest\x12\x13\n\x05\x65mail\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08password\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"c\n\rLoginResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x18.speechflow.auth.v1.User\x12*\n\x06tokens\x18\x02 \x01(\x0b\x32\x1a.speechflow.auth.v1.Tokens\"2\n\x13RefreshTokenRequest\x12\x1b\n\rrefresh_token\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"B\n\x14RefreshTokenResponse\x12*\n\x06tokens\x18\x01 \x01(\x0b\x32\x1a.speechflow.auth.v1.Tokens\",\n\rLogoutRequest\x12\x1b\n\rrefresh_token\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x10\n\x0eLogoutResponse\"\x0e\n\x0cGetMeRequest\"7\n\rGetMeResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x18.speechflow.auth.v1.User*;\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\r\n\tROLE_USER\x10\x01\x12\x0e\n\nROLE_ADMIN\x10\x02\x32\xd0\x04\n\x0b\x41uthService\x12w\n\x08Register\x12#.speechflow.auth.v1.RegisterRequest\x1a$.speechflow.auth.v1.RegisterResponse\" \x82\xd3\xe4\x93\x02\x1a\"\x15/api/v1/auth/register:\x01*\x12k\n\x05Login\x12 .speechflow.auth.v1.LoginRequest\x1a!.speechflow.auth.v1.LoginResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\"\x12/api/v1/auth/login:\x01*\x12\x82\x01\n\x0cRefreshToken\x12\'.speechflow.auth.v1.RefreshTokenRequest\x1a(.speechflow.auth.v1.RefreshTokenResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x14/api/v1/auth/refresh:\x01*\x12o\n\x06Logout\x12!.speechflow.auth.v1.LogoutRequest\x1a\".speechflow.auth.v1.LogoutResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\"\x13/api/v1/auth/logout:\x01*\x12\x65\n\x05GetMe\x12 .speechflow.auth.v1.GetMeRequest\x1a!.speechflow.auth.v1.GetMeResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/api/v1/auth/meb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dspeechflow/auth/v1/auth.proto\x12\x12speechflow.auth.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/httpbody.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9a\x01\n\x04User\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12,\n\x04role\x18\x04 \x01(\x0e\x32\x18.speechflow.auth.v1.RoleB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"\xb0\x01\n\x06Tokens\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12\x15\n\rrefresh_token\x18\x02 \x01(\t\x12;\n\x17\x61\x63\x63\x65ss_token_expires_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12<\n\x18refresh_token_expires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"L\n\x0fRegisterRequest\x12\x13\n\x05\x65mail\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08password\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04name\x18\x03 \x01(\t\"f\n\x10RegisterResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x18.speechflow.auth.v1.User\x12*\n\x06tokens\x18\x02 \x01(\x0b\x32\x1a.speechflow.auth.v1.Tokens\";\n\x0cLoginRequest\x12\x13\n\x05\x65mail\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08password\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"c\n\rLoginResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x18.speechflow.auth.v1.User\x12*\n\x06tokens\x18\x02 \x01(\x0b\x32\x1a.speechflow.auth.v1.Tokens\"2\n\x13RefreshTokenRequest\x12\x1b\n\rrefresh_token\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"B\n\x14RefreshTokenResponse\x12*\n\x06tokens\x18\x01 \x01(\x0b\x32\x1a.speechflow.auth.v1.Tokens\",\n\rLogoutRequest\x12\x1b\n\rrefresh_token\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x10\n\x0eLogoutResponse\"\x0e\n\x0cGetMeRequest\"\x15\n\x13\x45xportMyDataRequest\".\n\x14\x44\x65leteAccountRequest\x12\x16\n\x08password\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x17\n\x15\x44\x65leteAccountResponse\"7\n\rGetMeResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x18.speechflow.auth.v1.User*;\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\r\n\tROLE_USER\x10\x01\x12\x0e\n\nROLE_ADMIN\x10\x02\x32\xc4\x06\n\x0b\x41uthService\x12w\n\x08Register\x12#.speechflow.auth.v1.RegisterRequest\x1a$.speechflow.auth.v1.RegisterResponse\" \x82\xd3\xe4\x93\x02\x1a\"\x15/api/v1/auth/register:\x01*\x12k\n\x05Login\x12 .speechflow.auth.v1.LoginRequest\x1a!.speechflow.auth.v1.LoginResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\"\x12/api/v1/auth/login:\x01*\x12\x82\x01\n\x0cRefreshToken\x12\'.speechflow.auth.v1.RefreshTokenRequest\x1a(.speechflow.auth.v1.RefreshTokenResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x14/api/v1/auth/refresh:\x01*\x12o\n\x06Logout\x12!.speechflow.auth.v1.LogoutRequest\x1a\".speechflow.auth.v1.LogoutResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\"\x13/api/v1/auth/logout:\x01*\x12\x65\n\x05GetMe\x12 .speechflow.auth.v1.GetMeRequest\x1a!.speechflow.auth.v1.GetMeResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/api/v1/auth/me\x12o\n\x0c\x45xportMyData\x12\'.speechflow.auth.v1.ExportMyDataRequest\x1a\x14.google.api.HttpBody\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/api/v1/auth/me:export0\x01\x12\x80\x01\n\rDeleteAccount\x12(.speechflow.auth.v1.DeleteAccountRequest\x1a).speechflow.auth.v1.DeleteAccountResponse\"\x1a\x82\xd3\xe4\x93\x02\x14*\x0f/api/v1/auth/me:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -52,6 +53,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REFRESHTOKENREQUEST'].fields_by_name['refresh_token']._serialized_options = b'\342A\001\002'
   _globals['_LOGOUTREQUEST'].fields_by_name['refresh_token']._loaded_options = None
   _globals['_LOGOUTREQUEST'].fields_by_name['refresh_token']._serialized_options = b'\342A\001\002'
+  _globals['_DELETEACCOUNTREQUEST'].fields_by_name['password']._loaded_options = None
+  _globals['_DELETEACCOUNTREQUEST'].fields_by_name['password']._serialized_options = b'\342A\001\002'
   _globals['_AUTHSERVICE'].methods_by_name['Register']._loaded_options = None
   _globals['_AUTHSERVICE'].methods_by_name['Register']._serialized_options = b'\202\323\344\223\002\032\"\025/api/v1/auth/register:\001*'
   _globals['_AUTHSERVICE'].methods_by_name['Login']._loaded_options = None
@@ -62,32 +65,42 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AUTHSERVICE'].methods_by_name['Logout']._serialized_options = b'\202\323\344\223\002\030\"\023/api/v1/auth/logout:\001*'
   _globals['_AUTHSERVICE'].methods_by_name['GetMe']._loaded_options = None
   _globals['_AUTHSERVICE'].methods_by_name['GetMe']._serialized_options = b'\202\323\344\223\002\021\022\017/api/v1/auth/me'
-  _globals['_ROLE']._serialized_start=1086
-  _globals['_ROLE']._serialized_end=1145
-  _globals['_USER']._serialized_start=150
-  _globals['_USER']._serialized_end=304
-  _globals['_TOKENS']._serialized_start=307
-  _globals['_TOKENS']._serialized_end=483
-  _globals['_REGISTERREQUEST']._serialized_start=485
-  _globals['_REGISTERREQUEST']._serialized_end=561
-  _globals['_REGISTERRESPONSE']._serialized_start=563
-  _globals['_REGISTERRESPONSE']._serialized_end=665
-  _globals['_LOGINREQUEST']._serialized_start=667
-  _globals['_LOGINREQUEST']._serialized_end=726
-  _globals['_LOGINRESPONSE']._serialized_start=728
-  _globals['_LOGINRESPONSE']._serialized_end=827
-  _globals['_REFRESHTOKENREQUEST']._serialized_start=829
-  _globals['_REFRESHTOKENREQUEST']._serialized_end=879
-  _globals['_REFRESHTOKENRESPONSE']._serialized_start=881
-  _globals['_REFRESHTOKENRESPONSE']._serialized_end=947
-  _globals['_LOGOUTREQUEST']._serialized_start=949
-  _globals['_LOGOUTREQUEST']._serialized_end=993
-  _globals['_LOGOUTRESPONSE']._serialized_start=995
-  _globals['_LOGOUTRESPONSE']._serialized_end=1011
-  _globals['_GETMEREQUEST']._serialized_start=1013
-  _globals['_GETMEREQUEST']._serialized_end=1027
-  _globals['_GETMERESPONSE']._serialized_start=1029
-  _globals['_GETMERESPONSE']._serialized_end=1084
-  _globals['_AUTHSERVICE']._serialized_start=1148
-  _globals['_AUTHSERVICE']._serialized_end=1740
+  _globals['_AUTHSERVICE'].methods_by_name['ExportMyData']._loaded_options = None
+  _globals['_AUTHSERVICE'].methods_by_name['ExportMyData']._serialized_options = b'\202\323\344\223\002\030\022\026/api/v1/auth/me:export'
+  _globals['_AUTHSERVICE'].methods_by_name['DeleteAccount']._loaded_options = None
+  _globals['_AUTHSERVICE'].methods_by_name['DeleteAccount']._serialized_options = b'\202\323\344\223\002\024*\017/api/v1/auth/me:\001*'
+  _globals['_ROLE']._serialized_start=1209
+  _globals['_ROLE']._serialized_end=1268
+  _globals['_USER']._serialized_start=177
+  _globals['_USER']._serialized_end=331
+  _globals['_TOKENS']._serialized_start=334
+  _globals['_TOKENS']._serialized_end=510
+  _globals['_REGISTERREQUEST']._serialized_start=512
+  _globals['_REGISTERREQUEST']._serialized_end=588
+  _globals['_REGISTERRESPONSE']._serialized_start=590
+  _globals['_REGISTERRESPONSE']._serialized_end=692
+  _globals['_LOGINREQUEST']._serialized_start=694
+  _globals['_LOGINREQUEST']._serialized_end=753
+  _globals['_LOGINRESPONSE']._serialized_start=755
+  _globals['_LOGINRESPONSE']._serialized_end=854
+  _globals['_REFRESHTOKENREQUEST']._serialized_start=856
+  _globals['_REFRESHTOKENREQUEST']._serialized_end=906
+  _globals['_REFRESHTOKENRESPONSE']._serialized_start=908
+  _globals['_REFRESHTOKENRESPONSE']._serialized_end=974
+  _globals['_LOGOUTREQUEST']._serialized_start=976
+  _globals['_LOGOUTREQUEST']._serialized_end=1020
+  _globals['_LOGOUTRESPONSE']._serialized_start=1022
+  _globals['_LOGOUTRESPONSE']._serialized_end=1038
+  _globals['_GETMEREQUEST']._serialized_start=1040
+  _globals['_GETMEREQUEST']._serialized_end=1054
+  _globals['_EXPORTMYDATAREQUEST']._serialized_start=1056
+  _globals['_EXPORTMYDATAREQUEST']._serialized_end=1077
+  _globals['_DELETEACCOUNTREQUEST']._serialized_start=1079
+  _globals['_DELETEACCOUNTREQUEST']._serialized_end=1125
+  _globals['_DELETEACCOUNTRESPONSE']._serialized_start=1127
+  _globals['_DELETEACCOUNTRESPONSE']._serialized_end=1150
+  _globals['_GETMERESPONSE']._serialized_start=1152
+  _globals['_GETMERESPONSE']._serialized_end=1207
+  _globals['_AUTHSERVICE']._serialized_start=1271
+  _globals['_AUTHSERVICE']._serialized_end=2107
 # @@protoc_insertion_point(module_scope)

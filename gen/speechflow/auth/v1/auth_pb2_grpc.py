@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
 from speechflow.auth.v1 import auth_pb2 as speechflow_dot_auth_dot_v1_dot_auth__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -61,6 +62,16 @@ class AuthServiceStub:
                 request_serializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.GetMeRequest.SerializeToString,
                 response_deserializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.GetMeResponse.FromString,
                 _registered_method=True)
+        self.ExportMyData = channel.unary_stream(
+                '/speechflow.auth.v1.AuthService/ExportMyData',
+                request_serializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.ExportMyDataRequest.SerializeToString,
+                response_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
+                _registered_method=True)
+        self.DeleteAccount = channel.unary_unary(
+                '/speechflow.auth.v1.AuthService/DeleteAccount',
+                request_serializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.DeleteAccountRequest.SerializeToString,
+                response_deserializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.DeleteAccountResponse.FromString,
+                _registered_method=True)
 
 
 class AuthServiceServicer:
@@ -103,6 +114,21 @@ class AuthServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExportMyData(self, request, context):
+        """Streams a zip archive of everything SpeechFlow holds about the caller (GDPR): profile,
+        folders, documents' metadata, transcripts, summaries and PDF reports.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteAccount(self, request, context):
+        """Deletes the caller's account and, through `user.deleted`, all their documents and files.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AuthServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -130,6 +156,16 @@ def add_AuthServiceServicer_to_server(servicer, server):
                     servicer.GetMe,
                     request_deserializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.GetMeRequest.FromString,
                     response_serializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.GetMeResponse.SerializeToString,
+            ),
+            'ExportMyData': grpc.unary_stream_rpc_method_handler(
+                    servicer.ExportMyData,
+                    request_deserializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.ExportMyDataRequest.FromString,
+                    response_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
+            ),
+            'DeleteAccount': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteAccount,
+                    request_deserializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.DeleteAccountRequest.FromString,
+                    response_serializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.DeleteAccountResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -269,6 +305,60 @@ class AuthService:
             '/speechflow.auth.v1.AuthService/GetMe',
             speechflow_dot_auth_dot_v1_dot_auth__pb2.GetMeRequest.SerializeToString,
             speechflow_dot_auth_dot_v1_dot_auth__pb2.GetMeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportMyData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/speechflow.auth.v1.AuthService/ExportMyData',
+            speechflow_dot_auth_dot_v1_dot_auth__pb2.ExportMyDataRequest.SerializeToString,
+            google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteAccount(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.auth.v1.AuthService/DeleteAccount',
+            speechflow_dot_auth_dot_v1_dot_auth__pb2.DeleteAccountRequest.SerializeToString,
+            speechflow_dot_auth_dot_v1_dot_auth__pb2.DeleteAccountResponse.FromString,
             options,
             channel_credentials,
             insecure,

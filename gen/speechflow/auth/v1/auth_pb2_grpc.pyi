@@ -4,6 +4,7 @@ isort:skip_file
 """
 
 from collections import abc as _abc
+from google.api import httpbody_pb2 as _httpbody_pb2
 from grpc import aio as _aio
 from speechflow.auth.v1 import auth_pb2 as _auth_pb2
 import abc as _abc_1
@@ -45,6 +46,12 @@ class AuthServiceStub:
     """Revokes the refresh token and every token rotated from the same sign-in."""
     GetMe: _grpc.UnaryUnaryMultiCallable[_auth_pb2.GetMeRequest, _auth_pb2.GetMeResponse]
     """Returns the signed-in user."""
+    ExportMyData: _grpc.UnaryStreamMultiCallable[_auth_pb2.ExportMyDataRequest, _httpbody_pb2.HttpBody]
+    """Streams a zip archive of everything SpeechFlow holds about the caller (GDPR): profile,
+    folders, documents' metadata, transcripts, summaries and PDF reports.
+    """
+    DeleteAccount: _grpc.UnaryUnaryMultiCallable[_auth_pb2.DeleteAccountRequest, _auth_pb2.DeleteAccountResponse]
+    """Deletes the caller's account and, through `user.deleted`, all their documents and files."""
 
 @_typing.type_check_only
 class AuthServiceAsyncStub(AuthServiceStub):
@@ -63,6 +70,12 @@ class AuthServiceAsyncStub(AuthServiceStub):
     """Revokes the refresh token and every token rotated from the same sign-in."""
     GetMe: _aio.UnaryUnaryMultiCallable[_auth_pb2.GetMeRequest, _auth_pb2.GetMeResponse]  # type: ignore[assignment]
     """Returns the signed-in user."""
+    ExportMyData: _aio.UnaryStreamMultiCallable[_auth_pb2.ExportMyDataRequest, _httpbody_pb2.HttpBody]  # type: ignore[assignment]
+    """Streams a zip archive of everything SpeechFlow holds about the caller (GDPR): profile,
+    folders, documents' metadata, transcripts, summaries and PDF reports.
+    """
+    DeleteAccount: _aio.UnaryUnaryMultiCallable[_auth_pb2.DeleteAccountRequest, _auth_pb2.DeleteAccountResponse]  # type: ignore[assignment]
+    """Deletes the caller's account and, through `user.deleted`, all their documents and files."""
 
 class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
     """AuthService owns accounts and tokens. Access tokens are short-lived EdDSA JWTs that every
@@ -108,5 +121,23 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_auth_pb2.GetMeResponse, _abc.Awaitable[_auth_pb2.GetMeResponse]]:
         """Returns the signed-in user."""
+
+    @_abc_1.abstractmethod
+    def ExportMyData(
+        self,
+        request: _auth_pb2.ExportMyDataRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_httpbody_pb2.HttpBody], _abc.AsyncIterator[_httpbody_pb2.HttpBody]]:
+        """Streams a zip archive of everything SpeechFlow holds about the caller (GDPR): profile,
+        folders, documents' metadata, transcripts, summaries and PDF reports.
+        """
+
+    @_abc_1.abstractmethod
+    def DeleteAccount(
+        self,
+        request: _auth_pb2.DeleteAccountRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.DeleteAccountResponse, _abc.Awaitable[_auth_pb2.DeleteAccountResponse]]:
+        """Deletes the caller's account and, through `user.deleted`, all their documents and files."""
 
 def add_AuthServiceServicer_to_server(servicer: AuthServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

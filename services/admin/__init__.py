@@ -1,0 +1,1 @@
+"""`speechflow-admin`: operator commands (backup, restore, cleanup, health checks, set-up jobs)."""

@@ -1,0 +1,41 @@
+"""What an operator command works on, read from the same settings the services use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from services.auth.settings import AuthSettings
+from services.kernel.db import sqlite_url_in
+from services.kernel.storage import ObjectStore, StorageSettings, store_from_settings
+from services.library.settings import LibrarySettings
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """The two databases with state (auth, library) and the object store."""
+
+    databases: dict[str, str]  # name -> SQLAlchemy URL
+    store: ObjectStore
+    library_data_dir: Path  # where the library spools unfinished uploads
+
+
+def deployment_from_settings(
+    auth: AuthSettings, library: LibrarySettings, storage: StorageSettings
+) -> Deployment:
+    # Same defaults as the services' composition roots: SQLite files under DATA_DIR.
+    return Deployment(
+        databases={
+            "auth": auth.database_url or sqlite_url_in(auth.data_dir, "auth"),
+            "library": library.database_url or sqlite_url_in(library.data_dir, "library"),
+        },
+        store=store_from_settings(storage),
+        library_data_dir=library.data_dir,
+    )
+
+
+def deployment_from_environment() -> Deployment:
+    library = LibrarySettings()
+    return deployment_from_settings(
+        AuthSettings(), library, StorageSettings(data_dir=library.data_dir)
+    )
