@@ -12,6 +12,7 @@ from services.kernel.logs import configure_logging
 from services.kernel.metrics import serve_metrics
 from services.kernel.server import RunningServer, wait_for_shutdown_signal
 from services.kernel.settings import ServiceSettings
+from services.kernel.tasks import cancel_and_wait
 
 log = logging.getLogger("speechflow.app")
 
@@ -37,9 +38,7 @@ class ServiceApp:
         """Graceful: stop taking calls, let in-flight RPCs finish, stop consumers (unacked
         events are redelivered), then drain NATS and close the database."""
         await self.server.stop(grace)
-        for task in self.background:
-            task.cancel()
-        await asyncio.gather(*self.background, return_exceptions=True)
+        await cancel_and_wait(self.background)
         for close in reversed(self.closers):
             try:
                 await close()

@@ -37,6 +37,7 @@ from services.kernel.metrics import (
     CONSUMER_PENDING,
     CONSUMER_REDELIVERED,
 )
+from services.kernel.tasks import cancel_and_wait
 
 log = logging.getLogger("speechflow.events")
 
@@ -222,9 +223,7 @@ class EventBus:
         finally:
             # Cancelled at shutdown: in-flight messages are neither acked nor naked, so
             # JetStream redelivers them to another (or the restarted) worker.
-            for task in running:
-                task.cancel()
-            await asyncio.gather(*running, return_exceptions=True)
+            await cancel_and_wait(running)
 
     async def _report_lag(self, spec: ConsumerSpec, every: float = 10.0) -> None:
         """Keeps the consumer's backlog gauges current for /metrics and the queue view."""
@@ -306,9 +305,7 @@ class EventBus:
         await msg.term()
 
     async def close(self) -> None:
-        for task in self._consumers:
-            task.cancel()
-        await asyncio.gather(*self._consumers, return_exceptions=True)
+        await cancel_and_wait(self._consumers)
         if not self.client.is_closed:
             await self.client.drain()
 

@@ -111,5 +111,6 @@ class Outbox:
             except Exception:
                 log.warning("outbox relay failed; will retry", exc_info=True)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wakeup.wait(), timeout=poll_seconds)
+                async with asyncio.timeout(poll_seconds):
+                    await self.wakeup.wait()
             self.wakeup.clear()

@@ -33,8 +33,9 @@ from services.kernel.storage import (
     document_prefixes,
     verify_local_token,
 )
-from services.kernel.tokens import Principal, current_principal, require_admin
+from services.kernel.tokens import Principal, require_admin
 from services.library import domain
+from services.library.accounts import active_caller
 from services.library.convert import document_message, folder_message, job_message
 from services.library.domain import STAGE_START_PROGRESS, STAGE_WORDS, JobStatus, Stage, Status
 from services.library.events import (
@@ -44,6 +45,7 @@ from services.library.events import (
     job_context,
     timestamp,
 )
+from services.library.limits import LimitGuard
 from services.library.pages import Cursor, decode_token, encode_token, page_size, query_fingerprint
 from services.library.store import DocumentRow, FolderRow, JobRow, UploadSessionRow
 from services.library.uploads import Uploads, ValidUpload, check_complete
@@ -108,6 +110,10 @@ class LibraryServicer(library_pb2_grpc.LibraryServiceServicer):
         self._download_secret = download_secret
         self._upload_locks: dict[str, asyncio.Lock] = {}
 
+    @property
+    def limits(self) -> LimitGuard:
+        return self._uploads.guard
+
     # ---- folders -------------------------------------------------------------------------
 
     async def _owned_folder(self, principal: Principal, folder_id: str) -> FolderRow:
@@ -127,7 +133,7 @@ class LibraryServicer(library_pb2_grpc.LibraryServiceServicer):
     async def CreateFolder(
         self, request: library_pb2.CreateFolderRequest, context: Context
     ) -> library_pb2.CreateFolderResponse:
-        principal = current_principal()
+        principal = await active_caller(self._db)
         name = domain.clean_folder_name(request.folder.name)
         now = datetime.now(UTC)
         folder = FolderRow(owner_id=principal.user_id, name=name, create_time=now, update_time=now)
@@ -143,14 +149,14 @@ class LibraryServicer(library_pb2_grpc.LibraryServiceServicer):
     async def GetFolder(
         self, request: library_pb2.GetFolderRequest, context: Context
     ) -> library_pb2.GetFolderResponse:
-        folder = await self._owned_folder(current_principal(), request.folder_id)
+        folder = await self._owned_folder(await active_caller(self._db), request.folder_id)
         count = await self._document_count(folder.id)
         return library_pb2.GetFolderResponse(folder=folder_message(folder, count))
 
     async def ListFolders(
         self, request: library_pb2.ListFoldersRequest, context: Context
     ) -> library_pb2.ListFoldersResponse:
-        principal = current_principal()
+        principal = await active_caller(self._db)
         size = page_size(request.page_size)
         fingerprint = query_fingerprint("folders", principal.user_id)
         cursor = decode_token(request.page_token, fingerprint)
@@ -183,7 +189,7 @@ class LibraryServicer(library_pb2_grpc.LibraryServiceServicer):
     async def UpdateFolder(
         self, request: library_pb2.UpdateFolderRequest, context: Context
     ) -> library_pb2.UpdateFolderResponse:
-        principal = current_principal()
+        principal = await active_caller(self._db)
         paths = _check_mask(list(request.update_mask.paths) or ["name"], FOLDER_MASK_PATHS)
         folder = await self._owned_folder(principal, request.folder.id)
         if "name" in paths:
@@ -208,7 +214,7 @@ class LibraryServicer(library_pb2_grpc.LibraryServiceServicer):
     async def DeleteFolder(
         self, request: library_pb2.DeleteFolderRequest, context: Context
     ) -> library_pb2.DeleteFolderResponse:
-        folder = await self._owned_folder(current_principal(), request.folder_id)
+        folder = await self._owned_folder(await active_caller(self._db), request.folder_id)
         async with self._db.session() as session:
             # Documents stay, without a folder (explicitly: SQLite may run without FK actions).
             await session.execute(
@@ -224,7 +230,7 @@ class LibraryServicer(library_pb2_grpc.LibraryServiceServicer):
     async def UploadDocument(
         self, request_iterator: AsyncIterator[library_pb2.UploadDocumentRequest], context: Context
     ) -> library_pb2.UploadDocumentResponse:
-        principal = current_principal()
+        principal = await active_caller(self._db)
         first = await anext(aiter(request_iterator), None)
         if first is None or first.WhichOneof("payload") != "metadata":
             raise InvalidArgument(
@@ -250,7 +256,7 @@ class LibraryServicer(library_pb2_grpc.LibraryServiceServicer):
         request_iterator: AsyncIterator[library_pb2.UploadDocumentContentRequest],
         context: Context,
     ) -> library_pb2.UploadDocumentContentResponse:
-        principal = current_principal()
+        principal = await active_caller(self._db)
         first = await anext(aiter(request_iterator), None)
         if first is None:
             raise InvalidArgument("The request has no body: send the file.", reason="EMPTY_FILE")
@@ -291,7 +297,7 @@ class LibraryServicer(library_pb2_grpc.LibraryServiceServicer):
     async def StartUpload(
         self, request: library_pb2.StartUploadRequest, context: Context
     ) -> library_pb2.StartUploadResponse:
-        principal = current_principal()
+        principal = await active_caller(self._db)
         upload = await self._uploads.validate(principal, request.metadata)
         now = datetime.now(UTC)
         spool = self._uploads.new_spool_path()
@@ -339,7 +345,7 @@ class LibraryServicer(library_pb2_grpc.LibraryServiceServicer):
 
     async def _store_chunk(self, upload_id: str, offset: int, data: bytes) -> int:
         """Appends `data` at `offset`; a chunk that was already stored is acknowledged again."""
-        principal = current_principal()
+        principal = await active_caller(self._db)
         if len(data) > self._max_chunk:
             raise InvalidArgument(
                 f"Chunks may be at most {self._max_chunk} bytes.", reason="CHUNK_TOO_LARGE"
@@ -375,7 +381,7 @@ class LibraryServicer(library_pb2_grpc.LibraryServiceServicer):
     async def GetUpload(
         self, request: library_pb2.GetUploadRequest, context: Context
     ) -> library_pb2.GetUploadResponse:
-        row = await self._upload_session(current_principal(), request.upload_id)
+        row = await self._upload_session(await active_caller(self._db), request.upload_id)
         return library_pb2.GetUploadResponse(
             upload_id=row.id,
             received_bytes=row.received_bytes,
@@ -386,7 +392,7 @@ class LibraryServicer(library_pb2_grpc.LibraryServiceServicer):
     async def FinishUpload(
         self, request: library_pb2.FinishUploadRequest, context: Context
     ) -> library_pb2.FinishUploadResponse:
-        principal = current_principal()
+        principal = await active_caller(self._db)
         lock = self._upload_locks.setdefault(request.upload_id, asyncio.Lock())
         async with lock:
             row = await self._upload_session(principal, request.upload_id)
@@ -435,13 +441,13 @@ class LibraryServicer(library_pb2_grpc.LibraryServiceServicer):
     async def GetDocument(
         self, request: library_pb2.GetDocumentRequest, context: Context
     ) -> library_pb2.GetDocumentResponse:
-        document = await self._owned_document(current_principal(), request.document_id)
+        document = await self._owned_document(await active_caller(self._db), request.document_id)
         return library_pb2.GetDocumentResponse(document=document_message(document))
 
     async def ListDocuments(
         self, request: library_pb2.ListDocumentsRequest, context: Context
     ) -> library_pb2.ListDocumentsResponse:
-        principal = current_principal()
+        principal = await active_caller(self._db)
         size = page_size(request.page_size)
         filters = [DocumentRow.owner_id == principal.user_id]
         if request.folder_id:
@@ -508,7 +514,7 @@ class LibraryServicer(library_pb2_grpc.LibraryServiceServicer):
     async def UpdateDocument(
         self, request: library_pb2.UpdateDocumentRequest, context: Context
     ) -> library_pb2.UpdateDocumentResponse:
-        principal = current_principal()
+        principal = await active_caller(self._db)
         paths = _check_mask(list(request.update_mask.paths), DOCUMENT_MASK_PATHS)
         if not paths:
             raise InvalidArgument(
@@ -538,7 +544,7 @@ class LibraryServicer(library_pb2_grpc.LibraryServiceServicer):
     async def DeleteDocument(
         self, request: library_pb2.DeleteDocumentRequest, context: Context
     ) -> library_pb2.DeleteDocumentResponse:
-        document = await self._owned_document(current_principal(), request.document_id)
+        document = await self._owned_document(await active_caller(self._db), request.document_id)
         async with self._db.session() as session:
             row = await session.get(DocumentRow, document.id)
             if row is not None:
@@ -572,7 +578,7 @@ class LibraryServicer(library_pb2_grpc.LibraryServiceServicer):
     async def DownloadDocument(
         self, request: library_pb2.DownloadDocumentRequest, context: Context
     ) -> AsyncIterator[library_pb2.DownloadDocumentResponse]:
-        document = await self._owned_document(current_principal(), request.document_id)
+        document = await self._owned_document(await active_caller(self._db), request.document_id)
         key, content_type, name = self._file(document, request.kind)
         size = await self._stored_size(key)
         first = True
@@ -588,7 +594,7 @@ class LibraryServicer(library_pb2_grpc.LibraryServiceServicer):
     async def GetDocumentContent(
         self, request: library_pb2.GetDocumentContentRequest, context: Context
     ) -> AsyncIterator[httpbody_pb2.HttpBody]:
-        document = await self._owned_document(current_principal(), request.document_id)
+        document = await self._owned_document(await active_caller(self._db), request.document_id)
         key, content_type, name = self._file(document, request.kind)
         await self._stored_size(key)
         await context.send_initial_metadata((("content-disposition", content_disposition(name)),))
@@ -604,7 +610,7 @@ class LibraryServicer(library_pb2_grpc.LibraryServiceServicer):
     async def GetDownloadUrl(
         self, request: library_pb2.GetDownloadUrlRequest, context: Context
     ) -> library_pb2.GetDownloadUrlResponse:
-        document = await self._owned_document(current_principal(), request.document_id)
+        document = await self._owned_document(await active_caller(self._db), request.document_id)
         key, _content_type, name = self._file(document, request.kind)
         url = await asyncio.to_thread(self._store.presigned_get_url, key, self._download_ttl, name)
         return library_pb2.GetDownloadUrlResponse(
@@ -632,7 +638,7 @@ class LibraryServicer(library_pb2_grpc.LibraryServiceServicer):
     async def WatchDocument(
         self, request: library_pb2.WatchDocumentRequest, context: Context
     ) -> AsyncIterator[library_pb2.WatchDocumentResponse]:
-        principal = current_principal()
+        principal = await active_caller(self._db)
         document_id = _require_id(request.document_id, "document_id")
         # Subscribe before reading the current state, so no change can slip between the two.
         with self._hub.watch(document_id) as changes:
@@ -681,15 +687,23 @@ class LibraryServicer(library_pb2_grpc.LibraryServiceServicer):
     async def RegenerateDocument(
         self, request: library_pb2.RegenerateDocumentRequest, context: Context
     ) -> library_pb2.RegenerateDocumentResponse:
-        principal = current_principal()
-        language = domain.check_language(request.language, allow_detect=False)
-        length = domain.check_summary_length(request.summary_length, default=None)
+        principal = await active_caller(self._db)
         document = await self._owned_document(principal, request.document_id)
+        # Unset settings keep the document's current ones.
+        language = (
+            domain.check_language(request.language, allow_detect=False)
+            if request.language
+            else document.language
+        )
+        length = domain.check_summary_length(
+            request.summary_length, default=domain.SummaryLength(document.summary_length)
+        )
         if not document.transcript_key:
             raise FailedPrecondition(
                 "This document has no transcript yet; wait for transcription to finish.",
                 reason="NO_TRANSCRIPT",
             )
+        await self._uploads.guard.check_regenerate(principal.user_id)
         if document.status == int(Status.PROCESSING) and document.stage != int(Stage.TRANSCRIPTION):
             # Allowed: the new version supersedes the running one, whose late events are ignored.
             log.info("regenerating while processing", extra={"document_id": document.id})

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import grpc.aio
+from sqlalchemy import select
 
 from services.kernel.app import ServiceApp
 from services.kernel.db import Database, sqlite_url_in, upgrade_schema
@@ -18,11 +19,14 @@ from services.kernel.outbox import Outbox
 from services.kernel.server import ServiceSpec, start_server
 from services.kernel.storage import StorageSettings, local_url_signer, store_from_settings
 from services.kernel.worker import verifier_for
+from services.library.accounts import CONSUMER as ACCOUNT_CONSUMER
+from services.library.accounts import AccountEvents
 from services.library.api import JobsServicer, LibraryServicer
 from services.library.events import PIPELINE_PRODUCERS
-from services.library.pipeline import PipelineEvents, consumer_specs
+from services.library.limits import LimitGuard, Limits
+from services.library.pipeline import ORDERING_RETRY, PipelineEvents, consumer_specs
 from services.library.settings import LibrarySettings
-from services.library.store import OUTBOX
+from services.library.store import OUTBOX, UploadSessionRow
 from services.library.uploads import Uploads
 from services.library.watch import WatchHub
 from speechflow.library.v1 import library_pb2, library_pb2_grpc
@@ -37,6 +41,22 @@ SESSION_SWEEP_SECONDS = 300
 
 def database_url(settings: LibrarySettings) -> str:
     return settings.database_url or sqlite_url_in(settings.data_dir, "library")
+
+
+async def remove_orphan_spool_files(db: Database, spool: Path) -> None:
+    """Bytes of uploads that were streaming when the process died: no session owns them."""
+    async with db.session() as session:
+        owned = {Path(p) for p in await session.scalars(select(UploadSessionRow.spool_path))}
+    removed = await asyncio.to_thread(_remove_unowned, spool, owned)
+    if removed:
+        log.info("orphan upload bytes removed", extra={"files": removed})
+
+
+def _remove_unowned(spool: Path, owned: set[Path]) -> int:
+    orphans = [p for p in spool.glob("*.part") if p not in owned] if spool.exists() else []
+    for path in orphans:
+        path.unlink(missing_ok=True)
+    return len(orphans)
 
 
 async def sweep_upload_sessions(library: LibraryServicer) -> None:
@@ -64,6 +84,7 @@ async def start_library(
     outbox = Outbox(OUTBOX, source="library")
     hub = WatchHub()
     await hub.start(bus.client)
+    await remove_orphan_spool_files(db, settings.data_dir / "spool")
     library = LibraryServicer(
         db=db,
         store=store,
@@ -74,6 +95,15 @@ async def start_library(
             outbox=outbox,
             spool_dir=settings.data_dir / "spool",
             max_bytes=settings.max_upload_bytes,
+            guard=LimitGuard(
+                db,
+                Limits(
+                    storage_quota_bytes=settings.user_storage_quota_bytes,
+                    max_concurrent_jobs=settings.max_concurrent_jobs,
+                    uploads_per_hour=settings.uploads_per_hour,
+                    regenerations_per_hour=settings.regenerations_per_hour,
+                ),
+            ),
         ),
         hub=hub,
         max_chunk_bytes=settings.max_chunk_bytes,
@@ -98,10 +128,13 @@ async def start_library(
         settings.grpc_port,
     )
     pipeline = PipelineEvents(db, outbox)
+    accounts = AccountEvents(db, store)
+    await bus.ensure_streams([producer_stream("auth")])
+    bus.start_consumer(ACCOUNT_CONSUMER, accounts.handle)
     # The stages' streams may not exist yet when the library starts first.
     await bus.ensure_streams([producer_stream(p) for p in PIPELINE_PRODUCERS])
     for spec in consumer_specs():
-        bus.start_consumer(spec, pipeline.handle)
+        bus.start_consumer(spec, pipeline.handle, retry=ORDERING_RETRY)
     background = [
         asyncio.create_task(outbox.run_relay(db, bus)),
         asyncio.create_task(sweep_upload_sessions(library)),
@@ -111,5 +144,5 @@ async def start_library(
         server=server,
         background=background,
         closers=[hub.stop, bus.close, db.dispose],
-        parts={"library": library, "pipeline": pipeline, "db": db},
+        parts={"library": library, "pipeline": pipeline, "db": db, "limits": library.limits},
     )

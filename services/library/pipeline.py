@@ -10,7 +10,9 @@ forward, and the document completes once every stage it waits for has finished."
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +20,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel.db import Database
-from services.kernel.jetstream import ConsumerSpec, ReceivedEvent, producer_stream
+from services.kernel.jetstream import (
+    ConsumerSpec,
+    ReceivedEvent,
+    RetryPolicy,
+    TransientError,
+    producer_stream,
+)
 from services.kernel.outbox import Outbox
 from services.library import events as ev
 from services.library.domain import (
@@ -180,6 +188,24 @@ def apply_failed(
     job.error_message = event.reason
 
 
+# The stage an event completes: it may only be applied once the document has reached that
+# stage. Stages' streams are consumed independently, so `summary.completed` can arrive
+# before `transcription.completed` is applied; it then waits (nak with a short delay), which
+# keeps every milestone visible to watchers, in order.
+COMPLETES = {
+    ev.TRANSCRIPTION_COMPLETED: Stage.TRANSCRIPTION,
+    ev.SUMMARY_COMPLETED: Stage.SUMMARIZATION,
+    ev.DOCUMENT_RENDERED: Stage.RENDERING,
+    ev.NOTIFICATION_SENT: Stage.NOTIFICATION,
+}
+# Out-of-order events are retried quickly and for long: giving up would drop the event.
+ORDERING_RETRY = RetryPolicy(max_attempts=1000, base_delay_seconds=0.05, max_delay_seconds=1.0)
+
+
+class EventOutOfOrder(TransientError):
+    """An event arrived before the one completing the previous stage was applied."""
+
+
 HANDLERS: dict[str, tuple[type[Any], Apply]] = {
     ev.TRANSCRIPTION_PROGRESSED: (events_pb2.ProgressReported, apply_progress),
     ev.TRANSCRIPTION_COMPLETED: (events_pb2.TranscriptionCompleted, apply_transcribed),
@@ -197,6 +223,8 @@ class PipelineEvents:
     def __init__(self, db: Database, outbox: Outbox) -> None:
         self._db = db
         self._outbox = outbox
+        # One event per document at a time in this process (SQLite ignores FOR UPDATE).
+        self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def handle(self, received: ReceivedEvent) -> None:
         handler = HANDLERS.get(received.subject)
@@ -204,21 +232,43 @@ class PipelineEvents:
             return  # another consumer's event (e.g. progress of a stage we do not track)
         message_type, apply = handler
         event = received.parse(message_type)
-        now = datetime.now(UTC)
+        lock = self._locks[event.job.document_id]
+        try:
+            async with lock:
+                await self._apply(received, event, apply)
+        finally:
+            if not lock.locked():
+                self._locks.pop(event.job.document_id, None)
+
+    async def _apply(self, received: ReceivedEvent, event: Any, apply: Apply) -> None:
         changed = False
         async with self._db.session() as session:
             if await session.get(ProcessedEventRow, received.event_id) is not None:
                 return
             session.add(
-                ProcessedEventRow(event_id=received.event_id, subject=received.subject, time=now)
+                ProcessedEventRow(
+                    event_id=received.event_id, subject=received.subject, time=datetime.now(UTC)
+                )
             )
             document = await session.get(DocumentRow, event.job.document_id, with_for_update=True)
+            # Read the clock only once the document is locked, so update_time follows the order
+            # in which concurrent events commit (watchers drop states older than the last one).
+            now = datetime.now(UTC)
             job = await session.get(JobRow, event.job.job_id)
             if document is None or job is None:
                 log.info("event for a deleted document", extra={"subject": received.subject})
                 return
             if event.job.version != document.version:
                 return  # stale: a newer version (regenerate, retry) is running
+            completes = COMPLETES.get(received.subject)
+            if (
+                completes is not None
+                and document.status == int(Status.PROCESSING)
+                and document.stage < int(completes)
+            ):
+                raise EventOutOfOrder(
+                    f"{received.subject} for {document.id} before stage {completes.name} began"
+                )
             apply(session, document, job, event, now)
             document.update_time = now
             job.update_time = now

@@ -33,3 +33,16 @@ class LibrarySettings(ServiceSettings):
     download_signing_secret: str = Field(
         default="", validation_alias=env_alias("LIBRARY_DOWNLOAD_SIGNING_SECRET")
     )
+    # Abuse limits (clear RESOURCE_EXHAUSTED answers when reached).
+    user_storage_quota_bytes: int = Field(
+        default=5 * 1000**3, ge=0, validation_alias=env_alias("LIBRARY_USER_STORAGE_QUOTA_BYTES")
+    )
+    max_concurrent_jobs: int = Field(
+        default=10, ge=1, validation_alias=env_alias("LIBRARY_MAX_CONCURRENT_JOBS")
+    )
+    uploads_per_hour: int = Field(
+        default=60, ge=1, validation_alias=env_alias("LIBRARY_UPLOADS_PER_HOUR")
+    )
+    regenerations_per_hour: int = Field(
+        default=30, ge=1, validation_alias=env_alias("LIBRARY_REGENERATIONS_PER_HOUR")
+    )

@@ -134,3 +134,12 @@ class ProcessedEventRow(Base):
 
 
 OUTBOX = outbox_table(Base.metadata)
+
+
+class DeletedUserRow(Base):
+    """Accounts deleted in auth: their documents are gone and their tokens refused here."""
+
+    __tablename__ = "deleted_users"
+
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    delete_time: Mapped[datetime] = mapped_column(UtcDateTime())

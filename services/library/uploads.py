@@ -29,6 +29,7 @@ from services.library.events import (
     document_changed,
     job_context,
 )
+from services.library.limits import LimitGuard
 from services.library.media import MediaInfo, probe
 from services.library.store import DocumentRow, FolderRow, JobRow, new_id
 from speechflow.events.v1 import events_pb2
@@ -86,12 +87,14 @@ class Uploads:
         outbox: Outbox,
         spool_dir: Path,
         max_bytes: int,
+        guard: LimitGuard,
     ) -> None:
         self._db = db
         self._store = store
         self._outbox = outbox
         self.spool_dir = spool_dir
         self.max_bytes = max_bytes
+        self.guard = guard
         spool_dir.mkdir(parents=True, exist_ok=True)
 
     async def validate(
@@ -111,6 +114,7 @@ class Uploads:
                 reason="SIZE_REQUIRED",
             )
         self.check_size(metadata.size_bytes)
+        await self.guard.check_upload(principal.user_id, metadata.size_bytes)
         folder_id = metadata.folder_id or None
         if folder_id is not None:
             async with self._db.session() as session:
@@ -172,6 +176,8 @@ class Uploads:
         """Sniffs, stores and commits; on any failure nothing is left behind."""
         info = await asyncio.to_thread(probe, spool)
         size = (await asyncio.to_thread(spool.stat)).st_size
+        if not upload.size_known:  # raw HTTP uploads learn their size only now
+            await self.guard.check_upload(principal.user_id, size)
         document_id = new_id()
         key = upload_key(info.kind, principal.user_id, document_id, info.extension)
         try:

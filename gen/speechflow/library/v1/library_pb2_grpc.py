@@ -169,7 +169,7 @@ class LibraryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListFolders(self, request, context):
-        """Lists the caller's folders by name.
+        """Lists the caller's folders, newest first.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -41,7 +41,7 @@ class LibraryServiceStub:
     GetFolder: _grpc.UnaryUnaryMultiCallable[_library_pb2.GetFolderRequest, _library_pb2.GetFolderResponse]
     """Returns one folder."""
     ListFolders: _grpc.UnaryUnaryMultiCallable[_library_pb2.ListFoldersRequest, _library_pb2.ListFoldersResponse]
-    """Lists the caller's folders by name."""
+    """Lists the caller's folders, newest first."""
     UpdateFolder: _grpc.UnaryUnaryMultiCallable[_library_pb2.UpdateFolderRequest, _library_pb2.UpdateFolderResponse]
     """Renames a folder."""
     DeleteFolder: _grpc.UnaryUnaryMultiCallable[_library_pb2.DeleteFolderRequest, _library_pb2.DeleteFolderResponse]
@@ -104,7 +104,7 @@ class LibraryServiceAsyncStub(LibraryServiceStub):
     GetFolder: _aio.UnaryUnaryMultiCallable[_library_pb2.GetFolderRequest, _library_pb2.GetFolderResponse]  # type: ignore[assignment]
     """Returns one folder."""
     ListFolders: _aio.UnaryUnaryMultiCallable[_library_pb2.ListFoldersRequest, _library_pb2.ListFoldersResponse]  # type: ignore[assignment]
-    """Lists the caller's folders by name."""
+    """Lists the caller's folders, newest first."""
     UpdateFolder: _aio.UnaryUnaryMultiCallable[_library_pb2.UpdateFolderRequest, _library_pb2.UpdateFolderResponse]  # type: ignore[assignment]
     """Renames a folder."""
     DeleteFolder: _aio.UnaryUnaryMultiCallable[_library_pb2.DeleteFolderRequest, _library_pb2.DeleteFolderResponse]  # type: ignore[assignment]
@@ -182,7 +182,7 @@ class LibraryServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _library_pb2.ListFoldersRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_library_pb2.ListFoldersResponse, _abc.Awaitable[_library_pb2.ListFoldersResponse]]:
-        """Lists the caller's folders by name."""
+        """Lists the caller's folders, newest first."""
 
     @_abc_1.abstractmethod
     def UpdateFolder(
