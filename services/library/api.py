@@ -14,6 +14,8 @@ from typing import Any
 import grpc
 import grpc.aio
 from google.api import httpbody_pb2
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
 from sqlalchemy import Select, and_, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
@@ -25,6 +27,7 @@ from services.kernel.errors import (
     NotFound,
     Unauthenticated,
 )
+from services.kernel.jetstream import producer_stream
 from services.kernel.outbox import Outbox
 from services.kernel.storage import (
     InvalidDownloadToken,
@@ -768,10 +771,61 @@ class LibraryServicer(library_pb2_grpc.LibraryServiceServicer):
         return document
 
 
+# Durable consumers feeding each stage (see services/<stage>/app.py INPUTS).
+STAGE_CONSUMERS: dict[Stage, tuple[tuple[str, str], ...]] = {
+    Stage.TRANSCRIPTION: (("library", "transcriber-from-library"),),
+    Stage.SUMMARIZATION: (
+        ("transcriber", "summarizer-from-transcriber"),
+        ("library", "summarizer-from-library"),
+    ),
+    Stage.RENDERING: (
+        ("summarizer", "renderer-from-summarizer"),
+        ("library", "renderer-from-library"),
+    ),
+    Stage.NOTIFICATION: (
+        ("renderer", "notifier-from-renderer"),
+        ("library", "notifier-from-library"),
+        ("transcriber", "notifier-from-transcriber"),
+        ("summarizer", "notifier-from-summarizer"),
+    ),
+}
+
+
 class JobsServicer(library_pb2_grpc.JobsServiceServicer):
-    def __init__(self, db: Database, library: LibraryServicer) -> None:
+    def __init__(self, db: Database, library: LibraryServicer, js: JetStreamContext) -> None:
         self._db = db
         self._library = library
+        self._js = js
+
+    async def GetQueueStats(
+        self, request: library_pb2.GetQueueStatsRequest, context: Context
+    ) -> library_pb2.GetQueueStatsResponse:
+        require_admin()
+        async with self._db.session() as session:
+            failed = dict(
+                (
+                    await session.execute(
+                        select(JobRow.stage, func.count())
+                        .where(JobRow.status == int(JobStatus.FAILED))
+                        .group_by(JobRow.stage)
+                    )
+                ).all()
+            )
+        stages = []
+        for stage, consumers in STAGE_CONSUMERS.items():
+            queue = library_pb2.StageQueue(
+                stage=library_pb2.Stage.ValueType(stage), failed_jobs=int(failed.get(stage, 0))
+            )
+            for producer, durable in consumers:
+                try:
+                    info = await self._js.consumer_info(producer_stream(producer).name, durable)
+                except NotFoundError:
+                    continue  # that stage has not started yet
+                queue.pending += info.num_pending or 0
+                queue.in_progress += info.num_ack_pending or 0
+                queue.redelivered += info.num_redelivered or 0
+            stages.append(queue)
+        return library_pb2.GetQueueStatsResponse(stages=stages)
 
     async def _job(self, job_id: str) -> JobRow:
         async with self._db.session() as session:

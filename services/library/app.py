@@ -111,7 +111,7 @@ async def start_library(
         download_ttl=timedelta(seconds=settings.download_url_ttl_seconds),
         download_secret=secret,
     )
-    jobs = JobsServicer(db, library)
+    jobs = JobsServicer(db, library, bus.js)
 
     def register(server: grpc.aio.Server) -> None:
         library_pb2_grpc.add_LibraryServiceServicer_to_server(library, server)

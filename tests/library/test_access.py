@@ -186,6 +186,9 @@ def jobs_calls(lib: LibraryHarness, metadata: Metadata) -> dict[str, Callable[[]
         "RetryJob": lambda: s.RetryJob(
             library_pb2.RetryJobRequest(job_id="any"), metadata=metadata
         ),
+        "GetQueueStats": lambda: s.GetQueueStats(
+            library_pb2.GetQueueStatsRequest(), metadata=metadata
+        ),
     }
 
 

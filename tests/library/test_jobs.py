@@ -9,6 +9,7 @@ import grpc
 import pytest
 from nats.js.api import DeliverPolicy
 
+from services.kernel.jetstream import ConsumerSpec, producer_stream
 from services.kernel.tokens import Role
 from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
@@ -237,3 +238,49 @@ async def test_list_jobs_filters_by_status_and_stage_and_pages(
         ),
         Code.INVALID_ARGUMENT,
     )
+
+
+async def test_queue_view_reports_every_stage_for_admins(lib: LibraryHarness) -> None:
+    user, admin = lib.user(), lib.user(Role.ADMIN)
+    await call_fails(
+        lib.jobs.GetQueueStats(library_pb2.GetQueueStatsRequest(), metadata=user.metadata),
+        grpc.StatusCode.PERMISSION_DENIED,
+    )
+    stats = await lib.jobs.GetQueueStats(
+        library_pb2.GetQueueStatsRequest(), metadata=admin.metadata
+    )
+    assert [q.stage for q in stats.stages] == [
+        library_pb2.STAGE_TRANSCRIPTION,
+        library_pb2.STAGE_SUMMARIZATION,
+        library_pb2.STAGE_RENDERING,
+        library_pb2.STAGE_NOTIFICATION,
+    ]
+    assert all(q.pending >= 0 and q.failed_jobs >= 0 for q in stats.stages)
+
+
+async def test_queue_view_counts_waiting_events_and_failed_jobs(
+    lib: LibraryHarness, speech_wav: Path
+) -> None:
+    admin, user = lib.user(Role.ADMIN), lib.user()
+    # The transcriber's durable consumer, as a stopped transcriber would leave it.
+    spec = ConsumerSpec(
+        stream=producer_stream("library").name,
+        durable="transcriber-from-library",
+        subjects=["speechflow.library.v1.document.uploaded"],
+    )
+    await lib.bus.ensure_consumer(spec)
+    try:
+        before = await lib.jobs.GetQueueStats(
+            library_pb2.GetQueueStatsRequest(), metadata=admin.metadata
+        )
+        await upload(lib, user, speech_wav)
+        for _ in range(100):  # the outbox relay publishes just after the commit
+            after = await lib.jobs.GetQueueStats(
+                library_pb2.GetQueueStatsRequest(), metadata=admin.metadata
+            )
+            if after.stages[0].pending > before.stages[0].pending:
+                break
+            await asyncio.sleep(0.05)
+        assert after.stages[0].pending == before.stages[0].pending + 1
+    finally:
+        await lib.bus.js.delete_consumer(spec.stream, spec.durable)

@@ -220,6 +220,9 @@ async def test_admin_signs_in_from_a_deep_link_and_sees_the_jobs_page(
     await expect(page.get_by_role("heading", name="Processing jobs")).to_be_visible()
     await expect(page.get_by_role("link", name="Jobs")).to_be_visible()
     await expect(page.locator(".results")).not_to_be_empty()
+    # The queue view: one row per pipeline stage.
+    await expect(page.locator(".queue-stats tbody tr")).to_have_count(4)
+    await expect(page.locator('.queue-stats tr[data-stage="TRANSCRIPTION"]')).to_be_visible()
     await page.get_by_label("Status").select_option(label="Failed")
     await expect(page.get_by_role("alert")).to_be_hidden()
     await page.screenshot(path=artifacts / "06-admin-jobs.png")

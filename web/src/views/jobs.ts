@@ -1,9 +1,10 @@
-// Admin: processing jobs with status and stage filters, and a retry for failed ones.
+// Admin: queue backlog per stage, processing jobs with status and stage filters, and a
+// retry for failed ones.
 
 import { alertBox, h, labelled, replace } from "../dom";
 import { showError } from "../errors";
 import { formatDate, JOB_STATUS_LABELS, STAGE_LABELS } from "../format";
-import { JobStatus, Stage, type Job } from "../gen/speechflow/library/v1/library_pb";
+import { JobStatus, Stage, type Job, type StageQueue } from "../gen/speechflow/library/v1/library_pb";
 import { jobs } from "../rpc";
 import type { View } from "../router";
 
@@ -22,6 +23,7 @@ export const jobsView: View = (outlet) => {
   const statusSelect = h("select", { name: "job-status" }, enumOptions(JOB_STATUS_LABELS, "Any status"));
   const stageSelect = h("select", { name: "job-stage" }, enumOptions(STAGE_LABELS, "Any stage"));
   const results = h("div", { className: "results", "aria-live": "polite" });
+  const queues = h("div", { className: "queues" });
   const pager = h("div", { className: "pager" });
   const filters = h(
     "form",
@@ -54,6 +56,7 @@ export const jobsView: View = (outlet) => {
       alert.clear();
       renderJobs(page.jobs);
       renderPager(page.nextPageToken);
+      renderQueues((await jobs.getQueueStats({})).stages);
     } catch (error) {
       if (!disposed) showError(alert, error);
     }
@@ -75,6 +78,34 @@ export const jobsView: View = (outlet) => {
           h("tr", {}, ["Document", "Status", "Stage", "Attempts", "Error", "Updated", ""].map((t) => h("th", { scope: "col" }, t))),
         ),
         h("tbody", {}, list.map(jobRow)),
+      ),
+    );
+  }
+
+  function renderQueues(stages: StageQueue[]): void {
+    const columns = ["Stage", "Waiting", "In progress", "Redelivered", "Failed jobs"];
+    replace(
+      queues,
+      h(
+        "table",
+        { className: "jobs queue-stats" },
+        h("caption", {}, "Queues"),
+        h("thead", {}, h("tr", {}, columns.map((t) => h("th", { scope: "col" }, t)))),
+        h(
+          "tbody",
+          {},
+          stages.map((q) =>
+            h(
+              "tr",
+              { "data-stage": Stage[q.stage] },
+              h("td", { "data-label": "Stage" }, STAGE_LABELS[q.stage]),
+              h("td", { "data-label": "Waiting" }, String(q.pending)),
+              h("td", { "data-label": "In progress" }, String(q.inProgress)),
+              h("td", { "data-label": "Redelivered" }, String(q.redelivered)),
+              h("td", { "data-label": "Failed jobs" }, String(q.failedJobs)),
+            ),
+          ),
+        ),
       ),
     );
   }
@@ -133,7 +164,7 @@ export const jobsView: View = (outlet) => {
     replace(pager, previous, h("span", {}, `Page ${pageTokens.length}`), next);
   }
 
-  outlet.append(h("section", { className: "jobs-page" }, h("h1", {}, "Processing jobs"), alert.element, filters, results, pager));
+  outlet.append(h("section", { className: "jobs-page" }, h("h1", {}, "Processing jobs"), alert.element, queues, filters, results, pager));
   void load();
   return () => {
     disposed = true;

@@ -1533,6 +1533,82 @@ class GetJobResponse(_message.Message):
 Global___GetJobResponse: _TypeAlias = GetJobResponse  # noqa: Y015
 
 @_typing.final
+class GetQueueStatsRequest(_message.Message):
+    """GetQueueStatsRequest is empty."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetQueueStatsRequest: _TypeAlias = GetQueueStatsRequest  # noqa: Y015
+
+@_typing.final
+class StageQueue(_message.Message):
+    """StageQueue is the backlog of one pipeline stage."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STAGE_FIELD_NUMBER: _builtins.int
+    PENDING_FIELD_NUMBER: _builtins.int
+    IN_PROGRESS_FIELD_NUMBER: _builtins.int
+    REDELIVERED_FIELD_NUMBER: _builtins.int
+    FAILED_JOBS_FIELD_NUMBER: _builtins.int
+    stage: Global___Stage.ValueType
+    pending: _builtins.int
+    """Events not yet delivered to the stage's workers."""
+    in_progress: _builtins.int
+    """Events delivered and not yet acknowledged (jobs running now)."""
+    redelivered: _builtins.int
+    """Events being delivered again (after a crash or a retry)."""
+    failed_jobs: _builtins.int
+    """Jobs that failed at this stage and wait for a retry."""
+    def __init__(
+        self,
+        *,
+        stage: Global___Stage.ValueType = ...,
+        pending: _builtins.int = ...,
+        in_progress: _builtins.int = ...,
+        redelivered: _builtins.int = ...,
+        failed_jobs: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["failed_jobs", b"failed_jobs", "in_progress", b"in_progress", "pending", b"pending", "redelivered", b"redelivered", "stage", b"stage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StageQueue: _TypeAlias = StageQueue  # noqa: Y015
+
+@_typing.final
+class GetQueueStatsResponse(_message.Message):
+    """GetQueueStatsResponse has one entry per stage, in pipeline order."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STAGES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def stages(self) -> _containers.RepeatedCompositeFieldContainer[Global___StageQueue]: ...
+    def __init__(
+        self,
+        *,
+        stages: _abc.Iterable[Global___StageQueue] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["stages", b"stages"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetQueueStatsResponse: _TypeAlias = GetQueueStatsResponse  # noqa: Y015
+
+@_typing.final
 class RetryJobRequest(_message.Message):
     """RetryJobRequest names a failed job to retry."""
 

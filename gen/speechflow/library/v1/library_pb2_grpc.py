@@ -1055,6 +1055,11 @@ class JobsServiceStub:
                 request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetJobRequest.SerializeToString,
                 response_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetJobResponse.FromString,
                 _registered_method=True)
+        self.GetQueueStats = channel.unary_unary(
+                '/speechflow.library.v1.JobsService/GetQueueStats',
+                request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetQueueStatsRequest.SerializeToString,
+                response_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetQueueStatsResponse.FromString,
+                _registered_method=True)
         self.RetryJob = channel.unary_unary(
                 '/speechflow.library.v1.JobsService/RetryJob',
                 request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.RetryJobRequest.SerializeToString,
@@ -1080,6 +1085,13 @@ class JobsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetQueueStats(self, request, context):
+        """Per pipeline stage: events waiting, in progress, being redelivered, and failed jobs.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RetryJob(self, request, context):
         """Re-runs a failed job from its failed stage, keeping earlier outputs.
         """
@@ -1099,6 +1111,11 @@ def add_JobsServiceServicer_to_server(servicer, server):
                     servicer.GetJob,
                     request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetJobRequest.FromString,
                     response_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetJobResponse.SerializeToString,
+            ),
+            'GetQueueStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetQueueStats,
+                    request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetQueueStatsRequest.FromString,
+                    response_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetQueueStatsResponse.SerializeToString,
             ),
             'RetryJob': grpc.unary_unary_rpc_method_handler(
                     servicer.RetryJob,
@@ -1161,6 +1178,33 @@ class JobsService:
             '/speechflow.library.v1.JobsService/GetJob',
             speechflow_dot_library_dot_v1_dot_library__pb2.GetJobRequest.SerializeToString,
             speechflow_dot_library_dot_v1_dot_library__pb2.GetJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetQueueStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.library.v1.JobsService/GetQueueStats',
+            speechflow_dot_library_dot_v1_dot_library__pb2.GetQueueStatsRequest.SerializeToString,
+            speechflow_dot_library_dot_v1_dot_library__pb2.GetQueueStatsResponse.FromString,
             options,
             channel_credentials,
             insecure,

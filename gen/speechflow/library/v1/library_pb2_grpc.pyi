@@ -360,6 +360,8 @@ class JobsServiceStub:
     """Lists jobs, newest first."""
     GetJob: _grpc.UnaryUnaryMultiCallable[_library_pb2.GetJobRequest, _library_pb2.GetJobResponse]
     """Returns one job with its attempts."""
+    GetQueueStats: _grpc.UnaryUnaryMultiCallable[_library_pb2.GetQueueStatsRequest, _library_pb2.GetQueueStatsResponse]
+    """Per pipeline stage: events waiting, in progress, being redelivered, and failed jobs."""
     RetryJob: _grpc.UnaryUnaryMultiCallable[_library_pb2.RetryJobRequest, _library_pb2.RetryJobResponse]
     """Re-runs a failed job from its failed stage, keeping earlier outputs."""
 
@@ -372,6 +374,8 @@ class JobsServiceAsyncStub(JobsServiceStub):
     """Lists jobs, newest first."""
     GetJob: _aio.UnaryUnaryMultiCallable[_library_pb2.GetJobRequest, _library_pb2.GetJobResponse]  # type: ignore[assignment]
     """Returns one job with its attempts."""
+    GetQueueStats: _aio.UnaryUnaryMultiCallable[_library_pb2.GetQueueStatsRequest, _library_pb2.GetQueueStatsResponse]  # type: ignore[assignment]
+    """Per pipeline stage: events waiting, in progress, being redelivered, and failed jobs."""
     RetryJob: _aio.UnaryUnaryMultiCallable[_library_pb2.RetryJobRequest, _library_pb2.RetryJobResponse]  # type: ignore[assignment]
     """Re-runs a failed job from its failed stage, keeping earlier outputs."""
 
@@ -393,6 +397,14 @@ class JobsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_library_pb2.GetJobResponse, _abc.Awaitable[_library_pb2.GetJobResponse]]:
         """Returns one job with its attempts."""
+
+    @_abc_1.abstractmethod
+    def GetQueueStats(
+        self,
+        request: _library_pb2.GetQueueStatsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_library_pb2.GetQueueStatsResponse, _abc.Awaitable[_library_pb2.GetQueueStatsResponse]]:
+        """Per pipeline stage: events waiting, in progress, being redelivered, and failed jobs."""
 
     @_abc_1.abstractmethod
     def RetryJob(
