@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import Field
 
+from services.kernel.app import ServiceApp
 from services.kernel.jetstream import (
     ConsumerSpec,
     EventBus,
@@ -23,7 +25,7 @@ from services.kernel.jetstream import (
 )
 from services.kernel.metrics import STAGE_JOBS
 from services.kernel.settings import ServiceSettings, env_alias
-from services.kernel.worker import JobCounters
+from services.kernel.worker import JobCounters, start_worker_service
 from speechflow.events.v1 import events_pb2
 
 log = logging.getLogger("speechflow.stage")
@@ -138,3 +140,26 @@ class PipelineStage:
             ),
             event_id=event_id(job, f"{self.name}-failed"),
         )
+
+
+async def start_stage_service(
+    *,
+    name: str,
+    stage: int,
+    settings: StageSettings,
+    counters: JobCounters,
+    service_name: str,
+    register: Callable[[Any], None],
+    inputs: Sequence[StageInput],
+    handler_for: Callable[[EventBus], Callable[[ReceivedEvent], Awaitable[None]]],
+) -> ServiceApp:
+    """Serves the stage's own API, then consumes its inputs with the handler built for the
+    service's event bus (each stage's app.py only says what is particular to it)."""
+    app, bus = await start_worker_service(
+        name=name, settings=settings, service_name=service_name, register=register
+    )
+    runtime = PipelineStage(name=name, stage=stage, bus=bus, settings=settings, counters=counters)
+    await runtime.ensure_input_streams(inputs)
+    runtime.start(inputs, handler_for(bus))
+    app.parts["counters"] = counters
+    return app

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from services.kernel.app import ServiceApp
 from services.kernel.links import download_signing_secret, files_base_url
-from services.kernel.stage import PipelineStage, StageInput
+from services.kernel.stage import StageInput, start_stage_service
 from services.kernel.storage import StorageSettings, local_url_signer, store_from_settings
-from services.kernel.worker import JobCounters, start_worker_service
+from services.kernel.worker import JobCounters
 from services.notifier.api import NotifierServicer
 from services.notifier.email import sender_from_settings
 from services.notifier.settings import NotifierSettings
@@ -45,34 +45,28 @@ async def start_notifier(
         }
     )
     servicer = NotifierServicer(counters)
-    app, bus = await start_worker_service(
-        name="notifier",
-        settings=settings,
-        service_name=SERVICE,
-        register=lambda server: notifier_pb2_grpc.add_NotifierServiceServicer_to_server(
-            servicer, server
-        ),
-    )
     secret = download_signing_secret(settings.data_dir, settings.download_signing_secret)
     store = store_from_settings(
         storage or StorageSettings(data_dir=settings.data_dir),
         url_signer=local_url_signer(secret, files_base_url(settings.public_base_url)),
     )
-    worker = NotificationWorker(
-        bus=bus,
-        store=store,
-        sender=sender,
-        public_base_url=settings.public_base_url,
-        link_ttl=timedelta(seconds=settings.download_url_ttl_seconds),
-    )
-    stage = PipelineStage(
+    return await start_stage_service(
         name="notifier",
         stage=library_pb2.STAGE_NOTIFICATION,
-        bus=bus,
         settings=settings,
         counters=counters,
+        service_name=SERVICE,
+        register=lambda server: notifier_pb2_grpc.add_NotifierServiceServicer_to_server(
+            servicer, server
+        ),
+        inputs=INPUTS,
+        handler_for=lambda bus: (
+            NotificationWorker(
+                bus=bus,
+                store=store,
+                sender=sender,
+                public_base_url=settings.public_base_url,
+                link_ttl=timedelta(seconds=settings.download_url_ttl_seconds),
+            ).handle
+        ),
     )
-    await stage.ensure_input_streams(INPUTS)
-    stage.start(INPUTS, worker.handle)
-    app.parts["counters"] = counters
-    return app

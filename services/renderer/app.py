@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from services.kernel.app import ServiceApp
-from services.kernel.stage import PipelineStage, StageInput
+from services.kernel.stage import StageInput, start_stage_service
 from services.kernel.storage import StorageSettings, store_from_settings
-from services.kernel.worker import JobCounters, start_worker_service
+from services.kernel.worker import JobCounters
 from services.renderer.api import RendererServicer
 from services.renderer.settings import RendererSettings
 from services.renderer.worker import RenderWorker
@@ -24,23 +24,16 @@ async def start_renderer(
 ) -> ServiceApp:
     counters = JobCounters(settings={"engine": "reportlab"})
     servicer = RendererServicer(counters)
-    app, bus = await start_worker_service(
+    store = store_from_settings(storage or StorageSettings(data_dir=settings.data_dir))
+    return await start_stage_service(
         name="renderer",
+        stage=library_pb2.STAGE_RENDERING,
         settings=settings,
+        counters=counters,
         service_name=SERVICE,
         register=lambda server: renderer_pb2_grpc.add_RendererServiceServicer_to_server(
             servicer, server
         ),
+        inputs=INPUTS,
+        handler_for=lambda bus: RenderWorker(bus=bus, store=store).handle,
     )
-    store = store_from_settings(storage or StorageSettings(data_dir=settings.data_dir))
-    stage = PipelineStage(
-        name="renderer",
-        stage=library_pb2.STAGE_RENDERING,
-        bus=bus,
-        settings=settings,
-        counters=counters,
-    )
-    await stage.ensure_input_streams(INPUTS)
-    stage.start(INPUTS, RenderWorker(bus=bus, store=store).handle)
-    app.parts["counters"] = counters
-    return app

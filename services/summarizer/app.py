@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from services.kernel.app import ServiceApp
-from services.kernel.stage import PipelineStage, StageInput
+from services.kernel.stage import StageInput, start_stage_service
 from services.kernel.storage import StorageSettings, store_from_settings
-from services.kernel.worker import JobCounters, start_worker_service
+from services.kernel.worker import JobCounters
 from services.summarizer.api import SummarizerServicer
 from services.summarizer.engine import build_chain
 from services.summarizer.settings import SummarizerSettings
@@ -32,23 +32,16 @@ async def start_summarizer(
     )
     counters = JobCounters(settings={"providers": ", ".join(p.name for p in chain.providers)})
     servicer = SummarizerServicer(counters)
-    app, bus = await start_worker_service(
+    store = store_from_settings(storage or StorageSettings(data_dir=settings.data_dir))
+    return await start_stage_service(
         name="summarizer",
+        stage=library_pb2.STAGE_SUMMARIZATION,
         settings=settings,
+        counters=counters,
         service_name=SERVICE,
         register=lambda server: summarizer_pb2_grpc.add_SummarizerServiceServicer_to_server(
             servicer, server
         ),
+        inputs=INPUTS,
+        handler_for=lambda bus: SummaryWorker(bus=bus, store=store, chain=chain).handle,
     )
-    store = store_from_settings(storage or StorageSettings(data_dir=settings.data_dir))
-    stage = PipelineStage(
-        name="summarizer",
-        stage=library_pb2.STAGE_SUMMARIZATION,
-        bus=bus,
-        settings=settings,
-        counters=counters,
-    )
-    await stage.ensure_input_streams(INPUTS)
-    stage.start(INPUTS, SummaryWorker(bus=bus, store=store, chain=chain).handle)
-    app.parts["counters"] = counters
-    return app

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from services.kernel.app import ServiceApp
-from services.kernel.stage import PipelineStage, StageInput
+from services.kernel.stage import StageInput, start_stage_service
 from services.kernel.storage import StorageSettings, store_from_settings
-from services.kernel.worker import JobCounters, start_worker_service
+from services.kernel.worker import JobCounters
 from services.transcriber.api import TranscriberServicer
 from services.transcriber.engine import (
     EngineSettings,
@@ -73,29 +73,19 @@ async def start_transcriber(
         }
     )
     servicer = TranscriberServicer(counters)
-    app, bus = await start_worker_service(
+    store = store_from_settings(storage or StorageSettings(data_dir=settings.data_dir))
+    spool = settings.data_dir / "spool" / "transcriber"
+    return await start_stage_service(
         name="transcriber",
+        stage=library_pb2.STAGE_TRANSCRIPTION,
         settings=settings,
+        counters=counters,
         service_name=SERVICE,
         register=lambda server: transcriber_pb2_grpc.add_TranscriberServiceServicer_to_server(
             servicer, server
         ),
+        inputs=INPUTS,
+        handler_for=lambda bus: (
+            TranscriptionWorker(bus=bus, store=store, transcriber=transcriber, spool=spool).handle
+        ),
     )
-    store = store_from_settings(storage or StorageSettings(data_dir=settings.data_dir))
-    worker = TranscriptionWorker(
-        bus=bus,
-        store=store,
-        transcriber=transcriber,
-        spool=settings.data_dir / "spool" / "transcriber",
-    )
-    stage = PipelineStage(
-        name="transcriber",
-        stage=library_pb2.STAGE_TRANSCRIPTION,
-        bus=bus,
-        settings=settings,
-        counters=counters,
-    )
-    await stage.ensure_input_streams(INPUTS)
-    stage.start(INPUTS, worker.handle)
-    app.parts["counters"] = counters
-    return app
