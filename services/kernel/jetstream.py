@@ -196,7 +196,21 @@ class EventBus:
         retry: RetryPolicy,
         on_gave_up: GaveUp | None,
     ) -> None:
-        await self.ensure_consumer(spec)
+        # A consumer that cannot be declared must not vanish silently (the task would only
+        # surface its error at shutdown): say why and keep trying.
+        while True:
+            try:
+                await self.ensure_consumer(spec)
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.error(
+                    "cannot declare consumer; retrying",
+                    extra={"stream": spec.stream, "consumer": spec.durable},
+                    exc_info=True,
+                )
+                await asyncio.sleep(2)
         lag = asyncio.create_task(self._report_lag(spec))
         self._consumers.append(lag)
         subscription = await self.js.pull_subscribe_bind(durable=spec.durable, stream=spec.stream)
