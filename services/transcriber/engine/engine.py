@@ -8,9 +8,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from faster_whisper import BatchedInferencePipeline, WhisperModel
 from faster_whisper.transcribe import Segment as WhisperSegment
 from faster_whisper.transcribe import TranscriptionInfo
+from faster_whisper.vad import get_vad_model
 
 from services.transcriber.engine.audio import SAMPLE_RATE, Samples, decode_audio
 from services.transcriber.engine.errors import TranscriptionError
@@ -83,9 +85,19 @@ class TranscriptionEngine:
         return self._settings.model_multilingual
 
     def preload(self, languages: Iterable[str] = ("en", "")) -> None:
-        """Load the models these languages need now (e.g. at startup) instead of on first use."""
+        """Load the models these languages need now (e.g. at startup) instead of on first use,
+        and run each once on a second of silence: the VAD model's load and CTranslate2's
+        first-inference setup would otherwise land on the first job."""
+        if self._settings.vad_filter:
+            get_vad_model()
+        silence = np.zeros(SAMPLE_RATE, dtype=np.float32)
         for language in languages:
-            self._model(self.model_name_for(language))
+            model = self._model(self.model_name_for(language))
+            segments, _info = model.transcribe(
+                silence, language=normalize_language(language) or None, vad_filter=False
+            )
+            for _segment in segments:  # the generator does the work
+                pass
 
     def transcribe(
         self,
