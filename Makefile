@@ -31,7 +31,7 @@ deps: $(STAMP) $(NODE_STAMP)
 system-deps: ## Install the Debian packages the tests need (espeak-ng, sox, chromium, protoc-gen-swagger)
 	@scripts/ensure-system-packages.sh
 
-up: deps ## Create the venv, install, start NATS, Envoy and all services (Ctrl-C stops)
+up: deps ## Create the venv, install, start NATS, Envoy, all services and the web UI (Ctrl-C stops)
 	$(PY) -m services.mesh up
 
 down: ## Stop a mesh started by `make up` in another terminal
@@ -58,7 +58,7 @@ lint: deps ## buf lint, ruff and mypy
 typecheck: deps ## mypy only
 	$(VENV)/bin/mypy
 
-proto: $(STAMP) ## Regenerate Python stubs and the Envoy descriptor from proto/
+proto: $(STAMP) ## Regenerate Python stubs, the Envoy descriptor and the OpenAPI document from proto/
 	$(PY) -m scripts.gen_proto
 
 proto-check: proto ## Fail if generated code differs from what is committed
