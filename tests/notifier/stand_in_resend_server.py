@@ -39,13 +39,15 @@ class StandInResend:
     url: str = ""
     status: int = 200
     requests: list[ReceivedRequest] = field(default_factory=list)
-    # Answer 503 to this many sends before behaving (a provider that recovers).
+    # Answer 503 to this many sends to each recipient before behaving (a provider that
+    # recovers); per recipient, so other users' emails in a shared mesh do not use them up.
     fail_first: int = 0
 
     def answer(self, request: ReceivedRequest) -> tuple[int, dict[str, Any]]:
         if request.method != "POST" or request.path != "/emails":
             return 404, {"statusCode": 404, "name": "not_found", "message": "no such route"}
-        if len(self.requests) <= self.fail_first:
+        to_same = [r for r in self.requests if r.body.get("to") == request.body.get("to")]
+        if len(to_same) <= self.fail_first:
             return 503, {"statusCode": 503, "name": "application_error", "message": "stand-in"}
         if self.status == 200:
             return 200, {"id": f"email-{len(self.requests)}"}

@@ -1,0 +1,146 @@
+"""Shared state, lookups and helpers of the LibraryService parts (folders, uploads,
+documents, downloads)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import grpc
+import grpc.aio
+from sqlalchemy import and_, or_
+
+from services.kernel.db import Database
+from services.kernel.errors import (
+    InvalidArgument,
+    NotFound,
+)
+from services.kernel.outbox import Outbox
+from services.kernel.storage import (
+    ObjectStore,
+    document_prefixes,
+)
+from services.kernel.tokens import Principal
+from services.library.domain import Status
+from services.library.limits import LimitGuard
+from services.library.pages import Cursor
+from services.library.store import DocumentRow, FolderRow
+from services.library.uploads import Uploads
+from services.library.watch import WatchHub
+
+Context = grpc.aio.ServicerContext[Any, Any]
+DOWNLOAD_CHUNK_BYTES = 1024 * 1024
+FOLDER_MASK_PATHS = {"name"}
+DOCUMENT_MASK_PATHS = {"title", "folder_id"}
+TERMINAL = {int(Status.COMPLETED), int(Status.FAILED)}
+
+
+def require_id(value: str, field: str) -> str:
+    if not value.strip():
+        raise InvalidArgument(
+            f"{field} is required.", reason="ID_REQUIRED", metadata={"field": field}
+        )
+    return value.strip()
+
+
+def check_mask(paths: list[str], allowed: set[str]) -> list[str]:
+    unknown = [p for p in paths if p not in allowed]
+    if unknown:
+        raise InvalidArgument(
+            f"update_mask has paths that cannot be updated: {', '.join(unknown)}. "
+            f"Allowed: {', '.join(sorted(allowed))}.",
+            reason="INVALID_UPDATE_MASK",
+        )
+    return paths
+
+
+class LibraryBase:
+    """What every part of LibraryService shares: its adapters and the ownership lookups
+    (another user's folder or document is NOT_FOUND, never revealed)."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        store: ObjectStore,
+        outbox: Outbox,
+        uploads: Uploads,
+        hub: WatchHub,
+        max_chunk_bytes: int,
+        session_ttl: timedelta,
+        download_ttl: timedelta,
+        download_secret: bytes,
+    ) -> None:
+        self._db = db
+        self._store = store
+        self._outbox = outbox
+        self._uploads = uploads
+        self._hub = hub
+        self._max_chunk = max_chunk_bytes
+        self._session_ttl = session_ttl
+        self._download_ttl = download_ttl
+        self._download_secret = download_secret
+        self._upload_locks: dict[str, asyncio.Lock] = {}
+
+    @property
+    def limits(self) -> LimitGuard:
+        return self._uploads.guard
+
+    async def _owned_folder(self, principal: Principal, folder_id: str) -> FolderRow:
+        async with self._db.session() as session:
+            folder = await session.get(FolderRow, require_id(folder_id, "folder_id"))
+        if folder is None or folder.owner_id != principal.user_id:
+            raise NotFound(f"Folder {folder_id} does not exist.", reason="FOLDER_NOT_FOUND")
+        return folder
+
+    async def _owned_document(self, principal: Principal, document_id: str) -> DocumentRow:
+        async with self._db.session() as session:
+            document = await session.get(DocumentRow, require_id(document_id, "document_id"))
+        if document is None or document.owner_id != principal.user_id:
+            raise NotFound(f"Document {document_id} does not exist.", reason="DOCUMENT_NOT_FOUND")
+        return document
+
+
+def before_cursor(model: Any, cursor: Cursor) -> Any:
+    return or_(
+        model.create_time < cursor.create_time,
+        and_(model.create_time == cursor.create_time, model.id < cursor.id),
+    )
+
+
+def escape_like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def write_at(path: Path, offset: int, data: bytes) -> None:
+    with path.open("r+b") as out:
+        out.seek(offset)
+        out.write(data)
+        out.truncate(offset + len(data))
+
+
+async def iterate_object(store: ObjectStore, key: str) -> AsyncIterator[bytes]:
+    """Streams an object without blocking the event loop; one chunk in memory at a time."""
+    iterator = iter(await asyncio.to_thread(store.iter_chunks, key, DOWNLOAD_CHUNK_BYTES))
+    sentinel = object()
+    try:
+        while True:
+            chunk = await asyncio.to_thread(next, iterator, sentinel)
+            if chunk is sentinel:
+                return
+            yield chunk  # type: ignore[misc]
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(close)
+
+
+def delete_document_objects(store: ObjectStore, document: DocumentRow) -> None:
+    """Removes every stored object of the document (original, transcript, PDFs, temp)."""
+    for prefix in document_prefixes(document.owner_id, document.id):
+        store.delete_prefix(prefix)

@@ -1,0 +1,292 @@
+"""LibraryService document RPCs: read, list, change, delete, watch and regenerate."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+from sqlalchemy import Select, and_, func, or_, select
+
+from services.kernel.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+)
+from services.library import domain
+from services.library.accounts import active_caller
+from services.library.api_base import (
+    DOCUMENT_MASK_PATHS,
+    TERMINAL,
+    Context,
+    LibraryBase,
+    before_cursor,
+    check_mask,
+    delete_document_objects,
+    escape_like,
+    require_id,
+)
+from services.library.convert import document_message
+from services.library.domain import STAGE_START_PROGRESS, STAGE_WORDS, JobStatus, Stage, Status
+from services.library.events import (
+    DOCUMENT_CHANGED,
+    STAGE_REQUESTED,
+    document_changed,
+    job_context,
+    timestamp,
+)
+from services.library.pages import Cursor, decode_token, encode_token, page_size, query_fingerprint
+from services.library.store import DocumentRow, JobRow
+from speechflow.events.v1 import events_pb2
+from speechflow.library.v1 import library_pb2
+
+log = logging.getLogger("speechflow.library.documents")
+
+
+class DocumentRpcs(LibraryBase):
+    async def GetDocument(
+        self, request: library_pb2.GetDocumentRequest, context: Context
+    ) -> library_pb2.GetDocumentResponse:
+        document = await self._owned_document(await active_caller(self._db), request.document_id)
+        return library_pb2.GetDocumentResponse(document=document_message(document))
+
+    async def ListDocuments(
+        self, request: library_pb2.ListDocumentsRequest, context: Context
+    ) -> library_pb2.ListDocumentsResponse:
+        principal = await active_caller(self._db)
+        size = page_size(request.page_size)
+        filters = [DocumentRow.owner_id == principal.user_id]
+        if request.folder_id:
+            await self._owned_folder(principal, request.folder_id)
+            filters.append(DocumentRow.folder_id == request.folder_id)
+        if request.status:
+            if request.status not in library_pb2.DocumentStatus.values():
+                raise InvalidArgument("Unknown status filter.", reason="INVALID_STATUS")
+            filters.append(DocumentRow.status == int(request.status))
+        after = (
+            request.create_time_after.ToDatetime(UTC)
+            if request.HasField("create_time_after")
+            else None
+        )
+        before = (
+            request.create_time_before.ToDatetime(UTC)
+            if request.HasField("create_time_before")
+            else None
+        )
+        if after is not None and before is not None and after >= before:
+            raise InvalidArgument(
+                "create_time_after must be earlier than create_time_before.", reason="INVALID_RANGE"
+            )
+        if after is not None:
+            filters.append(DocumentRow.create_time >= after)
+        if before is not None:
+            filters.append(DocumentRow.create_time < before)
+        for word in request.query.split()[:10]:
+            pattern = f"%{escape_like(word)}%"
+            filters.append(
+                or_(
+                    DocumentRow.title.ilike(pattern, escape="\\"),
+                    DocumentRow.transcript_text.ilike(pattern, escape="\\"),
+                    DocumentRow.summary_text.ilike(pattern, escape="\\"),
+                )
+            )
+        fingerprint = query_fingerprint(
+            principal.user_id, request.folder_id, request.status, after, before, request.query
+        )
+        cursor = decode_token(request.page_token, fingerprint)
+        query: Select[DocumentRow] = (
+            select(DocumentRow)
+            .where(and_(*filters))
+            .order_by(DocumentRow.create_time.desc(), DocumentRow.id.desc())
+            .limit(size + 1)
+        )
+        if cursor is not None:
+            query = query.where(before_cursor(DocumentRow, cursor))
+        async with self._db.session() as session:
+            rows = list((await session.scalars(query)).all())
+            total = await session.scalar(
+                select(func.count()).select_from(DocumentRow).where(and_(*filters))
+            )
+        page = rows[:size]
+        token = ""
+        if len(rows) > size:
+            token = encode_token(Cursor(page[-1].create_time, page[-1].id), fingerprint)
+        return library_pb2.ListDocumentsResponse(
+            documents=[document_message(d) for d in page],
+            next_page_token=token,
+            total_size=int(total or 0),
+        )
+
+    async def UpdateDocument(
+        self, request: library_pb2.UpdateDocumentRequest, context: Context
+    ) -> library_pb2.UpdateDocumentResponse:
+        principal = await active_caller(self._db)
+        paths = check_mask(list(request.update_mask.paths), DOCUMENT_MASK_PATHS)
+        if not paths:
+            raise InvalidArgument(
+                "Say what to change in update_mask (title, folder_id).", reason="EMPTY_UPDATE_MASK"
+            )
+        document = await self._owned_document(principal, request.document.id)
+        title = domain.clean_title(request.document.title, "") if "title" in paths else None
+        if title == "":
+            raise InvalidArgument("The title cannot be empty.", reason="TITLE_REQUIRED")
+        folder_id = request.document.folder_id or None
+        if "folder_id" in paths and folder_id is not None:
+            await self._owned_folder(principal, folder_id)
+        async with self._db.session() as session:
+            row = await session.get(DocumentRow, document.id)
+            if row is None:
+                raise NotFound(
+                    f"Document {document.id} does not exist.", reason="DOCUMENT_NOT_FOUND"
+                )
+            if title is not None:
+                row.title = title
+            if "folder_id" in paths:
+                row.folder_id = folder_id
+            row.update_time = datetime.now(UTC)
+            document = row
+        return library_pb2.UpdateDocumentResponse(document=document_message(document))
+
+    async def DeleteDocument(
+        self, request: library_pb2.DeleteDocumentRequest, context: Context
+    ) -> library_pb2.DeleteDocumentResponse:
+        document = await self._owned_document(await active_caller(self._db), request.document_id)
+        async with self._db.session() as session:
+            row = await session.get(DocumentRow, document.id)
+            if row is not None:
+                await session.delete(row)
+        await asyncio.to_thread(delete_document_objects, self._store, document)
+        return library_pb2.DeleteDocumentResponse()
+
+    async def WatchDocument(
+        self, request: library_pb2.WatchDocumentRequest, context: Context
+    ) -> AsyncIterator[library_pb2.WatchDocumentResponse]:
+        principal = await active_caller(self._db)
+        document_id = require_id(request.document_id, "document_id")
+        # Subscribe before reading the current state, so no change can slip between the two.
+        with self._hub.watch(document_id) as changes:
+            document = await self._owned_document(principal, document_id)
+            last = library_pb2.WatchDocumentResponse(
+                document_id=document.id,
+                status=library_pb2.DocumentStatus.ValueType(document.status),
+                progress=document.progress,
+                stage=library_pb2.Stage.ValueType(document.stage),
+                message=document.error_message or document.status_message,
+                update_time=timestamp(document.update_time),
+            )
+            version = document.version
+            yield last
+            if document.status in TERMINAL:
+                return
+            while True:
+                change = await changes.get()
+                if change.owner_id != principal.user_id or change.version < version:
+                    continue
+                if (
+                    change.status not in TERMINAL
+                    and change.update_time.ToDatetime() < last.update_time.ToDatetime()
+                ):
+                    continue  # an older state arriving late; a final state always counts
+                current = library_pb2.WatchDocumentResponse(
+                    document_id=change.document_id,
+                    status=change.status,
+                    progress=change.progress,
+                    stage=change.stage,
+                    message=change.message,
+                    update_time=change.update_time,
+                )
+                version = change.version
+                if (current.status, current.progress, current.stage, current.message) != (
+                    last.status,
+                    last.progress,
+                    last.stage,
+                    last.message,
+                ):
+                    yield current
+                    last = current
+                if current.status in TERMINAL:
+                    return
+
+    async def RegenerateDocument(
+        self, request: library_pb2.RegenerateDocumentRequest, context: Context
+    ) -> library_pb2.RegenerateDocumentResponse:
+        principal = await active_caller(self._db)
+        document = await self._owned_document(principal, request.document_id)
+        # Unset settings keep the document's current ones.
+        language = (
+            domain.check_language(request.language, allow_detect=False)
+            if request.language
+            else document.language
+        )
+        length = domain.check_summary_length(
+            request.summary_length, default=domain.SummaryLength(document.summary_length)
+        )
+        if not document.transcript_key:
+            raise FailedPrecondition(
+                "This document has no transcript yet; wait for transcription to finish.",
+                reason="NO_TRANSCRIPT",
+            )
+        await self._uploads.guard.check_regenerate(principal.user_id)
+        if document.status == int(Status.PROCESSING) and document.stage != int(Stage.TRANSCRIPTION):
+            # Allowed: the new version supersedes the running one, whose late events are ignored.
+            log.info("regenerating while processing", extra={"document_id": document.id})
+        document = await self._restart(
+            document.id, Stage.SUMMARIZATION, language=language, summary_length=int(length)
+        )
+        return library_pb2.RegenerateDocumentResponse(document=document_message(document))
+
+    async def _restart(
+        self,
+        document_id: str,
+        stage: Stage,
+        *,
+        language: str | None = None,
+        summary_length: int | None = None,
+        job_id: str | None = None,
+    ) -> DocumentRow:
+        """Starts a new document version at `stage`, keeping earlier stages' outputs."""
+        now = datetime.now(UTC)
+        async with self._db.session() as session:
+            document = await session.get(DocumentRow, document_id, with_for_update=True)
+            if document is None:
+                raise NotFound(
+                    f"Document {document_id} does not exist.", reason="DOCUMENT_NOT_FOUND"
+                )
+            document.version += 1
+            if language is not None:
+                document.language = language
+            if summary_length is not None:
+                document.summary_length = summary_length
+            document.status = int(Status.PROCESSING)
+            document.progress = STAGE_START_PROGRESS[stage]
+            document.stage = int(stage)
+            document.status_message = STAGE_WORDS[stage]
+            document.error_message = ""
+            document.update_time = now
+            job = await session.get(JobRow, job_id) if job_id else None
+            if job is None:
+                job = JobRow(
+                    document_id=document.id,
+                    owner_id=document.owner_id,
+                    attempts=1,
+                    runs=[],
+                    create_time=now,
+                )
+                session.add(job)
+            else:
+                job.attempts += 1
+            job.version = document.version
+            job.status = int(JobStatus.RUNNING)
+            job.stage = int(stage)
+            job.error_message = ""
+            job.update_time = now
+            await session.flush()
+            await self._outbox.add(
+                session,
+                STAGE_REQUESTED[stage],
+                events_pb2.StageRequested(job=job_context(document, job)),
+            )
+            await self._outbox.add(session, DOCUMENT_CHANGED, document_changed(document))
+        self._outbox.notify()
+        return document

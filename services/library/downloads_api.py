@@ -1,0 +1,117 @@
+"""LibraryService download RPCs: streams, presigned URLs and signed local links."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+from google.api import httpbody_pb2
+
+from services.kernel.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    Unauthenticated,
+)
+from services.kernel.storage import (
+    InvalidDownloadToken,
+    content_disposition,
+    verify_local_token,
+)
+from services.library.accounts import active_caller
+from services.library.api_base import (
+    Context,
+    LibraryBase,
+    iterate_object,
+)
+from services.library.events import (
+    timestamp,
+)
+from services.library.store import DocumentRow
+from speechflow.library.v1 import library_pb2
+
+
+class DownloadRpcs(LibraryBase):
+    def _file(self, document: DocumentRow, kind: int) -> tuple[str, str, str]:
+        """(key, content type, download name) of a stored file of the document."""
+        stem = document.title or document.original_file_name.rsplit(".", 1)[0]
+        if kind == library_pb2.FILE_KIND_ORIGINAL:
+            return document.original_key, document.content_type, document.original_file_name
+        if kind == library_pb2.FILE_KIND_PDF:
+            if not document.pdf_key:
+                raise FailedPrecondition(
+                    "The PDF is not ready yet; watch the document until it is COMPLETED.",
+                    reason="PDF_NOT_READY",
+                )
+            return document.pdf_key, "application/pdf", f"{stem}.pdf"
+        if kind == library_pb2.FILE_KIND_THUMBNAIL:
+            if not document.thumbnail_key:
+                raise FailedPrecondition(
+                    "The thumbnail is not ready yet; it is made with the PDF.",
+                    reason="THUMBNAIL_NOT_READY",
+                )
+            return document.thumbnail_key, "image/png", f"{stem}.png"
+        raise InvalidArgument(
+            "Choose a file kind: PDF, ORIGINAL or THUMBNAIL.", reason="INVALID_KIND"
+        )
+
+    async def DownloadDocument(
+        self, request: library_pb2.DownloadDocumentRequest, context: Context
+    ) -> AsyncIterator[library_pb2.DownloadDocumentResponse]:
+        document = await self._owned_document(await active_caller(self._db), request.document_id)
+        key, content_type, name = self._file(document, request.kind)
+        size = await self._stored_size(key)
+        first = True
+        async for chunk in iterate_object(self._store, key):
+            if first:
+                yield library_pb2.DownloadDocumentResponse(
+                    data=chunk, content_type=content_type, file_name=name, size_bytes=size
+                )
+                first = False
+            else:
+                yield library_pb2.DownloadDocumentResponse(data=chunk)
+
+    async def GetDocumentContent(
+        self, request: library_pb2.GetDocumentContentRequest, context: Context
+    ) -> AsyncIterator[httpbody_pb2.HttpBody]:
+        document = await self._owned_document(await active_caller(self._db), request.document_id)
+        key, content_type, name = self._file(document, request.kind)
+        await self._stored_size(key)
+        await context.send_initial_metadata((("content-disposition", content_disposition(name)),))
+        async for chunk in iterate_object(self._store, key):
+            yield httpbody_pb2.HttpBody(content_type=content_type, data=chunk)
+
+    async def _stored_size(self, key: str) -> int:
+        info = await asyncio.to_thread(self._store.stat, key)
+        if info is None:
+            raise NotFound("The stored file is missing.", reason="OBJECT_MISSING")
+        return info.size
+
+    async def GetDownloadUrl(
+        self, request: library_pb2.GetDownloadUrlRequest, context: Context
+    ) -> library_pb2.GetDownloadUrlResponse:
+        document = await self._owned_document(await active_caller(self._db), request.document_id)
+        key, _content_type, name = self._file(document, request.kind)
+        url = await asyncio.to_thread(self._store.presigned_get_url, key, self._download_ttl, name)
+        return library_pb2.GetDownloadUrlResponse(
+            url=url, expire_time=timestamp(datetime.now(UTC) + self._download_ttl)
+        )
+
+    async def DownloadFile(
+        self, request: library_pb2.DownloadFileRequest, context: Context
+    ) -> AsyncIterator[httpbody_pb2.HttpBody]:
+        try:
+            key, name = verify_local_token(self._download_secret, request.token, datetime.now(UTC))
+        except InvalidDownloadToken as exc:
+            raise Unauthenticated(str(exc), reason="DOWNLOAD_LINK_INVALID") from exc
+        info = await asyncio.to_thread(self._store.stat, key)
+        if info is None:
+            raise NotFound("This file no longer exists.", reason="OBJECT_MISSING")
+        content_type = info.content_type or "application/octet-stream"
+        if name:
+            await context.send_initial_metadata(
+                (("content-disposition", content_disposition(name)),)
+            )
+        async for chunk in iterate_object(self._store, key):
+            yield httpbody_pb2.HttpBody(content_type=content_type, data=chunk)

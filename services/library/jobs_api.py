@@ -1,0 +1,144 @@
+"""JobsService (admins): jobs, retries and the per-stage queue view."""
+
+from __future__ import annotations
+
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+from sqlalchemy import and_, func, select, true
+
+from services.kernel.db import Database
+from services.kernel.errors import (
+    FailedPrecondition,
+    NotFound,
+)
+from services.kernel.jetstream import producer_stream
+from services.kernel.tokens import require_admin
+from services.library.api_base import (
+    Context,
+    before_cursor,
+    require_id,
+)
+from services.library.convert import job_message
+from services.library.documents_api import DocumentRpcs
+from services.library.domain import JobStatus, Stage
+from services.library.pages import Cursor, decode_token, encode_token, page_size, query_fingerprint
+from services.library.store import DocumentRow, JobRow
+from speechflow.library.v1 import library_pb2, library_pb2_grpc
+
+# Durable consumers feeding each stage (see services/<stage>/app.py INPUTS).
+STAGE_CONSUMERS: dict[Stage, tuple[tuple[str, str], ...]] = {
+    Stage.TRANSCRIPTION: (("library", "transcriber-from-library"),),
+    Stage.SUMMARIZATION: (
+        ("transcriber", "summarizer-from-transcriber"),
+        ("library", "summarizer-from-library"),
+    ),
+    Stage.RENDERING: (
+        ("summarizer", "renderer-from-summarizer"),
+        ("library", "renderer-from-library"),
+    ),
+    Stage.NOTIFICATION: (
+        ("renderer", "notifier-from-renderer"),
+        ("library", "notifier-from-library"),
+        ("transcriber", "notifier-from-transcriber"),
+        ("summarizer", "notifier-from-summarizer"),
+    ),
+}
+
+
+class JobsServicer(library_pb2_grpc.JobsServiceServicer):
+    def __init__(self, db: Database, library: DocumentRpcs, js: JetStreamContext) -> None:
+        self._db = db
+        self._library = library
+        self._js = js
+
+    async def GetQueueStats(
+        self, request: library_pb2.GetQueueStatsRequest, context: Context
+    ) -> library_pb2.GetQueueStatsResponse:
+        require_admin()
+        async with self._db.session() as session:
+            failed = dict(
+                (
+                    await session.execute(
+                        select(JobRow.stage, func.count())
+                        .where(JobRow.status == int(JobStatus.FAILED))
+                        .group_by(JobRow.stage)
+                    )
+                ).all()
+            )
+        stages = []
+        for stage, consumers in STAGE_CONSUMERS.items():
+            queue = library_pb2.StageQueue(
+                stage=library_pb2.Stage.ValueType(stage), failed_jobs=int(failed.get(stage, 0))
+            )
+            for producer, durable in consumers:
+                try:
+                    info = await self._js.consumer_info(producer_stream(producer).name, durable)
+                except NotFoundError:
+                    continue  # that stage has not started yet
+                queue.pending += info.num_pending or 0
+                queue.in_progress += info.num_ack_pending or 0
+                queue.redelivered += info.num_redelivered or 0
+            stages.append(queue)
+        return library_pb2.GetQueueStatsResponse(stages=stages)
+
+    async def _job(self, job_id: str) -> JobRow:
+        async with self._db.session() as session:
+            job = await session.get(JobRow, require_id(job_id, "job_id"))
+        if job is None:
+            raise NotFound(f"Job {job_id} does not exist.", reason="JOB_NOT_FOUND")
+        return job
+
+    async def ListJobs(
+        self, request: library_pb2.ListJobsRequest, context: Context
+    ) -> library_pb2.ListJobsResponse:
+        require_admin()
+        size = page_size(request.page_size)
+        filters = []
+        if request.status:
+            filters.append(JobRow.status == int(request.status))
+        if request.stage:
+            filters.append(JobRow.stage == int(request.stage))
+        fingerprint = query_fingerprint("jobs", request.status, request.stage)
+        cursor = decode_token(request.page_token, fingerprint)
+        query = (
+            select(JobRow)
+            .where(and_(true(), *filters))
+            .order_by(JobRow.create_time.desc(), JobRow.id.desc())
+            .limit(size + 1)
+        )
+        if cursor is not None:
+            query = query.where(before_cursor(JobRow, cursor))
+        async with self._db.session() as session:
+            rows = list((await session.scalars(query)).all())
+        page = rows[:size]
+        token = ""
+        if len(rows) > size:
+            token = encode_token(Cursor(page[-1].create_time, page[-1].id), fingerprint)
+        return library_pb2.ListJobsResponse(
+            jobs=[job_message(j) for j in page], next_page_token=token
+        )
+
+    async def GetJob(
+        self, request: library_pb2.GetJobRequest, context: Context
+    ) -> library_pb2.GetJobResponse:
+        require_admin()
+        return library_pb2.GetJobResponse(job=job_message(await self._job(request.job_id)))
+
+    async def RetryJob(
+        self, request: library_pb2.RetryJobRequest, context: Context
+    ) -> library_pb2.RetryJobResponse:
+        require_admin()
+        job = await self._job(request.job_id)
+        if job.status != int(JobStatus.FAILED):
+            raise FailedPrecondition(
+                "Only failed jobs can be retried; this one is not failed.", reason="JOB_NOT_FAILED"
+            )
+        async with self._db.session() as session:
+            document = await session.get(DocumentRow, job.document_id)
+        if document is None or document.version != job.version:
+            raise FailedPrecondition(
+                "A newer version of this document exists; retry that one instead.",
+                reason="JOB_SUPERSEDED",
+            )
+        await self._library._restart(document.id, Stage(job.stage), job_id=job.id)
+        return library_pb2.RetryJobResponse(job=job_message(await self._job(job.id)))

@@ -1,0 +1,237 @@
+"""LibraryService upload RPCs: streaming, raw-body and resumable uploads."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select, update
+
+from services.kernel.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+)
+from services.kernel.tokens import Principal
+from services.library.accounts import active_caller
+from services.library.api_base import (
+    Context,
+    LibraryBase,
+    require_id,
+    write_at,
+)
+from services.library.convert import document_message
+from services.library.events import (
+    timestamp,
+)
+from services.library.store import DocumentRow, UploadSessionRow
+from services.library.uploads import ValidUpload, check_complete
+from speechflow.library.v1 import library_pb2
+
+
+class UploadRpcs(LibraryBase):
+    async def UploadDocument(
+        self, request_iterator: AsyncIterator[library_pb2.UploadDocumentRequest], context: Context
+    ) -> library_pb2.UploadDocumentResponse:
+        principal = await active_caller(self._db)
+        first = await anext(aiter(request_iterator), None)
+        if first is None or first.WhichOneof("payload") != "metadata":
+            raise InvalidArgument(
+                "Send the file's metadata (file_name, size_bytes, ...) as the first message.",
+                reason="METADATA_FIRST",
+            )
+        upload = await self._uploads.validate(principal, first.metadata)
+
+        async def chunks() -> AsyncIterator[bytes]:
+            async for message in request_iterator:
+                if message.WhichOneof("payload") != "chunk":
+                    raise InvalidArgument(
+                        "Only the first message may carry metadata; send bytes in `chunk`.",
+                        reason="METADATA_TWICE",
+                    )
+                yield message.chunk
+
+        document = await self._receive(principal, upload, chunks())
+        return library_pb2.UploadDocumentResponse(document=document_message(document))
+
+    async def UploadDocumentContent(
+        self,
+        request_iterator: AsyncIterator[library_pb2.UploadDocumentContentRequest],
+        context: Context,
+    ) -> library_pb2.UploadDocumentContentResponse:
+        principal = await active_caller(self._db)
+        first = await anext(aiter(request_iterator), None)
+        if first is None:
+            raise InvalidArgument("The request has no body: send the file.", reason="EMPTY_FILE")
+        metadata = library_pb2.UploadMetadata(
+            file_name=first.file_name or "recording",
+            content_type=first.body.content_type,
+            size_bytes=first.size_bytes,
+            folder_id=first.folder_id,
+            title=first.title,
+            language=first.language,
+            summary_length=first.summary_length,
+            request_id=first.request_id,
+        )
+        upload = await self._uploads.validate(principal, metadata, size_optional=True)
+
+        async def chunks() -> AsyncIterator[bytes]:
+            yield first.body.data
+            async for message in request_iterator:
+                yield message.body.data
+
+        document = await self._receive(principal, upload, chunks())
+        return library_pb2.UploadDocumentContentResponse(document=document_message(document))
+
+    async def _receive(
+        self, principal: Principal, upload: ValidUpload, chunks: AsyncIterator[bytes]
+    ) -> DocumentRow:
+        spool = self._uploads.new_spool_path()
+        try:
+            await self._uploads.spool(upload, chunks, spool)
+            existing = await self._uploads.existing(principal, upload)
+            return existing or await self._uploads.accept(principal, upload, spool)
+        finally:
+            # Synchronous on purpose: a cancelled upload must still remove its bytes, and an
+            # await here could be cancelled too.
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(spool)
+
+    async def StartUpload(
+        self, request: library_pb2.StartUploadRequest, context: Context
+    ) -> library_pb2.StartUploadResponse:
+        principal = await active_caller(self._db)
+        upload = await self._uploads.validate(principal, request.metadata)
+        now = datetime.now(UTC)
+        spool = self._uploads.new_spool_path()
+        spool.touch()
+        session_row = UploadSessionRow(
+            owner_id=principal.user_id,
+            owner_email=principal.email,
+            owner_name=principal.name,
+            metadata_json=upload.as_json(),
+            size_bytes=upload.size_bytes,
+            received_bytes=0,
+            spool_path=str(spool),
+            create_time=now,
+            expire_time=now + self._session_ttl,
+        )
+        async with self._db.session() as session:
+            session.add(session_row)
+        return library_pb2.StartUploadResponse(
+            upload_id=session_row.id,
+            expire_time=timestamp(session_row.expire_time),
+            max_chunk_bytes=self._max_chunk,
+        )
+
+    async def _upload_session(self, principal: Principal, upload_id: str) -> UploadSessionRow:
+        async with self._db.session() as session:
+            row = await session.get(UploadSessionRow, require_id(upload_id, "upload_id"))
+        if row is None or row.owner_id != principal.user_id or row.expire_time <= datetime.now(UTC):
+            raise NotFound(
+                f"Upload {upload_id} does not exist or has expired; start a new one.",
+                reason="UPLOAD_NOT_FOUND",
+            )
+        return row
+
+    async def UploadChunk(
+        self, request: library_pb2.UploadChunkRequest, context: Context
+    ) -> library_pb2.UploadChunkResponse:
+        received = await self._store_chunk(request.upload_id, request.offset, request.data)
+        return library_pb2.UploadChunkResponse(received_bytes=received)
+
+    async def UploadChunkContent(
+        self, request: library_pb2.UploadChunkContentRequest, context: Context
+    ) -> library_pb2.UploadChunkContentResponse:
+        received = await self._store_chunk(request.upload_id, request.offset, request.body.data)
+        return library_pb2.UploadChunkContentResponse(received_bytes=received)
+
+    async def _store_chunk(self, upload_id: str, offset: int, data: bytes) -> int:
+        """Appends `data` at `offset`; a chunk that was already stored is acknowledged again."""
+        principal = await active_caller(self._db)
+        if len(data) > self._max_chunk:
+            raise InvalidArgument(
+                f"Chunks may be at most {self._max_chunk} bytes.", reason="CHUNK_TOO_LARGE"
+            )
+        if not data:
+            raise InvalidArgument("The chunk is empty.", reason="EMPTY_CHUNK")
+        lock = self._upload_locks.setdefault(upload_id, asyncio.Lock())
+        async with lock:
+            row = await self._upload_session(principal, upload_id)
+            end = offset + len(data)
+            if offset < 0 or offset > row.received_bytes:
+                raise FailedPrecondition(
+                    f"Expected the chunk at offset {row.received_bytes}, got {offset}.",
+                    reason="WRONG_OFFSET",
+                    metadata={"received_bytes": str(row.received_bytes)},
+                )
+            if end <= row.received_bytes:  # a retry of a chunk we already have
+                return row.received_bytes
+            if end > row.size_bytes:
+                raise InvalidArgument(
+                    f"More bytes arrived than the declared size of {row.size_bytes}.",
+                    reason="SIZE_MISMATCH",
+                )
+            await asyncio.to_thread(write_at, Path(row.spool_path), offset, data)
+            async with self._db.session() as session:
+                await session.execute(
+                    update(UploadSessionRow)
+                    .where(UploadSessionRow.id == row.id)
+                    .values(received_bytes=end)
+                )
+        return end
+
+    async def GetUpload(
+        self, request: library_pb2.GetUploadRequest, context: Context
+    ) -> library_pb2.GetUploadResponse:
+        row = await self._upload_session(await active_caller(self._db), request.upload_id)
+        return library_pb2.GetUploadResponse(
+            upload_id=row.id,
+            received_bytes=row.received_bytes,
+            size_bytes=row.size_bytes,
+            expire_time=timestamp(row.expire_time),
+        )
+
+    async def FinishUpload(
+        self, request: library_pb2.FinishUploadRequest, context: Context
+    ) -> library_pb2.FinishUploadResponse:
+        principal = await active_caller(self._db)
+        lock = self._upload_locks.setdefault(request.upload_id, asyncio.Lock())
+        async with lock:
+            row = await self._upload_session(principal, request.upload_id)
+            upload = ValidUpload.from_json(row.metadata_json)
+            check_complete(upload, row.received_bytes)
+            spool = Path(row.spool_path)
+            try:
+                existing = await self._uploads.existing(principal, upload)
+                document = existing or await self._uploads.accept(principal, upload, spool)
+            finally:
+                # Finished or rejected, the session is over: rejected bytes are not kept.
+                await self._end_session(row)
+        self._upload_locks.pop(request.upload_id, None)
+        return library_pb2.FinishUploadResponse(document=document_message(document))
+
+    async def _end_session(self, row: UploadSessionRow) -> None:
+        await asyncio.to_thread(Path(row.spool_path).unlink, missing_ok=True)
+        async with self._db.session() as session:
+            stored = await session.get(UploadSessionRow, row.id)
+            if stored is not None:
+                await session.delete(stored)
+
+    async def expire_upload_sessions(self) -> int:
+        """Removes unfinished sessions past their expiry, with their bytes."""
+        async with self._db.session() as session:
+            rows = (
+                await session.scalars(
+                    select(UploadSessionRow).where(
+                        UploadSessionRow.expire_time <= datetime.now(UTC)
+                    )
+                )
+            ).all()
+        for row in rows:
+            await self._end_session(row)
+        return len(rows)
