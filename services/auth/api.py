@@ -14,7 +14,6 @@ import bcrypt
 import grpc
 import grpc.aio
 from google.api import httpbody_pb2
-from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
@@ -35,6 +34,7 @@ from services.kernel.errors import (
     Unauthenticated,
 )
 from services.kernel.outbox import Outbox
+from services.kernel.protos import timestamp
 from services.kernel.tokens import Role, current_principal
 from speechflow.auth.v1 import auth_pb2, auth_pb2_grpc
 from speechflow.events.v1 import events_pb2
@@ -43,12 +43,6 @@ Context = grpc.aio.ServicerContext[Any, Any]
 USER_REGISTERED = "speechflow.auth.v1.user.registered"
 USER_DELETED = "speechflow.auth.v1.user.deleted"
 WRONG_CREDENTIALS = "Email or password is incorrect."
-
-
-def timestamp(moment: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
 
 
 def user_message(row: UserRow) -> auth_pb2.User:

@@ -25,6 +25,7 @@ from services.kernel.jetstream import (
 )
 from services.kernel.metrics import STAGE_JOBS
 from services.kernel.settings import ServiceSettings, env_alias
+from services.kernel.storage import transcript_key
 from services.kernel.worker import JobCounters, start_worker_service
 from speechflow.events.v1 import events_pb2
 
@@ -67,6 +68,16 @@ def job_context(event: ReceivedEvent) -> events_pb2.JobContext:
     """Every pipeline event carries its JobContext as field 1, so any of them parses as
     StageRequested for this purpose."""
     return events_pb2.StageRequested.FromString(event.data).job
+
+
+def transcript_object_key(job: events_pb2.JobContext) -> str:
+    """Where the transcriber stores the Transcript (shared by every version of a document)."""
+    return transcript_key(job.owner_id, job.document_id, "transcript.json")
+
+
+def summary_object_key(job: events_pb2.JobContext) -> str:
+    """One stored summary per document version: a regenerate never overwrites an older one."""
+    return transcript_key(job.owner_id, job.document_id, f"summary-v{job.version}.json")
 
 
 def event_id(job: events_pb2.JobContext, what: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from services.library.events import timestamp
+from services.kernel.protos import timestamp
 from services.library.store import DocumentRow, FolderRow, JobRow
 from speechflow.library.v1 import library_pb2
 

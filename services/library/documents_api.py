@@ -14,6 +14,7 @@ from services.kernel.errors import (
     InvalidArgument,
     NotFound,
 )
+from services.kernel.protos import timestamp
 from services.library import domain
 from services.library.accounts import active_caller
 from services.library.api_base import (
@@ -34,7 +35,6 @@ from services.library.events import (
     STAGE_REQUESTED,
     document_changed,
     job_context,
-    timestamp,
 )
 from services.library.pages import Cursor, decode_token, encode_token, page_size, query_fingerprint
 from services.library.store import DocumentRow, JobRow

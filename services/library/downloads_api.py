@@ -14,6 +14,7 @@ from services.kernel.errors import (
     NotFound,
     Unauthenticated,
 )
+from services.kernel.protos import timestamp
 from services.kernel.storage import (
     InvalidDownloadToken,
     content_disposition,
@@ -24,9 +25,6 @@ from services.library.api_base import (
     Context,
     LibraryBase,
     iterate_object,
-)
-from services.library.events import (
-    timestamp,
 )
 from services.library.store import DocumentRow
 from speechflow.library.v1 import library_pb2

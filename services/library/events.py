@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from google.protobuf.timestamp_pb2 import Timestamp
-
+from services.kernel.protos import timestamp
 from services.library.domain import Stage
 from services.library.store import DocumentRow, JobRow
 from speechflow.events.v1 import events_pb2
@@ -28,12 +27,6 @@ PIPELINE_PRODUCERS = ("transcriber", "summarizer", "renderer", "notifier")
 
 def processing_failed(producer: str) -> str:
     return f"speechflow.{producer}.v1.processing.failed"
-
-
-def timestamp(moment: object) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)  # type: ignore[arg-type]
-    return stamp
 
 
 def job_context(document: DocumentRow, job: JobRow) -> events_pb2.JobContext:

@@ -16,6 +16,7 @@ from services.kernel.errors import (
     InvalidArgument,
     NotFound,
 )
+from services.kernel.protos import timestamp
 from services.kernel.tokens import Principal
 from services.library.accounts import active_caller
 from services.library.api_base import (
@@ -25,9 +26,6 @@ from services.library.api_base import (
     write_at,
 )
 from services.library.convert import document_message
-from services.library.events import (
-    timestamp,
-)
 from services.library.store import DocumentRow, UploadSessionRow
 from services.library.uploads import ValidUpload, check_complete
 from speechflow.library.v1 import library_pb2

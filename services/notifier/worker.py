@@ -12,8 +12,8 @@ from google.protobuf import json_format
 
 from services.kernel.jetstream import EventBus, PermanentError, ReceivedEvent, TransientError
 from services.kernel.links import document_url
-from services.kernel.stage import event_id, job_context
-from services.kernel.storage import ObjectStore, pdf_key, transcript_key
+from services.kernel.stage import event_id, job_context, summary_object_key
+from services.kernel.storage import ObjectStore, pdf_key
 from services.notifier.email import (
     EmailContext,
     EmailSender,
@@ -91,9 +91,7 @@ class NotificationWorker:
                 self._link_ttl,
                 f"{job.title or 'report'}.pdf",
             )
-            summary_key = transcript_key(
-                job.owner_id, job.document_id, f"summary-v{job.version}.json"
-            )
+            summary_key = summary_object_key(job)
             if await asyncio.to_thread(self._store.stat, summary_key) is not None:
                 data = await asyncio.to_thread(self._store.get_bytes, summary_key)
                 excerpt = first_paragraph(json_format.Parse(data, events_pb2.Summary()).summary)

@@ -13,7 +13,12 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from services.kernel.jetstream import EventBus, ReceivedEvent
-from services.kernel.stage import event_id, job_context
+from services.kernel.stage import (
+    event_id,
+    job_context,
+    summary_object_key,
+    transcript_object_key,
+)
 from services.kernel.storage import ObjectStore, pdf_key, thumbnail_key, transcript_key
 from services.renderer.api import page_count
 from services.renderer.conversion import report_input
@@ -48,10 +53,7 @@ class RenderWorker:
             pages = int(json.loads(await asyncio.to_thread(self._store.get_bytes, marker))["pages"])
         else:
             summary = await self._summary(event, job)
-            transcript = await self._load(
-                transcript_key(job.owner_id, job.document_id, "transcript.json"),
-                events_pb2.Transcript(),
-            )
+            transcript = await self._load(transcript_object_key(job), events_pb2.Transcript())
             document, image, pages = await asyncio.to_thread(_render, job, transcript, summary)
             await asyncio.to_thread(self._store.put_bytes, pdf, document, "application/pdf")
             await asyncio.to_thread(self._store.put_bytes, thumbnail, image, "image/png")
@@ -76,8 +78,7 @@ class RenderWorker:
         if event.subject == SUMMARY_COMPLETED:
             return event.parse(events_pb2.SummaryCompleted).summary
         # A retry or re-render: the summarizer stored this version's summary.
-        key = transcript_key(job.owner_id, job.document_id, f"summary-v{job.version}.json")
-        return await self._load(key, events_pb2.Summary())
+        return await self._load(summary_object_key(job), events_pb2.Summary())
 
     async def _load(self, key: str, message: M) -> M:
         data = await asyncio.to_thread(self._store.get_bytes, key)

@@ -9,8 +9,13 @@ import logging
 from google.protobuf import json_format
 
 from services.kernel.jetstream import EventBus, ReceivedEvent, TransientError
-from services.kernel.stage import event_id, job_context
-from services.kernel.storage import ObjectStore, transcript_key
+from services.kernel.stage import (
+    event_id,
+    job_context,
+    summary_object_key,
+    transcript_object_key,
+)
+from services.kernel.storage import ObjectStore
 from services.summarizer.engine import (
     ProviderChain,
     ProviderError,
@@ -29,11 +34,6 @@ LENGTHS = {
     library_pb2.SUMMARY_LENGTH_MEDIUM: "medium",
     library_pb2.SUMMARY_LENGTH_LONG: "long",
 }
-
-
-def summary_key(job: events_pb2.JobContext) -> str:
-    """One summary per document version: a regenerate never overwrites an older one."""
-    return transcript_key(job.owner_id, job.document_id, f"summary-v{job.version}.json")
 
 
 def summary_language(requested: str, transcript: events_pb2.Transcript) -> str:
@@ -71,7 +71,7 @@ class SummaryWorker:
 
     async def handle(self, event: ReceivedEvent) -> None:
         job = job_context(event)
-        key = summary_key(job)
+        key = summary_object_key(job)
         if await asyncio.to_thread(self._store.stat, key) is not None:
             stored = await asyncio.to_thread(self._store.get_bytes, key)
             summary = json_format.Parse(stored, events_pb2.Summary())
@@ -103,6 +103,6 @@ class SummaryWorker:
         )
 
     async def _transcript(self, job: events_pb2.JobContext) -> events_pb2.Transcript:
-        key = transcript_key(job.owner_id, job.document_id, "transcript.json")
+        key = transcript_object_key(job)
         data = await asyncio.to_thread(self._store.get_bytes, key)
         return json_format.Parse(data, events_pb2.Transcript())

@@ -13,8 +13,8 @@ from google.protobuf import json_format
 
 from services.kernel.jetstream import EventBus, PermanentError, ReceivedEvent, TransientError
 from services.kernel.metrics import TRANSCRIPTION_REALTIME_FACTOR
-from services.kernel.stage import event_id, job_context
-from services.kernel.storage import ObjectStore, transcript_key
+from services.kernel.stage import event_id, job_context, transcript_object_key
+from services.kernel.storage import ObjectStore
 from services.transcriber.engine import (
     PermanentTranscriptionError,
     Transcriber,
@@ -29,7 +29,6 @@ log = logging.getLogger("speechflow.transcriber")
 PROGRESSED = "speechflow.transcriber.v1.transcription.progressed"
 COMPLETED = "speechflow.transcriber.v1.transcription.completed"
 START, END = 10, 50  # transcription spans 10 -> 50 % of a document's progress
-TRANSCRIPT_NAME = "transcript.json"
 
 
 def transcript_message(transcript: Transcript) -> events_pb2.Transcript:
@@ -57,7 +56,7 @@ class TranscriptionWorker:
 
     async def handle(self, event: ReceivedEvent) -> None:
         job = job_context(event)
-        key = transcript_key(job.owner_id, job.document_id, TRANSCRIPT_NAME)
+        key = transcript_object_key(job)
         existing = await asyncio.to_thread(self._store.stat, key)
         if existing is not None:
             # Done before a crash or redelivery: reuse it, publish (deduplicated) again.
