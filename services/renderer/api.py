@@ -11,6 +11,7 @@ import grpc.aio
 import pypdfium2
 
 from services.kernel.errors import InvalidArgument
+from services.kernel.transcripts import from_legacy
 from services.kernel.worker import JobCounters
 from services.renderer.conversion import report_input
 from services.renderer.report import render_report, render_thumbnail
@@ -48,7 +49,8 @@ def render_preview(
         source_file_name=request.source_file_name,
         language=request.language,
         duration_seconds=request.duration_seconds,
-        transcript=request.transcript,
+        # The preview request still carries the legacy message: one speaker, no words.
+        transcript=from_legacy(request.transcript),
         summary=request.summary,
         created=dt.datetime.now(dt.UTC),
     )

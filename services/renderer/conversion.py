@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from services.kernel.transcripts import seconds, speaker_names
 from services.renderer.report import (
     ActionItem,
     ModelsUsed,
@@ -13,6 +14,7 @@ from services.renderer.report import (
     report_language_for,
 )
 from speechflow.events.v1 import events_pb2
+from speechflow.library.v1 import library_pb2
 
 
 def report_input(
@@ -21,7 +23,7 @@ def report_input(
     source_file_name: str,
     language: str,
     duration_seconds: float,
-    transcript: events_pb2.Transcript,
+    transcript: library_pb2.Transcript,
     summary: events_pb2.Summary,
     created: dt.datetime,
 ) -> ReportInput:
@@ -29,7 +31,7 @@ def report_input(
         title=title or summary.title or source_file_name or "Recording",
         source_file_name=source_file_name,
         created=created,
-        duration_seconds=max(0.0, duration_seconds or transcript.duration_seconds),
+        duration_seconds=max(0.0, duration_seconds or seconds(transcript.duration)),
         language=report_language_for(language or summary.language or transcript.language),
         models=ModelsUsed(
             transcription_model=transcript.model,
@@ -44,8 +46,15 @@ def report_input(
             Topic(t.title, t.start_seconds, max(t.start_seconds, t.end_seconds))
             for t in summary.topics
         ),
-        segments=tuple(
-            TranscriptSegment(s.start_seconds, max(s.start_seconds, s.end_seconds), s.text)
-            for s in transcript.segments
-        ),
+        segments=_segments(transcript),
     )
+
+
+def _segments(transcript: library_pb2.Transcript) -> tuple[TranscriptSegment, ...]:
+    names = speaker_names(transcript)
+    segments = []
+    for segment in transcript.segments:
+        start = seconds(segment.start_offset)
+        end = max(start, seconds(segment.end_offset))
+        segments.append(TranscriptSegment(start, end, segment.text, names[segment.speaker_id]))
+    return tuple(segments)

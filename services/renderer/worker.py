@@ -20,10 +20,12 @@ from services.kernel.stage import (
     transcript_object_key,
 )
 from services.kernel.storage import ObjectStore, pdf_key, thumbnail_key, transcript_key
+from services.kernel.transcripts import parse_transcript
 from services.renderer.api import page_count
 from services.renderer.conversion import report_input
 from services.renderer.report import render_report, render_thumbnail
 from speechflow.events.v1 import events_pb2
+from speechflow.library.v1 import library_pb2
 
 log = logging.getLogger("speechflow.renderer")
 M = TypeVar("M", bound=Message)
@@ -53,7 +55,7 @@ class RenderWorker:
             pages = int(json.loads(await asyncio.to_thread(self._store.get_bytes, marker))["pages"])
         else:
             summary = await self._summary(event, job)
-            transcript = await self._load(transcript_object_key(job), events_pb2.Transcript())
+            transcript = await self._transcript(job)
             document, image, pages = await asyncio.to_thread(_render, job, transcript, summary)
             await asyncio.to_thread(self._store.put_bytes, pdf, document, "application/pdf")
             await asyncio.to_thread(self._store.put_bytes, thumbnail, image, "image/png")
@@ -80,13 +82,17 @@ class RenderWorker:
         # A retry or re-render: the summarizer stored this version's summary.
         return await self._load(summary_object_key(job), events_pb2.Summary())
 
+    async def _transcript(self, job: events_pb2.JobContext) -> library_pb2.Transcript:
+        data = await asyncio.to_thread(self._store.get_bytes, transcript_object_key(job))
+        return parse_transcript(data)
+
     async def _load(self, key: str, message: M) -> M:
         data = await asyncio.to_thread(self._store.get_bytes, key)
         return json_format.Parse(data, message)
 
 
 def _render(
-    job: events_pb2.JobContext, transcript: events_pb2.Transcript, summary: events_pb2.Summary
+    job: events_pb2.JobContext, transcript: library_pb2.Transcript, summary: events_pb2.Summary
 ) -> tuple[bytes, bytes, int]:
     data = report_input(
         title=job.title,

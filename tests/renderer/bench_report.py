@@ -31,15 +31,23 @@ _SENTENCE = (
 SEGMENT_COUNT = 2_100  # ~25 words each: about 100 pages of transcript
 
 
-def long_report(seed: int = 7) -> ReportInput:
+def long_report(seed: int = 7, speakers: int = 1) -> ReportInput:
+    """With several speakers, the speaker changes after one to four segments (a lively
+    meeting: many turns, so many name lines)."""
     rng = random.Random(seed)
     words = _SENTENCE.split(" ")
     segments = []
     start = 0.0
+    speaker, turn_left = 0, 0
     for _ in range(SEGMENT_COUNT):
+        if speakers > 1 and turn_left == 0:
+            speaker = (speaker + rng.randint(1, speakers - 1)) % speakers
+            turn_left = rng.randint(1, 4)
+        turn_left -= 1
         length = rng.uniform(3.0, 9.0)
         text = " ".join(rng.choice(words) for _ in range(rng.randint(10, 40)))
-        segments.append(TranscriptSegment(start, start + length, text))
+        name = f"Speaker {speaker + 1}" if speakers > 1 else ""
+        segments.append(TranscriptSegment(start, start + length, text, name))
         start += length
     return ReportInput(
         title="Quarterly planning — full-day workshop",
@@ -58,7 +66,11 @@ def long_report(seed: int = 7) -> ReportInput:
 
 
 def main() -> None:
-    report = long_report()
+    for speakers in (1, 3):
+        measure(long_report(speakers=speakers), f"{speakers} speaker(s)")
+
+
+def measure(report: ReportInput, name: str) -> None:
     render_report(report)  # font registration and style creation happen once per process
     wall, cpu = [], []
     for _ in range(5):
@@ -71,7 +83,7 @@ def main() -> None:
     render_thumbnail(pdf)
     thumbnail = time.perf_counter() - started
     print(
-        f"{pages} pages, {len(pdf) / 1024:.0f} KiB: render_report median "
+        f"{name}: {pages} pages, {len(pdf) / 1024:.0f} KiB: render_report median "
         f"{statistics.median(wall):.3f} s wall, {statistics.median(cpu):.3f} s CPU; "
         f"render_thumbnail {thumbnail * 1000:.0f} ms"
     )

@@ -98,7 +98,7 @@ class ReportDocTemplate(BaseDocTemplate):
         self._labels = labels
         self._styles = styles
         self._page_total = page_total
-        self._header_text = _fit_to_width(
+        self._header_text = fit_to_width(
             header_text, styles.fonts.regular, _HEADER_FONT_SIZE, self.width
         )
         frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body")
@@ -169,7 +169,7 @@ class SkippedInLayoutPass(Paragraph):
         super().draw()
 
 
-def _fit_to_width(text: str, font_name: str, font_size: float, width: float) -> str:
+def fit_to_width(text: str, font_name: str, font_size: float, width: float) -> str:
     """Shorten a one-line string with an ellipsis so it never runs off the page."""
     single_line = " ".join(text.split())
     if stringWidth(single_line, font_name, font_size) <= width:

@@ -47,6 +47,7 @@ class TranscriptSegment:
     start_seconds: float
     end_seconds: float
     text: str
+    speaker: str = ""  # the speaker's display name; empty when nobody is named
 
     def __post_init__(self) -> None:
         _check_time_range(self.start_seconds, self.end_seconds, "transcript segment")

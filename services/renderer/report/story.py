@@ -196,9 +196,7 @@ def _transcript(
     data: ReportInput, labels: Labels, styles: ReportStyles, anchors: dict[int, list[str]]
 ) -> list[Flowable]:
     heading = _heading(labels.transcript, "transcript", styles)
-    paragraphs = transcript_paragraphs(
-        data.segments, styles.transcript_short, styles.transcript_long, anchors
-    )
+    paragraphs = transcript_paragraphs(data.segments, styles, anchors)
     if not paragraphs:
         return [heading, Paragraph(escape_markup(labels.no_transcript), styles.empty_note)]
     return [heading, *paragraphs]

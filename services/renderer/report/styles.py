@@ -36,6 +36,8 @@ class ReportStyles:
     table_cell: ParagraphStyle
     transcript_short: ParagraphStyle
     transcript_long: ParagraphStyle
+    transcript_speaker_short: ParagraphStyle
+    transcript_speaker_long: ParagraphStyle
     toc_levels: tuple[ParagraphStyle, ...]
 
 
@@ -56,6 +58,19 @@ def report_styles() -> ReportStyles:
             bulletFontSize=9,
             bulletColor=MUTED,
             spaceAfter=4,
+        )
+
+    def speaker_style(name: str, indent: int) -> ParagraphStyle:
+        # The name heads its turn in the text column, above the turn's first timestamped
+        # segment.
+        return ParagraphStyle(
+            name,
+            parent=body,
+            fontName=fonts.bold,
+            textColor=ACCENT,
+            leftIndent=indent,
+            spaceBefore=6,
+            spaceAfter=1,
         )
 
     return ReportStyles(
@@ -117,6 +132,8 @@ def report_styles() -> ReportStyles:
         table_cell=ParagraphStyle("TableCell", parent=body, spaceAfter=0),
         transcript_short=transcript_style("TranscriptShort", _SHORT_TIMESTAMP_INDENT),
         transcript_long=transcript_style("TranscriptLong", _LONG_TIMESTAMP_INDENT),
+        transcript_speaker_short=speaker_style("TranscriptSpeakerShort", _SHORT_TIMESTAMP_INDENT),
+        transcript_speaker_long=speaker_style("TranscriptSpeakerLong", _LONG_TIMESTAMP_INDENT),
         toc_levels=(
             ParagraphStyle(
                 "TocLevel0",

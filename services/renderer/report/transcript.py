@@ -7,11 +7,12 @@ import functools
 from collections.abc import Sequence
 
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.platypus import Flowable, Paragraph
+from reportlab.platypus import CondPageBreak, Flowable, Paragraph
 from reportlab.platypus.paraparser import ParaFrag
 
-from services.renderer.report.layout import SkippedInLayoutPass
+from services.renderer.report.layout import ReportDocTemplate, SkippedInLayoutPass, fit_to_width
 from services.renderer.report.model import Topic, TranscriptSegment
+from services.renderer.report.styles import ReportStyles
 from services.renderer.report.text import clean_text, escape_markup, format_timestamp
 
 _HOUR = 3600.0
@@ -19,28 +20,77 @@ _HOUR = 3600.0
 
 def transcript_paragraphs(
     segments: Sequence[TranscriptSegment],
-    style_short: ParagraphStyle,
-    style_long: ParagraphStyle,
+    styles: ReportStyles,
     anchors: dict[int, list[str]],
 ) -> list[Flowable]:
     """One hanging-indent paragraph per spoken segment, its timestamp in the margin.
 
-    ``anchors`` maps a segment index to link-target names placed at that segment.
+    When more than one person speaks, each speaker turn (consecutive segments of one speaker)
+    starts with the speaker's name on a line of its own; with a single speaker names would
+    only repeat themselves, so there are none. ``anchors`` maps a segment index to
+    link-target names placed at that segment (at its turn's name when it opens a turn).
     """
-    style = style_long if any(s.start_seconds >= _HOUR for s in segments) else style_short
+    hours = any(s.start_seconds >= _HOUR for s in segments)
+    style = styles.transcript_long if hours else styles.transcript_short
+    name_style = styles.transcript_speaker_long if hours else styles.transcript_speaker_short
+    spoken = [(index, segment, _spoken_text(segment)) for index, segment in enumerate(segments)]
+    spoken = [(index, segment, text) for index, segment, text in spoken if text]
+    named = len({segment.speaker for _, segment, _ in spoken}) > 1
     paragraphs: list[Flowable] = []
-    for index, segment in enumerate(segments):
-        text = _spoken_text(segment)
-        if not text:
-            continue
-        timestamp = format_timestamp(segment.start_seconds)
-        names = anchors.get(index)
-        if names:
-            targets = "".join(f'<a name="{name}"/>' for name in names)
-            paragraphs.append(SkippedInLayoutPass(targets + escape_markup(text), style, timestamp))
-        else:
-            paragraphs.append(_plain_paragraph(text, style, timestamp))
+    previous_speaker: str | None = None
+    for index, segment, text in spoken:
+        targets = anchors.get(index, [])
+        speaker = clean_text(segment.speaker).strip()
+        if named and speaker and segment.speaker != previous_speaker:
+            # A name never ends a page without at least a line of its turn below it.
+            paragraphs.append(CondPageBreak(_name_height(name_style) + style.leading))
+            paragraphs.append(SpeakerName(speaker, name_style, targets))
+            targets = []
+        previous_speaker = segment.speaker
+        paragraphs.append(_paragraph(text, style, format_timestamp(segment.start_seconds), targets))
     return paragraphs
+
+
+class SpeakerName(Flowable):
+    """The name heading a speaker's turn: one line drawn straight onto the canvas.
+
+    A Paragraph here would cost about as much as a segment's, for every turn of a lively
+    meeting; a name is a single line, so nothing of a Paragraph is needed. Topic link
+    targets that fall on the turn's first segment are placed here, so a jump shows the name.
+    """
+
+    def __init__(self, name: str, style: ParagraphStyle, targets: Sequence[str]) -> None:
+        super().__init__()
+        self._name = name
+        self._style = style
+        self._targets = tuple(targets)
+        self._line = name
+        self.spaceBefore = style.spaceBefore
+        self.spaceAfter = style.spaceAfter
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        style = self._style
+        self._line = fit_to_width(
+            self._name, style.fontName, style.fontSize, avail_width - style.leftIndent
+        )
+        self.width, self.height = avail_width, style.leading
+        return self.width, self.height
+
+    def draw(self) -> None:
+        document = getattr(self.canv, "_doctemplate", None)  # set by BaseDocTemplate.build
+        if isinstance(document, ReportDocTemplate) and document.layout_only:
+            return
+        canvas, style = self.canv, self._style
+        for target in self._targets:
+            canvas.bookmarkHorizontal(target, 0, self.height)
+        canvas.setFont(style.fontName, style.fontSize)
+        canvas.setFillColor(style.textColor)
+        # The baseline sits where a Paragraph of this style puts its first line's.
+        canvas.drawString(style.leftIndent, self.height - style.fontSize, self._line)
+
+
+def _name_height(style: ParagraphStyle) -> float:
+    return float(style.spaceBefore + style.leading + style.spaceAfter)
 
 
 def topic_anchor_name(topic_index: int) -> str:
@@ -68,6 +118,16 @@ def topic_anchors(
 def _spoken_text(segment: TranscriptSegment) -> str:
     """The printable text of a segment; empty for silence (and then the segment is left out)."""
     return clean_text(segment.text).strip()
+
+
+def _paragraph(
+    text: str, style: ParagraphStyle, bullet: str, targets: Sequence[str]
+) -> SkippedInLayoutPass:
+    """Plain text, or markup when link targets sit at its start (rare: one per topic)."""
+    if targets:
+        markup = "".join(f'<a name="{name}"/>' for name in targets) + escape_markup(text)
+        return SkippedInLayoutPass(markup, style, bullet)
+    return _plain_paragraph(text, style, bullet)
 
 
 def _plain_paragraph(text: str, style: ParagraphStyle, bullet: str) -> SkippedInLayoutPass:
