@@ -16,6 +16,7 @@ from services.kernel.stage import (
     transcript_object_key,
 )
 from services.kernel.storage import ObjectStore
+from services.kernel.transcripts import parse_transcript, seconds, speaker_names
 from services.summarizer.engine import (
     ProviderChain,
     ProviderError,
@@ -36,12 +37,26 @@ LENGTHS = {
 }
 
 
-def summary_language(requested: str, transcript: events_pb2.Transcript) -> str:
+def summary_language(requested: str, transcript: library_pb2.Transcript) -> str:
     for candidate in (requested, transcript.language):
         code = candidate.split("-")[0].lower()
         if code in ("en", "fr"):
             return code
     return "en"
+
+
+def engine_segments(transcript: library_pb2.Transcript) -> list[Segment]:
+    """The summarizer's input: timed segments, each with its speaker's display name when the
+    transcript tells more than one voice apart (so "I will send it" has an owner)."""
+    names = speaker_names(transcript)
+    named = len({segment.speaker_id for segment in transcript.segments}) > 1
+    segments = []
+    for segment in transcript.segments:
+        start = seconds(segment.start_offset)
+        end = max(start, seconds(segment.end_offset))
+        speaker = names[segment.speaker_id] if named else ""
+        segments.append(Segment(start, end, segment.text, speaker))
+    return segments
 
 
 def summary_message(result: StructuredSummary) -> events_pb2.Summary:
@@ -78,10 +93,7 @@ class SummaryWorker:
         else:
             transcript = await self._transcript(job)
             request = SummaryRequest(
-                transcript_segments=[
-                    Segment(s.start_seconds, max(s.start_seconds, s.end_seconds), s.text)
-                    for s in transcript.segments
-                ],
+                transcript_segments=engine_segments(transcript),
                 language=summary_language(job.language, transcript),  # type: ignore[arg-type]
                 length=LENGTHS.get(job.summary_length, "medium"),  # type: ignore[arg-type]
             )
@@ -102,7 +114,7 @@ class SummaryWorker:
             event_id=event_id(job, "summarized"),
         )
 
-    async def _transcript(self, job: events_pb2.JobContext) -> events_pb2.Transcript:
+    async def _transcript(self, job: events_pb2.JobContext) -> library_pb2.Transcript:
         key = transcript_object_key(job)
         data = await asyncio.to_thread(self._store.get_bytes, key)
-        return json_format.Parse(data, events_pb2.Transcript())
+        return parse_transcript(data)

@@ -16,8 +16,13 @@ def estimate_tokens(text: str) -> int:
 
 
 def transcript_line(segment: Segment) -> str:
-    """How a segment is shown to a model: its time range in seconds, then its words."""
-    return f"[{segment.start:.0f}-{segment.end:.0f}] {segment.text.strip()}"
+    """How a segment is shown to a model: its time range in seconds, who spoke, their words.
+
+    Every line names its speaker (not only a turn's first): a chunk may start mid-turn, and
+    "I will send the budget" must keep its owner wherever the transcript is cut.
+    """
+    speaker = f"{segment.speaker}: " if segment.speaker else ""
+    return f"[{segment.start:.0f}-{segment.end:.0f}] {speaker}{segment.text.strip()}"
 
 
 def chunk_segments(segments: Sequence[Segment], token_budget: int) -> list[list[Segment]]:
@@ -76,6 +81,7 @@ def _fit(segment: Segment, token_budget: int) -> list[Segment]:
                 start=segment.start + span * first / len(words),
                 end=segment.start + span * last / len(words),
                 text=" ".join(words[first:last]),
+                speaker=segment.speaker,
             )
         )
     return result

@@ -14,11 +14,16 @@ SUMMARY_LENGTHS: tuple[SummaryLength, ...] = get_args(SummaryLength)
 
 @dataclass(frozen=True)
 class Segment:
-    """A piece of transcript with its position in the recording, in seconds."""
+    """A piece of transcript with its position in the recording, in seconds.
+
+    `speaker` is the display name of whoever said it; empty when the transcript tells
+    nobody apart (one voice), since a name would then tell a reader nothing.
+    """
 
     start: float
     end: float
     text: str
+    speaker: str = ""
 
     def __post_init__(self) -> None:
         if self.start < 0 or self.end < self.start:

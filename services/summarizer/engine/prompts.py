@@ -33,9 +33,13 @@ def _system(request: SummaryRequest, task: str) -> str:
             f"Write every text value in {language}, translating from the transcript if needed.",
             "Transcript lines start with [start-end] times in seconds; "
             "give topic times in seconds too.",
+            "When the transcript tells speakers apart, the times are followed by the speaker's "
+            'name and a colon ("Alice: I will send the budget").',
             "List only decisions that were actually made and action items that someone actually "
             "took on or was given; use empty lists when there are none. An action item's owner is "
-            "the person's name as spoken, or null when nobody was named. Never invent facts.",
+            "the person's name as spoken, or, when a speaker takes it on themselves (\"I will "
+            '…", "I\'ll …", "let me …"), that speaker\'s name; null when nobody is known. '
+            "Never invent facts.",
             "Reply with a single JSON object and nothing else, following this JSON schema:",
             json.dumps(SUMMARY_JSON_SCHEMA),
         ]

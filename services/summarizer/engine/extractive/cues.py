@@ -16,6 +16,9 @@ _WEEKDAYS = (
     r"lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"
 )
 
+# "Let me check the contract" takes work on; "let me know/think/see" hands nobody anything.
+_LET_ME = r"let\ me\ (?!know\b|think\b|see\b|say\b|explain\b|just\b|finish\b|start\b)"
+
 _DECISION = re.compile(
     r"""\b(?:
         decided|agreed|agree\ (?:on|to|that)|we\ all\ agree|approved|signed\ off|settled\ on|
@@ -45,6 +48,7 @@ _REQUEST = re.compile(
 _ACTION = re.compile(
     rf"""\b(?:
         i\ (?:will|shall|need\ to|have\ to|must|should)|i'll|i'm\ going\ to|i\ am\ going\ to|
+        {_LET_ME}|
         you\ (?:will|need\ to|have\ to|must|should)|you'll|
         we\ (?:need\ to|have\ to|must|should)|
         action\ items?|to-?do|follow[\ -]up|take\ care\ of|in\ charge\ of|responsible\ for|
@@ -54,6 +58,16 @@ _ACTION = re.compile(
         tu\ dois|vous\ devez|à\ faire|prochaine\ étape|s'occupe\ de|se\ charge\ de|
         se\ charger\ de|s'occuper\ de|relancer|doit|doivent|devra|devront|
         (?:d'ici|avant)\ (?:{_WEEKDAYS}|demain|la\ semaine\ prochaine|la\ fin\ de\ la\ semaine)
+    )\b""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+# Someone taking work on themselves: the sentence's speaker owns it.
+_FIRST_PERSON_COMMITMENT = re.compile(
+    rf"""\b(?:
+        i\ (?:will|shall|can\ take|am\ going\ to|need\ to|have\ to|must)|i'll|i'm\ going\ to|
+        {_LET_ME}|
+        je\ vais|je\ m'occupe|je\ me\ charge|je\ m'en\ charge|je\ peux\ (?:m'en|le|la|les)
     )\b""",
     re.IGNORECASE | re.VERBOSE,
 )
@@ -110,6 +124,17 @@ def is_action(text: str) -> bool:
     if text.rstrip().endswith("?"):
         return bool(_REQUEST.search(text))
     return bool(_ACTION.search(text) or _REQUEST.search(text) or find_owner(text))
+
+
+def owner_of(text: str, speaker: str) -> str | None:
+    """Who a task belongs to: the person the sentence names, else its speaker when they take
+    it on in the first person ("I will send the budget"), else nobody."""
+    named = find_owner(text)
+    if named is not None:
+        return named
+    if speaker and _FIRST_PERSON_COMMITMENT.search(_normalize(text)):
+        return speaker
+    return None
 
 
 def find_owner(text: str) -> str | None:

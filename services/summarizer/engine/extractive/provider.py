@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from services.summarizer.engine.extractive.cues import (
     announces_team_intent,
     clean_sentence,
-    find_owner,
     is_action,
     is_decision,
+    owner_of,
 )
 from services.summarizer.engine.extractive.ranking import rate_sentences
 from services.summarizer.engine.extractive.selection import pick_across_topics, top_rated
@@ -153,7 +153,7 @@ def _unique_texts(sentences: Sequence[TimedSentence]) -> list[str]:
 
 def _action_items(sentences: Sequence[TimedSentence]) -> list[ActionItem]:
     items = {
-        clean_sentence(s.text): ActionItem(clean_sentence(s.text), find_owner(s.text))
+        clean_sentence(s.text): ActionItem(clean_sentence(s.text), owner_of(s.text, s.speaker))
         for s in sentences
     }
     return list(items.values())

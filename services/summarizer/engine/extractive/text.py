@@ -161,6 +161,7 @@ class TimedSentence:
     word_count: int
     content_words: tuple[str, ...]  # words that are not stop words, as written mid-sentence
     terms: tuple[str, ...]  # stems of content_words, same order
+    speaker: str = ""  # who said it; empty when the transcript names nobody
 
     @property
     def is_question(self) -> bool:
@@ -201,19 +202,37 @@ def detect_language(segments: Sequence[Segment]) -> Language | None:
 def split_sentences(segments: Sequence[Segment], tools: LanguageTools) -> list[TimedSentence]:
     """Sentences of the whole transcript, each with the time range of the segments it spans.
 
-    Sentences are found across segment boundaries because ASR segments often cut sentences.
+    Sentences are found across segment boundaries because ASR segments often cut sentences,
+    but never across a change of speaker: a sentence is one person's.
     """
+    sentences: list[TimedSentence] = []
+    for turn in _speaker_turns(segments):
+        sentences += _turn_sentences(turn, tools, first_index=len(sentences))
+    return sentences
+
+
+def _speaker_turns(segments: Sequence[Segment]) -> list[list[Segment]]:
+    turns: list[list[Segment]] = []
+    for segment in segments:
+        if not segment.text.strip():
+            continue
+        if turns and turns[-1][-1].speaker == segment.speaker:
+            turns[-1].append(segment)
+        else:
+            turns.append([segment])
+    return turns
+
+
+def _turn_sentences(
+    spoken: Sequence[Segment], tools: LanguageTools, first_index: int
+) -> list[TimedSentence]:
     parts: list[str] = []
     offsets: list[int] = []
-    spoken: list[Segment] = []
     position = 0
-    for segment in segments:
+    for segment in spoken:
         text = segment.text.strip()
-        if not text:
-            continue
         parts.append(text)
         offsets.append(position)
-        spoken.append(segment)
         position += len(text) + 1
     full_text = " ".join(parts)
 
@@ -229,13 +248,14 @@ def split_sentences(segments: Sequence[Segment], tools: LanguageTools) -> list[T
             content = tuple(word for word in words if word.lower() not in tools.stop_words)
             sentences.append(
                 TimedSentence(
-                    index=len(sentences),
+                    index=first_index + len(sentences),
                     text=text,
                     start=first.start,
                     end=max(last.end, first.start),
                     word_count=len(words),
                     content_words=content,
                     terms=tuple(tools.stem(word.lower()) for word in content),
+                    speaker=first.speaker,
                 )
             )
     return sentences
