@@ -17,7 +17,8 @@ from speechflow.events.v1 import events_pb2
 
 
 async def connect_nats(mesh: Mesh) -> NatsClient:
-    return await nats.connect(f"nats://127.0.0.1:{mesh.settings.nats_port}", name="bench")
+    assert mesh.nats is not None
+    return await nats.connect(mesh.nats.url, name="bench")  # the mesh's operator login
 
 
 class TranscriptionsObserved:

@@ -36,7 +36,9 @@ async def start_auth(
     await asyncio.to_thread(upgrade_schema, url, MIGRATIONS, "alembic_version_auth")
     db = Database(url)
     key = load_or_create_signing_key(settings.signing_key_file, settings.jwt_public_key_file)
-    bus = await EventBus.connect(settings.nats_url, source="auth")
+    bus = await EventBus.connect(
+        settings.nats_url, source="auth", credentials=settings.nats_credentials()
+    )
     await bus.ensure_streams([producer_stream("auth")])
     outbox = Outbox(OUTBOX, source="auth")
     servicer = AuthServicer(

@@ -18,6 +18,8 @@ log = logging.getLogger("speechflow.app")
 
 S = TypeVar("S", bound=ServiceSettings)
 
+MIN_CLOSE_SECONDS = 0.5
+
 
 @dataclass
 class ServiceApp:
@@ -36,12 +38,20 @@ class ServiceApp:
 
     async def stop(self, grace: float = 5.0) -> None:
         """Graceful: stop taking calls, let in-flight RPCs finish, stop consumers (unacked
-        events are redelivered), then drain NATS and close the database."""
+        events are redelivered), then drain NATS and close the database — all within
+        `grace` seconds, so the supervisor never has to SIGKILL."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
         await self.server.stop(grace)
         await cancel_and_wait(self.background)
         for close in reversed(self.closers):
+            # Each closer gets what is left, but at least a moment to say goodbye.
+            remaining = max(deadline - loop.time(), MIN_CLOSE_SECONDS)
             try:
-                await close()
+                async with asyncio.timeout(remaining):
+                    await close()
+            except TimeoutError:
+                log.warning("closing took too long; skipped", extra={"seconds": remaining})
             except Exception:
                 log.warning("error while closing", exc_info=True)
 

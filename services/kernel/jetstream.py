@@ -37,6 +37,7 @@ from services.kernel.metrics import (
     CONSUMER_PENDING,
     CONSUMER_REDELIVERED,
 )
+from services.kernel.settings import NatsCredentials
 from services.kernel.tasks import cancel_and_wait
 
 log = logging.getLogger("speechflow.events")
@@ -48,6 +49,14 @@ HEADER_TYPE = "Speechflow-Event-Type"
 HEADER_SOURCE = "Speechflow-Source"
 HEADER_TIME = "Speechflow-Time"
 HEADER_REQUEST_ID = "Speechflow-Request-Id"
+
+# What is left of a shutdown grace period is usually less; see EventBus.close.
+DRAIN_TIMEOUT_SECONDS = 5.0
+
+
+def inbox_prefix(user: str) -> str:
+    """Reply subjects of one NATS user (publish acks, JetStream API answers, pulled messages)."""
+    return f"_INBOX_{user}"
 
 
 @dataclass(frozen=True)
@@ -125,16 +134,31 @@ class EventBus:
     _consumers: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
-    async def connect(cls, url: str, source: str) -> EventBus:
+    async def connect(
+        cls, url: str, source: str, credentials: NatsCredentials | None = None
+    ) -> EventBus:
+        login: dict[str, str] = {}
+        if credentials is not None:
+            # A private inbox prefix, so the server can let this user read its own replies
+            # (`inbox_prefix(user).>`) and nobody else's.
+            login = {
+                "user": credentials.user,
+                "password": credentials.password,
+                "inbox_prefix": inbox_prefix(credentials.user),
+            }
         client = await nats.connect(
             url,
             name=source,
             max_reconnect_attempts=-1,  # keep trying: NATS restarts must not kill services
             reconnect_time_wait=0.5,
+            **login,  # type: ignore[arg-type]
         )
         return cls(source=source, client=client, js=client.jetstream())
 
     async def ensure_streams(self, specs: Sequence[StreamSpec]) -> None:
+        """Creates missing streams; only the producer's own stream is also updated, so a
+        consumer never needs (nor gets) the right to reconfigure someone else's stream."""
+        own = producer_stream(self.source).name
         for spec in specs:
             config = StreamConfig(
                 name=spec.name,
@@ -145,9 +169,11 @@ class EventBus:
             )
             try:
                 await self.js.stream_info(spec.name)
-                await self.js.update_stream(config)
             except NotFoundError:
                 await self.js.add_stream(config)
+            else:
+                if spec.name == own:
+                    await self.js.update_stream(config)
 
     async def publish(self, subject: str, message: Message, *, event_id: str | None = None) -> str:
         """Publishes and waits for the stream's ack; the event id doubles as the dedup id."""
@@ -318,10 +344,18 @@ class EventBus:
             await on_gave_up(event, error, permanent)
         await msg.term()
 
-    async def close(self) -> None:
+    async def close(self, drain_seconds: float = DRAIN_TIMEOUT_SECONDS) -> None:
+        """Stops the consumers, then drains the connection for at most `drain_seconds`
+        (the client's own drain timeout is 30 s, longer than any shutdown grace)."""
         await cancel_and_wait(self._consumers)
-        if not self.client.is_closed:
-            await self.client.drain()
+        if self.client.is_closed:
+            return
+        try:
+            async with asyncio.timeout(max(drain_seconds, 0.0)):
+                await self.client.drain()
+        except TimeoutError:
+            log.warning("NATS drain timed out; closing", extra={"drain_seconds": drain_seconds})
+            await self.client.close()
 
 
 async def _keep_alive(msg: Msg, every: float) -> None:

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+@dataclass(frozen=True)
+class NatsCredentials:
+    """A NATS user and its password (read from a 0600 file, never from the environment)."""
+
+    user: str
+    password: str
 
 
 def env_alias(*names: str) -> AliasChoices:
@@ -24,6 +33,12 @@ class ServiceSettings(BaseSettings):
     grpc_host: str = Field(default="127.0.0.1", validation_alias=env_alias("GRPC_HOST"))
     grpc_port: int = 0
     nats_url: str = Field(default="nats://127.0.0.1:4222", validation_alias=env_alias("NATS_URL"))
+    # Each service has its own NATS user whose permissions cover only its own subjects; the
+    # password lives in a file (mode 0600) that `make up` or compose's nats-auth step writes.
+    nats_user: str = Field(default="", validation_alias=env_alias("NATS_USER"))
+    nats_password_file: Path | None = Field(
+        default=None, validation_alias=env_alias("NATS_PASSWORD_FILE")
+    )
     # Seconds in-flight RPCs get to finish after SIGTERM.
     shutdown_grace_seconds: float = Field(
         default=10.0, validation_alias=env_alias("SHUTDOWN_GRACE_SECONDS")
@@ -38,3 +53,12 @@ class ServiceSettings(BaseSettings):
     edge_reflection: bool = Field(default=False, validation_alias=env_alias("EDGE_REFLECTION"))
     jwt_issuer: str = Field(default="speechflow-auth", validation_alias=env_alias("JWT_ISSUER"))
     jwt_audience: str = Field(default="speechflow", validation_alias=env_alias("JWT_AUDIENCE"))
+
+    def nats_credentials(self) -> NatsCredentials | None:
+        """The service's NATS login, or None to connect with what `nats_url` carries."""
+        if not self.nats_user:
+            return None
+        if self.nats_password_file is None:
+            raise ValueError("NATS_USER is set but NATS_PASSWORD_FILE is not")
+        password = self.nats_password_file.read_text(encoding="utf-8").strip()
+        return NatsCredentials(self.nats_user, password)

@@ -64,6 +64,21 @@ class StageInput:
     subjects: Sequence[str]
 
 
+def stage_consumer(
+    name: str, source: StageInput, settings: StageSettings | None = None
+) -> ConsumerSpec:
+    """The durable consumer through which stage `name` reads `source` (also what its NATS
+    permissions are derived from, see services/mesh/nats_auth.py)."""
+    knobs = settings or StageSettings.model_construct()
+    return ConsumerSpec(
+        stream=producer_stream(source.producer).name,
+        durable=f"{name}-from-{source.producer}",
+        subjects=list(source.subjects),
+        ack_wait_seconds=knobs.ack_wait_seconds,
+        concurrency=knobs.concurrency,
+    )
+
+
 def job_context(event: ReceivedEvent) -> events_pb2.JobContext:
     """Every pipeline event carries its JobContext as field 1, so any of them parses as
     StageRequested for this purpose."""
@@ -117,13 +132,7 @@ class PipelineStage:
             STAGE_JOBS.labels(self.name, "completed").inc()
 
         for source in inputs:
-            spec = ConsumerSpec(
-                stream=producer_stream(source.producer).name,
-                durable=f"{self.name}-from-{source.producer}",
-                subjects=list(source.subjects),
-                ack_wait_seconds=self._settings.ack_wait_seconds,
-                concurrency=self._settings.concurrency,
-            )
+            spec = stage_consumer(self.name, source, self._settings)
             self._bus.start_consumer(
                 spec, counted, retry=self._settings.retry, on_gave_up=self._gave_up
             )

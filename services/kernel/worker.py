@@ -68,7 +68,9 @@ async def start_worker_service(
     public_methods: Sequence[str] = (),
 ) -> tuple[ServiceApp, EventBus]:
     """Connects to NATS (declaring this producer's stream) and serves the stage's own API."""
-    bus = await EventBus.connect(settings.nats_url, source=name)
+    bus = await EventBus.connect(
+        settings.nats_url, source=name, credentials=settings.nats_credentials()
+    )
     await bus.ensure_streams([producer_stream(name)])
     server = await start_server(
         ServiceSpec(

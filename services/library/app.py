@@ -79,7 +79,9 @@ async def start_library(
         storage or StorageSettings(data_dir=settings.data_dir),
         url_signer=local_url_signer(secret, files_base_url(settings.public_base_url)),
     )
-    bus = await EventBus.connect(settings.nats_url, source="library")
+    bus = await EventBus.connect(
+        settings.nats_url, source="library", credentials=settings.nats_credentials()
+    )
     await bus.ensure_streams([producer_stream("library")])
     outbox = Outbox(OUTBOX, source="library")
     hub = WatchHub()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from http import HTTPStatus
 from pathlib import Path
 
+from services.kernel.settings import NatsCredentials
+from services.mesh.nats_auth import NatsUser
 from services.mesh.processes import ManagedProcess, find_executable, http_status
 
 # Recordings travel by reference (object storage), so 8 MB only has to fit the largest
@@ -21,6 +24,9 @@ class NatsServer(ManagedProcess):
 
     Ports are fixed for the lifetime of the object, so `restart()` brings the same server
     back on the same address with its streams and consumers intact.
+
+    With `users`, only those users may connect (anonymous clients are refused); `url` then
+    carries `client_credentials`, the login of whoever launched the server (tests, tools).
     """
 
     def __init__(
@@ -29,16 +35,30 @@ class NatsServer(ManagedProcess):
         port: int = 4222,
         monitor_port: int = 8222,
         host: str = "127.0.0.1",
+        users: Sequence[NatsUser] = (),
+        client_credentials: NatsCredentials | None = None,
     ) -> None:
         super().__init__("nats-server", data_dir)
         self.data_dir = self.workdir
         self.port = port
         self.monitor_port = monitor_port
         self.host = host
+        self.users = tuple(users)
+        self.client_credentials = client_credentials
+
+    @property
+    def address(self) -> str:
+        """`nats://host:port` without credentials."""
+        return f"nats://{self.host}:{self.port}"
 
     @property
     def url(self) -> str:
-        return f"nats://{self.host}:{self.port}"
+        return self.url_for(self.client_credentials)
+
+    def url_for(self, credentials: NatsCredentials | None) -> str:
+        if credentials is None:
+            return self.address
+        return f"nats://{credentials.user}:{credentials.password}@{self.host}:{self.port}"
 
     @property
     def monitor_url(self) -> str:
@@ -54,7 +74,10 @@ class NatsServer(ManagedProcess):
 
     def prepare(self) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        self.config_path.write_text(self._config())
+        # 0600: the config holds the users' password hashes.
+        fd = os.open(self.config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(self._config())
 
     def command(self) -> Sequence[str]:
         binary = find_executable("nats-server")
@@ -79,6 +102,22 @@ class NatsServer(ManagedProcess):
                 f"  max_memory_store: {MAX_MEMORY_STORE}",
                 f"  max_file_store: {MAX_FILE_STORE}",
                 "}",
+                *([authorization_block(self.users)] if self.users else []),
                 "",
             ]
         )
+
+
+def authorization_block(users: Sequence[NatsUser]) -> str:
+    """The `authorization { users: [...] }` section of a nats-server config (its parser
+    accepts JSON values, so json.dumps does the quoting)."""
+    entries = []
+    for user in users:
+        entry: dict[str, object] = {"user": user.name, "password": user.password_hash}
+        if user.permissions is not None:
+            entry["permissions"] = {
+                "publish": {"allow": list(user.permissions.publish)},
+                "subscribe": {"allow": list(user.permissions.subscribe)},
+            }
+        entries.append(entry)
+    return f"authorization {json.dumps({'users': entries}, indent=2)}"

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import sysconfig
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -138,6 +139,11 @@ class ManagedProcess(ABC):
         self.workdir = Path(workdir).resolve()
         self._process: subprocess.Popen[bytes] | None = None
         self._log_file: IO[bytes] | None = None
+        # Exit status of the last run that ended (negative: killed by that signal).
+        self.last_exit_code: int | None = None
+        # start/stop/kill come from several threads (the runner, its supervisor, tests);
+        # reentrant because start() stops what it started when readiness fails.
+        self._lock = threading.RLock()
 
     @property
     def log_path(self) -> Path:
@@ -174,7 +180,26 @@ class ManagedProcess(ABC):
     def is_running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    def crashed(self) -> int | None:
+        """Exit code of a run that ended without stop() or kill() (None: no crash)."""
+        process = self._process
+        return None if process is None else process.poll()
+
+    def recover(self) -> int | None:
+        """Restarts the server if it crashed; returns the crashed run's exit code."""
+        with self._lock:
+            code = self.crashed()
+            if code is None:
+                return None
+            self.stop()
+            self.start()
+            return code
+
     def start(self) -> Self:
+        with self._lock:
+            return self._start()
+
+    def _start(self) -> Self:
         if self.is_running():
             return self
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -210,27 +235,32 @@ class ManagedProcess(ABC):
         return self
 
     def stop(self) -> None:
-        process = self._process
-        if process is not None and process.poll() is None:
-            process.send_signal(self.stop_signal)
-            try:
-                process.wait(self.stop_grace)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        self._process = None
-        _running.discard(self)
-        if self._log_file is not None:
-            self._log_file.close()
-            self._log_file = None
+        with self._lock:
+            process = self._process
+            if process is not None and process.poll() is None:
+                process.send_signal(self.stop_signal)
+                try:
+                    process.wait(self.stop_grace)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            if process is not None:
+                self.last_exit_code = process.returncode
+            self._process = None
+            _running.discard(self)
+            if self._log_file is not None:
+                self._log_file.close()
+                self._log_file = None
 
     def kill(self) -> None:
-        """Stop abruptly with SIGKILL, as a crash would (for reliability tests)."""
-        process = self._process
-        if process is not None and process.poll() is None:
-            process.kill()
-            process.wait()
-        self.stop()
+        """Stop abruptly with SIGKILL, as a crash would (for reliability tests); unlike a
+        real crash it counts as stopped, so a supervisor leaves it down."""
+        with self._lock:
+            process = self._process
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()
+            self.stop()
 
     def restart(self) -> Self:
         self.stop()

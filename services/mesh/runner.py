@@ -15,6 +15,8 @@ from dotenv import dotenv_values
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.kernel.logs import configure_logging
+from services.kernel.settings import NatsCredentials
 from services.mesh.apidocs import assemble_api_docs
 from services.mesh.envoy import (
     EnvoyEdgeSettings,
@@ -22,9 +24,18 @@ from services.mesh.envoy import (
     UpstreamAddress,
     render_envoy_config,
 )
+from services.mesh.nats_auth import (
+    OPERATOR,
+    SERVICE_NAMES,
+    load_or_create_credentials,
+    mesh_users,
+    password_file,
+    service_bus_uses,
+)
 from services.mesh.nats_server import NatsServer
 from services.mesh.processes import ManagedProcess, http_status
 from services.mesh.services import SERVICES, ServiceProcess
+from services.mesh.supervisor import Supervisor
 from services.mesh.web import StaticWebServer, build_web_app, web_build_is_stale, web_root
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,6 +67,9 @@ class MeshSettings(BaseSettings):
     cors_allowed_origins: list[str] = Field(
         default_factory=lambda: ["http://localhost:5173", "http://127.0.0.1:5173"]
     )
+    # Proxies in front of Envoy whose X-Forwarded-For entry it trusts (0: clients connect to
+    # Envoy directly); sign-in throttles are keyed by the client address found that way.
+    envoy_xff_num_trusted_hops: int = Field(default=0, ge=0, le=10)
 
     def service_port(self, name: str) -> int:
         return int(getattr(self, f"{name}_grpc_port"))
@@ -72,10 +86,23 @@ class Mesh:
     web: StaticWebServer | None = None
     apidocs: StaticWebServer | None = None
     envoy: EnvoyProcess | None = None
+    supervisor: Supervisor | None = None
+    nats_credentials: dict[str, NatsCredentials] = field(default_factory=dict)
 
     @property
     def data_dir(self) -> Path:
         return self.settings.data_dir.resolve()
+
+    @property
+    def nats_credentials_dir(self) -> Path:
+        return self.data_dir / "keys" / "nats"
+
+    def nats_environment(self, service: str) -> dict[str, str]:
+        """How `service` logs in to NATS: its own user, the password in a 0600 file."""
+        return {
+            "NATS_USER": service,
+            "NATS_PASSWORD_FILE": str(password_file(self.nats_credentials_dir, service)),
+        }
 
     def service_environment(self) -> dict[str, str]:
         data = self.data_dir
@@ -95,7 +122,18 @@ class Mesh:
     async def start(self) -> None:
         s = self.settings
         logs = self.data_dir / "logs"
-        self.nats = NatsServer(self.data_dir / "nats", s.nats_port, s.nats_monitor_port)
+        self.nats_credentials = load_or_create_credentials(
+            self.nats_credentials_dir, [OPERATOR, *SERVICE_NAMES]
+        )
+        # Importing every service's declarations takes a moment: not on the event loop.
+        uses = await asyncio.to_thread(service_bus_uses)
+        self.nats = NatsServer(
+            self.data_dir / "nats",
+            s.nats_port,
+            s.nats_monitor_port,
+            users=mesh_users(self.nats_credentials, uses),
+            client_credentials=self.nats_credentials[OPERATOR],
+        )
         await asyncio.to_thread(self.nats.start)
         environment = self.service_environment()
         # Auth first: it writes the token key every other service verifies with.
@@ -104,7 +142,7 @@ class Mesh:
                 definition,
                 s.service_port(definition.name),
                 logs,
-                environment,
+                {**environment, **self.nats_environment(definition.name)},
                 ROOT,
                 metrics_port=s.metrics_base_port + index if s.metrics_base_port else 0,
             )
@@ -112,6 +150,8 @@ class Mesh:
         await asyncio.to_thread(self.services["auth"].start)
         others = [p for name, p in self.services.items() if name != "auth"]
         await asyncio.gather(*(asyncio.to_thread(p.start) for p in others))
+        self.supervisor = Supervisor(self.services)
+        self.supervisor.start()
         if s.web_build:
             await asyncio.to_thread(build_web_app, ROOT, logs / "web-build.log")
         self.web = StaticWebServer(web_root(ROOT), s.web_port, logs)
@@ -126,6 +166,7 @@ class Mesh:
             web=UpstreamAddress("127.0.0.1", s.web_port),
             apidocs=UpstreamAddress("127.0.0.1", s.apidocs_port),
             cors_allowed_origins=tuple(s.cors_allowed_origins),
+            xff_num_trusted_hops=s.envoy_xff_num_trusted_hops,
             **{d.name: UpstreamAddress("127.0.0.1", s.service_port(d.name)) for d in SERVICES},  # type: ignore[arg-type]
         )
         self.envoy = EnvoyProcess()
@@ -133,6 +174,8 @@ class Mesh:
 
     async def stop(self) -> None:
         """Edge first so no new calls arrive, then services (they drain), then NATS."""
+        if self.supervisor is not None:
+            await self.supervisor.stop()
         if self.envoy is not None:
             await self.envoy.stop()
         stoppable: list[ManagedProcess] = [
@@ -170,7 +213,7 @@ class Mesh:
             f'  {grpcurl} -plaintext -d \'{{"email": "ada@example.com", '
             f'"password": "correct horse battery", "name": "Ada"}}\' \\\n'
             f"      localhost:{s.envoy_port} speechflow.auth.v1.AuthService/Register\n\n"
-            "Ctrl-C (or `make down` elsewhere) stops everything; data stays in .data/."
+            f"Ctrl-C (or `make down` elsewhere) stops everything; data stays in {self.data_dir}."
         )
 
 
@@ -180,6 +223,8 @@ def state_file(settings: MeshSettings) -> Path:
 
 async def up() -> int:
     settings = MeshSettings()
+    # JSON lines for what happens while it runs (restarts of crashed services).
+    configure_logging("mesh")
     state = state_file(settings)
     if state.exists():
         pid = json.loads(state.read_text())["pid"]

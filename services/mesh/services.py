@@ -14,6 +14,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.mesh.processes import ManagedProcess
 
+DEFAULT_SHUTDOWN_GRACE_SECONDS = 10.0
+STOP_MARGIN_SECONDS = 5.0
+
 
 @dataclass(frozen=True)
 class ServiceDefinition:
@@ -72,6 +75,10 @@ class ServiceProcess(ManagedProcess):
         metrics_port: int = 0,
     ) -> None:
         super().__init__(definition.name, log_dir)
+        # The service's own grace (in-flight RPCs, then NATS and the database, see
+        # ServiceApp.stop) plus a margin, so a clean shutdown is never cut short by SIGKILL.
+        grace = float(environment.get("SHUTDOWN_GRACE_SECONDS", DEFAULT_SHUTDOWN_GRACE_SECONDS))
+        self.stop_grace = grace + STOP_MARGIN_SECONDS
         self.definition = definition
         self.port = port
         self.metrics_port = metrics_port

@@ -26,7 +26,8 @@ QUIET_TIMEOUT_SECONDS = 60
 
 async def consumer_backlog(mesh: Mesh, stage: str) -> tuple[int, int]:
     """(messages waiting, messages handed out and not yet acknowledged)."""
-    client = await nats.connect(f"nats://127.0.0.1:{mesh.settings.nats_port}")
+    assert mesh.nats is not None
+    client = await nats.connect(mesh.nats.url)
     try:
         stream, durable = STAGE_CONSUMERS[stage]
         info = await client.jetstream().consumer_info(stream, durable)

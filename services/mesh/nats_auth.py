@@ -1,0 +1,180 @@
+"""NATS users of the mesh: one per service, each allowed to publish only its own events and
+to read only what it consumes; an `operator` user (full rights) for tools and tests.
+
+The permissions are derived from what the services already declare — each stage's `INPUTS`
+(through `services.kernel.stage.stage_consumer`), the library's consumers and its plain
+`document.changed` subscription — so a new input cannot be forgotten here. Passwords are
+random, kept in one file per user (mode 0600, like auth's JWT key) and reused on the next
+start; the server only ever sees their bcrypt hashes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import bcrypt
+
+from services.kernel.jetstream import ConsumerSpec, inbox_prefix, producer_stream
+from services.kernel.settings import NatsCredentials
+
+OPERATOR = "operator"
+SERVICE_NAMES = ("auth", "library", "transcriber", "summarizer", "renderer", "notifier")
+STAGE_NAMES = ("transcriber", "summarizer", "renderer", "notifier")
+# The passwords are 256-bit random tokens, so the hash only has to hide them if the server
+# config leaks; a low cost keeps every (re)connect cheap.
+_BCRYPT_COST = 6
+_JS_API = "$JS.API"
+
+
+@dataclass(frozen=True)
+class NatsPermissions:
+    publish: tuple[str, ...]
+    subscribe: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NatsUser:
+    """A user as the server config lists it; `permissions=None` means unrestricted."""
+
+    name: str
+    password_hash: str
+    permissions: NatsPermissions | None = None
+
+
+@dataclass(frozen=True)
+class ServiceBusUse:
+    """What one service does on the bus, as its code declares it."""
+
+    name: str
+    consumers: Sequence[ConsumerSpec] = ()
+    # Plain (core NATS) subscriptions.
+    subscriptions: Sequence[str] = ()
+    # Consumers of others whose backlog it reads (the library's queue view).
+    observed_consumers: Sequence[tuple[str, str]] = field(default_factory=tuple)
+    # (stream, subject) read through an ephemeral ordered consumer of its own.
+    followed: Sequence[tuple[str, str]] = ()
+
+
+def service_bus_uses() -> list[ServiceBusUse]:
+    """Every service's declared use of the bus (imports each composition root)."""
+    from services.kernel.accounts import USER_DELETED
+    from services.kernel.stage import stage_consumer
+    from services.library.accounts import CONSUMER as LIBRARY_ACCOUNT_CONSUMER
+    from services.library.events import DOCUMENT_CHANGED
+    from services.library.jobs_api import STAGE_CONSUMERS
+    from services.library.pipeline import consumer_specs
+
+    uses = [
+        ServiceBusUse("auth"),
+        ServiceBusUse(
+            "library",
+            consumers=[LIBRARY_ACCOUNT_CONSUMER, *consumer_specs()],
+            subscriptions=[DOCUMENT_CHANGED],
+            observed_consumers=[
+                (producer_stream(producer).name, durable)
+                for consumers in STAGE_CONSUMERS.values()
+                for producer, durable in consumers
+            ],
+        ),
+    ]
+    # Every stage (services.kernel.worker.start_worker_service) follows account deletions.
+    deletions = (producer_stream("auth").name, USER_DELETED)
+    for name in STAGE_NAMES:
+        inputs = importlib.import_module(f"services.{name}.app").INPUTS
+        uses.append(
+            ServiceBusUse(
+                name, consumers=[stage_consumer(name, i) for i in inputs], followed=[deletions]
+            )
+        )
+    return uses
+
+
+def permissions_for(use: ServiceBusUse) -> NatsPermissions:
+    """The narrowest grant nats-server can express for `use`.
+
+    A JetStream consumer is read through API requests, not by subscribing to the stream's
+    subjects, so "subscribe only to what it consumes" becomes: create, inspect and pull only
+    its own durables, ack only their messages, and read replies only on its own inbox.
+    (The server cannot look inside a consumer-create request, so the filter subjects of an
+    allowed durable are not checked.)
+    """
+    own_stream = producer_stream(use.name).name
+    publish: list[str] = [
+        f"speechflow.{use.name}.v1.>",
+        *(f"{_JS_API}.STREAM.{verb}.{own_stream}" for verb in ("INFO", "CREATE", "UPDATE")),
+    ]
+    # Streams it reads from: it may create one that does not exist yet (start-up order is
+    # free) but never reconfigure it (EventBus.ensure_streams updates only its own).
+    for stream in _unique(c.stream for c in use.consumers if c.stream != own_stream):
+        publish += [f"{_JS_API}.STREAM.INFO.{stream}", f"{_JS_API}.STREAM.CREATE.{stream}"]
+    for consumer in use.consumers:
+        where = f"{consumer.stream}.{consumer.durable}"
+        publish += [
+            f"{_JS_API}.CONSUMER.CREATE.{where}",
+            f"{_JS_API}.CONSUMER.CREATE.{where}.>",
+            f"{_JS_API}.CONSUMER.DURABLE.CREATE.{where}",
+            f"{_JS_API}.CONSUMER.INFO.{where}",
+            f"{_JS_API}.CONSUMER.MSG.NEXT.{where}",
+            f"$JS.ACK.{where}.>",
+        ]
+    publish += [f"{_JS_API}.CONSUMER.INFO.{s}.{d}" for s, d in use.observed_consumers]
+    for stream, _subject in use.followed:
+        # nats-py names no ephemeral consumer, so its filter is not in the request subject
+        # and the grant is per stream; flow-control replies go to `$JS.FC.<stream>.…`.
+        publish += [
+            f"{_JS_API}.STREAM.NAMES",
+            f"{_JS_API}.STREAM.INFO.{stream}",
+            f"{_JS_API}.CONSUMER.CREATE.{stream}",
+            f"$JS.FC.{stream}.>",
+        ]
+    subscribe = [f"{inbox_prefix(use.name)}.>", *use.subscriptions]
+    return NatsPermissions(tuple(_unique(publish)), tuple(_unique(subscribe)))
+
+
+def load_or_create_credentials(directory: Path, names: Iterable[str]) -> dict[str, NatsCredentials]:
+    """`<directory>/<name>.password` for each user: read if present, else created (0600)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    return {
+        name: NatsCredentials(name, _password(password_file(directory, name))) for name in names
+    }
+
+
+def password_file(directory: Path, name: str) -> Path:
+    return directory / f"{name}.password"
+
+
+def mesh_users(
+    credentials: Mapping[str, NatsCredentials], uses: Sequence[ServiceBusUse]
+) -> list[NatsUser]:
+    """Server-side users: the operator unrestricted, every service with its derived grant."""
+    users = [NatsUser(OPERATOR, hash_password(credentials[OPERATOR].password))]
+    for use in uses:
+        users.append(
+            NatsUser(use.name, hash_password(credentials[use.name].password), permissions_for(use))
+        )
+    return users
+
+
+def hash_password(password: str) -> str:
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(_BCRYPT_COST)).decode()
+
+
+def _password(path: Path) -> str:
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    password = secrets.token_urlsafe(32)  # URL-safe: it may also travel in a nats:// URL
+    temp = path.with_suffix(".tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(password)
+    temp.replace(path)
+    return password
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
