@@ -25,7 +25,8 @@ from services.kernel.storage import (
     document_prefixes,
 )
 from services.kernel.tokens import Principal
-from services.library.domain import Status
+from services.library.domain import Status, check_id, quoted
+from services.library.keyed_locks import KeyedLocks
 from services.library.limits import LimitGuard
 from services.library.pages import Cursor
 from services.library.store import DocumentRow, FolderRow
@@ -40,18 +41,16 @@ TERMINAL = {int(Status.COMPLETED), int(Status.FAILED)}
 
 
 def require_id(value: str, field: str) -> str:
-    if not value.strip():
-        raise InvalidArgument(
-            f"{field} is required.", reason="ID_REQUIRED", metadata={"field": field}
-        )
-    return value.strip()
+    """Checked before any lookup or lock (see domain.check_id)."""
+    return check_id(value, field)
 
 
 def check_mask(paths: list[str], allowed: set[str]) -> list[str]:
     unknown = [p for p in paths if p not in allowed]
     if unknown:
+        shown = ", ".join(quoted(p) for p in unknown[:5])
         raise InvalidArgument(
-            f"update_mask has paths that cannot be updated: {', '.join(unknown)}. "
+            f"update_mask has paths that cannot be updated: {shown}. "
             f"Allowed: {', '.join(sorted(allowed))}.",
             reason="INVALID_UPDATE_MASK",
         )
@@ -84,7 +83,7 @@ class LibraryBase:
         self._session_ttl = session_ttl
         self._download_ttl = download_ttl
         self._download_secret = download_secret
-        self._upload_locks: dict[str, asyncio.Lock] = {}
+        self._upload_locks = KeyedLocks()
 
     @property
     def limits(self) -> LimitGuard:

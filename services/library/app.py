@@ -97,6 +97,7 @@ async def start_library(
             outbox=outbox,
             spool_dir=settings.data_dir / "spool",
             max_bytes=settings.max_upload_bytes,
+            max_duration_seconds=settings.max_duration_seconds,
             guard=LimitGuard(
                 db,
                 Limits(

@@ -82,6 +82,11 @@ class DocumentRpcs(LibraryBase):
             filters.append(DocumentRow.create_time >= after)
         if before is not None:
             filters.append(DocumentRow.create_time < before)
+        if len(request.query) > domain.MAX_QUERY_LENGTH:
+            raise InvalidArgument(
+                f"Keep the search under {domain.MAX_QUERY_LENGTH} characters.",
+                reason="QUERY_TOO_LONG",
+            )
         for word in request.query.split()[:10]:
             pattern = f"%{escape_like(word)}%"
             filters.append(

@@ -62,6 +62,56 @@ SUPPORTED_LANGUAGES = ("en", "fr")
 MAX_TITLE_LENGTH = 200
 MAX_FOLDER_NAME_LENGTH = 100
 MAX_FILE_NAME_LENGTH = 200
+MAX_QUERY_LENGTH = 200
+# Ids are UUIDs here; the form is looser so a mistyped id is "not found", but bounded so a
+# megabyte of "id" is refused before it reaches a lookup, a lock or an error message.
+MAX_ID_LENGTH = 64
+ID_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
+# What quoting user input in an error message keeps of it.
+MAX_QUOTED_LENGTH = 40
+# Bidirectional embeddings, overrides and isolates (and the implicit marks): they make
+# "evil\u202etxt.exe" display as "evilexe.txt" in names shown to people.
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def check_id(value: str, field: str) -> str:
+    """The id, trimmed; INVALID_ARGUMENT if it is empty or cannot be an id."""
+    cleaned = value.strip()
+    if not cleaned:
+        raise InvalidArgument(
+            f"{field} is required.", reason="ID_REQUIRED", metadata={"field": field}
+        )
+    if len(cleaned) > MAX_ID_LENGTH or not ID_PATTERN.fullmatch(cleaned):
+        raise InvalidArgument(
+            f"{field} is not a valid id (ids are at most {MAX_ID_LENGTH} letters, digits, "
+            "'-' or '_').",
+            reason="INVALID_ID",
+            metadata={"field": field},
+        )
+    return cleaned
+
+
+def quoted(value: str) -> str:
+    """User input as an error message may show it: short, one line, nothing hidden."""
+    shown = strip_invisible(value).replace("\n", " ").replace("\r", " ")
+    return shown if len(shown) <= MAX_QUOTED_LENGTH else shown[: MAX_QUOTED_LENGTH - 1] + "…"
+
+
+def strip_invisible(text: str) -> str:
+    """Drops control characters (NUL, ESC, ...; tabs and newlines become spaces) and bidi
+    controls, which could hide or reorder what a person sees in a title or name."""
+    kept: list[str] = []
+    for ch in text:
+        if ch in BIDI_CONTROLS:
+            continue
+        if unicodedata.category(ch) == "Cc":
+            if ch.isspace():
+                kept.append(" ")
+            continue
+        kept.append(ch)
+    return "".join(kept)
 
 
 def check_language(language: str, *, allow_detect: bool) -> str:
@@ -71,7 +121,7 @@ def check_language(language: str, *, allow_detect: bool) -> str:
     if cleaned not in SUPPORTED_LANGUAGES:
         choices = "'en' or 'fr'" + (" (or empty to detect)" if allow_detect else "")
         raise InvalidArgument(
-            f"Language '{language}' is not supported; use {choices}.",
+            f"Language '{quoted(language)}' is not supported; use {choices}.",
             reason="UNSUPPORTED_LANGUAGE",
         )
     return cleaned
@@ -92,6 +142,7 @@ def sanitize_file_name(raw: str) -> str:
     """Keeps the last path component, drops control and path characters: `../../etc/passwd`
     becomes `passwd`; an empty result is rejected."""
     name = unicodedata.normalize("NFC", raw).replace("\\", "/").split("/")[-1]
+    # Category C covers control, format (bidi overrides among them) and unassigned characters.
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
     name = re.sub(r"[<>:\"|?*]", "_", name).strip().lstrip(".").strip()
     if not name:
@@ -105,7 +156,7 @@ def sanitize_file_name(raw: str) -> str:
 
 
 def clean_title(raw: str, fallback: str) -> str:
-    title = " ".join(raw.split())
+    title = " ".join(strip_invisible(raw).split())
     if len(title) > MAX_TITLE_LENGTH:
         raise InvalidArgument(
             f"Keep the title under {MAX_TITLE_LENGTH} characters.", reason="TITLE_TOO_LONG"
@@ -117,7 +168,7 @@ def clean_title(raw: str, fallback: str) -> str:
 
 
 def clean_folder_name(raw: str) -> str:
-    name = " ".join(raw.split())
+    name = " ".join(strip_invisible(raw).split())
     if not name:
         raise InvalidArgument("Give the folder a name.", reason="FOLDER_NAME_REQUIRED")
     if len(name) > MAX_FOLDER_NAME_LENGTH:

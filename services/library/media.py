@@ -9,10 +9,15 @@ import av
 
 from services.kernel.errors import InvalidArgument
 from services.kernel.storage import MediaKind
+from services.library.pcm_headers import sample_data
 
 # Codecs a browser-grade WebM may carry; anything else in a Matroska container is MKV.
 WEBM_CODECS = frozenset({"vp8", "vp9", "av1", "opus", "vorbis"})
-ALLOWED = "audio (mp3, wav, m4a, ogg, flac, webm) or video (mp4, webm, mkv, mov)"
+ALLOWED = "audio (mp3, wav, aiff, m4a, ogg, flac, webm) or video (mp4, webm, mkv, mov)"
+# Shorter than this holds no sentence to transcribe (a 60-byte WAV lasts 0.0005 s).
+MIN_DURATION_SECONDS = 0.5
+# Random bytes that parse as a header decode to nothing: stop after this many failures.
+MAX_LEADING_DAMAGED_PACKETS = 8
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,8 @@ def _classify(
         return "wav", "audio/wav"
     if "flac" in format_names:
         return "flac", "audio/flac"
+    if "aiff" in format_names:
+        return "aiff", "audio/aiff"
     if "ogg" in format_names:
         return "ogg", "audio/ogg"
     if "matroska" in format_names or "webm" in format_names:
@@ -57,9 +64,10 @@ def _classify(
     raise _unsupported(f"container '{'/'.join(sorted(format_names))}'")
 
 
-def probe(path: Path) -> MediaInfo:
-    """Opens the file with FFmpeg and decodes its first audio frames; raises InvalidArgument
-    with a message a person understands when it is not a usable recording."""
+def probe(path: Path, *, max_duration_seconds: float) -> MediaInfo:
+    """Opens the file with FFmpeg and decodes its audio; raises InvalidArgument with a message
+    a person understands when it is not a usable recording (damaged, truncated, too short or
+    longer than `max_duration_seconds`)."""
     if path.stat().st_size == 0:
         raise InvalidArgument("The file is empty.", reason="EMPTY_FILE")
     try:
@@ -80,22 +88,55 @@ def probe(path: Path) -> MediaInfo:
                 reason="NO_AUDIO_TRACK",
             )
         declared = _declared_duration(container, audio[0])
-        _decode_some_audio(container, audio[0])
-        duration = _scanned_duration(container, audio[0])
+        # Decoding past the limit would only tell how much longer it is.
+        duration = _decoded_duration(container, audio[0], stop_after=max_duration_seconds)
+    _check_header_complete(path)
+    # Before the truncation check: decoding stopped at the limit, so less than declared was read.
+    if duration > max_duration_seconds:
+        raise InvalidArgument(
+            f"The recording is longer than the {_hours_and_minutes(max_duration_seconds)} "
+            "limit; split it into shorter parts.",
+            reason="MEDIA_TOO_LONG",
+            metadata={"max_seconds": f"{max_duration_seconds:g}"},
+        )
     if declared > 0 and duration < 0.9 * declared:
         raise InvalidArgument(
             f"The file seems truncated: it should last {declared:.1f} s but only "
             f"{duration:.1f} s could be read. Upload the complete file.",
             reason="TRUNCATED_MEDIA",
         )
-    if duration <= 0:
-        raise InvalidArgument("The recording is empty (zero seconds long).", reason="EMPTY_MEDIA")
+    if duration < MIN_DURATION_SECONDS:
+        raise InvalidArgument(
+            f"The recording is too short to transcribe: it lasts {duration:.1f} s, and at "
+            f"least {MIN_DURATION_SECONDS:g} s of audio is needed.",
+            reason="MEDIA_TOO_SHORT",
+            metadata={"min_seconds": f"{MIN_DURATION_SECONDS:g}"},
+        )
     return MediaInfo(
         kind="video" if video else "audio",
         extension=extension,
         content_type=content_type,
         duration_seconds=duration,
     )
+
+
+def _check_header_complete(path: Path) -> None:
+    samples = sample_data(path)
+    if samples is not None and samples.truncated:
+        kept = 100 * samples.present_bytes / samples.declared_bytes
+        raise InvalidArgument(
+            f"The file is incomplete: its header announces more audio than it holds (only "
+            f"{kept:.0f} % is there). It was probably cut off while copying or uploading; "
+            "upload the complete file.",
+            reason="TRUNCATED_MEDIA",
+        )
+
+
+def _hours_and_minutes(seconds: float) -> str:
+    hours, minutes = divmod(round(seconds / 60), 60)
+    if hours and minutes:
+        return f"{hours} h {minutes} min"
+    return f"{hours} h" if hours else f"{minutes} min"
 
 
 def _declared_duration(
@@ -109,32 +150,34 @@ def _declared_duration(
     return 0.0
 
 
-def _scanned_duration(
-    container: av.container.InputContainer, stream: av.audio.AudioStream
+def _decoded_duration(
+    container: av.container.InputContainer, stream: av.audio.AudioStream, *, stop_after: float
 ) -> float:
-    """The real length: the end of the last audio packet. Demuxing reads the file but
-    decodes nothing, so it stays fast; headers alone are wrong for Ogg and truncated files."""
-    container.seek(0)
-    end = 0.0
-    time_base = stream.time_base
+    """The real length, counted from decoded samples: headers are estimates (Ogg, VBR mp3),
+    absent, or lies (a small file can decode to hours of audio). Frames are dropped as soon as
+    they are counted, so memory stays flat; decoding stops once past `stop_after`.
+
+    A packet that does not decode is skipped, as players and the transcriber do; a file where
+    none decodes is not audio."""
+    seconds = 0.0
+    decoded = damaged = 0
     for packet in container.demux(stream):
-        if packet.pts is not None and time_base is not None:
-            end = max(end, float((packet.pts + (packet.duration or 0)) * time_base))
-    start = float(stream.start_time * time_base) if stream.start_time and time_base else 0.0
-    return max(0.0, end - start)
-
-
-def _decode_some_audio(
-    container: av.container.InputContainer, stream: av.audio.AudioStream
-) -> None:
-    """A real recording decodes; random bytes that happen to parse as a header do not."""
-    try:
-        for index, _frame in enumerate(container.decode(stream)):
-            if index >= 3:
-                return
-    except (av.error.FFmpegError, ValueError) as exc:
+        try:
+            frames = packet.decode()
+        except (av.error.FFmpegError, ValueError):
+            damaged += 1
+            if decoded == 0 and damaged >= MAX_LEADING_DAMAGED_PACKETS:
+                break
+            continue
+        for frame in frames:
+            decoded += 1
+            if isinstance(frame, av.AudioFrame) and frame.sample_rate:
+                seconds += frame.samples / frame.sample_rate
+        if seconds > stop_after:
+            break
+    if decoded == 0 and damaged:
         raise InvalidArgument(
             "The audio in this file cannot be decoded; it may be damaged or truncated.",
             reason="UNDECODABLE_MEDIA",
-        ) from exc
-    # Fewer than a few frames: tiny but valid recordings still pass the duration check.
+        )
+    return seconds

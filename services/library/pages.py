@@ -12,6 +12,8 @@ from services.kernel.errors import InvalidArgument
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
+# The tokens this module writes are about 150 characters.
+MAX_TOKEN_LENGTH = 512
 
 
 @dataclass(frozen=True)
@@ -37,18 +39,31 @@ def encode_token(cursor: Cursor, fingerprint: str) -> str:
     return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
 
 
+def _invalid_token() -> InvalidArgument:
+    return InvalidArgument(
+        "The page token is not valid; start again without one.", reason="INVALID_PAGE_TOKEN"
+    )
+
+
 def decode_token(token: str, fingerprint: str) -> Cursor | None:
+    """The cursor in `token`; INVALID_ARGUMENT for anything this module did not write (the
+    token is opaque, but clients can still send crafted ones)."""
     if not token:
         return None
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise _invalid_token()
     try:
         padded = token + "=" * (-len(token) % 4)
         payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        cursor = Cursor(datetime.fromisoformat(payload["t"]), str(payload["i"]))
+        create_time = datetime.fromisoformat(payload["t"])
+        row_id = payload["i"]
         same_query = payload["q"] == fingerprint
     except (ValueError, KeyError, TypeError) as exc:
-        raise InvalidArgument(
-            "The page token is not valid; start again without one.", reason="INVALID_PAGE_TOKEN"
-        ) from exc
+        raise _invalid_token() from exc
+    # A naive time would fail in the query (as a 500); an id that is not text is not ours.
+    if create_time.tzinfo is None or not isinstance(row_id, str) or len(row_id) > 64:
+        raise _invalid_token()
+    cursor = Cursor(create_time, row_id)
     if not same_query:
         raise InvalidArgument(
             "The page token belongs to a different query; keep the filters the same while paging.",

@@ -19,6 +19,10 @@ class LibrarySettings(ServiceSettings):
     max_chunk_bytes: int = Field(
         default=4 * 1024 * 1024, validation_alias=env_alias("LIBRARY_MAX_CHUNK_BYTES")
     )
+    # Measured from the decoded audio at upload: transcription memory and time grow with it.
+    max_duration_seconds: float = Field(
+        default=4 * 3600, gt=0, validation_alias=env_alias("LIBRARY_MAX_DURATION_SECONDS")
+    )
     upload_session_ttl_seconds: int = Field(
         default=24 * 3600, validation_alias=env_alias("LIBRARY_UPLOAD_SESSION_TTL_SECONDS")
     )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from services.kernel.db import Database
 from services.kernel.errors import InvalidArgument, NotFound
@@ -31,7 +31,7 @@ from services.library.events import (
 )
 from services.library.limits import LimitGuard
 from services.library.media import MediaInfo, probe
-from services.library.store import DocumentRow, FolderRow, JobRow, new_id
+from services.library.store import DocumentRow, FolderRow, JobRow, UploadSessionRow, new_id
 from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
 
@@ -87,6 +87,7 @@ class Uploads:
         outbox: Outbox,
         spool_dir: Path,
         max_bytes: int,
+        max_duration_seconds: float,
         guard: LimitGuard,
     ) -> None:
         self._db = db
@@ -94,6 +95,7 @@ class Uploads:
         self._outbox = outbox
         self.spool_dir = spool_dir
         self.max_bytes = max_bytes
+        self.max_duration_seconds = max_duration_seconds
         self.guard = guard
         spool_dir.mkdir(parents=True, exist_ok=True)
 
@@ -115,7 +117,7 @@ class Uploads:
             )
         self.check_size(metadata.size_bytes)
         await self.guard.check_upload(principal.user_id, metadata.size_bytes)
-        folder_id = metadata.folder_id or None
+        folder_id = domain.check_id(metadata.folder_id, "folder_id") if metadata.folder_id else None
         if folder_id is not None:
             async with self._db.session() as session:
                 folder = await session.get(FolderRow, folder_id)
@@ -172,9 +174,17 @@ class Uploads:
                 )
             )
 
-    async def accept(self, principal: Principal, upload: ValidUpload, spool: Path) -> DocumentRow:
-        """Sniffs, stores and commits; on any failure nothing is left behind."""
-        info = await asyncio.to_thread(probe, spool)
+    async def accept(
+        self,
+        principal: Principal,
+        upload: ValidUpload,
+        spool: Path,
+        *,
+        finishing_session_id: str | None = None,
+    ) -> DocumentRow:
+        """Sniffs, stores and commits; on any failure nothing is left behind. Every way in
+        (streamed, raw body, resumable) ends here, so the media checks live in one place."""
+        info = await asyncio.to_thread(probe, spool, max_duration_seconds=self.max_duration_seconds)
         size = (await asyncio.to_thread(spool.stat)).st_size
         if not upload.size_known:  # raw HTTP uploads learn their size only now
             await self.guard.check_upload(principal.user_id, size)
@@ -182,7 +192,9 @@ class Uploads:
         key = upload_key(info.kind, principal.user_id, document_id, info.extension)
         try:
             await asyncio.to_thread(self._store.put_file, key, spool, info.content_type)
-            document = await self._commit(principal, upload, info, document_id, key, size)
+            document = await self._commit(
+                principal, upload, info, document_id, key, size, finishing_session_id
+            )
         except BaseException:
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(self._store.delete, key)
@@ -199,9 +211,19 @@ class Uploads:
         document_id: str,
         key: str,
         size: int,
+        finishing_session_id: str | None,
     ) -> DocumentRow:
         now = datetime.now(UTC)
         async with self._db.session() as session:
+            # First: the limits bind here, where the document and its job are inserted.
+            await self.guard.admit_document(
+                session, principal.user_id, size, finishing_session_id=finishing_session_id
+            )
+            if finishing_session_id is not None:
+                # The session becomes this document in the same commit: counted once.
+                await session.execute(
+                    delete(UploadSessionRow).where(UploadSessionRow.id == finishing_session_id)
+                )
             if (
                 upload.folder_id is not None
                 and await session.get(FolderRow, upload.folder_id) is None

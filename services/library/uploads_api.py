@@ -118,8 +118,16 @@ class UploadRpcs(LibraryBase):
             create_time=now,
             expire_time=now + self._session_ttl,
         )
-        async with self._db.session() as session:
-            session.add(session_row)
+        try:
+            async with self._db.session() as session:
+                # The quota binds here: a session's declared size counts from its start.
+                await self.limits.admit_upload_session(
+                    session, principal.user_id, upload.size_bytes
+                )
+                session.add(session_row)
+        except BaseException:
+            spool.unlink(missing_ok=True)
+            raise
         return library_pb2.StartUploadResponse(
             upload_id=session_row.id,
             expire_time=timestamp(session_row.expire_time),
@@ -127,8 +135,9 @@ class UploadRpcs(LibraryBase):
         )
 
     async def _upload_session(self, principal: Principal, upload_id: str) -> UploadSessionRow:
+        """The caller's open session; `upload_id` must have passed require_id."""
         async with self._db.session() as session:
-            row = await session.get(UploadSessionRow, require_id(upload_id, "upload_id"))
+            row = await session.get(UploadSessionRow, upload_id)
         if row is None or row.owner_id != principal.user_id or row.expire_time <= datetime.now(UTC):
             raise NotFound(
                 f"Upload {upload_id} does not exist or has expired; start a new one.",
@@ -151,14 +160,16 @@ class UploadRpcs(LibraryBase):
     async def _store_chunk(self, upload_id: str, offset: int, data: bytes) -> int:
         """Appends `data` at `offset`; a chunk that was already stored is acknowledged again."""
         principal = await active_caller(self._db)
+        upload_id = require_id(upload_id, "upload_id")
         if len(data) > self._max_chunk:
             raise InvalidArgument(
                 f"Chunks may be at most {self._max_chunk} bytes.", reason="CHUNK_TOO_LARGE"
             )
         if not data:
             raise InvalidArgument("The chunk is empty.", reason="EMPTY_CHUNK")
-        lock = self._upload_locks.setdefault(upload_id, asyncio.Lock())
-        async with lock:
+        # Only a session of the caller gets a lock; the lookup is repeated under it.
+        await self._upload_session(principal, upload_id)
+        async with self._upload_locks.hold(upload_id):
             row = await self._upload_session(principal, upload_id)
             end = offset + len(data)
             if offset < 0 or offset > row.received_bytes:
@@ -186,7 +197,8 @@ class UploadRpcs(LibraryBase):
     async def GetUpload(
         self, request: library_pb2.GetUploadRequest, context: Context
     ) -> library_pb2.GetUploadResponse:
-        row = await self._upload_session(await active_caller(self._db), request.upload_id)
+        upload_id = require_id(request.upload_id, "upload_id")
+        row = await self._upload_session(await active_caller(self._db), upload_id)
         return library_pb2.GetUploadResponse(
             upload_id=row.id,
             received_bytes=row.received_bytes,
@@ -198,19 +210,21 @@ class UploadRpcs(LibraryBase):
         self, request: library_pb2.FinishUploadRequest, context: Context
     ) -> library_pb2.FinishUploadResponse:
         principal = await active_caller(self._db)
-        lock = self._upload_locks.setdefault(request.upload_id, asyncio.Lock())
-        async with lock:
-            row = await self._upload_session(principal, request.upload_id)
+        upload_id = require_id(request.upload_id, "upload_id")
+        await self._upload_session(principal, upload_id)
+        async with self._upload_locks.hold(upload_id):
+            row = await self._upload_session(principal, upload_id)
             upload = ValidUpload.from_json(row.metadata_json)
             check_complete(upload, row.received_bytes)
             spool = Path(row.spool_path)
             try:
                 existing = await self._uploads.existing(principal, upload)
-                document = existing or await self._uploads.accept(principal, upload, spool)
+                document = existing or await self._uploads.accept(
+                    principal, upload, spool, finishing_session_id=row.id
+                )
             finally:
                 # Finished or rejected, the session is over: rejected bytes are not kept.
                 await self._end_session(row)
-        self._upload_locks.pop(request.upload_id, None)
         return library_pb2.FinishUploadResponse(document=document_message(document))
 
     async def _end_session(self, row: UploadSessionRow) -> None:

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import grpc
 import grpc.aio
@@ -23,6 +24,13 @@ from speechflow.library.v1 import library_pb2_grpc
 from tests import media
 
 MAX_UPLOAD_BYTES = 2_000_000
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "library_settings(**fields): LibrarySettings fields the `lib` fixture starts with",
+    )
 
 
 @dataclass
@@ -101,15 +109,18 @@ async def lib(
         storage = StorageSettings(storage_backend="local", data_dir=tmp_path)
     keys = tmp_path / "keys"
     key = load_or_create_signing_key(keys / "jwt.pem", keys / "jwt.pub.pem")
-    settings = LibrarySettings(
-        data_dir=tmp_path,
-        nats_url=nats_server.url,
-        database_url=database_url,
-        grpc_port=0,
-        jwt_public_key_file=keys / "jwt.pub.pem",
-        max_upload_bytes=MAX_UPLOAD_BYTES,
-        max_chunk_bytes=64 * 1024,
-    )
+    marker = request.node.get_closest_marker("library_settings")
+    overrides: dict[str, Any] = dict(marker.kwargs) if marker else {}
+    fields: dict[str, Any] = {
+        "data_dir": tmp_path,
+        "nats_url": nats_server.url,
+        "database_url": database_url,
+        "grpc_port": 0,
+        "jwt_public_key_file": keys / "jwt.pub.pem",
+        "max_upload_bytes": MAX_UPLOAD_BYTES,
+        "max_chunk_bytes": 64 * 1024,
+    }
+    settings = LibrarySettings(**(fields | overrides))
     app = await start_library(settings, storage)
     bus = await EventBus.connect(nats_server.url, source="test-pipeline")
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{app.port}")

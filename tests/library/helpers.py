@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from google.api import httpbody_pb2
+
 from services.kernel.jetstream import EventBus
 from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
@@ -109,3 +111,51 @@ async def complete_pipeline(bus: EventBus, job: events_pb2.JobContext, *, tag: s
         events_pb2.NotificationSent(job=job, completed=True, message_id="m1"),
         event_id=f"{tag}-notified",
     )
+
+
+async def start_resumable(
+    lib: LibraryHarness, user: User, data: bytes, file_name: str = "talk.wav"
+) -> str:
+    """Opens a resumable session for `data` and sends every byte; returns the upload id."""
+    started = await lib.library.StartUpload(
+        library_pb2.StartUploadRequest(
+            metadata=library_pb2.UploadMetadata(file_name=file_name, size_bytes=len(data))
+        ),
+        metadata=user.metadata,
+    )
+    step = started.max_chunk_bytes
+    for offset in range(0, len(data), step):
+        await lib.library.UploadChunk(
+            library_pb2.UploadChunkRequest(
+                upload_id=started.upload_id, offset=offset, data=data[offset : offset + step]
+            ),
+            metadata=user.metadata,
+        )
+    return started.upload_id
+
+
+async def upload_resumable(
+    lib: LibraryHarness, user: User, path: Path, file_name: str | None = None
+) -> library_pb2.Document:
+    upload_id = await start_resumable(lib, user, path.read_bytes(), file_name or path.name)
+    finished = await lib.library.FinishUpload(
+        library_pb2.FinishUploadRequest(upload_id=upload_id), metadata=user.metadata
+    )
+    return finished.document
+
+
+async def upload_raw_body(
+    lib: LibraryHarness, user: User, path: Path, file_name: str | None = None
+) -> library_pb2.Document:
+    """UploadDocumentContent, the RPC behind REST's raw-body upload (size not declared)."""
+    data = path.read_bytes()
+
+    async def messages() -> AsyncIterator[library_pb2.UploadDocumentContentRequest]:
+        for start in range(0, len(data), CHUNK):
+            yield library_pb2.UploadDocumentContentRequest(
+                file_name=(file_name or path.name) if start == 0 else "",
+                body=httpbody_pb2.HttpBody(data=data[start : start + CHUNK]),
+            )
+
+    response = await lib.library.UploadDocumentContent(messages(), metadata=user.metadata)
+    return response.document
