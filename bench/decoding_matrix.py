@@ -78,6 +78,7 @@ class Measurement:
     recording: str
     audio_seconds: float
     elapsed_seconds: float
+    cpu_seconds: float
     wer: float
     reference_words: int
     deletions: int
@@ -116,11 +117,16 @@ def load_model(name: str) -> WhisperModel:
     )
 
 
-def decode(model: WhisperModel, configuration: Configuration, path: Path) -> tuple[str, str, float]:
-    """(text, language, elapsed seconds) of one decoding; the segments are drained in the timing."""
+def decode(
+    model: WhisperModel, configuration: Configuration, path: Path
+) -> tuple[str, str, float, float]:
+    """(text, language, wall seconds, CPU seconds) of one decoding, segments drained in the timing.
+
+    CPU seconds (all threads of this process) are reported too: on a machine shared with other
+    work, wall time drifts with the load while CPU time mostly does not."""
     audio = decode_audio(str(path))
     language = None if configuration.detect_language else "en"
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     segments: Iterator[Any]
     if configuration.batched:
         segments, info = BatchedInferencePipeline(model).transcribe(
@@ -141,19 +147,20 @@ def decode(model: WhisperModel, configuration: Configuration, path: Path) -> tup
             word_timestamps=configuration.word_timestamps,
         )
     text = " ".join(segment.text.strip() for segment in segments)
-    return text, str(info.language), time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
+    return text, str(info.language), time.perf_counter() - started, cpu
 
 
 def measure_model(name: str, long_seconds: float) -> dict[str, Any]:
     model = load_model(name)
     chosen = recordings(long_seconds)
-    decode(model, CONFIGURATIONS[0], chosen[0].path)  # warm-up: first call pays one-off costs
+    decode(model, CONFIGURATIONS[0], chosen[2].path)  # warm-up: first call pays one-off costs
     results: list[Measurement] = []
     for configuration in CONFIGURATIONS:
         if configuration.multilingual_only and name.endswith(".en"):
             continue
         for recording in chosen:
-            text, language, elapsed = decode(model, configuration, recording.path)
+            text, language, elapsed, cpu = decode(model, configuration, recording.path)
             errors = speech_corpus.word_errors(recording.reference, text)
             reference_words = errors.hits + errors.substitutions + errors.deletions
             results.append(
@@ -163,6 +170,7 @@ def measure_model(name: str, long_seconds: float) -> dict[str, Any]:
                     recording=recording.name,
                     audio_seconds=speech_corpus.wav_seconds(recording.path),
                     elapsed_seconds=elapsed,
+                    cpu_seconds=cpu,
                     wer=float(errors.wer),
                     reference_words=reference_words,
                     deletions=errors.deletions,
@@ -200,8 +208,9 @@ def in_child_process(name: str, long_seconds: float) -> dict[str, Any]:
 def markdown(runs: list[dict[str, Any]]) -> str:
     """One row per model x configuration x recording, plus pooled rows for the short clips."""
     lines = [
-        "| model | config | recording | audio s | WER | deleted words | realtime × | language |",
-        "|---|---|---|---:|---:|---:|---:|---|",
+        "| model | config | recording | audio s | WER | deleted words | realtime × "
+        "| audio s per CPU s | language |",
+        "|---|---|---|---:|---:|---:|---:|---:|---|",
     ]
     described = {item.key: item.description for item in CONFIGURATIONS}
     for run in runs:
@@ -211,11 +220,13 @@ def markdown(runs: list[dict[str, Any]]) -> str:
             lines.append(
                 f"| {row['model']} | {row['configuration']} | {row['recording']} | "
                 f"{row['audio_seconds']:.1f} | {row['wer']:.1%} | {row['deletions']} | "
-                f"{factor:.1f} | {row['language']} |"
+                f"{factor:.1f} | {row['audio_seconds'] / row['cpu_seconds']:.1f} | "
+                f"{row['language']} |"
             )
     lines += ["", "Pooled over the four clips (errors / reference words), and the long file:", ""]
-    lines += ["| model | config | clips WER | clips realtime × | long WER | long realtime × |"]
-    lines += ["|---|---|---:|---:|---:|---:|"]
+    lines += ["| model | config | clips WER | clips realtime × | long WER | long realtime × "]
+    lines[-1] += "| long audio s per CPU s |"
+    lines += ["|---|---|---:|---:|---:|---:|---:|"]
     for run in runs:
         for key, description in described.items():
             rows = [row for row in run["measurements"] if row["configuration"] == key]
@@ -225,7 +236,8 @@ def markdown(runs: list[dict[str, Any]]) -> str:
             [long] = [row for row in rows if row["recording"].startswith("long")]
             lines.append(
                 f"| {run['model']} | {key}: {description} | {_pooled(short):.2%} | "
-                f"{_factor(short):.1f} | {long['wer']:.2%} | {_factor([long]):.1f} |"
+                f"{_factor(short):.1f} | {long['wer']:.2%} | {_factor([long]):.1f} | "
+                f"{long['audio_seconds'] / long['cpu_seconds']:.1f} |"
             )
     lines += [""] + [f"- peak RSS {run['model']}: {run['peak_rss_mib']:.0f} MiB" for run in runs]
     return "\n".join(lines) + "\n"

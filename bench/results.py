@@ -29,6 +29,8 @@ class CaseResult:
     metrics: dict[str, float]
     headline: Headline
     notes: str = ""
+    # Optional per-input breakdown (e.g. one row per recording), shown as its own table.
+    rows: list[dict[str, float | int | str]] = field(default_factory=list)
 
 
 @dataclass
@@ -90,6 +92,36 @@ def markdown_table(run: BenchRun) -> str:
     for name, error in run.failures.items():
         rows.append(f"| – | {_cell(name)} | **failed** | | {_cell(error[:300])} |")
     return "\n".join(rows)
+
+
+def breakdown_tables(run: BenchRun) -> str:
+    """The per-input rows of the cases that have them, one table per case."""
+    tables = []
+    for case in run.cases:
+        if not case.rows:
+            continue
+        columns = list(case.rows[0])
+        lines = [
+            f"### {case.number}. {case.name}: per recording",
+            "",
+            "| " + " | ".join(columns) + " |",
+            "|"
+            + "|".join("---" if isinstance(case.rows[0][c], str) else "---:" for c in columns)
+            + "|",
+        ]
+        for row in case.rows:
+            cells = [_format_cell(row[column]) for column in columns]
+            lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
+        tables.append("\n".join(lines))
+    return "\n\n".join(tables)
+
+
+def _format_cell(value: float | int | str) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return f"{value:,}"
+    return format_number(value)
 
 
 def machine_table(machine: dict[str, Any]) -> str:

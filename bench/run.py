@@ -14,7 +14,7 @@ from bench.cases import api, end_to_end, load, pdf, progress, scaling, transcrip
 from bench.context import BenchContext
 from bench.machine import describe_machine
 from bench.mesh import running_mesh
-from bench.results import BenchRun, CaseResult, machine_table, markdown_table
+from bench.results import BenchRun, CaseResult, breakdown_tables, machine_table, markdown_table
 from bench.sizes import BenchSizes
 
 log = logging.getLogger("bench")
@@ -71,6 +71,7 @@ def benchmarks_document(run: BenchRun) -> str:
         f"## Last run: {run.started}, {mode}\n\n"
         f"{machine_table(run.machine)}\n\n"
         f"{markdown_table(run)}\n"
+        + (f"\n{breakdown}\n" if (breakdown := breakdown_tables(run)) else "")
     )
 
 

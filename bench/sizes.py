@@ -9,7 +9,11 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class BenchSizes:
     quick: bool
-    speech_seconds: float  # cases 1-2: one recording, raw engine vs mesh
+    # cases 1-2: real speech clips (tests.speech_corpus ids), one long file made of them
+    # (0 = none), and an espeak-ng recording of the first N sentences of the meeting script
+    real_speech_clips: tuple[str, ...]
+    long_speech_seconds: float
+    espeak_sentences: int
     scaling_jobs: int  # case 3: recordings per batch
     scaling_seconds: float  # case 3: length of each recording
     upload_bytes: int  # case 4
@@ -26,7 +30,9 @@ class BenchSizes:
 
 FULL = BenchSizes(
     quick=False,
-    speech_seconds=240,
+    real_speech_clips=("sense-and-sensibility", "sonnet-1", "jfk", "two-person-call"),
+    long_speech_seconds=300,
+    espeak_sentences=10,
     scaling_jobs=4,
     scaling_seconds=60,
     upload_bytes=200 * 1000 * 1000,
@@ -43,7 +49,9 @@ FULL = BenchSizes(
 
 QUICK = BenchSizes(
     quick=True,
-    speech_seconds=15,
+    real_speech_clips=("jfk",),  # a 2 MB npm package: the smoke run stays quick
+    long_speech_seconds=0,
+    espeak_sentences=2,
     scaling_jobs=2,
     scaling_seconds=6,
     upload_bytes=8 * 1000 * 1000,
