@@ -73,6 +73,28 @@ def synthesize_long_speech(
     return write_audio(np.concatenate(pieces)[: int(seconds * rate)], rate, path)
 
 
+def synthesize_dialogue(
+    turns: list[tuple[str, str]], path: Path, pause_seconds: float = 0.6
+) -> list[tuple[float, float]]:
+    """Speak `(voice, text)` turns one after another with pauses between them, as a meeting of
+    several people would sound; returns each turn's (start, end) in seconds.
+
+    espeak-ng's voices differ in pitch and formants (e.g. `en-us`, `en-gb+f3`, `en+m7`),
+    which is what a diarizer tells apart."""
+    pieces: list[Samples] = []
+    spans: list[tuple[float, float]] = []
+    rate = 22050
+    position = 0
+    for voice, text in turns:
+        samples, rate = _espeak(text, voice, 160)
+        spans.append((position / rate, (position + len(samples)) / rate))
+        pause = np.zeros(int(pause_seconds * rate), dtype=np.int16)
+        pieces += [samples, pause]
+        position += len(samples) + len(pause)
+    write_audio(np.concatenate(pieces), rate, path)
+    return spans
+
+
 def write_audio(samples: Samples, sample_rate: int, path: Path) -> Path:
     """Encode mono 16-bit `samples` into the container and codec that `path`'s suffix names."""
     codec, codec_rate = _audio_codec(path)

@@ -23,6 +23,7 @@ from services.library.store import (
     DocumentRow,
     FolderRow,
     JobRow,
+    PreferencesRow,
     UploadSessionRow,
 )
 from speechflow.events.v1 import events_pb2
@@ -67,6 +68,7 @@ class AccountEvents:
             await session.execute(
                 delete(UploadSessionRow).where(UploadSessionRow.owner_id == user_id)
             )
+            await session.execute(delete(PreferencesRow).where(PreferencesRow.user_id == user_id))
         log.info("account data deleted", extra={"documents": len(documents)})
 
 

@@ -8,6 +8,7 @@ from services.library.documents_api import DocumentRpcs
 from services.library.downloads_api import DownloadRpcs
 from services.library.folders_api import FolderRpcs
 from services.library.jobs_api import JobsServicer
+from services.library.transcripts_api import TranscriptRpcs
 from services.library.uploads_api import UploadRpcs
 from speechflow.library.v1 import library_pb2_grpc
 
@@ -15,6 +16,11 @@ __all__ = ["JobsServicer", "LibraryServicer"]
 
 
 class LibraryServicer(
-    FolderRpcs, UploadRpcs, DocumentRpcs, DownloadRpcs, library_pb2_grpc.LibraryServiceServicer
+    FolderRpcs,
+    UploadRpcs,
+    DocumentRpcs,
+    DownloadRpcs,
+    TranscriptRpcs,
+    library_pb2_grpc.LibraryServiceServicer,
 ):
     """Every LibraryService RPC; the parts share LibraryBase's adapters."""

@@ -185,3 +185,72 @@ def human_bytes(size: int) -> str:
             return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
         size = size / 1000  # type: ignore[assignment]
     return f"{size} bytes"
+
+
+MAX_HOTWORDS_LENGTH = 500
+MAX_VOCABULARY_TERMS = 100
+MAX_VOCABULARY_TERM_LENGTH = 60
+MAX_SPEAKERS = 20
+
+
+def clean_hotwords(raw: str) -> str:
+    """One line of names and terms; Whisper reads them as a prompt of at most ~220 tokens,
+    so a longer list would be cut silently by the model: refuse it instead."""
+    hotwords = " ".join(raw.split())
+    if len(hotwords) > MAX_HOTWORDS_LENGTH:
+        raise InvalidArgument(
+            f"Keep hotwords under {MAX_HOTWORDS_LENGTH} characters (names and terms, not prose).",
+            reason="HOTWORDS_TOO_LONG",
+        )
+    return hotwords
+
+
+def clean_vocabulary(terms: list[str]) -> list[str]:
+    """Trimmed, de-duplicated (case-insensitively), order kept."""
+    cleaned: dict[str, str] = {}
+    for term in terms:
+        text = " ".join(term.split())
+        if not text:
+            continue
+        if len(text) > MAX_VOCABULARY_TERM_LENGTH:
+            raise InvalidArgument(
+                f"Vocabulary terms are names or short phrases: keep each under "
+                f"{MAX_VOCABULARY_TERM_LENGTH} characters.",
+                reason="VOCABULARY_TERM_TOO_LONG",
+            )
+        cleaned.setdefault(text.casefold(), text)
+    if len(cleaned) > MAX_VOCABULARY_TERMS:
+        raise InvalidArgument(
+            f"Keep the vocabulary to {MAX_VOCABULARY_TERMS} terms or fewer.",
+            reason="VOCABULARY_TOO_LONG",
+        )
+    return list(cleaned.values())
+
+
+def merged_hotwords(upload_hotwords: str, vocabulary: list[str]) -> str:
+    """The upload's own hotwords first (they are the most specific), then the user's terms
+    not already named, cut at the length the recognizer can use."""
+    merged = upload_hotwords
+    for term in vocabulary:
+        if term.casefold() in merged.casefold():
+            continue
+        candidate = f"{merged}, {term}" if merged else term
+        if len(candidate) > MAX_HOTWORDS_LENGTH:
+            break
+        merged = candidate
+    return merged
+
+
+def check_speaker_bounds(min_speakers: int, max_speakers: int) -> tuple[int, int]:
+    for name, value in (("min_speakers", min_speakers), ("max_speakers", max_speakers)):
+        if not 0 <= value <= MAX_SPEAKERS:
+            raise InvalidArgument(
+                f"{name} must be between 0 (automatic) and {MAX_SPEAKERS}.",
+                reason="INVALID_SPEAKER_COUNT",
+                metadata={"field": name},
+            )
+    if min_speakers and max_speakers and min_speakers > max_speakers:
+        raise InvalidArgument(
+            "min_speakers cannot be larger than max_speakers.", reason="INVALID_SPEAKER_COUNT"
+        )
+    return min_speakers, max_speakers

@@ -45,6 +45,9 @@ def job_context(document: DocumentRow, job: JobRow) -> events_pb2.JobContext:
         language=document.language,
         summary_length=library_pb2.SummaryLength.ValueType(document.summary_length),
         create_time=timestamp(document.create_time),
+        hotwords=document.hotwords,
+        min_speakers=document.min_speakers,
+        max_speakers=document.max_speakers,
     )
 
 

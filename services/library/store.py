@@ -71,6 +71,11 @@ class DocumentRow(Base):
     language: Mapped[str] = mapped_column(String(10), default="")
     detected_language: Mapped[str] = mapped_column(String(10), default="")
     summary_length: Mapped[int] = mapped_column(Integer, default=2)
+    # Recognizer vocabulary (the upload's hotwords plus the owner's, fixed at upload so a
+    # retry transcribes the same way) and diarization bounds (0 = automatic).
+    hotwords: Mapped[str] = mapped_column(Text, default="")
+    min_speakers: Mapped[int] = mapped_column(Integer, default=0)
+    max_speakers: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
     transcript_text: Mapped[str] = mapped_column(Text, default="")
     summary_text: Mapped[str] = mapped_column(Text, default="")
@@ -143,3 +148,13 @@ class DeletedUserRow(Base):
 
     user_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     delete_time: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class PreferencesRow(Base):
+    """A user's defaults for new uploads."""
+
+    __tablename__ = "preferences"
+
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    vocabulary: Mapped[list[str]] = mapped_column(JSON, default=list)
+    update_time: Mapped[datetime] = mapped_column(UtcDateTime())

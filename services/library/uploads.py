@@ -31,7 +31,14 @@ from services.library.events import (
 )
 from services.library.limits import LimitGuard
 from services.library.media import MediaInfo, probe
-from services.library.store import DocumentRow, FolderRow, JobRow, UploadSessionRow, new_id
+from services.library.store import (
+    DocumentRow,
+    FolderRow,
+    JobRow,
+    PreferencesRow,
+    UploadSessionRow,
+    new_id,
+)
 from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
 
@@ -49,6 +56,9 @@ class ValidUpload:
     language: str
     summary_length: SummaryLength
     request_id: str | None
+    hotwords: str = ""
+    min_speakers: int = 0
+    max_speakers: int = 0
 
     @property
     def size_known(self) -> bool:
@@ -63,6 +73,9 @@ class ValidUpload:
             "language": self.language,
             "summary_length": int(self.summary_length),
             "request_id": self.request_id,
+            "hotwords": self.hotwords,
+            "min_speakers": self.min_speakers,
+            "max_speakers": self.max_speakers,
         }
 
     @classmethod
@@ -75,6 +88,10 @@ class ValidUpload:
             language=str(data["language"]),
             summary_length=SummaryLength(int(str(data["summary_length"]))),
             request_id=str(data["request_id"]) if data.get("request_id") else None,
+            # Sessions opened before these existed lack them.
+            hotwords=str(data.get("hotwords") or ""),
+            min_speakers=int(str(data.get("min_speakers") or 0)),
+            max_speakers=int(str(data.get("max_speakers") or 0)),
         )
 
 
@@ -117,6 +134,10 @@ class Uploads:
             )
         self.check_size(metadata.size_bytes)
         await self.guard.check_upload(principal.user_id, metadata.size_bytes)
+        min_speakers, max_speakers = domain.check_speaker_bounds(
+            metadata.min_speakers, metadata.max_speakers
+        )
+        hotwords = domain.clean_hotwords(metadata.hotwords)
         folder_id = domain.check_id(metadata.folder_id, "folder_id") if metadata.folder_id else None
         if folder_id is not None:
             async with self._db.session() as session:
@@ -133,7 +154,15 @@ class Uploads:
                 metadata.summary_length, default=SummaryLength.MEDIUM
             ),
             request_id=metadata.request_id.strip()[:100] or None,
+            hotwords=domain.merged_hotwords(hotwords, await self._vocabulary(principal.user_id)),
+            min_speakers=min_speakers,
+            max_speakers=max_speakers,
         )
+
+    async def _vocabulary(self, user_id: str) -> list[str]:
+        async with self._db.session() as session:
+            preferences = await session.get(PreferencesRow, user_id)
+        return list(preferences.vocabulary) if preferences is not None else []
 
     def check_size(self, size: int) -> None:
         if size > self.max_bytes:
@@ -251,6 +280,9 @@ class Uploads:
                 status_message="Queued for transcription",
                 language=upload.language,
                 summary_length=int(upload.summary_length),
+                hotwords=upload.hotwords,
+                min_speakers=upload.min_speakers,
+                max_speakers=upload.max_speakers,
                 version=1,
                 key_points=[],
                 action_items=[],

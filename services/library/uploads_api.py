@@ -74,6 +74,9 @@ class UploadRpcs(LibraryBase):
             language=first.language,
             summary_length=first.summary_length,
             request_id=first.request_id,
+            hotwords=first.hotwords,
+            min_speakers=first.min_speakers,
+            max_speakers=first.max_speakers,
         )
         upload = await self._uploads.validate(principal, metadata, size_optional=True)
 

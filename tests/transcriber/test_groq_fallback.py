@@ -7,6 +7,7 @@ import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from services.transcriber.engine import (
@@ -18,7 +19,9 @@ from services.transcriber.engine import (
     Segment,
     Transcript,
     TranscriptionError,
+    TranscriptionOptions,
 )
+from services.transcriber.engine.transcript import DEFAULT_OPTIONS
 from tests.media import convert_audio, make_video_without_audio, read_audio
 from tests.transcriber.groq_stand_in import GroqStandIn, running_groq_stand_in
 
@@ -48,7 +51,7 @@ def test_a_small_file_is_uploaded_unchanged_in_one_request(
 ) -> None:
     mp3 = convert_audio(english_wav, tmp_path / "meeting.mp3")
 
-    transcript = groq_for(stand_in).transcribe(mp3, language="en")
+    transcript = groq_for(stand_in).transcribe(mp3, TranscriptionOptions(language="en"))
 
     [upload] = stand_in.uploads
     assert upload.data == mp3.read_bytes()
@@ -69,19 +72,21 @@ def test_a_file_over_the_limit_is_sent_as_flac_chunks_on_one_timeline(
     progress: list[float] = []
 
     transcript = groq_for(stand_in, max_upload_bytes=40_000).transcribe(
-        english_wav, language="", on_progress=progress.append
+        english_wav, TranscriptionOptions(language=""), on_progress=progress.append
     )
 
     assert len(stand_in.uploads) >= 3
     assert all(len(upload.data) <= 40_000 for upload in stand_in.uploads)
     assert all(upload.filename.endswith(".flac") for upload in stand_in.uploads)
-    # Each stand-in segment spans its whole chunk, so shifted segments must tile the recording.
-    segments = transcript.segments
-    assert segments[0].start == 0.0
-    for previous, current in itertools.pairwise(segments):
+    # Each stand-in segment spans its whole chunk and its words share it evenly, so the
+    # shifted words must tile the recording, in chunk order.
+    words = [word for segment in transcript.segments for word in segment.words]
+    assert words[0].start == 0.0
+    for previous, current in itertools.pairwise(words):
         assert current.start == pytest.approx(previous.end, abs=0.01)
-    assert segments[-1].end == pytest.approx(seconds_of(english_wav), abs=0.05)
-    assert [s.text for s in segments] == [f"part {n + 1}" for n in range(len(segments))]
+    assert words[-1].end == pytest.approx(seconds_of(english_wav), abs=0.05)
+    chunks = len(stand_in.uploads)
+    assert transcript.text == " ".join(f"part {n + 1}" for n in range(chunks))
     assert transcript.language == "en"
     assert progress[0] == 0.0
     assert progress[-1] == 1.0
@@ -93,7 +98,9 @@ def test_the_language_detected_on_the_first_chunk_is_pinned_for_the_rest(
 ) -> None:
     stand_in.language = "French"
 
-    transcript = groq_for(stand_in, max_upload_bytes=60_000).transcribe(french_wav, language="")
+    transcript = groq_for(stand_in, max_upload_bytes=60_000).transcribe(
+        french_wav, TranscriptionOptions(language="")
+    )
 
     assert "language" not in stand_in.uploads[0].fields
     assert all(upload.fields["language"] == "fr" for upload in stand_in.uploads[1:])
@@ -105,7 +112,7 @@ def test_a_format_groq_does_not_read_is_re_encoded(
 ) -> None:
     mka = convert_audio(english_wav, tmp_path / "meeting.mka")
 
-    groq_for(stand_in).transcribe(mka, language="en")
+    groq_for(stand_in).transcribe(mka, TranscriptionOptions(language="en"))
 
     [upload] = stand_in.uploads
     assert upload.filename.endswith(".flac")
@@ -115,7 +122,7 @@ def test_a_groq_server_error_is_a_transient_error(stand_in: GroqStandIn, english
     stand_in.fail_with_status = 503
 
     with pytest.raises(TranscriptionError) as raised:
-        groq_for(stand_in).transcribe(english_wav, language="en")
+        groq_for(stand_in).transcribe(english_wav, TranscriptionOptions(language="en"))
 
     assert not isinstance(raised.value, PermanentTranscriptionError)
 
@@ -126,7 +133,7 @@ def test_groq_rejects_a_video_without_audio_before_uploading(
     video = make_video_without_audio(tmp_path / "silent.mp4")
 
     with pytest.raises(PermanentTranscriptionError, match="no audio track"):
-        groq_for(stand_in).transcribe(video, language="en")
+        groq_for(stand_in).transcribe(video, TranscriptionOptions(language="en"))
 
     assert stand_in.uploads == []
 
@@ -140,21 +147,27 @@ class ScriptedTranscriber:
         self.calls: list[tuple[AudioSource, str]] = []
 
     def transcribe(
-        self, source: AudioSource, language: str = "", on_progress: ProgressCallback | None = None
+        self,
+        source: AudioSource,
+        options: TranscriptionOptions = DEFAULT_OPTIONS,
+        on_progress: ProgressCallback | None = None,
     ) -> Transcript:
-        self.calls.append((source, language))
+        assert not isinstance(source, np.ndarray)
+        self.calls.append((source, options.language))
         if on_progress is not None:
             on_progress(0.5)
         if self.error is not None:
             raise self.error
         segment = Segment(0.0, 1.0, self.name)
-        return Transcript(self.name, (segment,), language or "en", 1.0, self.name)
+        return Transcript(self.name, (segment,), options.language or "en", 1.0, self.name)
 
 
 def test_fallback_is_not_used_when_local_transcription_succeeds() -> None:
     local, remote = ScriptedTranscriber(), ScriptedTranscriber(name="groq")
 
-    transcript = FallbackTranscriber(local, remote).transcribe("a.wav", "en")
+    transcript = FallbackTranscriber(local, remote).transcribe(
+        "a.wav", TranscriptionOptions(language="en")
+    )
 
     assert transcript.model == "local"
     assert remote.calls == []
@@ -164,7 +177,9 @@ def test_a_transient_local_failure_falls_back_to_groq() -> None:
     local = ScriptedTranscriber(TranscriptionError("model crashed"))
     remote = ScriptedTranscriber(name="groq")
 
-    transcript = FallbackTranscriber(local, remote).transcribe("a.wav", "fr")
+    transcript = FallbackTranscriber(local, remote).transcribe(
+        "a.wav", TranscriptionOptions(language="fr")
+    )
 
     assert transcript.model == "groq"
     assert remote.calls == [("a.wav", "fr")]
@@ -175,7 +190,7 @@ def test_a_permanent_failure_is_not_retried_with_groq() -> None:
     remote = ScriptedTranscriber(name="groq")
 
     with pytest.raises(PermanentTranscriptionError):
-        FallbackTranscriber(local, remote).transcribe("a.wav", "en")
+        FallbackTranscriber(local, remote).transcribe("a.wav", TranscriptionOptions(language="en"))
 
     assert remote.calls == []
 
@@ -184,7 +199,7 @@ def test_without_groq_the_local_failure_is_raised() -> None:
     local = ScriptedTranscriber(TranscriptionError("model crashed"))
 
     with pytest.raises(TranscriptionError, match="model crashed"):
-        FallbackTranscriber(local, None).transcribe("a.wav", "en")
+        FallbackTranscriber(local, None).transcribe("a.wav", TranscriptionOptions(language="en"))
 
 
 def test_a_stream_is_rewound_before_groq_reads_it() -> None:
@@ -194,18 +209,20 @@ def test_a_stream_is_rewound_before_groq_reads_it() -> None:
         def transcribe(
             self,
             source: AudioSource,
-            language: str = "",
+            options: TranscriptionOptions = DEFAULT_OPTIONS,
             on_progress: ProgressCallback | None = None,
         ) -> Transcript:
             assert isinstance(source, io.BytesIO)
             positions.append(source.tell())
             source.read()
-            return super().transcribe(source, language, on_progress)
+            return super().transcribe(source, options, on_progress)
 
     local = ConsumingTranscriber(TranscriptionError("model crashed"))
     remote = ConsumingTranscriber(name="groq")
 
-    FallbackTranscriber(local, remote).transcribe(io.BytesIO(b"audio bytes"), "en")
+    FallbackTranscriber(local, remote).transcribe(
+        io.BytesIO(b"audio bytes"), TranscriptionOptions(language="en")
+    )
 
     assert positions == [0, 0]
 
@@ -215,7 +232,9 @@ def test_progress_stays_monotonic_across_the_fallback() -> None:
     remote = ScriptedTranscriber(name="groq")
     seen: list[float] = []
 
-    FallbackTranscriber(local, remote).transcribe("a.wav", "en", seen.append)
+    FallbackTranscriber(local, remote).transcribe(
+        "a.wav", TranscriptionOptions(language="en"), seen.append
+    )
 
     assert seen == sorted(seen)
 
@@ -223,7 +242,9 @@ def test_progress_stays_monotonic_across_the_fallback() -> None:
 def test_groq_end_to_end_through_the_fallback(stand_in: GroqStandIn, english_wav: Path) -> None:
     local = ScriptedTranscriber(TranscriptionError("out of memory"))
 
-    transcript = FallbackTranscriber(local, groq_for(stand_in)).transcribe(english_wav, "en")
+    transcript = FallbackTranscriber(local, groq_for(stand_in)).transcribe(
+        english_wav, TranscriptionOptions(language="en")
+    )
 
     assert transcript.text == "part 1"
     assert len(stand_in.uploads) == 1

@@ -13,6 +13,7 @@ from services.transcriber.engine import (
     PermanentTranscriptionError,
     TranscriptionEngine,
     TranscriptionError,
+    TranscriptionOptions,
 )
 from tests.media import (
     content_word_recall,
@@ -32,7 +33,7 @@ def test_english_speech_is_transcribed_from_common_audio_formats(
 ) -> None:
     recording = convert_audio(english_wav, tmp_path / f"meeting{suffix}")
 
-    transcript = engine.transcribe(recording, language="en")
+    transcript = engine.transcribe(recording, TranscriptionOptions(language="en"))
 
     assert content_word_recall(ENGLISH_TEXT, transcript.text) >= 0.7, transcript.text
     assert transcript.language == "en"
@@ -44,7 +45,7 @@ def test_speech_in_a_video_file_is_transcribed(
 ) -> None:
     video = make_video_with_audio(english_wav, tmp_path / "meeting.mp4")
 
-    transcript = engine.transcribe(video, language="en")
+    transcript = engine.transcribe(video, TranscriptionOptions(language="en"))
 
     assert content_word_recall(ENGLISH_TEXT, transcript.text) >= 0.7, transcript.text
 
@@ -52,7 +53,7 @@ def test_speech_in_a_video_file_is_transcribed(
 def test_transcript_segments_are_ordered_and_inside_the_recording(
     engine: TranscriptionEngine, english_wav: Path
 ) -> None:
-    transcript = engine.transcribe(english_wav, language="en")
+    transcript = engine.transcribe(english_wav, TranscriptionOptions(language="en"))
 
     assert transcript.segments
     assert transcript.duration == pytest.approx(len_seconds(english_wav), abs=0.1)
@@ -66,7 +67,7 @@ def test_transcript_segments_are_ordered_and_inside_the_recording(
 def test_french_speech_is_transcribed_by_the_multilingual_model_with_language_detected(
     engine: TranscriptionEngine, french_wav: Path
 ) -> None:
-    transcript = engine.transcribe(french_wav, language="")
+    transcript = engine.transcribe(french_wav, TranscriptionOptions(language=""))
 
     assert transcript.language == "fr"
     assert transcript.model == "base"
@@ -76,7 +77,7 @@ def test_french_speech_is_transcribed_by_the_multilingual_model_with_language_de
 def test_french_requested_explicitly_uses_the_multilingual_model(
     engine: TranscriptionEngine, french_wav: Path
 ) -> None:
-    transcript = engine.transcribe(french_wav, language="fr")
+    transcript = engine.transcribe(french_wav, TranscriptionOptions(language="fr"))
 
     assert (transcript.language, transcript.model) == ("fr", "base")
     assert content_word_recall(FRENCH_TEXT, transcript.text) >= 0.7, transcript.text
@@ -87,7 +88,7 @@ def test_progress_only_moves_forward_and_ends_at_one(
 ) -> None:
     reported: list[float] = []
 
-    engine.transcribe(english_wav, language="en", on_progress=reported.append)
+    engine.transcribe(english_wav, TranscriptionOptions(language="en"), on_progress=reported.append)
 
     assert reported[0] == 0.0
     assert reported[-1] == pytest.approx(1.0)
@@ -99,7 +100,12 @@ def test_one_engine_serves_concurrent_transcriptions(
     engine: TranscriptionEngine, english_wav: Path
 ) -> None:
     with ThreadPoolExecutor(max_workers=2) as pool:
-        transcripts = list(pool.map(lambda _: engine.transcribe(english_wav, "en"), range(2)))
+        transcripts = list(
+            pool.map(
+                lambda _: engine.transcribe(english_wav, TranscriptionOptions(language="en")),
+                range(2),
+            )
+        )
 
     for transcript in transcripts:
         assert content_word_recall(ENGLISH_TEXT, transcript.text) >= 0.7, transcript.text
@@ -111,7 +117,7 @@ def test_sequential_decoding_gives_the_same_words_as_batched(
     settings = EngineSettings(batch_size=1, cache_dir=engine.settings.cache_dir)
     sequential = TranscriptionEngine(settings)
 
-    transcript = sequential.transcribe(english_wav, language="en")
+    transcript = sequential.transcribe(english_wav, TranscriptionOptions(language="en"))
 
     assert content_word_recall(ENGLISH_TEXT, transcript.text) >= 0.7, transcript.text
 
@@ -126,7 +132,7 @@ def test_a_model_that_cannot_be_loaded_is_a_transient_error(
     )
 
     with pytest.raises(TranscriptionError) as raised:
-        broken.transcribe(english_wav, language="en")
+        broken.transcribe(english_wav, TranscriptionOptions(language="en"))
 
     assert not isinstance(raised.value, PermanentTranscriptionError)
     assert "could not be loaded" in str(raised.value)
@@ -142,7 +148,7 @@ def test_a_silent_recording_gives_an_empty_transcript(
 ) -> None:
     silence = write_audio(np.zeros(16_000 * 40, dtype=np.int16), 16_000, tmp_path / "quiet.wav")
 
-    transcript = engine.transcribe(silence, language="en")
+    transcript = engine.transcribe(silence, TranscriptionOptions(language="en"))
 
     assert (transcript.text, transcript.segments) == ("", ())
     assert transcript.duration == pytest.approx(40.0, abs=0.1)

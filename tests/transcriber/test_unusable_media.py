@@ -16,6 +16,7 @@ from services.transcriber.engine import (
     PermanentTranscriptionError,
     TranscriptionEngine,
     TranscriptionError,
+    TranscriptionOptions,
 )
 from tests.media import (
     make_video_with_audio,
@@ -38,7 +39,7 @@ def test_video_without_audio_track_is_rejected_with_a_clear_message(
     video = make_video_without_audio(tmp_path / f"silent{suffix}")
 
     with pytest.raises(PermanentTranscriptionError) as raised:
-        idle_engine.transcribe(video, language="en")
+        idle_engine.transcribe(video, TranscriptionOptions(language="en"))
 
     assert str(raised.value) == "The file has no audio track"
 
@@ -49,7 +50,7 @@ def test_random_bytes_are_rejected_as_undecodable(
     garbage = write_random_bytes(tmp_path / "recording.mp3")
 
     with pytest.raises(PermanentTranscriptionError) as raised:
-        idle_engine.transcribe(garbage, language="en")
+        idle_engine.transcribe(garbage, TranscriptionOptions(language="en"))
 
     assert str(raised.value).startswith("The file could not be decoded as audio/video: ")
     assert str(tmp_path) not in str(raised.value)
@@ -59,7 +60,9 @@ def test_random_bytes_from_a_stream_are_rejected_as_undecodable(
     idle_engine: TranscriptionEngine,
 ) -> None:
     with pytest.raises(PermanentTranscriptionError, match="could not be decoded"):
-        idle_engine.transcribe(io.BytesIO(b"\x00\x01 not media" * 500), language="")
+        idle_engine.transcribe(
+            io.BytesIO(b"\x00\x01 not media" * 500), TranscriptionOptions(language="")
+        )
 
 
 def test_truncated_mp4_is_rejected_as_undecodable(
@@ -70,7 +73,7 @@ def test_truncated_mp4_is_rejected_as_undecodable(
     cut = truncate_file(video, tmp_path / "cut.mp4", keep_fraction=0.5)
 
     with pytest.raises(PermanentTranscriptionError, match="could not be decoded"):
-        idle_engine.transcribe(cut, language="en")
+        idle_engine.transcribe(cut, TranscriptionOptions(language="en"))
 
 
 def test_empty_file_is_rejected_as_undecodable(
@@ -80,7 +83,7 @@ def test_empty_file_is_rejected_as_undecodable(
     empty.write_bytes(b"")
 
     with pytest.raises(PermanentTranscriptionError, match="could not be decoded"):
-        idle_engine.transcribe(empty, language="en")
+        idle_engine.transcribe(empty, TranscriptionOptions(language="en"))
 
 
 def test_audio_track_without_samples_is_rejected(
@@ -93,7 +96,7 @@ def test_audio_track_without_samples_is_rejected(
     header_only.write_bytes(data[: data.index(b"data") + 8])
 
     with pytest.raises(PermanentTranscriptionError) as raised:
-        idle_engine.transcribe(header_only, language="en")
+        idle_engine.transcribe(header_only, TranscriptionOptions(language="en"))
 
     assert str(raised.value) == "The file's audio track is empty"
 
@@ -102,6 +105,6 @@ def test_missing_file_is_a_transient_error(
     idle_engine: TranscriptionEngine, tmp_path: Path
 ) -> None:
     with pytest.raises(TranscriptionError) as raised:
-        idle_engine.transcribe(tmp_path / "gone.wav", language="en")
+        idle_engine.transcribe(tmp_path / "gone.wav", TranscriptionOptions(language="en"))
 
     assert not isinstance(raised.value, PermanentTranscriptionError)

@@ -11,8 +11,11 @@ from services.transcriber.engine.transcript import (
     AudioSource,
     ProgressCallback,
     Segment,
+    Speaker,
     Transcriber,
     Transcript,
+    TranscriptionOptions,
+    Word,
 )
 
 __all__ = [
@@ -23,9 +26,12 @@ __all__ = [
     "PermanentTranscriptionError",
     "ProgressCallback",
     "Segment",
+    "Speaker",
     "Transcriber",
     "Transcript",
     "TranscriptionEngine",
     "TranscriptionError",
+    "TranscriptionOptions",
+    "Word",
     "resolve_model",
 ]

@@ -6,17 +6,17 @@ from pathlib import Path
 
 import av
 import numpy as np
-import numpy.typing as npt
 from faster_whisper import decode_audio as _faster_whisper_decode
 
 from services.transcriber.engine.errors import (
     PermanentTranscriptionError,
     TranscriptionError,
 )
-from services.transcriber.engine.transcript import AudioSource
+from services.transcriber.engine.transcript import AudioSource, Samples
+
+__all__ = ["SAMPLE_RATE", "Samples", "decode_audio"]
 
 SAMPLE_RATE = 16_000
-Samples = npt.NDArray[np.float32]
 
 NO_AUDIO_TRACK = "The file has no audio track"
 EMPTY_AUDIO_TRACK = "The file's audio track is empty"
@@ -24,7 +24,13 @@ UNDECODABLE = "The file could not be decoded as audio/video"
 
 
 def decode_audio(source: AudioSource) -> Samples:
-    """All of the first audio track as float32 mono at 16 kHz (PyAV, so any FFmpeg format)."""
+    """All of the first audio track as float32 mono at 16 kHz (PyAV, so any FFmpeg format).
+
+    Samples already decoded pass through, so a recording is decoded once per job."""
+    if isinstance(source, np.ndarray):
+        if source.size == 0:
+            raise PermanentTranscriptionError(EMPTY_AUDIO_TRACK)
+        return np.asarray(source, dtype=np.float32)
     try:
         samples = _faster_whisper_decode(str(source) if isinstance(source, Path) else source)
     except IndexError as error:

@@ -1,4 +1,11 @@
-"""Local transcription with faster-whisper (CTranslate2 on CPU)."""
+"""Local transcription with faster-whisper (CTranslate2 on CPU).
+
+Every word is timed (`word_timestamps=True`) and segments are built from the words, so no
+decoding mode can hide a lost sentence behind a chunk boundary: faster-whisper 1.2.1's batched
+pipeline with `without_timestamps=False` drops the unfinished last segment of each <=30 s VAD
+chunk (12.7 % WER against 1.4 % sequential on real read speech). Batched decoding therefore runs
+only with `without_timestamps=True`, where the words keep their timings.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +18,6 @@ from pathlib import Path
 import numpy as np
 from faster_whisper import BatchedInferencePipeline, WhisperModel
 from faster_whisper.transcribe import Segment as WhisperSegment
-from faster_whisper.transcribe import TranscriptionInfo
 from faster_whisper.vad import get_vad_model
 
 from services.transcriber.engine.audio import SAMPLE_RATE, Samples, decode_audio
@@ -23,13 +29,17 @@ from services.transcriber.engine.models import (
     resolve_model,
 )
 from services.transcriber.engine.progress import ThrottledProgress
+from services.transcriber.engine.speakers import segments_from_words
 from services.transcriber.engine.transcript import (
+    DEFAULT_OPTIONS,
     AudioSource,
     ProgressCallback,
-    Segment,
     Transcript,
+    TranscriptionOptions,
+    Word,
     join_segments,
     normalize_language,
+    speakers_of,
 )
 
 logger = logging.getLogger(__name__)
@@ -39,18 +49,15 @@ logger = logging.getLogger(__name__)
 class EngineSettings:
     """How the local engine runs.
 
-    `model_en` serves language "en"; `model_multilingual` serves every other language and
-    detection (""). Either may be a bundled name (`tiny.en`, `base`), a folder, or a hub name
-    such as `large-v3` (only loadable where a model cache already holds it).
+    `model_en` serves English (asked for, or detected); `model_multilingual` serves every other
+    language and detects the language when none is given. Either may be a bundled name
+    (`tiny.en`, `base`), a folder, or a hub name such as `large-v3` (only loadable where a model
+    cache already holds it).
 
-    `beam_size=5`: with batching it still runs 11-32x realtime on 2 cores (measured on a 3 min
-    recording), and beam search is what keeps these small models out of greedy decoding's
-    repetition loops and dropped words; with a backlog, 1 trades accuracy for ~1.4x speed.
-
-    `batch_size=8`: faster-whisper's BatchedInferencePipeline cuts the VAD speech regions into
-    independent <=30 s chunks and decodes 8 at once; on 2 cores it was 1.4-3x faster than
-    sequential decoding for both models on a 3 min recording, with equal or better word recall.
-    It needs `vad_filter`; `batch_size=1` (or `vad_filter=False`) decodes sequentially.
+    `beam_size=5`: beam search keeps these small models out of greedy decoding's repetition
+    loops and dropped words. `batch_size > 1` decodes the VAD speech regions `batch_size` at a
+    time (BatchedInferencePipeline, needs `vad_filter`); `1` decodes sequentially.
+    docs/benchmarks.md has the measured speed and accuracy of both.
     """
 
     model_en: str = DEFAULT_ENGLISH_MODEL
@@ -102,7 +109,7 @@ class TranscriptionEngine:
     def transcribe(
         self,
         source: AudioSource,
-        language: str = "",
+        options: TranscriptionOptions = DEFAULT_OPTIONS,
         on_progress: ProgressCallback | None = None,
     ) -> Transcript:
         """Blocking. Raises PermanentTranscriptionError for unusable input, else
@@ -111,53 +118,67 @@ class TranscriptionEngine:
         progress.report(0.0)
         audio = decode_audio(source)
         duration = len(audio) / SAMPLE_RATE
-        wanted = normalize_language(language)
-        model_name = self.model_name_for(wanted)
-        model = self._model(model_name)
-        try:
-            raw_segments, info = self._run(model, audio, wanted or None)
-        except Exception as error:
-            raise TranscriptionError(f"Transcription failed: {error}") from error
-        segments: list[Segment] = []
-        for raw in _guarded(raw_segments):
-            # Whisper's last timestamp can overshoot the end of the audio; keep it inside.
-            end = min(raw.end, duration)
-            segments.append(Segment(start=min(raw.start, end), end=end, text=raw.text.strip()))
+        language = normalize_language(options.language) or self._detect_language(audio)
+        model_name = self.model_name_for(language)
+        words: list[Word] = []
+        for raw in _guarded(self._decode(self._model(model_name), audio, language, options)):
+            words += _timed_words(raw, duration)
             progress.report(raw.end / duration)
         progress.finish()
-        found = tuple(segments)
+        segments = segments_from_words(words, ())
         return Transcript(
-            text=join_segments(found),
-            segments=found,
-            language=info.language,
-            duration=info.duration,
+            text=join_segments(segments),
+            segments=segments,
+            language=language,
+            duration=duration,
             model=model_name,
+            speakers=speakers_of(segments),
         )
 
-    def _run(
-        self, model: WhisperModel, audio: Samples, language: str | None
-    ) -> tuple[Iterable[WhisperSegment], TranscriptionInfo]:
+    def _detect_language(self, audio: Samples) -> str:
+        """The spoken language, so English is decoded by the English model (the multilingual
+        one reads English worse at the same size)."""
+        model = self._model(self._settings.model_multilingual)
+        try:
+            language, _probability, _all = model.detect_language(
+                audio, vad_filter=self._settings.vad_filter
+            )
+        except Exception as error:
+            raise TranscriptionError(f"Language detection failed: {error}") from error
+        return str(language)
+
+    def _decode(
+        self, model: WhisperModel, audio: Samples, language: str, options: TranscriptionOptions
+    ) -> Iterable[WhisperSegment]:
         settings = self._settings
-        result: tuple[Iterable[WhisperSegment], TranscriptionInfo]
-        if settings.batch_size > 1 and settings.vad_filter:
-            # A fresh pipeline per call: it keeps per-transcription state on itself.
-            result = BatchedInferencePipeline(model).transcribe(
-                audio,
-                language=language,
-                beam_size=settings.beam_size,
-                batch_size=settings.batch_size,
-                vad_filter=True,
-                # Segment-level timestamps inside each chunk, not one segment per 30 s chunk.
-                without_timestamps=False,
-            )
-        else:
-            result = model.transcribe(
-                audio,
-                language=language,
-                beam_size=settings.beam_size,
-                vad_filter=settings.vad_filter,
-            )
-        return result
+        segments: Iterable[WhisperSegment]
+        hotwords = options.hotwords.strip() or None
+        try:
+            if settings.batch_size > 1 and settings.vad_filter:
+                # A fresh pipeline per call: it keeps per-transcription state on itself.
+                segments, _info = BatchedInferencePipeline(model).transcribe(
+                    audio,
+                    language=language or None,
+                    beam_size=settings.beam_size,
+                    batch_size=settings.batch_size,
+                    vad_filter=True,
+                    # One segment per chunk, every word kept (see the module docstring).
+                    without_timestamps=True,
+                    word_timestamps=True,
+                    hotwords=hotwords,
+                )
+            else:
+                segments, _info = model.transcribe(
+                    audio,
+                    language=language or None,
+                    beam_size=settings.beam_size,
+                    vad_filter=settings.vad_filter,
+                    word_timestamps=True,
+                    hotwords=hotwords,
+                )
+        except Exception as error:
+            raise TranscriptionError(f"Transcription failed: {error}") from error
+        return segments
 
     def _model(self, name: str) -> WhisperModel:
         model = self._models.get(name)
@@ -184,6 +205,15 @@ class TranscriptionEngine:
             raise TranscriptionError(
                 f"Whisper model {name!r} could not be loaded: {error}"
             ) from error
+
+
+def _timed_words(segment: WhisperSegment, duration: float) -> list[Word]:
+    # Whisper's last timestamp can overshoot the end of the audio; keep every word inside.
+    words: list[Word] = []
+    for word in segment.words or ():
+        end = min(word.end, duration)
+        words.append(Word(min(word.start, end), end, word.word, word.probability))
+    return words
 
 
 def _guarded(segments: Iterable[WhisperSegment]) -> Iterator[WhisperSegment]:

@@ -9,19 +9,24 @@ from pathlib import Path
 from typing import Any
 
 import groq
+import numpy as np
 
 from services.transcriber.engine.audio import SAMPLE_RATE, Samples, decode_audio
 from services.transcriber.engine.audio_chunks import ChunkTooLargeError, split_into_flac_chunks
 from services.transcriber.engine.errors import PermanentTranscriptionError, TranscriptionError
 from services.transcriber.engine.progress import ThrottledProgress
+from services.transcriber.engine.speakers import segments_from_words
 from services.transcriber.engine.transcript import (
+    DEFAULT_OPTIONS,
     AudioSource,
     ProgressCallback,
-    Segment,
     Transcriber,
     Transcript,
+    TranscriptionOptions,
+    Word,
     join_segments,
     normalize_language,
+    speakers_of,
 )
 
 logger = logging.getLogger(__name__)
@@ -73,29 +78,32 @@ class GroqTranscriber:
         self._max_upload_bytes = max_upload_bytes
 
     def transcribe(
-        self, source: AudioSource, language: str = "", on_progress: ProgressCallback | None = None
+        self,
+        source: AudioSource,
+        options: TranscriptionOptions = DEFAULT_OPTIONS,
+        on_progress: ProgressCallback | None = None,
     ) -> Transcript:
         progress = ThrottledProgress(on_progress)
         progress.report(0.0)
         audio = decode_audio(source)
         duration = len(audio) / SAMPLE_RATE
-        wanted = normalize_language(language)
-        segments: list[Segment] = []
-        detected = wanted
+        words: list[Word] = []
+        detected = normalize_language(options.language)
         for upload in self._uploads(source, audio, duration):
             # After the first chunk, pin the language so every chunk is read the same way.
-            response = self._request(upload.name, upload.data, detected)
+            response = self._request(upload.name, upload.data, detected, options.hotwords)
             detected = detected or _language_code(response.get("language"))
-            segments += _segments(response, upload, duration)
+            words += _words(response, upload, duration)
             progress.report((upload.offset + upload.duration) / duration)
         progress.finish()
-        found = tuple(segments)
+        segments = segments_from_words(words, ())
         return Transcript(
-            text=join_segments(found),
-            segments=found,
+            text=join_segments(segments),
+            segments=segments,
             language=detected,
             duration=duration,
             model=f"groq:{self._model}",
+            speakers=speakers_of(segments),
         )
 
     def _uploads(self, source: AudioSource, audio: Samples, duration: float) -> list[_Upload]:
@@ -115,14 +123,16 @@ class GroqTranscriber:
             for index, chunk in enumerate(chunks)
         ]
 
-    def _request(self, name: str, data: bytes, language: str) -> Mapping[str, Any]:
+    def _request(self, name: str, data: bytes, language: str, hotwords: str) -> Mapping[str, Any]:
         try:
             result = self._client.audio.transcriptions.create(
                 model=self._model,
                 file=(name, data),
                 response_format="verbose_json",
-                timestamp_granularities=["segment"],
+                timestamp_granularities=["word", "segment"],
                 language=language or groq.omit,
+                # Whisper's prompt is how hosted APIs take a vocabulary.
+                prompt=hotwords.strip() or groq.omit,
             )
         except groq.APIError as error:
             raise TranscriptionError(f"Groq transcription failed: {error}") from error
@@ -140,38 +150,58 @@ class FallbackTranscriber:
         self._groq = groq_transcriber
 
     def transcribe(
-        self, source: AudioSource, language: str = "", on_progress: ProgressCallback | None = None
+        self,
+        source: AudioSource,
+        options: TranscriptionOptions = DEFAULT_OPTIONS,
+        on_progress: ProgressCallback | None = None,
     ) -> Transcript:
         # One forward-only view of progress across both attempts.
         progress = ThrottledProgress(on_progress, min_interval=0.0)
         try:
-            return self._local.transcribe(source, language, progress.report)
+            return self._local.transcribe(source, options, progress.report)
         except PermanentTranscriptionError:
             raise
         except TranscriptionError as error:
             if self._groq is None:
                 raise
             logger.warning("local transcription failed, falling back to Groq: %s", error)
-        if not isinstance(source, str | Path):
+        if not isinstance(source, str | Path | np.ndarray):
             source.seek(0)
-        return self._groq.transcribe(source, language, progress.report)
+        return self._groq.transcribe(source, options, progress.report)
 
 
-def _segments(response: Mapping[str, Any], upload: _Upload, duration: float) -> list[Segment]:
-    """Segments on the whole recording's timeline (a chunk's times start at its own zero)."""
+def _words(response: Mapping[str, Any], upload: _Upload, length: float) -> list[Word]:
+    """Words on the whole recording's timeline (a chunk's times start at its own zero).
+
+    Groq times words when asked; a server that answers with segments only gets its segments'
+    words spread evenly over each segment, so nothing said is dropped."""
     offset = upload.offset
-    segments = response.get("segments") or []
-    if not segments and response.get("text"):
-        end = min(offset + upload.duration, duration)
-        return [Segment(start=offset, end=end, text=str(response["text"]).strip())]
-    return [
-        Segment(
-            start=min(offset + float(item["start"]), duration),
-            end=min(offset + float(item["end"]), duration),
-            text=str(item["text"]).strip(),
-        )
-        for item in segments
+    timed = response.get("words") or []
+    if timed:
+        return [
+            _word(offset + float(item["start"]), offset + float(item["end"]), item["word"], length)
+            for item in timed
+        ]
+    spans = [
+        (float(item["start"]), float(item["end"]), str(item["text"]))
+        for item in response.get("segments") or []
     ]
+    if not spans and response.get("text"):
+        spans = [(0.0, upload.duration, str(response["text"]))]
+    words: list[Word] = []
+    for start, end, text in spans:
+        tokens = text.split()
+        step = (end - start) / max(len(tokens), 1)
+        for index, token in enumerate(tokens):
+            begin = offset + start + index * step
+            words.append(_word(begin, begin + step, token, length))
+    return words
+
+
+def _word(start: float, end: float, text: object, duration: float) -> Word:
+    end = min(end, duration)
+    token = str(text).strip()
+    return Word(start=min(start, end), end=end, text=f" {token}")
 
 
 def _language_code(name: object) -> str:

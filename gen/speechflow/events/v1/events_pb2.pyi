@@ -46,6 +46,9 @@ class JobContext(_message.Message):
     LANGUAGE_FIELD_NUMBER: _builtins.int
     SUMMARY_LENGTH_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
+    HOTWORDS_FIELD_NUMBER: _builtins.int
+    MIN_SPEAKERS_FIELD_NUMBER: _builtins.int
+    MAX_SPEAKERS_FIELD_NUMBER: _builtins.int
     job_id: _builtins.str
     document_id: _builtins.str
     owner_id: _builtins.str
@@ -62,6 +65,11 @@ class JobContext(_message.Message):
     language: _builtins.str
     """Requested language of the summary and report (`en`, `fr`); empty means as spoken."""
     summary_length: _library_pb2.SummaryLength.ValueType
+    hotwords: _builtins.str
+    """Terms the recognizer is biased towards (the upload's hotwords and the owner's vocabulary)."""
+    min_speakers: _builtins.int
+    """Bounds for speaker detection; 0 = automatic."""
+    max_speakers: _builtins.int
     @_builtins.property
     def create_time(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -81,10 +89,13 @@ class JobContext(_message.Message):
         language: _builtins.str = ...,
         summary_length: _library_pb2.SummaryLength.ValueType = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
+        hotwords: _builtins.str = ...,
+        min_speakers: _builtins.int = ...,
+        max_speakers: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_type", b"content_type", "create_time", b"create_time", "document_id", b"document_id", "duration_seconds", b"duration_seconds", "job_id", b"job_id", "language", b"language", "original_file_name", b"original_file_name", "original_key", b"original_key", "owner_email", b"owner_email", "owner_id", b"owner_id", "owner_name", b"owner_name", "summary_length", b"summary_length", "title", b"title", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_type", b"content_type", "create_time", b"create_time", "document_id", b"document_id", "duration_seconds", b"duration_seconds", "hotwords", b"hotwords", "job_id", b"job_id", "language", b"language", "max_speakers", b"max_speakers", "min_speakers", b"min_speakers", "original_file_name", b"original_file_name", "original_key", b"original_key", "owner_email", b"owner_email", "owner_id", b"owner_id", "owner_name", b"owner_name", "summary_length", b"summary_length", "title", b"title", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -236,7 +247,10 @@ Global___StageRequested: _TypeAlias = StageRequested  # noqa: Y015
 
 @_typing.final
 class Segment(_message.Message):
-    """Segment is a timed piece of a transcript."""
+    """Segment is a timed piece of a transcript in the legacy stored format (before speakers and
+    word timings); `transcript.json` is now a `speechflow.library.v1.Transcript` and readers
+    still accept this one.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -263,7 +277,7 @@ Global___Segment: _TypeAlias = Segment  # noqa: Y015
 
 @_typing.final
 class Transcript(_message.Message):
-    """Transcript is the full output of transcription."""
+    """Transcript is the legacy stored transcript (see Segment)."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -338,12 +352,15 @@ class TranscriptionCompleted(_message.Message):
     DETECTED_LANGUAGE_FIELD_NUMBER: _builtins.int
     DURATION_SECONDS_FIELD_NUMBER: _builtins.int
     MODEL_FIELD_NUMBER: _builtins.int
+    SPEAKER_COUNT_FIELD_NUMBER: _builtins.int
     transcript_key: _builtins.str
     """Storage key of the Transcript (protobuf JSON) with segment timestamps."""
     text: _builtins.str
     detected_language: _builtins.str
     duration_seconds: _builtins.float
     model: _builtins.str
+    speaker_count: _builtins.int
+    """How many voices the transcript tells apart."""
     @_builtins.property
     def job(self) -> Global___JobContext: ...
     def __init__(
@@ -355,10 +372,11 @@ class TranscriptionCompleted(_message.Message):
         detected_language: _builtins.str = ...,
         duration_seconds: _builtins.float = ...,
         model: _builtins.str = ...,
+        speaker_count: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["job", b"job"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["detected_language", b"detected_language", "duration_seconds", b"duration_seconds", "job", b"job", "model", b"model", "text", b"text", "transcript_key", b"transcript_key"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["detected_language", b"detected_language", "duration_seconds", b"duration_seconds", "job", b"job", "model", b"model", "speaker_count", b"speaker_count", "text", b"text", "transcript_key", b"transcript_key"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -273,6 +273,9 @@ class UploadMetadata(_message.Message):
     LANGUAGE_FIELD_NUMBER: _builtins.int
     SUMMARY_LENGTH_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
+    HOTWORDS_FIELD_NUMBER: _builtins.int
+    MIN_SPEAKERS_FIELD_NUMBER: _builtins.int
+    MAX_SPEAKERS_FIELD_NUMBER: _builtins.int
     file_name: _builtins.str
     content_type: _builtins.str
     """What the client believes the type is; the server sniffs the bytes and decides."""
@@ -283,6 +286,13 @@ class UploadMetadata(_message.Message):
     summary_length: Global___SummaryLength.ValueType
     request_id: _builtins.str
     """Idempotency key (AIP-155): the same request_id returns the same document."""
+    hotwords: _builtins.str
+    """Names and terms the recording contains (people, products), comma or space separated;
+    they bias the recognizer. The caller's preferences' vocabulary is added to them.
+    """
+    min_speakers: _builtins.int
+    """Bounds for speaker detection; 0 = automatic."""
+    max_speakers: _builtins.int
     def __init__(
         self,
         *,
@@ -294,10 +304,13 @@ class UploadMetadata(_message.Message):
         language: _builtins.str = ...,
         summary_length: Global___SummaryLength.ValueType = ...,
         request_id: _builtins.str = ...,
+        hotwords: _builtins.str = ...,
+        min_speakers: _builtins.int = ...,
+        max_speakers: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_type", b"content_type", "file_name", b"file_name", "folder_id", b"folder_id", "language", b"language", "request_id", b"request_id", "size_bytes", b"size_bytes", "summary_length", b"summary_length", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_type", b"content_type", "file_name", b"file_name", "folder_id", b"folder_id", "hotwords", b"hotwords", "language", b"language", "max_speakers", b"max_speakers", "min_speakers", b"min_speakers", "request_id", b"request_id", "size_bytes", b"size_bytes", "summary_length", b"summary_length", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -593,6 +606,9 @@ class UploadDocumentContentRequest(_message.Message):
     SUMMARY_LENGTH_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     BODY_FIELD_NUMBER: _builtins.int
+    HOTWORDS_FIELD_NUMBER: _builtins.int
+    MIN_SPEAKERS_FIELD_NUMBER: _builtins.int
+    MAX_SPEAKERS_FIELD_NUMBER: _builtins.int
     file_name: _builtins.str
     size_bytes: _builtins.int
     """Optional over REST: when 0 only the size limit is checked."""
@@ -601,6 +617,10 @@ class UploadDocumentContentRequest(_message.Message):
     language: _builtins.str
     summary_length: Global___SummaryLength.ValueType
     request_id: _builtins.str
+    hotwords: _builtins.str
+    """As in UploadMetadata."""
+    min_speakers: _builtins.int
+    max_speakers: _builtins.int
     @_builtins.property
     def body(self) -> _httpbody_pb2.HttpBody: ...
     def __init__(
@@ -614,10 +634,13 @@ class UploadDocumentContentRequest(_message.Message):
         summary_length: Global___SummaryLength.ValueType = ...,
         request_id: _builtins.str = ...,
         body: _httpbody_pb2.HttpBody | None = ...,
+        hotwords: _builtins.str = ...,
+        min_speakers: _builtins.int = ...,
+        max_speakers: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["body", b"body"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "file_name", b"file_name", "folder_id", b"folder_id", "language", b"language", "request_id", b"request_id", "size_bytes", b"size_bytes", "summary_length", b"summary_length", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "file_name", b"file_name", "folder_id", b"folder_id", "hotwords", b"hotwords", "language", b"language", "max_speakers", b"max_speakers", "min_speakers", b"min_speakers", "request_id", b"request_id", "size_bytes", b"size_bytes", "summary_length", b"summary_length", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1298,6 +1321,308 @@ class WatchDocumentResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___WatchDocumentResponse: _TypeAlias = WatchDocumentResponse  # noqa: Y015
+
+@_typing.final
+class GetTranscriptRequest(_message.Message):
+    """GetTranscriptRequest names a document."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    document_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        document_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_id", b"document_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetTranscriptRequest: _TypeAlias = GetTranscriptRequest  # noqa: Y015
+
+@_typing.final
+class GetTranscriptResponse(_message.Message):
+    """GetTranscriptResponse carries the transcript."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRANSCRIPT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def transcript(self) -> Global___Transcript: ...
+    def __init__(
+        self,
+        *,
+        transcript: Global___Transcript | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["transcript", b"transcript"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["transcript", b"transcript"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetTranscriptResponse: _TypeAlias = GetTranscriptResponse  # noqa: Y015
+
+@_typing.final
+class Transcript(_message.Message):
+    """Transcript is what was said, by whom and when. It is also the stored form of a
+    transcript (`transcript.json`, protobuf JSON).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SEGMENTS_FIELD_NUMBER: _builtins.int
+    SPEAKERS_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    MODEL_FIELD_NUMBER: _builtins.int
+    REVISION_FIELD_NUMBER: _builtins.int
+    DURATION_FIELD_NUMBER: _builtins.int
+    language: _builtins.str
+    """ISO 639-1 language spoken in the recording."""
+    model: _builtins.str
+    """Recognition model that produced it (e.g. `tiny.en`, `base`, `groq:whisper-large-v3`)."""
+    revision: _builtins.int
+    """1 as transcribed; every saved edit adds one."""
+    @_builtins.property
+    def segments(self) -> _containers.RepeatedCompositeFieldContainer[Global___TranscriptSegment]:
+        """Sentences or phrases in time order, each said by one speaker."""
+
+    @_builtins.property
+    def speakers(self) -> _containers.RepeatedCompositeFieldContainer[Global___Speaker]:
+        """Everyone who speaks, in order of first appearance."""
+
+    @_builtins.property
+    def duration(self) -> _duration_pb2.Duration:
+        """Length of the recording."""
+
+    def __init__(
+        self,
+        *,
+        segments: _abc.Iterable[Global___TranscriptSegment] | None = ...,
+        speakers: _abc.Iterable[Global___Speaker] | None = ...,
+        language: _builtins.str = ...,
+        model: _builtins.str = ...,
+        revision: _builtins.int = ...,
+        duration: _duration_pb2.Duration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["duration", b"duration"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["duration", b"duration", "language", b"language", "model", b"model", "revision", b"revision", "segments", b"segments", "speakers", b"speakers"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Transcript: _TypeAlias = Transcript  # noqa: Y015
+
+@_typing.final
+class TranscriptSegment(_message.Message):
+    """TranscriptSegment is a sentence or phrase said by one speaker."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    START_OFFSET_FIELD_NUMBER: _builtins.int
+    END_OFFSET_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    SPEAKER_ID_FIELD_NUMBER: _builtins.int
+    WORDS_FIELD_NUMBER: _builtins.int
+    text: _builtins.str
+    speaker_id: _builtins.str
+    """`Speaker.id` of who said it."""
+    @_builtins.property
+    def start_offset(self) -> _duration_pb2.Duration: ...
+    @_builtins.property
+    def end_offset(self) -> _duration_pb2.Duration: ...
+    @_builtins.property
+    def words(self) -> _containers.RepeatedCompositeFieldContainer[Global___TranscriptWord]:
+        """Every word with its own timing, in order."""
+
+    def __init__(
+        self,
+        *,
+        start_offset: _duration_pb2.Duration | None = ...,
+        end_offset: _duration_pb2.Duration | None = ...,
+        text: _builtins.str = ...,
+        speaker_id: _builtins.str = ...,
+        words: _abc.Iterable[Global___TranscriptWord] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end_offset", b"end_offset", "start_offset", b"start_offset"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_offset", b"end_offset", "speaker_id", b"speaker_id", "start_offset", b"start_offset", "text", b"text", "words", b"words"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TranscriptSegment: _TypeAlias = TranscriptSegment  # noqa: Y015
+
+@_typing.final
+class TranscriptWord(_message.Message):
+    """TranscriptWord is one recognized word."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    START_OFFSET_FIELD_NUMBER: _builtins.int
+    END_OFFSET_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    PROBABILITY_FIELD_NUMBER: _builtins.int
+    text: _builtins.str
+    probability: _builtins.float
+    """Recognizer confidence, 0..1."""
+    @_builtins.property
+    def start_offset(self) -> _duration_pb2.Duration: ...
+    @_builtins.property
+    def end_offset(self) -> _duration_pb2.Duration: ...
+    def __init__(
+        self,
+        *,
+        start_offset: _duration_pb2.Duration | None = ...,
+        end_offset: _duration_pb2.Duration | None = ...,
+        text: _builtins.str = ...,
+        probability: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end_offset", b"end_offset", "start_offset", b"start_offset"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_offset", b"end_offset", "probability", b"probability", "start_offset", b"start_offset", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TranscriptWord: _TypeAlias = TranscriptWord  # noqa: Y015
+
+@_typing.final
+class Speaker(_message.Message):
+    """Speaker is one voice in a recording."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """Stable within the transcript: `S1`, `S2`, ..."""
+    display_name: _builtins.str
+    """What people see: "Speaker 1" until renamed."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        display_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["display_name", b"display_name", "id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Speaker: _TypeAlias = Speaker  # noqa: Y015
+
+@_typing.final
+class Preferences(_message.Message):
+    """Preferences are a user's defaults for new uploads."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VOCABULARY_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def vocabulary(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Names and terms (people, products, jargon) every upload's recognizer is biased towards."""
+
+    def __init__(
+        self,
+        *,
+        vocabulary: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["vocabulary", b"vocabulary"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Preferences: _TypeAlias = Preferences  # noqa: Y015
+
+@_typing.final
+class GetPreferencesRequest(_message.Message):
+    """GetPreferencesRequest is empty: the caller's preferences."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPreferencesRequest: _TypeAlias = GetPreferencesRequest  # noqa: Y015
+
+@_typing.final
+class GetPreferencesResponse(_message.Message):
+    """GetPreferencesResponse carries the preferences."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PREFERENCES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def preferences(self) -> Global___Preferences: ...
+    def __init__(
+        self,
+        *,
+        preferences: Global___Preferences | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["preferences", b"preferences"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["preferences", b"preferences"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPreferencesResponse: _TypeAlias = GetPreferencesResponse  # noqa: Y015
+
+@_typing.final
+class UpdatePreferencesRequest(_message.Message):
+    """UpdatePreferencesRequest changes the caller's preferences."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PREFERENCES_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def preferences(self) -> Global___Preferences: ...
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask: ...
+    def __init__(
+        self,
+        *,
+        preferences: Global___Preferences | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["preferences", b"preferences", "update_mask", b"update_mask"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["preferences", b"preferences", "update_mask", b"update_mask"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdatePreferencesRequest: _TypeAlias = UpdatePreferencesRequest  # noqa: Y015
+
+@_typing.final
+class UpdatePreferencesResponse(_message.Message):
+    """UpdatePreferencesResponse carries the updated preferences."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PREFERENCES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def preferences(self) -> Global___Preferences: ...
+    def __init__(
+        self,
+        *,
+        preferences: Global___Preferences | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["preferences", b"preferences"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["preferences", b"preferences"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdatePreferencesResponse: _TypeAlias = UpdatePreferencesResponse  # noqa: Y015
 
 @_typing.final
 class RegenerateDocumentRequest(_message.Message):

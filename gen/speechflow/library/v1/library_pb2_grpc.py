@@ -142,6 +142,21 @@ class LibraryServiceStub:
                 request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.WatchDocumentRequest.SerializeToString,
                 response_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.WatchDocumentResponse.FromString,
                 _registered_method=True)
+        self.GetTranscript = channel.unary_unary(
+                '/speechflow.library.v1.LibraryService/GetTranscript',
+                request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetTranscriptRequest.SerializeToString,
+                response_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetTranscriptResponse.FromString,
+                _registered_method=True)
+        self.GetPreferences = channel.unary_unary(
+                '/speechflow.library.v1.LibraryService/GetPreferences',
+                request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetPreferencesRequest.SerializeToString,
+                response_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetPreferencesResponse.FromString,
+                _registered_method=True)
+        self.UpdatePreferences = channel.unary_unary(
+                '/speechflow.library.v1.LibraryService/UpdatePreferences',
+                request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.UpdatePreferencesRequest.SerializeToString,
+                response_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.UpdatePreferencesResponse.FromString,
+                _registered_method=True)
         self.RegenerateDocument = channel.unary_unary(
                 '/speechflow.library.v1.LibraryService/RegenerateDocument',
                 request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.RegenerateDocumentRequest.SerializeToString,
@@ -307,6 +322,28 @@ class LibraryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetTranscript(self, request, context):
+        """Returns the timed transcript: speaker turns cut into sentences, every word timed.
+        FAILED_PRECONDITION while the recording is not transcribed yet.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPreferences(self, request, context):
+        """Returns the caller's preferences: defaults every new upload inherits.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdatePreferences(self, request, context):
+        """Changes the caller's preferences (AIP-134 update mask; empty mask = every field).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RegenerateDocument(self, request, context):
         """Re-summarizes and re-renders from the stored transcript with new settings.
         """
@@ -421,6 +458,21 @@ def add_LibraryServiceServicer_to_server(servicer, server):
                     servicer.WatchDocument,
                     request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.WatchDocumentRequest.FromString,
                     response_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.WatchDocumentResponse.SerializeToString,
+            ),
+            'GetTranscript': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTranscript,
+                    request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetTranscriptRequest.FromString,
+                    response_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetTranscriptResponse.SerializeToString,
+            ),
+            'GetPreferences': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPreferences,
+                    request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetPreferencesRequest.FromString,
+                    response_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetPreferencesResponse.SerializeToString,
+            ),
+            'UpdatePreferences': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePreferences,
+                    request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.UpdatePreferencesRequest.FromString,
+                    response_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.UpdatePreferencesResponse.SerializeToString,
             ),
             'RegenerateDocument': grpc.unary_unary_rpc_method_handler(
                     servicer.RegenerateDocument,
@@ -997,6 +1049,87 @@ class LibraryService:
             '/speechflow.library.v1.LibraryService/WatchDocument',
             speechflow_dot_library_dot_v1_dot_library__pb2.WatchDocumentRequest.SerializeToString,
             speechflow_dot_library_dot_v1_dot_library__pb2.WatchDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTranscript(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.library.v1.LibraryService/GetTranscript',
+            speechflow_dot_library_dot_v1_dot_library__pb2.GetTranscriptRequest.SerializeToString,
+            speechflow_dot_library_dot_v1_dot_library__pb2.GetTranscriptResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPreferences(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.library.v1.LibraryService/GetPreferences',
+            speechflow_dot_library_dot_v1_dot_library__pb2.GetPreferencesRequest.SerializeToString,
+            speechflow_dot_library_dot_v1_dot_library__pb2.GetPreferencesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdatePreferences(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.library.v1.LibraryService/UpdatePreferences',
+            speechflow_dot_library_dot_v1_dot_library__pb2.UpdatePreferencesRequest.SerializeToString,
+            speechflow_dot_library_dot_v1_dot_library__pb2.UpdatePreferencesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -89,6 +89,14 @@ class LibraryServiceStub:
     """Streams the document's state: the current one first, then every change, until it
     reaches COMPLETED or FAILED.
     """
+    GetTranscript: _grpc.UnaryUnaryMultiCallable[_library_pb2.GetTranscriptRequest, _library_pb2.GetTranscriptResponse]
+    """Returns the timed transcript: speaker turns cut into sentences, every word timed.
+    FAILED_PRECONDITION while the recording is not transcribed yet.
+    """
+    GetPreferences: _grpc.UnaryUnaryMultiCallable[_library_pb2.GetPreferencesRequest, _library_pb2.GetPreferencesResponse]
+    """Returns the caller's preferences: defaults every new upload inherits."""
+    UpdatePreferences: _grpc.UnaryUnaryMultiCallable[_library_pb2.UpdatePreferencesRequest, _library_pb2.UpdatePreferencesResponse]
+    """Changes the caller's preferences (AIP-134 update mask; empty mask = every field)."""
     RegenerateDocument: _grpc.UnaryUnaryMultiCallable[_library_pb2.RegenerateDocumentRequest, _library_pb2.RegenerateDocumentResponse]
     """Re-summarizes and re-renders from the stored transcript with new settings."""
 
@@ -152,6 +160,14 @@ class LibraryServiceAsyncStub(LibraryServiceStub):
     """Streams the document's state: the current one first, then every change, until it
     reaches COMPLETED or FAILED.
     """
+    GetTranscript: _aio.UnaryUnaryMultiCallable[_library_pb2.GetTranscriptRequest, _library_pb2.GetTranscriptResponse]  # type: ignore[assignment]
+    """Returns the timed transcript: speaker turns cut into sentences, every word timed.
+    FAILED_PRECONDITION while the recording is not transcribed yet.
+    """
+    GetPreferences: _aio.UnaryUnaryMultiCallable[_library_pb2.GetPreferencesRequest, _library_pb2.GetPreferencesResponse]  # type: ignore[assignment]
+    """Returns the caller's preferences: defaults every new upload inherits."""
+    UpdatePreferences: _aio.UnaryUnaryMultiCallable[_library_pb2.UpdatePreferencesRequest, _library_pb2.UpdatePreferencesResponse]  # type: ignore[assignment]
+    """Changes the caller's preferences (AIP-134 update mask; empty mask = every field)."""
     RegenerateDocument: _aio.UnaryUnaryMultiCallable[_library_pb2.RegenerateDocumentRequest, _library_pb2.RegenerateDocumentResponse]  # type: ignore[assignment]
     """Re-summarizes and re-renders from the stored transcript with new settings."""
 
@@ -338,6 +354,32 @@ class LibraryServiceServicer(metaclass=_abc_1.ABCMeta):
         """Streams the document's state: the current one first, then every change, until it
         reaches COMPLETED or FAILED.
         """
+
+    @_abc_1.abstractmethod
+    def GetTranscript(
+        self,
+        request: _library_pb2.GetTranscriptRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_library_pb2.GetTranscriptResponse, _abc.Awaitable[_library_pb2.GetTranscriptResponse]]:
+        """Returns the timed transcript: speaker turns cut into sentences, every word timed.
+        FAILED_PRECONDITION while the recording is not transcribed yet.
+        """
+
+    @_abc_1.abstractmethod
+    def GetPreferences(
+        self,
+        request: _library_pb2.GetPreferencesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_library_pb2.GetPreferencesResponse, _abc.Awaitable[_library_pb2.GetPreferencesResponse]]:
+        """Returns the caller's preferences: defaults every new upload inherits."""
+
+    @_abc_1.abstractmethod
+    def UpdatePreferences(
+        self,
+        request: _library_pb2.UpdatePreferencesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_library_pb2.UpdatePreferencesResponse, _abc.Awaitable[_library_pb2.UpdatePreferencesResponse]]:
+        """Changes the caller's preferences (AIP-134 update mask; empty mask = every field)."""
 
     @_abc_1.abstractmethod
     def RegenerateDocument(
