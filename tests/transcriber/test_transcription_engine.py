@@ -20,6 +20,7 @@ from tests.media import (
     convert_audio,
     make_video_with_audio,
     read_audio,
+    synthesize_speech,
     write_audio,
 )
 from tests.transcriber.speech_texts import ENGLISH_TEXT, FRENCH_TEXT
@@ -152,3 +153,50 @@ def test_a_silent_recording_gives_an_empty_transcript(
 
     assert (transcript.text, transcript.segments) == ("", ())
     assert transcript.duration == pytest.approx(40.0, abs=0.1)
+
+
+def test_detected_english_is_decoded_by_the_english_model(
+    engine: TranscriptionEngine, english_wav: Path
+) -> None:
+    transcript = engine.transcribe(english_wav, TranscriptionOptions(language=""))
+
+    assert (transcript.language, transcript.model) == ("en", "tiny.en")
+    assert content_word_recall(ENGLISH_TEXT, transcript.text) >= 0.7, transcript.text
+
+
+@pytest.mark.parametrize("batch_size", [1, 8])
+def test_hotwords_teach_the_recognizer_names_it_would_otherwise_miss(
+    engine: TranscriptionEngine, tmp_path: Path, batch_size: int
+) -> None:
+    recording = synthesize_speech(
+        "Please send the quarterly report to Kwabena and Siobhan before Friday.",
+        tmp_path / "names.wav",
+    )
+    decoder = TranscriptionEngine(
+        EngineSettings(batch_size=batch_size, cache_dir=engine.settings.cache_dir)
+    )
+
+    plain = decoder.transcribe(recording, TranscriptionOptions(language="en"))
+    hinted = decoder.transcribe(
+        recording, TranscriptionOptions(language="en", hotwords="Kwabena, Siobhan")
+    )
+
+    assert "Kwabena" not in plain.text
+    assert "Kwabena" in hinted.text
+    assert "Siobhan" in hinted.text
+
+
+def test_every_word_is_timed_inside_its_segment_and_words_rebuild_the_text(
+    engine: TranscriptionEngine, english_wav: Path
+) -> None:
+    transcript = engine.transcribe(english_wav, TranscriptionOptions(language="en"))
+
+    words = [word for segment in transcript.segments for word in segment.words]
+    assert len(words) >= 15
+    for segment in transcript.segments:
+        assert segment.text == "".join(word.text for word in segment.words).strip()
+        assert segment.start == segment.words[0].start
+        assert segment.end == segment.words[-1].end
+        assert all(0.0 <= word.probability <= 1.0 for word in segment.words)
+    starts = [word.start for word in words]
+    assert starts == sorted(starts)
