@@ -92,6 +92,14 @@ def _envoy_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _nats_auth(args: argparse.Namespace) -> int:
+    from services.mesh.nats_auth import write_server_authorization
+
+    path = write_server_authorization(args.output_dir)
+    print(f"NATS users written to {args.output_dir} (server config: {path})")
+    return 0
+
+
 def _add_retention(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep-daily", type=int, default=7)
     parser.add_argument("--keep-weekly", type=int, default=4)
@@ -136,6 +144,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     edge = command("envoy-config", _envoy_config, "render the container edge config into DIR")
     edge.add_argument("output_dir", type=Path)
+
+    nats_users = command(
+        "nats-auth",
+        _nats_auth,
+        "create one NATS user per service (kept if present) and the server's auth config in DIR",
+    )
+    nats_users.add_argument("output_dir", type=Path)
     return parser
 
 

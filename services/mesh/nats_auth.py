@@ -136,16 +136,19 @@ def permissions_for(use: ServiceBusUse) -> NatsPermissions:
     return NatsPermissions(tuple(_unique(publish)), tuple(_unique(subscribe)))
 
 
-def load_or_create_credentials(directory: Path, names: Iterable[str]) -> dict[str, NatsCredentials]:
-    """`<directory>/<name>.password` for each user: read if present, else created (0600)."""
-    directory.mkdir(parents=True, exist_ok=True)
+def load_or_create_credentials(
+    directory: Path, names: Iterable[str] = (OPERATOR, *SERVICE_NAMES)
+) -> dict[str, NatsCredentials]:
+    """`<directory>/<name>/password` for each user: read if present, else created (0600).
+
+    One folder per user, so a container can mount just its own (compose's `subpath`)."""
     return {
         name: NatsCredentials(name, _password(password_file(directory, name))) for name in names
     }
 
 
 def password_file(directory: Path, name: str) -> Path:
-    return directory / f"{name}.password"
+    return directory / name / "password"
 
 
 def mesh_users(
@@ -160,6 +163,23 @@ def mesh_users(
     return users
 
 
+def write_server_authorization(directory: Path) -> Path:
+    """For deployments whose nats-server runs elsewhere (compose): every user's password
+    under `directory/<user>/password` and the server's `authorization` block, with the
+    hashes only, in `directory/server/auth.conf` (pass it with `--config`)."""
+    from services.mesh.nats_server import authorization_block
+
+    users = mesh_users(load_or_create_credentials(directory), service_bus_uses())
+    config = directory / "server" / "auth.conf"
+    config.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temp = config.with_suffix(".tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(authorization_block(users) + "\n")
+    temp.replace(config)
+    return config
+
+
 def hash_password(password: str) -> str:
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt(_BCRYPT_COST)).decode()
 
@@ -167,6 +187,7 @@ def hash_password(password: str) -> str:
 def _password(path: Path) -> str:
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     password = secrets.token_urlsafe(32)  # URL-safe: it may also travel in a nats:// URL
     temp = path.with_suffix(".tmp")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

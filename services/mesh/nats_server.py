@@ -37,6 +37,7 @@ class NatsServer(ManagedProcess):
         host: str = "127.0.0.1",
         users: Sequence[NatsUser] = (),
         client_credentials: NatsCredentials | None = None,
+        authorization_config: Path | None = None,
     ) -> None:
         super().__init__("nats-server", data_dir)
         self.data_dir = self.workdir
@@ -45,6 +46,8 @@ class NatsServer(ManagedProcess):
         self.host = host
         self.users = tuple(users)
         self.client_credentials = client_credentials
+        # An `authorization` block written elsewhere (`speechflow-admin nats-auth`).
+        self.authorization_config = authorization_config
 
     @property
     def address(self) -> str:
@@ -103,6 +106,11 @@ class NatsServer(ManagedProcess):
                 f"  max_file_store: {MAX_FILE_STORE}",
                 "}",
                 *([authorization_block(self.users)] if self.users else []),
+                *(
+                    [self.authorization_config.read_text(encoding="utf-8")]
+                    if self.authorization_config
+                    else []
+                ),
                 "",
             ]
         )

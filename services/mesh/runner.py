@@ -26,7 +26,6 @@ from services.mesh.envoy import (
 )
 from services.mesh.nats_auth import (
     OPERATOR,
-    SERVICE_NAMES,
     load_or_create_credentials,
     mesh_users,
     password_file,
@@ -122,9 +121,7 @@ class Mesh:
     async def start(self) -> None:
         s = self.settings
         logs = self.data_dir / "logs"
-        self.nats_credentials = load_or_create_credentials(
-            self.nats_credentials_dir, [OPERATOR, *SERVICE_NAMES]
-        )
+        self.nats_credentials = load_or_create_credentials(self.nats_credentials_dir)
         # Importing every service's declarations takes a moment: not on the event loop.
         uses = await asyncio.to_thread(service_bus_uses)
         self.nats = NatsServer(

@@ -31,6 +31,8 @@ SETTINGS_OF_SERVICE: dict[str, tuple[type[BaseSettings], ...]] = {
     "admin": (AuthSettings, LibrarySettings, StorageSettings),
     "storage-init": (ServiceSettings, StorageSettings),
     "envoy-config": (MeshSettings,),
+    # Writes the NATS users; it only needs DATA_DIR.
+    "nats-auth": (ServiceSettings,),
 }
 
 ALL_SETTINGS: tuple[type[BaseSettings], ...] = (

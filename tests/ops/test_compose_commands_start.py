@@ -8,7 +8,7 @@ import asyncio
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,10 +53,23 @@ class LocalTranslation:
             **{f"{name.upper()}_GRPC_PORT": str(port) for name, port in self.ports.items()},
         }
 
-    def environment(self, compose_environment: Mapping[str, Any]) -> dict[str, str]:
+    def environment(
+        self,
+        compose_environment: Mapping[str, Any],
+        volumes: Sequence[Any] = (),
+    ) -> dict[str, str]:
+        # A `subpath` mount of the volume nats-auth fills at /secrets: that user's folder.
+        mounts = {
+            v["target"]: self.root / "secrets" / v["volume"]["subpath"]
+            for v in volumes
+            if isinstance(v, dict) and v["source"] == "nats-auth"
+        }
         translated: dict[str, str] = {}
         for name, value in compose_environment.items():
             text = self.fixed.get(name, str(value))
+            for target, local in mounts.items():
+                if text.startswith(f"{target}/"):
+                    text = str(local) + text[len(target) :]
             for path in CONTAINER_PATHS:
                 if text == path or text.startswith(f"{path}/"):
                     text = str(self.root / path.strip("/")) + text[len(path) :]
@@ -100,26 +113,40 @@ def database_urls(postgres_server: PostgresServer) -> Iterator[dict[str, str]]:
 @pytest.mark.asyncio
 async def test_compose_commands_start_and_pass_their_healthchecks(
     tmp_path: Path,
-    nats_server: NatsServer,
     s3_server: SeaweedS3,
     database_urls: dict[str, str],
 ) -> None:
     services = compose({**env_example(), **SECRETS})["services"]
-    local = LocalTranslation(tmp_path, nats_server, s3_server, database_urls)
     cwd = tmp_path / "cwd"  # no .env here: only the translated compose environment counts
     cwd.mkdir()
+    # compose's nats: the authorization written by the nats-auth job, anonymous refused.
+    nats_auth = services["nats-auth"]
+    run_job(
+        [sys.executable, *nats_auth["command"][1:-1], str(tmp_path / "secrets")],
+        {"DATA_DIR": str(tmp_path / "data")},
+        cwd,
+    )
+    port, monitor_port = free_ports(2)
+    nats = NatsServer(
+        tmp_path / "nats",
+        port,
+        monitor_port,
+        authorization_config=tmp_path / "secrets" / "server" / "auth.conf",
+    )
+    local = LocalTranslation(tmp_path, nats, s3_server, database_urls)
 
     def job(name: str, argv: list[str] | None = None) -> None:
         service = services[name]
         run_job(
             local.command(argv or service["command"]),
-            local.environment(service["environment"]),
+            local.environment(service["environment"], service.get("volumes", [])),
             cwd,
         )
 
     job("storage-init")
     job("envoy-config")
     started: list[ServiceProcess] = []
+    await asyncio.to_thread(nats.start)
     try:
         for definition in SERVICES:  # auth first: it writes the token key
             service = services[definition.name]
@@ -128,7 +155,7 @@ async def test_compose_commands_start_and_pass_their_healthchecks(
                 definition,
                 local.ports[definition.name],
                 tmp_path / "logs",
-                local.environment(service["environment"]),
+                local.environment(service["environment"], service["volumes"]),
                 cwd,
             )
             started.append(process)
@@ -141,3 +168,4 @@ async def test_compose_commands_start_and_pass_their_healthchecks(
     finally:
         for process in reversed(started):
             await asyncio.to_thread(process.stop)
+        await asyncio.to_thread(nats.stop)

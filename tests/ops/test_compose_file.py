@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -135,3 +136,33 @@ def test_the_image_runs_as_a_non_root_user() -> None:
 def test_the_image_installs_pinned_dependencies_from_the_lock() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert "-c lock.txt" in dockerfile
+
+
+@pytest.mark.parametrize("name", SIX_SERVICES)
+def test_each_service_logs_in_to_nats_with_only_its_own_password(
+    services: dict[str, dict[str, Any]], name: str
+) -> None:
+    service = services[name]
+    assert service["environment"]["NATS_USER"] == name
+    password_dir = str(Path(service["environment"]["NATS_PASSWORD_FILE"]).parent)
+    mounts = [v for v in service["volumes"] if isinstance(v, dict) and v["source"] == "nats-auth"]
+    assert mounts == [
+        {
+            "type": "volume",
+            "source": "nats-auth",
+            "target": password_dir,
+            "read_only": True,
+            "volume": {"subpath": name},
+        }
+    ]
+
+
+def test_nats_refuses_clients_without_the_generated_users(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    nats = services["nats"]
+    config = nats["command"][nats["command"].index("--config") + 1]
+    (mount,) = [v for v in nats["volumes"] if isinstance(v, dict)]
+    assert config.startswith(mount["target"] + "/")
+    assert mount["volume"] == {"subpath": "server"}
+    assert nats["depends_on"]["nats-auth"]["condition"] == "service_completed_successfully"
