@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import importlib
 import json
 import re
-import signal
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
@@ -17,7 +16,7 @@ from typing import Self
 
 import httpx
 
-from services.mesh.processes import log_tail
+from services.mesh.processes import ManagedProcess, ProcessExitedError
 
 TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "envoy" / "envoy.yaml.tmpl"
 
@@ -174,15 +173,15 @@ def validate_config(path: Path) -> None:
         )
 
 
-def _prepare_workdir(config_text: str, workdir: Path) -> tuple[Path, Path, Path]:
-    """Write the config; return (config, admin address file, log) paths."""
+def _prepare_workdir(config_text: str, workdir: Path) -> tuple[Path, Path]:
+    """Write the config; return (config, admin address file) paths."""
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "envoy.yaml"
     config_path.write_text(config_text, encoding="utf-8")
     # Envoy writes its admin address here once listening; a stale file would mislead us.
     admin_address_path = workdir / "envoy-admin-address"
     admin_address_path.unlink(missing_ok=True)
-    return config_path, admin_address_path, workdir / "envoy.log"
+    return config_path, admin_address_path
 
 
 def _read_admin_address(path: Path) -> str | None:
@@ -192,8 +191,48 @@ def _read_admin_address(path: Path) -> str | None:
         return None
 
 
+class _EnvoyServer(ManagedProcess):
+    """Envoy as a ManagedProcess: ready once its admin endpoint reports LIVE."""
+
+    def __init__(self, workdir: Path, config_text: str, concurrency: int) -> None:
+        super().__init__("envoy", workdir)
+        self._config_text = config_text
+        self._concurrency = concurrency
+        self._config_path = self.workdir / "envoy.yaml"
+        self._admin_address_path = self.workdir / "envoy-admin-address"
+        self.admin_url: str | None = None
+
+    def prepare(self) -> None:
+        self.admin_url = None
+        _prepare_workdir(self._config_text, self.workdir)
+
+    def command(self) -> Sequence[str]:
+        return [
+            str(envoy_binary()),
+            "-c",
+            str(self._config_path),
+            "--disable-hot-restart",
+            "--concurrency",
+            str(self._concurrency),
+            "--admin-address-path",
+            str(self._admin_address_path),
+        ]
+
+    def is_ready(self) -> bool:
+        if self.admin_url is None:
+            address = _read_admin_address(self._admin_address_path)
+            if address is None:
+                return False
+            self.admin_url = f"http://{address}"
+        try:
+            response = httpx.get(f"{self.admin_url}/ready", timeout=1.0)
+        except httpx.TransportError:
+            return False
+        return response.status_code == 200 and response.text.strip() == "LIVE"
+
+
 class EnvoyProcess:
-    """One Envoy child process; usage:
+    """One Envoy child process (started, watched and stopped by ManagedProcess); usage:
 
     async with EnvoyProcess() as envoy:
         await envoy.start(config_text, workdir)
@@ -212,15 +251,14 @@ class EnvoyProcess:
         self._startup_timeout = startup_timeout
         self._stop_timeout = stop_timeout
         self._concurrency = concurrency
-        self._process: asyncio.subprocess.Process | None = None
-        self._admin_url: str | None = None
+        self._server: _EnvoyServer | None = None
         self._log_path: Path | None = None
 
     @property
     def admin_url(self) -> str:
-        if self._admin_url is None:
+        if self._server is None or self._server.admin_url is None:
             raise RuntimeError("Envoy is not running")
-        return self._admin_url
+        return self._server.admin_url
 
     @property
     def log_path(self) -> Path:
@@ -230,71 +268,23 @@ class EnvoyProcess:
 
     async def start(self, config_text: str, workdir: Path) -> None:
         """Start Envoy and return once its admin endpoint reports LIVE."""
-        if self._process is not None:
+        if self._server is not None:
             raise RuntimeError("Envoy is already running")
-        config_path, admin_address_path, log_path = await asyncio.to_thread(
-            _prepare_workdir, config_text, workdir
-        )
-        self._log_path = log_path
-        with log_path.open("ab") as log:
-            self._process = await asyncio.create_subprocess_exec(
-                str(envoy_binary()),
-                "-c",
-                str(config_path),
-                "--disable-hot-restart",
-                "--concurrency",
-                str(self._concurrency),
-                "--admin-address-path",
-                str(admin_address_path),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-            )
+        server = _EnvoyServer(workdir, config_text, self._concurrency)
+        server.start_timeout = self._startup_timeout
+        server.stop_grace = self._stop_timeout
+        self._log_path = server.log_path
         try:
-            await asyncio.wait_for(
-                self._wait_until_ready(admin_address_path), self._startup_timeout
-            )
-        except BaseException as error:
-            await self.stop()
-            if isinstance(error, TimeoutError):
-                raise EnvoyStartError(f"Envoy not ready in time:\n{self._log_tail()}") from error
-            raise
-
-    async def _wait_until_ready(self, admin_address_path: Path) -> None:
-        async with httpx.AsyncClient(timeout=1.0) as client:
-            while True:
-                self._raise_if_exited()
-                if self._admin_url is None:
-                    address = await asyncio.to_thread(_read_admin_address, admin_address_path)
-                    if address:
-                        self._admin_url = f"http://{address}"
-                if self._admin_url is not None:
-                    with contextlib.suppress(httpx.TransportError):
-                        response = await client.get(f"{self._admin_url}/ready")
-                        if response.status_code == 200 and response.text.strip() == "LIVE":
-                            return
-                await asyncio.sleep(_READY_POLL_SECONDS)
-
-    def _raise_if_exited(self) -> None:
-        if self._process is not None and self._process.returncode is not None:
-            raise EnvoyStartError(
-                f"Envoy exited with {self._process.returncode}:\n{self._log_tail()}"
-            )
-
-    def _log_tail(self) -> str:
-        return "" if self._log_path is None else log_tail(self._log_path)
+            await asyncio.to_thread(server.start)
+        except (TimeoutError, ProcessExitedError) as error:
+            raise EnvoyStartError(f"Envoy did not start: {error}") from error
+        self._server = server
 
     async def stop(self) -> None:
         """SIGTERM, then SIGKILL if Envoy has not exited within stop_timeout."""
-        process, self._process, self._admin_url = self._process, None, None
-        if process is None or process.returncode is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(process.wait(), self._stop_timeout)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
+        server, self._server = self._server, None
+        if server is not None:
+            await asyncio.to_thread(server.stop)
 
     async def __aenter__(self) -> Self:
         return self
