@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -17,15 +16,11 @@ from google.api import httpbody_pb2
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
-from services.auth import domain
+from services.auth import callers, domain
 from services.auth.export import export_chunks
 from services.auth.keys import AccessTokenIssuer
-from services.auth.store import (
-    AuthStore,
-    LoginFailureRow,
-    RefreshTokenRow,
-    UserRow,
-)
+from services.auth.store import AuthStore, RefreshTokenRow, UserRow
+from services.auth.throttle import LoginThrottle, Quota, fresh_counter
 from services.kernel.db import Database
 from services.kernel.errors import (
     AlreadyExists,
@@ -55,21 +50,6 @@ def user_message(row: UserRow) -> auth_pb2.User:
     )
 
 
-def client_address(context: Context) -> str:
-    """The caller's address; behind our own proxy (a loopback or private peer) the last
-    `x-forwarded-for` hop, which that proxy appended, is the real client."""
-    peer = context.peer() or ""
-    host = peer.split(":", 1)[1].rsplit(":", 1)[0].strip("[]") if ":" in peer else peer
-    forwarded = dict(context.invocation_metadata() or ()).get("x-forwarded-for", "")
-    try:
-        trusted = ipaddress.ip_address(host).is_private or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        trusted = False
-    if forwarded and trusted:
-        return str(forwarded).split(",")[-1].strip()
-    return host
-
-
 @dataclass
 class PasswordHasher:
     cost: int
@@ -91,7 +71,8 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         outbox: Outbox,
         issuer: AccessTokenIssuer,
         hasher: PasswordHasher,
-        throttle: domain.LoginThrottle,
+        throttle: LoginThrottle,
+        registrations: Quota,
         refresh_ttl: timedelta,
         password_min_length: int,
         library_address: str = "127.0.0.1:50052",
@@ -102,6 +83,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         self._issuer = issuer
         self._hasher = hasher
         self._throttle = throttle
+        self._registrations = registrations
         self._refresh_ttl = refresh_ttl
         self._password_min_length = password_min_length
         self._clock = clock
@@ -146,8 +128,15 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
             request.password, email=email, min_length=self._password_min_length
         )
         name = domain.clean_name(request.name)
-        password_hash = await self._hasher.hash(request.password)
         now = self._clock()
+        # Counted before the (slow) hash, committed on its own: a refused or failed sign-up
+        # still used up one of the address's registrations.
+        key = f"register:{callers.client_address(context)}"
+        async with self._db.session() as session:
+            store = AuthStore(session)
+            counter = (await store.lock_counters([key], now))[key]
+            await store.save_counter(key, self._registrations.claim(counter, now))
+        password_hash = await self._hasher.hash(request.password)
         try:
             async with self._db.session() as session:
                 store = AuthStore(session)
@@ -182,6 +171,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
                 reason="EMAIL_TAKEN",
             ) from exc
         self._outbox.notify()
+        await self._hand_over(context, tokens)
         return auth_pb2.RegisterResponse(user=user_message(user), tokens=tokens)
 
     async def Login(
@@ -191,37 +181,67 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         if not email or not request.password:
             raise InvalidArgument("Enter your email and password.", reason="CREDENTIALS_REQUIRED")
         now = self._clock()
-        keys = [f"email:{email}", f"ip:{client_address(context)}"]
+        account_key = f"email:{email}"
+        client_key = f"client:{callers.client_address(context)}"
+        # The attempt is claimed (counted as a failure) in the transaction that decides
+        # whether it may go ahead; only then is the password checked, outside any lock.
         async with self._db.session() as session:
             store = AuthStore(session)
-            for failures in (await store.failures(keys, now - self._throttle.window)).values():
-                self._throttle.check(failures, now)
+            counters = await store.lock_counters([account_key, client_key], now)
+            account = self._throttle.account.claim(counters[account_key], now)
+            client = self._throttle.client.claim(counters[client_key], now)
+            await store.save_counter(account_key, account)
+            await store.save_counter(client_key, client)
             user = await store.user_by_email(email)
         hashed = user.password_hash if user else self._dummy_hash
         ok = await self._hasher.verify(request.password, hashed) and user is not None
         async with self._db.session() as session:
             store = AuthStore(session)
             if not ok or user is None:
-                for key in keys:
-                    await store.add(LoginFailureRow(key=key, time=now))
-                await store.forget_failures_before(now - self._throttle.window)
+                await store.forget_counters_before(now - self._throttle.horizon)
             else:
-                await store.clear_failures(keys[0])
+                # Re-read under the lock: other attempts may have moved the counters since.
+                counters = await store.lock_counters([account_key, client_key], now)
+                await store.save_counter(account_key, fresh_counter(now))
+                await store.save_counter(
+                    client_key, self._throttle.client.undo_claim(counters[client_key])
+                )
                 tokens = await self._tokens(store, user, str(uuid.uuid4()), now)
         if not ok or user is None:
             raise Unauthenticated(WRONG_CREDENTIALS, reason="WRONG_CREDENTIALS")
+        await self._hand_over(context, tokens)
         return auth_pb2.LoginResponse(user=user_message(user), tokens=tokens)
+
+    async def _hand_over(self, context: Context, tokens: auth_pb2.Tokens) -> None:
+        """The web app gets its refresh token as an HttpOnly cookie, and not in the body where
+        any script on the page could read it."""
+        if not callers.is_web_client(context):
+            return
+        cookie = callers.refresh_cookie(
+            tokens.refresh_token, int(self._refresh_ttl.total_seconds())
+        )
+        await context.send_initial_metadata((("set-cookie", cookie),))
+        tokens.refresh_token = ""
+
+    def _refresh_token_of(self, context: Context, sent: str, purpose: str) -> str:
+        """The token from the body (scripts, CLI) or, for the browser, from its cookie."""
+        if sent:
+            return sent
+        from_cookie = callers.cookie_refresh_token(context)
+        if not from_cookie:
+            raise InvalidArgument(f"Send the refresh token to {purpose}.", reason="TOKEN_REQUIRED")
+        callers.check_cookie_request(context)
+        return from_cookie
 
     async def RefreshToken(
         self, request: auth_pb2.RefreshTokenRequest, context: Context
     ) -> auth_pb2.RefreshTokenResponse:
-        if not request.refresh_token:
-            raise InvalidArgument("Send the refresh token to renew.", reason="TOKEN_REQUIRED")
+        refresh_token = self._refresh_token_of(context, request.refresh_token, "renew")
         now = self._clock()
         reused = False
         async with self._db.session() as session:
             store = AuthStore(session)
-            row = await store.refresh_token(domain.hash_refresh_token(request.refresh_token))
+            row = await store.refresh_token(domain.hash_refresh_token(refresh_token))
             if row is None or row.revoke_time is not None or row.expire_time <= now:
                 raise Unauthenticated(
                     "This sign-in has ended; please sign in again.",
@@ -243,16 +263,19 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
                 "ended for safety; please sign in again.",
                 reason="REFRESH_TOKEN_REUSED",
             )
+        await self._hand_over(context, tokens)
         return auth_pb2.RefreshTokenResponse(tokens=tokens)
 
     async def Logout(
         self, request: auth_pb2.LogoutRequest, context: Context
     ) -> auth_pb2.LogoutResponse:
-        if not request.refresh_token:
-            raise InvalidArgument("Send the refresh token to sign out.", reason="TOKEN_REQUIRED")
+        refresh_token = self._refresh_token_of(context, request.refresh_token, "sign out")
+        if callers.is_web_client(context):
+            # The browser forgets the cookie whatever happens next.
+            await context.send_initial_metadata((("set-cookie", callers.refresh_cookie("", 0)),))
         async with self._db.session() as session:
             store = AuthStore(session)
-            row = await store.refresh_token(domain.hash_refresh_token(request.refresh_token))
+            row = await store.refresh_token(domain.hash_refresh_token(refresh_token))
             if row is None:
                 raise Unauthenticated(
                     "This refresh token is not valid.", reason="REFRESH_TOKEN_INVALID"

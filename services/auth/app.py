@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from services.auth.api import AuthServicer, PasswordHasher
-from services.auth.domain import LoginThrottle
 from services.auth.keys import AccessTokenIssuer, load_or_create_signing_key
 from services.auth.settings import AuthSettings
 from services.auth.store import OUTBOX
+from services.auth.throttle import Backoff, LoginThrottle, Quota
 from services.kernel.app import ServiceApp
 from services.kernel.db import Database, sqlite_url_in, upgrade_schema
 from services.kernel.jetstream import EventBus, producer_stream
@@ -27,6 +27,21 @@ PUBLIC_METHODS = [f"/{SERVICE}/{m}" for m in ("Register", "Login", "RefreshToken
 
 def database_url(settings: AuthSettings) -> str:
     return settings.database_url or sqlite_url_in(settings.data_dir, "auth")
+
+
+def login_throttle(settings: AuthSettings) -> LoginThrottle:
+    def backoff(free_failures: int) -> Backoff:
+        return Backoff(
+            free_failures=free_failures,
+            base_delay=timedelta(seconds=settings.login_backoff_base_seconds),
+            max_delay=timedelta(seconds=settings.login_backoff_max_seconds),
+            window=timedelta(seconds=settings.login_failure_window_seconds),
+        )
+
+    return LoginThrottle(
+        account=backoff(settings.login_max_failures),
+        client=backoff(settings.login_client_max_failures),
+    )
 
 
 async def start_auth(
@@ -51,9 +66,10 @@ async def start_auth(
             ttl=timedelta(seconds=settings.access_token_ttl_seconds),
         ),
         hasher=PasswordHasher(cost=settings.bcrypt_cost),
-        throttle=LoginThrottle(
-            max_failures=settings.login_max_failures,
-            window=timedelta(seconds=settings.login_failure_window_seconds),
+        throttle=login_throttle(settings),
+        registrations=Quota(
+            limit=settings.register_max_per_client,
+            period=timedelta(seconds=settings.register_period_seconds),
         ),
         refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
         password_min_length=settings.password_min_length,

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import math
 import secrets
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 import email_validator
 
-from services.kernel.errors import InvalidArgument, ResourceExhausted
+from services.kernel.errors import InvalidArgument
 
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores (bcrypt 5 rejects) anything longer
 MAX_NAME_LENGTH = 100
@@ -89,28 +86,3 @@ def new_refresh_token() -> str:
 def hash_refresh_token(token: str) -> str:
     """Refresh tokens are high-entropy, so a fast hash suffices (no bcrypt needed)."""
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class LoginThrottle:
-    """N failed logins per email or per client address within a window locks that key."""
-
-    max_failures: int
-    window: timedelta
-
-    def check(self, failures: list[datetime], now: datetime) -> None:
-        recent = sorted(t for t in failures if t > now - self.window)
-        if len(recent) >= self.max_failures:
-            # The oldest failure that still counts leaves the window first.
-            unlock = recent[-self.max_failures] + self.window
-            retry_after = max(1, math.ceil((unlock - now).total_seconds()))
-            raise ResourceExhausted(
-                f"Too many failed sign-in attempts. Try again in {_minutes(retry_after)}.",
-                reason="LOGIN_RATE_LIMITED",
-                metadata={"retry_after_seconds": str(retry_after)},
-            )
-
-
-def _minutes(seconds: int) -> str:
-    minutes = (seconds + 59) // 60
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"

@@ -33,11 +33,31 @@ class AuthSettings(ServiceSettings):
         default=7 * 24 * 3600,
         validation_alias=env_alias("AUTH_REFRESH_TOKEN_TTL_SECONDS"),
     )
+    # Per account: this many failed sign-ins are free, then each further attempt waits
+    # AUTH_LOGIN_BACKOFF_BASE_SECONDS, doubling up to AUTH_LOGIN_BACKOFF_MAX_SECONDS; a quiet
+    # window of AUTH_LOGIN_FAILURE_WINDOW_SECONDS forgets the failures.
     login_max_failures: int = Field(
-        default=5, validation_alias=env_alias("AUTH_LOGIN_MAX_FAILURES")
+        default=5, ge=1, validation_alias=env_alias("AUTH_LOGIN_MAX_FAILURES")
     )
     login_failure_window_seconds: int = Field(
-        default=15 * 60, validation_alias=env_alias("AUTH_LOGIN_FAILURE_WINDOW_SECONDS")
+        default=15 * 60, gt=0, validation_alias=env_alias("AUTH_LOGIN_FAILURE_WINDOW_SECONDS")
+    )
+    login_backoff_base_seconds: float = Field(
+        default=5.0, gt=0, validation_alias=env_alias("AUTH_LOGIN_BACKOFF_BASE_SECONDS")
+    )
+    login_backoff_max_seconds: float = Field(
+        default=300.0, gt=0, validation_alias=env_alias("AUTH_LOGIN_BACKOFF_MAX_SECONDS")
+    )
+    # Per client address (as Envoy derived it), the same backoff after this many failures
+    # over any emails: high enough that a few typos on other accounts never get in the way.
+    login_client_max_failures: int = Field(
+        default=50, ge=1, validation_alias=env_alias("AUTH_LOGIN_CLIENT_MAX_FAILURES")
+    )
+    register_max_per_client: int = Field(
+        default=5, ge=1, validation_alias=env_alias("AUTH_REGISTER_MAX_PER_CLIENT")
+    )
+    register_period_seconds: int = Field(
+        default=3600, gt=0, validation_alias=env_alias("AUTH_REGISTER_PERIOD_SECONDS")
     )
     # Where ExportMyData reads the caller's folders and documents (with the caller's token).
     library_address: str = Field(

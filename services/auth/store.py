@@ -6,9 +6,12 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, String, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.auth.throttle import Counter
 from services.kernel.db import UtcDateTime
 from services.kernel.outbox import outbox_table
 
@@ -47,14 +50,17 @@ class RefreshTokenRow(Base):
     revoke_time: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
-class LoginFailureRow(Base):
-    """A failed sign-in, keyed by `email:<address>` or `ip:<address>` for throttling."""
+class RateLimitRow(Base):
+    """One throttle counter (see services/auth/throttle.py), keyed by `email:<address>`,
+    `client:<ip>` or `register:<ip>`; its row lock serializes the attempts on that key."""
 
-    __tablename__ = "login_failures"
+    __tablename__ = "rate_limits"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    key: Mapped[str] = mapped_column(String(400), index=True)
-    time: Mapped[datetime] = mapped_column(UtcDateTime())
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_time: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 OUTBOX = outbox_table(Base.metadata)
@@ -72,7 +78,7 @@ class AuthStore:
     async def user_by_id(self, user_id: str) -> UserRow | None:
         return await self.session.get(UserRow, user_id)
 
-    async def add(self, row: UserRow | RefreshTokenRow | LoginFailureRow) -> None:
+    async def add(self, row: UserRow | RefreshTokenRow) -> None:
         self.session.add(row)
         await self.session.flush()
 
@@ -100,22 +106,51 @@ class AuthStore:
             .values(revoke_time=now)
         )
 
-    async def failures(self, keys: list[str], since: datetime) -> dict[str, list[datetime]]:
-        rows = await self.session.execute(
-            select(LoginFailureRow.key, LoginFailureRow.time).where(
-                LoginFailureRow.key.in_(keys), LoginFailureRow.time > since
+    async def lock_counters(self, keys: list[str], now: datetime) -> dict[str, Counter]:
+        """Creates missing counters and locks all of them until the transaction ends, in key
+        order so two attempts never wait for each other. On SQLite the insert already takes
+        the database's write lock (one writer at a time), on PostgreSQL `FOR UPDATE` takes
+        the rows' locks; either way the next attempt on a key reads what this one wrote."""
+        ordered = sorted(set(keys))
+        insert = sqlite_insert if self.session.get_bind().dialect.name == "sqlite" else pg_insert
+        for key in ordered:
+            await self.session.execute(
+                insert(RateLimitRow)
+                .values(key=key, count=0, window_start=now, last_time=now)
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
+        rows = await self.session.scalars(
+            select(RateLimitRow)
+            .where(RateLimitRow.key.in_(ordered))
+            .order_by(RateLimitRow.key)
+            .with_for_update()
+        )
+        return {row.key: _counter(row) for row in rows}
+
+    async def save_counter(self, key: str, counter: Counter) -> None:
+        await self.session.execute(
+            update(RateLimitRow)
+            .where(RateLimitRow.key == key)
+            .values(
+                count=counter.count,
+                window_start=counter.window_start,
+                last_time=counter.last_time,
+                blocked_until=counter.blocked_until,
             )
         )
-        found: dict[str, list[datetime]] = {key: [] for key in keys}
-        for key, time in rows:
-            found[key].append(time)
-        return found
 
-    async def clear_failures(self, key: str) -> None:
-        await self.session.execute(delete(LoginFailureRow).where(LoginFailureRow.key == key))
-
-    async def forget_failures_before(self, cutoff: datetime) -> None:
-        await self.session.execute(delete(LoginFailureRow).where(LoginFailureRow.time < cutoff))
+    async def forget_counters_before(self, cutoff: datetime) -> None:
+        """Counters of long-gone attempts (unknown emails pile up otherwise)."""
+        await self.session.execute(delete(RateLimitRow).where(RateLimitRow.last_time < cutoff))
 
     async def count_admins(self) -> int:
         return int(await self.session.scalar(select(func.count()).where(UserRow.role == 2)) or 0)
+
+
+def _counter(row: RateLimitRow) -> Counter:
+    return Counter(
+        count=row.count,
+        window_start=row.window_start,
+        last_time=row.last_time,
+        blocked_until=row.blocked_until,
+    )
