@@ -35,6 +35,7 @@ def container_edge_settings(mesh: MeshSettings, config_dir: Path) -> EnvoyEdgeSe
         # The web image also serves the API reference (OpenAPI + Swagger UI).
         apidocs=UpstreamAddress(WEB_HOST, mesh.apidocs_port),
         cors_allowed_origins=tuple(mesh.cors_allowed_origins),
+        xff_num_trusted_hops=mesh.envoy_xff_num_trusted_hops,
         **upstreams,  # type: ignore[arg-type]
     )
 

@@ -84,6 +84,9 @@ class EnvoyEdgeSettings:
         "http://127.0.0.1:5173",
     )
     max_request_body_bytes: int = DEFAULT_MAX_REQUEST_BODY_BYTES
+    # Proxies in front of Envoy (a load balancer, a TLS terminator) whose X-Forwarded-For
+    # entry Envoy trusts to find the real client address; 0 when clients connect directly.
+    xff_num_trusted_hops: int = 0
 
     def __post_init__(self) -> None:
         if not _HOST_PATTERN.match(self.listen_address):
@@ -100,6 +103,8 @@ class EnvoyEdgeSettings:
                 raise ValueError(f"invalid CORS origin (scheme://host[:port]): {origin!r}")
         if self.max_request_body_bytes <= 0:
             raise ValueError("max_request_body_bytes must be positive")
+        if not 0 <= self.xff_num_trusted_hops <= 10:
+            raise ValueError("xff_num_trusted_hops must be between 0 and 10")
 
     def template_variables(self) -> dict[str, str]:
         """The placeholder values, also usable as an env file for envsubst."""
@@ -124,6 +129,7 @@ class EnvoyEdgeSettings:
                 [{"exact": origin} for origin in self.cors_allowed_origins]
             ),
             "MAX_REQUEST_BODY_BYTES": str(self.max_request_body_bytes),
+            "XFF_NUM_TRUSTED_HOPS": str(self.xff_num_trusted_hops),
         }
         for name, upstream in upstreams.items():
             variables[f"{name}_HOST"] = upstream.host
