@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Container
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
@@ -66,11 +67,15 @@ class TokenVerifier:
         audience: str,
         public_key_pem: bytes | None = None,
         public_key_file: Path | None = None,
+        deleted_accounts: Container[str] = frozenset(),
     ) -> None:
         self._issuer = issuer
         self._audience = audience
         self._key_pem = public_key_pem
         self._key_file = public_key_file
+        # A deleted user's token stays valid until it expires; services that follow auth's
+        # deletions (services/kernel/accounts.py) refuse it right away.
+        self._deleted_accounts = deleted_accounts
 
     def _public_key(self) -> bytes:
         if self._key_pem is None:
@@ -104,6 +109,8 @@ class TokenVerifier:
             role = Role(int(claims.get("role", Role.USER)))
         except ValueError as exc:
             raise Unauthenticated("The access token is not valid.", reason="TOKEN_INVALID") from exc
+        if str(claims["sub"]) in self._deleted_accounts:
+            raise Unauthenticated("This account was deleted.", reason="ACCOUNT_DELETED")
         return Principal(
             user_id=str(claims["sub"]),
             email=str(claims.get("email", "")),

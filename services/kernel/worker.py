@@ -3,11 +3,12 @@ for their `GetInfo` RPC and the start-up of a NATS-connected worker service."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import Any, Protocol, TypeVar
 
+from services.kernel.accounts import DeletedAccounts
 from services.kernel.app import ServiceApp
 from services.kernel.jetstream import EventBus, producer_stream
 from services.kernel.server import ServiceSpec, start_server
@@ -51,11 +52,14 @@ class JobCounters:
         )
 
 
-def verifier_for(settings: ServiceSettings) -> TokenVerifier:
+def verifier_for(
+    settings: ServiceSettings, deleted_accounts: Container[str] = frozenset()
+) -> TokenVerifier:
     return TokenVerifier(
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
         public_key_file=settings.jwt_public_key_file,
+        deleted_accounts=deleted_accounts,
     )
 
 
@@ -72,14 +76,21 @@ async def start_worker_service(
         settings.nats_url, source=name, credentials=settings.nats_credentials()
     )
     await bus.ensure_streams([producer_stream(name)])
+    # Tokens of accounts deleted since they were issued are refused by every stage.
+    deleted_accounts = DeletedAccounts()
+    deleted_accounts.follow(bus)
     server = await start_server(
         ServiceSpec(
             service_names=[service_name],
             register=register,
-            verifier=verifier_for(settings),
+            verifier=verifier_for(settings, deleted_accounts),
             public_methods=public_methods,
         ),
         settings.grpc_host,
         settings.grpc_port,
     )
-    return ServiceApp(name=name, server=server, closers=[bus.close]), bus
+    # Closers run last to first: stop following before the connection closes.
+    return (
+        ServiceApp(name=name, server=server, closers=[bus.close, deleted_accounts.stop]),
+        bus,
+    )

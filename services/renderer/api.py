@@ -11,13 +11,13 @@ import grpc.aio
 import pypdfium2
 
 from services.kernel.errors import InvalidArgument
+from services.kernel.tokens import current_principal
 from services.kernel.transcripts import from_legacy
 from services.kernel.worker import JobCounters
 from services.renderer.conversion import report_input
+from services.renderer.preview_limits import PerUserRateLimit, check_preview_size
 from services.renderer.report import render_report, render_thumbnail
 from speechflow.renderer.v1 import renderer_pb2, renderer_pb2_grpc
-
-MAX_PREVIEW_SEGMENTS = 50_000
 
 
 def page_count(pdf: bytes) -> int:
@@ -32,11 +32,6 @@ def render_preview(
     request: renderer_pb2.RenderPreviewRequest,
 ) -> renderer_pb2.RenderPreviewResponse:
     """Blocking: render the PDF, its thumbnail, and count pages."""
-    if len(request.transcript.segments) > MAX_PREVIEW_SEGMENTS:
-        raise InvalidArgument(
-            f"A preview takes at most {MAX_PREVIEW_SEGMENTS} transcript segments.",
-            reason="TOO_MANY_SEGMENTS",
-        )
     if request.language and request.language.split("-")[0] not in ("en", "fr"):
         raise InvalidArgument(
             f"Language '{request.language}' is not supported; use 'en' or 'fr'.",
@@ -63,6 +58,7 @@ def render_preview(
 class RendererServicer(renderer_pb2_grpc.RendererServiceServicer):
     def __init__(self, counters: JobCounters) -> None:
         self._counters = counters
+        self._previews = PerUserRateLimit()
 
     async def GetInfo(
         self, request: renderer_pb2.GetInfoRequest, context: grpc.aio.ServicerContext[Any, Any]
@@ -74,4 +70,6 @@ class RendererServicer(renderer_pb2_grpc.RendererServiceServicer):
         request: renderer_pb2.RenderPreviewRequest,
         context: grpc.aio.ServicerContext[Any, Any],
     ) -> renderer_pb2.RenderPreviewResponse:
+        check_preview_size(request)  # before counting: a refused request costs nothing
+        self._previews.claim(current_principal().user_id)
         return await asyncio.to_thread(render_preview, request)
