@@ -61,7 +61,7 @@ async def browser() -> AsyncIterator[Browser]:
 
 @pytest.fixture
 async def context(browser: Browser, app_url: str) -> AsyncIterator[BrowserContext]:
-    """A fresh profile per test (its own localStorage, so its own session)."""
+    """A fresh profile per test (its own cookies and storage, so its own session)."""
     created = await browser.new_context(base_url=app_url, viewport={"width": 1280, "height": 900})
     created.set_default_timeout(15_000)
     yield created

@@ -45,9 +45,9 @@ function renderHeader(): void {
 }
 
 async function logout(): Promise<void> {
-  const refreshToken = session.refreshToken;
-  // Signing out locally must work even when the server cannot be reached.
-  if (refreshToken) await auth.logout({ refreshToken }).catch(() => undefined);
+  // The browser sends the refresh cookie, auth revokes it and clears it. Signing out locally
+  // must work even when the server cannot be reached.
+  await auth.logout({}).catch(() => undefined);
   session.signOut();
 }
 
@@ -62,6 +62,7 @@ function guard(path: string): string | null {
 }
 
 async function loadUser(): Promise<void> {
+  await session.resume();
   if (!session.signedIn) return;
   try {
     session.user = (await auth.getMe({})).user ?? null;
@@ -77,7 +78,8 @@ router
   .add("/documents/:documentId", documentView)
   .add("/admin/jobs", jobsView);
 
-let wasSignedIn = session.signedIn;
+// Set once the session has resumed (below), so the first sign-in change is a real one.
+let wasSignedIn = false;
 session.onChange(() => {
   renderHeader();
   if (session.signedIn === wasSignedIn) return;
@@ -93,6 +95,7 @@ session.onChange(() => {
 });
 
 void loadUser().then(() => {
+  wasSignedIn = session.signedIn;
   renderHeader();
   router.start(main, guard);
 });

@@ -8,11 +8,23 @@ import { Session } from "./session";
 
 const baseUrl = location.origin;
 
-// Refreshing must not go through the auth interceptor (it would wait for itself).
-const plainAuth = createClient(AuthService, createGrpcWebTransport({ baseUrl }));
+/**
+ * Marks every call as the web app's: auth then keeps the refresh token in an HttpOnly cookie
+ * instead of the response body, and accepts that cookie only with the CSRF header, which a
+ * form or link on another site cannot send.
+ */
+const asWebApp: Interceptor = (next) => (request) => {
+  request.header.set("x-speechflow-client", "web");
+  request.header.set("x-speechflow-csrf", "1");
+  return next(request);
+};
 
-export const session = new Session(async (refreshToken) => {
-  const { tokens } = await plainAuth.refreshToken({ refreshToken });
+// Refreshing must not go through the access-token interceptor (it would wait for itself).
+const plainAuth = createClient(AuthService, createGrpcWebTransport({ baseUrl, interceptors: [asWebApp] }));
+
+export const session = new Session(async () => {
+  // An empty body: the browser sends the refresh cookie, and auth rotates it.
+  const { tokens } = await plainAuth.refreshToken({});
   if (!tokens) throw new ConnectError("The server sent no tokens.", Code.Internal);
   return tokens;
 });
@@ -37,7 +49,7 @@ const withAccessToken: Interceptor = (next) => async (request) => {
   }
 };
 
-const transport = createGrpcWebTransport({ baseUrl, interceptors: [withAccessToken] });
+const transport = createGrpcWebTransport({ baseUrl, interceptors: [asWebApp, withAccessToken] });
 
 export const auth = createClient(AuthService, transport);
 export const library = createClient(LibraryService, transport);

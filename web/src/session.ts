@@ -1,28 +1,31 @@
-// Tokens of the signed-in user, kept in localStorage so a reload or a second tab stays signed
-// in. Refresh tokens rotate on every use (the old one stops working), so one refresh at a time
-// runs across all tabs (Web Locks where available) and a tab adopts tokens another tab stored.
+// The signed-in user's access token, kept in this tab's sessionStorage (so a reload needs no
+// round trip) and never anywhere else. The refresh token is an HttpOnly cookie that auth sets
+// and that no script can read, so an injected script cannot steal a 7-day sign-in: a new tab
+// or a reload without a token asks auth for one with that cookie. Refresh tokens rotate on
+// every use, so one refresh at a time runs across all tabs (Web Locks where available).
 
 import { timestampMs, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Tokens, User } from "./gen/speechflow/auth/v1/auth_pb";
 
 const STORAGE_KEY = "speechflow.session";
+// Tabs tell each other about sign-in and sign-out; the message carries no token.
+const CHANNEL = "speechflow-session";
 // Refresh this long before the access token expires, so no call goes out with a dying token.
 const REFRESH_MARGIN_MS = 30_000;
 
 export interface StoredTokens {
   accessToken: string;
-  refreshToken: string;
   accessExpiresAt: number;
 }
 
-export type RefreshFn = (refreshToken: string) => Promise<Tokens>;
+/** Asks auth for new tokens with the refresh cookie. */
+export type RefreshFn = () => Promise<Tokens>;
 
 function toStored(tokens: Tokens): StoredTokens {
   const expires = tokens.accessTokenExpiresAt as Timestamp | undefined;
   return {
     accessToken: tokens.accessToken,
-    refreshToken: tokens.refreshToken,
     accessExpiresAt: expires ? timestampMs(expires) : Date.now() + 60_000,
   };
 }
@@ -36,7 +39,7 @@ function refusedRefresh(error: unknown): boolean {
 
 function load(): StoredTokens | null {
   try {
-    const raw = localStorage.getItem(STORAGE_KEY);
+    const raw = sessionStorage.getItem(STORAGE_KEY);
     return raw ? (JSON.parse(raw) as StoredTokens) : null;
   } catch {
     return null;
@@ -48,17 +51,11 @@ export class Session {
   private tokens: StoredTokens | null = load();
   private refreshing: Promise<string | null> | null = null;
   private readonly listeners = new Set<() => void>();
+  private readonly channel = "BroadcastChannel" in window ? new BroadcastChannel(CHANNEL) : null;
 
   constructor(private readonly refresh: RefreshFn) {
-    // Another tab signed in, refreshed or signed out.
-    window.addEventListener("storage", (event) => {
-      if (event.key !== STORAGE_KEY) return;
-      const before = this.tokens;
-      this.tokens = load();
-      if ((before === null) !== (this.tokens === null)) {
-        if (this.tokens === null) this.user = null;
-        this.notify();
-      }
+    this.channel?.addEventListener("message", (event: MessageEvent<string>) => {
+      if (event.data === "signed-out" && this.tokens) this.signOut({ broadcast: false });
     });
   }
 
@@ -66,13 +63,22 @@ export class Session {
     return this.tokens !== null;
   }
 
-  get refreshToken(): string | null {
-    return this.tokens?.refreshToken ?? null;
-  }
-
   /** Called on sign-in/out; the app re-renders. */
   onChange(listener: () => void): void {
     this.listeners.add(listener);
+  }
+
+  /**
+   * At start-up: without an access token in this tab, the refresh cookie (if the browser has
+   * one) signs us in. Unreachable server: stay signed out for now, without an error.
+   */
+  async resume(): Promise<void> {
+    if (this.tokens) return;
+    try {
+      await this.refreshNow(null);
+    } catch {
+      // Refused (no cookie, expired, revoked) or offline: the sign-in page is shown.
+    }
   }
 
   signIn(user: User | undefined, tokens: Tokens | undefined): void {
@@ -82,9 +88,10 @@ export class Session {
     this.notify();
   }
 
-  signOut(): void {
+  signOut({ broadcast = true }: { broadcast?: boolean } = {}): void {
     this.user = null;
     this.save(null);
+    if (broadcast) this.channel?.postMessage("signed-out");
     this.notify();
   }
 
@@ -97,25 +104,23 @@ export class Session {
   }
 
   /**
-   * Gets new tokens unless someone already replaced `rejected` (the token that failed or is
-   * expiring). Returns the new access token, or null after signing out when the refresh token
-   * is no longer accepted.
+   * Gets a new access token with the refresh cookie. `rejected` is the token that failed or is
+   * expiring (null when there is none yet). Returns the new access token, or throws after
+   * signing out when the cookie is no longer accepted.
    */
-  refreshNow(rejected: string): Promise<string | null> {
+  refreshNow(rejected: string | null): Promise<string | null> {
     this.refreshing ??= this.withLock(async () => {
-      const latest = load() ?? this.tokens;
-      if (latest && latest.accessToken !== rejected) {
-        this.tokens = latest;
-        return latest.accessToken;
-      }
-      if (!latest) return null;
+      const current = this.tokens;
+      if (current && current.accessToken !== rejected) return current.accessToken;
+      const wasSignedIn = this.tokens !== null;
       try {
-        const fresh = toStored(await this.refresh(latest.refreshToken));
+        // Silently, also when resuming: the page being opened is where the user wants to be.
+        const fresh = toStored(await this.refresh());
         this.save(fresh);
         return fresh.accessToken;
       } catch (error) {
-        // A refused refresh token ends the sign-in; a network failure only fails this call.
-        if (refusedRefresh(error)) this.signOut();
+        // A refused refresh ends the sign-in; a network failure only fails this call.
+        if (refusedRefresh(error) && wasSignedIn) this.signOut();
         throw error;
       }
     }).finally(() => {
@@ -125,16 +130,16 @@ export class Session {
   }
 
   private async withLock<T>(work: () => Promise<T>): Promise<T> {
-    // Web Locks exist only in secure contexts (https, localhost); elsewhere one tab at a time
-    // is the best we can do.
+    // Two tabs refreshing with the same cookie at once would look like a replayed token (and
+    // end the sign-in). Web Locks exist only in secure contexts (https, localhost).
     if (navigator.locks) return navigator.locks.request("speechflow-token-refresh", work);
     return work();
   }
 
   private save(tokens: StoredTokens | null): void {
     this.tokens = tokens;
-    if (tokens) localStorage.setItem(STORAGE_KEY, JSON.stringify(tokens));
-    else localStorage.removeItem(STORAGE_KEY);
+    if (tokens) sessionStorage.setItem(STORAGE_KEY, JSON.stringify(tokens));
+    else sessionStorage.removeItem(STORAGE_KEY);
   }
 
   private notify(): void {
