@@ -205,6 +205,18 @@ def in_child_process(name: str, long_seconds: float) -> dict[str, Any]:
     return result
 
 
+def rescored(runs: list[dict[str, Any]], long_seconds: float) -> list[dict[str, Any]]:
+    """The stored hypotheses scored again against today's references (after a correction)."""
+    references = {recording.name: recording.reference for recording in recordings(long_seconds)}
+    for run in runs:
+        for row in run["measurements"]:
+            errors = speech_corpus.word_errors(references[row["recording"]], row["hypothesis"])
+            row["wer"] = float(errors.wer)
+            row["deletions"] = errors.deletions
+            row["reference_words"] = errors.hits + errors.substitutions + errors.deletions
+    return runs
+
+
 def markdown(runs: list[dict[str, Any]]) -> str:
     """One row per model x configuration x recording, plus pooled rows for the short clips."""
     lines = [
@@ -220,7 +232,7 @@ def markdown(runs: list[dict[str, Any]]) -> str:
             lines.append(
                 f"| {row['model']} | {row['configuration']} | {row['recording']} | "
                 f"{row['audio_seconds']:.1f} | {row['wer']:.1%} | {row['deletions']} | "
-                f"{factor:.1f} | {row['audio_seconds'] / row['cpu_seconds']:.1f} | "
+                f"{factor:.1f} | {_per_cpu_second(row)} | "
                 f"{row['language']} |"
             )
     lines += ["", "Pooled over the four clips (errors / reference words), and the long file:", ""]
@@ -237,10 +249,15 @@ def markdown(runs: list[dict[str, Any]]) -> str:
             lines.append(
                 f"| {run['model']} | {key}: {description} | {_pooled(short):.2%} | "
                 f"{_factor(short):.1f} | {long['wer']:.2%} | {_factor([long]):.1f} | "
-                f"{long['audio_seconds'] / long['cpu_seconds']:.1f} |"
+                f"{_per_cpu_second(long)} |"
             )
     lines += [""] + [f"- peak RSS {run['model']}: {run['peak_rss_mib']:.0f} MiB" for run in runs]
     return "\n".join(lines) + "\n"
+
+
+def _per_cpu_second(row: dict[str, Any]) -> str:
+    cpu = row.get("cpu_seconds")
+    return f"{row['audio_seconds'] / cpu:.1f}" if cpu else "n/a"
 
 
 def _pooled(rows: list[dict[str, Any]]) -> float:
@@ -259,12 +276,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--long-seconds", type=float, default=300.0)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--markdown", type=Path)
+    parser.add_argument("--rescore", type=Path, help="score a stored --json run again, no decoding")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     arguments = parser.parse_args(argv)
     if arguments.child:
         print(json.dumps(measure_model(arguments.child, arguments.long_seconds)))
         return 0
-    runs = [in_child_process(name, arguments.long_seconds) for name in arguments.models]
+    if arguments.rescore:
+        runs = rescored(json.loads(arguments.rescore.read_text()), arguments.long_seconds)
+    else:
+        runs = [in_child_process(name, arguments.long_seconds) for name in arguments.models]
     table = markdown(runs)
     if arguments.json:
         arguments.json.write_text(json.dumps(runs, indent=2))

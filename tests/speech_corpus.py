@@ -155,9 +155,9 @@ SONNET_1 = Clip(
             "1108508b599f19d8a4c59ff16fef0040fc89caf45a652f1a99249cb590d87cfe",
         ),
     ),
-    # plain.txt opens with the sonnet's number, "1", which the reader does not speak.
+    # plain.txt opens with the sonnet's number, "1", and the reader says it ("one").
     reference=(
-        "From fairest creatures we desire increase, "
+        "1 From fairest creatures we desire increase, "
         "That thereby beauty's rose might never die, "
         "But as the riper should by time decease, "
         "His tender heir might bear his memory: "
