@@ -28,6 +28,10 @@ log = logging.getLogger("speechflow.server")
 
 # Upload chunks are up to 4 MiB; leave room for framing and metadata.
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+# Above what the Envoy edge lets through (max_request_headers_kb: 60 in envoy.yaml.tmpl), so
+# the edge answers oversized headers with 431: a service refusing them (gRPC's default is
+# 8 KiB) would answer RESOURCE_EXHAUSTED, which REST clients see as 429 "too many requests".
+MAX_METADATA_BYTES = 64 * 1024
 
 Registrar = Callable[[grpc.aio.Server], None]
 
@@ -85,6 +89,7 @@ async def start_server(spec: ServiceSpec, host: str, port: int) -> RunningServer
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_metadata_size", MAX_METADATA_BYTES),
             ("grpc.so_reuseport", 0),
         ],
     )

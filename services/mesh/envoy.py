@@ -17,6 +17,7 @@ from typing import Self
 import httpx
 
 from services.mesh.processes import ManagedProcess, ProcessExitedError
+from services.mesh.rest_body_check import lua_script
 
 TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "envoy" / "envoy.yaml.tmpl"
 
@@ -129,6 +130,10 @@ class EnvoyEdgeSettings:
                 [{"exact": origin} for origin in self.cors_allowed_origins]
             ),
             "MAX_REQUEST_BODY_BYTES": str(self.max_request_body_bytes),
+            # JSON string syntax is YAML's double-quoted scalar: the script drops in as one line.
+            "REST_BODY_CHECK_LUA": json.dumps(
+                lua_script(self.descriptor_set_path, self.transcoder_services)
+            ),
             "XFF_NUM_TRUSTED_HOPS": str(self.xff_num_trusted_hops),
         }
         for name, upstream in upstreams.items():
