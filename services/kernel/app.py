@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from services.kernel.leftovers import sweep_leftovers
 from services.kernel.logs import configure_logging
 from services.kernel.metrics import serve_metrics
 from services.kernel.server import RunningServer, wait_for_shutdown_signal
@@ -63,6 +64,10 @@ def run_service(settings_type: type[S], start: Callable[[S], Awaitable[ServiceAp
 
     async def main() -> None:
         serve_metrics(settings.grpc_host, settings.metrics_port)
+        # Before starting: what a crashed earlier run left is nobody's any more.
+        swept = await asyncio.to_thread(sweep_leftovers, settings.leftovers())
+        if swept:
+            log.info("leftovers of an earlier run removed", extra={"files": swept})
         app = await start(settings)
         log.info("started", extra={"port": app.port})
         await wait_for_shutdown_signal()

@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.kernel.leftovers import Leftovers
+
 
 @dataclass(frozen=True)
 class NatsCredentials:
@@ -62,3 +64,14 @@ class ServiceSettings(BaseSettings):
             raise ValueError("NATS_USER is set but NATS_PASSWORD_FILE is not")
         password = self.nats_password_file.read_text(encoding="utf-8").strip()
         return NatsCredentials(self.nats_user, password)
+
+    def leftovers(self) -> list[Leftovers]:
+        """Where this service's crashed runs may have left temporary files (swept at start):
+        its spool folder and the local object store's half-written objects."""
+        from services.kernel.storage.settings import StorageSettings
+
+        objects = StorageSettings(data_dir=self.data_dir).local_root
+        return [
+            Leftovers(self.data_dir / "spool" / self.service_name, "*"),
+            Leftovers(objects / ".partial", "*"),
+        ]

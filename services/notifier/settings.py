@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from services.kernel.leftovers import Leftovers
 from services.kernel.settings import env_alias
 from services.kernel.stage import StageSettings
 
@@ -35,3 +36,7 @@ class NotifierSettings(StageSettings):
     @property
     def outbox_dir(self) -> Path:
         return self.email_outbox_dir or self.data_dir / "outbox"
+
+    def leftovers(self) -> list[Leftovers]:
+        # A crash between writing an email and linking it into place leaves `.*.eml.tmp`.
+        return [*super().leftovers(), Leftovers(self.outbox_dir, ".*.eml.tmp")]
