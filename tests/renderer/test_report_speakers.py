@@ -73,7 +73,8 @@ def _transcript_lines(pages: list[str]) -> list[str]:
 def test_each_speaker_turn_starts_with_the_speakers_name_in_order(
     page_texts: PdfTextReader,
 ) -> None:
-    lines = _transcript_lines(page_texts(render_report(_report_of(_stored_meeting()))))
+    pages = page_texts(render_report(_report_of(_stored_meeting())))
+    lines = _transcript_lines(pages)
 
     names = [line for line in lines if line in ("Alice", "Bob", "Speaker 3")]
     assert names == ["Alice", "Bob", "Speaker 3", "Alice"]
@@ -83,6 +84,7 @@ def test_each_speaker_turn_starts_with_the_speakers_name_in_order(
         "[00:05] The numbers for the quarter are in.",
     ]
     assert lines[lines.index("Bob") + 1] == "[00:10] I will send the budget to finance by Friday."
+    assert "Speakers\nAlice, Bob, Speaker 3" in pages[-1]  # the processing details
 
 
 def test_a_report_with_one_speaker_names_nobody(

@@ -30,6 +30,7 @@ class Labels:
     summary_provider: str
     summary_model: str
     segment_count: str
+    speakers: str
     # Table headers.
     action: str
     owner: str
@@ -69,6 +70,7 @@ _ENGLISH = Labels(
     summary_provider="Summary provider",
     summary_model="Summary model",
     segment_count="Transcript segments",
+    speakers="Speakers",
     action="Action",
     owner="Owner",
     time_range="Time",
@@ -123,6 +125,7 @@ _FRENCH = Labels(
     summary_provider="Fournisseur de synthèse",
     summary_model="Modèle de synthèse",
     segment_count="Segments de transcription",
+    speakers="Intervenants",
     action="Action",
     owner="Responsable",
     time_range="Horaire",

@@ -33,6 +33,7 @@ from services.renderer.report.text import (
     paragraphs_markup,
 )
 from services.renderer.report.transcript import (
+    speakers_in_order,
     topic_anchor_name,
     topic_anchors,
     transcript_paragraphs,
@@ -214,6 +215,9 @@ def _appendix(data: ReportInput, labels: Labels, styles: ReportStyles) -> list[F
         (labels.summary_model, models.summary_model),
         (labels.segment_count, str(len(data.segments))),
     ]
+    speakers = speakers_in_order(data.segments)
+    if len(speakers) > 1:
+        rows.append((labels.speakers, ", ".join(speakers)))
     return [
         _heading(labels.appendix, "appendix", styles),
         _heading(labels.processing_details, "processing-details", styles, level=1),

@@ -93,6 +93,11 @@ def _name_height(style: ParagraphStyle) -> float:
     return float(style.spaceBefore + style.leading + style.spaceAfter)
 
 
+def speakers_in_order(segments: Sequence[TranscriptSegment]) -> list[str]:
+    """Each named speaker once, in the order they first speak."""
+    return list(dict.fromkeys(s.speaker for s in segments if s.speaker and _spoken_text(s)))
+
+
 def topic_anchor_name(topic_index: int) -> str:
     return f"topic-{topic_index}"
 
