@@ -198,7 +198,9 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         async with self._db.session() as session:
             store = AuthStore(session)
             if not ok or user is None:
-                await store.forget_counters_before(now - self._throttle.horizon)
+                # Old enough that no throttle (nor the sign-up quota) still counts it.
+                horizon = max(self._throttle.horizon, self._registrations.period)
+                await store.forget_counters_before(now - horizon)
             else:
                 # Re-read under the lock: other attempts may have moved the counters since.
                 counters = await store.lock_counters([account_key, client_key], now)

@@ -52,10 +52,11 @@ class Backoff:
 
     def claim(self, counter: Counter, now: datetime) -> Counter:
         """Counts this attempt as a failure up front, or refuses it while the key waits."""
+        until = counter.blocked_until
+        if until is not None and now < until:
+            raise rate_limited(self.message, until - now, "LOGIN_RATE_LIMITED")
         if now - counter.last_time > self.window:
             counter = fresh_counter(now)
-        if counter.blocked_until is not None and now < counter.blocked_until:
-            raise rate_limited(self.message, counter.blocked_until - now, "LOGIN_RATE_LIMITED")
         count = counter.count + 1
         delay = self.delay_after(count)
         return replace(
