@@ -27,7 +27,8 @@ from speechflow.events.v1 import events_pb2
 log = logging.getLogger("speechflow.accounts")
 
 USER_DELETED = "speechflow.auth.v1.user.deleted"
-_RETRY_SECONDS = 2.0
+_FIRST_RETRY_SECONDS = 1.0
+_LAST_RETRY_SECONDS = 30.0
 
 
 class DeletedAccounts(Container[str]):
@@ -59,6 +60,7 @@ class DeletedAccounts(Container[str]):
 
         # An ordered consumer is ephemeral and this process's own: every replica of a service
         # sees every deletion (a shared durable would hand each event to one replica only).
+        delay = _FIRST_RETRY_SECONDS
         while True:
             try:
                 await bus.js.subscribe(
@@ -69,11 +71,11 @@ class DeletedAccounts(Container[str]):
                 )
                 return
             except NotFoundError:
-                # Auth has not declared its stream yet (it may start after us).
-                await asyncio.sleep(_RETRY_SECONDS)
+                pass  # auth has not declared its stream yet (it may start after us)
             except Exception as error:
                 log.warning(
                     "cannot follow account deletions yet; retrying",
-                    extra={"error": str(error)},
+                    extra={"error": str(error), "retry_in_seconds": delay},
                 )
-                await asyncio.sleep(_RETRY_SECONDS)
+            await asyncio.sleep(delay)
+            delay = min(_LAST_RETRY_SECONDS, delay * 2)
