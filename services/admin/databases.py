@@ -17,7 +17,7 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 from sqlalchemy.engine import URL
 
-from services.kernel.db import sync_url
+from services.kernel.db import sync_url, url_schema
 
 SQLITE_SUFFIX = ".sqlite"
 POSTGRES_SUFFIX = ".pgdump"
@@ -35,8 +35,12 @@ def dump_database(url: str, destination_stem: Path) -> Path:
         _sqlite_copy(Path(_sqlite_path(parsed)), target)
         return target
     target = destination_stem.with_suffix(POSTGRES_SUFFIX)
+    # Only the service's own schema: with one DATABASE_URL the database holds the others too.
+    only = [f"--schema={schema}"] if (schema := url_schema(parsed)) else []
     _run_pg_tool(
-        "pg_dump", parsed, ["--format=custom", "--no-owner", "--no-privileges", f"--file={target}"]
+        "pg_dump",
+        parsed,
+        ["--format=custom", "--no-owner", "--no-privileges", *only, f"--file={target}"],
     )
     return target
 
@@ -57,7 +61,8 @@ def restore_database(dump: Path, url: str) -> None:
         raise ValueError(f"{dump.name} is not a PostgreSQL backup, but the target is PostgreSQL.")
     if _postgres_tables(parsed):
         raise TargetNotEmpty(
-            f"database {parsed.database} already holds tables; restore into an empty one."
+            f"database {parsed.database} (schema {url_schema(parsed) or 'public'}) already "
+            "holds tables; restore into an empty one."
         )
     _run_pg_tool(
         "pg_restore",
@@ -108,7 +113,8 @@ def _sqlite_tables(path: Path) -> list[str]:
 def _postgres_tables(url: URL) -> list[str]:
     with psycopg.connect(make_conninfo(**_libpq_arguments(url))) as connection:
         rows = connection.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+            (url_schema(url) or "public",),
         ).fetchall()
     return [str(row[0]) for row in rows]
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from services.auth.settings import AuthSettings
-from services.kernel.db import sqlite_url_in
+from services.kernel.db import service_database_url
 from services.kernel.storage import ObjectStore, StorageSettings, store_from_settings
 from services.library.settings import LibrarySettings
 
@@ -26,8 +26,8 @@ def deployment_from_settings(
     # Same defaults as the services' composition roots: SQLite files under DATA_DIR.
     return Deployment(
         databases={
-            "auth": auth.database_url or sqlite_url_in(auth.data_dir, "auth"),
-            "library": library.database_url or sqlite_url_in(library.data_dir, "library"),
+            "auth": service_database_url(auth.database_url, auth.data_dir, "auth"),
+            "library": service_database_url(library.database_url, library.data_dir, "library"),
         },
         store=store_from_settings(storage),
         library_data_dir=library.data_dir,

@@ -13,7 +13,7 @@ from services.auth.settings import AuthSettings
 from services.auth.store import OUTBOX
 from services.auth.throttle import Backoff, LoginThrottle, Quota
 from services.kernel.app import ServiceApp
-from services.kernel.db import Database, sqlite_url_in, upgrade_schema
+from services.kernel.db import Database, service_database_url, upgrade_schema
 from services.kernel.jetstream import EventBus, producer_stream
 from services.kernel.outbox import Outbox
 from services.kernel.server import ServiceSpec, start_server
@@ -26,7 +26,7 @@ PUBLIC_METHODS = [f"/{SERVICE}/{m}" for m in ("Register", "Login", "RefreshToken
 
 
 def database_url(settings: AuthSettings) -> str:
-    return settings.database_url or sqlite_url_in(settings.data_dir, "auth")
+    return service_database_url(settings.database_url, settings.data_dir, "auth")
 
 
 def login_throttle(settings: AuthSettings) -> LoginThrottle:

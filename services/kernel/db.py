@@ -1,8 +1,14 @@
 """Database access shared by the services that own state: one async engine per service,
-SQLite by default and PostgreSQL via `DATABASE_URL`, schema managed by Alembic."""
+SQLite by default and PostgreSQL via `DATABASE_URL`, schema managed by Alembic.
+
+On PostgreSQL every service keeps its tables in a schema named after it (`auth`,
+`library`), so one `DATABASE_URL` serves them all: both have an `outbox` table, and two
+services migrating into one `public` schema collide. A URL that already says where to look
+(`?options=-csearch_path%3D...`) is taken as it is."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -11,7 +17,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, event, text
 from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -40,6 +46,31 @@ def sync_url(url: str) -> URL:
     return parsed  # psycopg 3 serves both sync and async under one name
 
 
+def service_database_url(configured: str, data_dir: Path, service: str) -> str:
+    """The database URL `service` works with: a SQLite file under `data_dir` when nothing is
+    configured; on PostgreSQL the configured URL with the service's own schema first on the
+    search path."""
+    if not configured:
+        return sqlite_url_in(data_dir, service)
+    parsed = make_url(configured)
+    if parsed.get_backend_name() != "postgresql" or "options" in parsed.query:
+        return configured
+    with_schema = parsed.update_query_dict({"options": f"-csearch_path={service}"})
+    return with_schema.render_as_string(hide_password=False)
+
+
+def url_schema(url: str | URL) -> str | None:
+    """The schema a PostgreSQL URL puts first on its search path (None: `public`)."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    options = parsed.query.get("options")
+    for option in [options] if isinstance(options, str) else list(options or ()):
+        match = _SEARCH_PATH.search(option)
+        if match:
+            schema = match.group(1).split(",")[0].strip().strip('"')
+            return None if schema == "public" else schema
+    return None
+
+
 def sqlite_url_in(data_dir: Path, name: str) -> str:
     data_dir.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{(data_dir / f'{name}.db').resolve()}"
@@ -52,6 +83,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+_SEARCH_PATH = re.compile(r"-c\s*search_path\s*=\s*([^\s]+)")
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 class Database:
@@ -80,7 +115,9 @@ def upgrade_schema(url: str, migrations: Path, version_table: str) -> None:
     """Applies the service's Alembic migrations up to head (blocking; run at start-up)."""
     config = Config()
     config.set_main_option("script_location", str(migrations))
-    config.set_main_option("sqlalchemy.url", sync_url(url).render_as_string(hide_password=False))
+    rendered = sync_url(url).render_as_string(hide_password=False)
+    # Alembic's config is a ConfigParser: a literal % (an escaped URL query) is written %%.
+    config.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))
     config.attributes["version_table"] = version_table
     command.upgrade(config, "head")
 
@@ -95,10 +132,18 @@ def run_migrations_online(target_metadata: Any) -> None:
     assert url is not None
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
+        schema = url_schema(url) if connection.dialect.name == "postgresql" else None
+        if schema is not None:
+            if not _SCHEMA_NAME.match(schema):
+                raise ValueError(f"unusable schema name in the database URL: {schema!r}")
+            # The URL's search_path names it; tables created without a schema land in it.
+            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
             version_table=config.attributes.get("version_table", "alembic_version"),
+            version_table_schema=schema,
             render_as_batch=connection.dialect.name == "sqlite",
         )
         with context.begin_transaction():

@@ -12,7 +12,7 @@ import grpc.aio
 from sqlalchemy import select
 
 from services.kernel.app import ServiceApp
-from services.kernel.db import Database, sqlite_url_in, upgrade_schema
+from services.kernel.db import Database, service_database_url, upgrade_schema
 from services.kernel.jetstream import EventBus, producer_stream
 from services.kernel.links import download_signing_secret, files_base_url
 from services.kernel.outbox import Outbox
@@ -40,7 +40,7 @@ SESSION_SWEEP_SECONDS = 300
 
 
 def database_url(settings: LibrarySettings) -> str:
-    return settings.database_url or sqlite_url_in(settings.data_dir, "library")
+    return service_database_url(settings.database_url, settings.data_dir, "library")
 
 
 async def remove_orphan_spool_files(db: Database, spool: Path) -> None:

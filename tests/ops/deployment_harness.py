@@ -32,16 +32,19 @@ from tests.library.conftest import LibraryHarness
 @dataclass(frozen=True)
 class Folders:
     """Keys live apart from the data, like compose's secret volumes: a restore brings back
-    data, not keys."""
+    data, not keys. SQLite + local disk unless a `database_url` (one for both services, as
+    `DATABASE_URL`) and S3 `storage` are given."""
 
     data: Path
     keys: Path
+    database_url: str = ""
+    storage: StorageSettings | None = None
 
     def auth_settings(self, nats_url: str) -> AuthSettings:
         return AuthSettings(
             data_dir=self.data,
             nats_url=nats_url,
-            database_url="",
+            database_url=self.database_url,
             grpc_port=0,
             bcrypt_cost=4,
             signing_key_file=self.keys / "jwt.pem",
@@ -52,12 +55,14 @@ class Folders:
         return LibrarySettings(
             data_dir=self.data,
             nats_url=nats_url,
-            database_url="",
+            database_url=self.database_url,
             grpc_port=0,
             jwt_public_key_file=self.keys / "jwt.pub.pem",
         )
 
     def storage_settings(self) -> StorageSettings:
+        if self.storage is not None:
+            return self.storage
         return StorageSettings(storage_backend="local", data_dir=self.data)
 
     def deployment(self, nats_url: str) -> Deployment:
@@ -98,7 +103,7 @@ async def running(folders: Folders, nats_url: str) -> AsyncIterator[Running]:
                     audience=library_settings.jwt_audience,
                     ttl=timedelta(minutes=15),
                 ),
-                backend="sqlite-local",
+                backend="postgres-s3" if folders.storage else "sqlite-local",
             ),
         )
     finally:

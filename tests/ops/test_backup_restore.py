@@ -8,17 +8,24 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+import grpc
+import grpc.aio
 import pytest
 
 from services.admin.backup import create_backup, restore_backup
 from services.admin.databases import TargetNotEmpty
 from services.admin.objects import CorruptBackup
+from services.kernel.storage import StorageSettings, store_from_settings
+from services.kernel.storage.s3 import S3ObjectStore
 from services.mesh.nats_server import NatsServer
+from services.mesh.postgres import PostgresServer
+from services.mesh.s3_server import SeaweedS3
 from speechflow.auth.v1 import auth_pb2
 from speechflow.library.v1 import library_pb2
+from tests.fixtures.infra import unique_database_name
 from tests.library.conftest import User
 from tests.library.helpers import complete_pipeline, job_of, upload
-from tests.ops.deployment_harness import Folders, Running, running, tone_wav
+from tests.ops.deployment_harness import Folders, Running, fresh_s3_settings, running, tone_wav
 
 FAKE_PDF = b"%PDF-1.4\n% the renderer's output, as far as backups care\n%%EOF\n"
 PASSWORD = "correct horse battery"
@@ -133,3 +140,63 @@ def test_a_backup_folder_is_named_after_its_time_and_lists_its_contents(tmp_path
     assert manifest["objects"] == []
     with pytest.raises(FileExistsError):
         create_backup(deployment, tmp_path / "backups", NOW)
+
+
+@pytest.mark.postgres
+@pytest.mark.asyncio
+async def test_backup_restore_on_postgresql_and_s3_with_one_database_url(
+    tmp_path: Path, nats_server: NatsServer, postgres_server: PostgresServer, s3_server: SeaweedS3
+) -> None:
+    """Both services share one DATABASE_URL (each in its own schema); the restore goes to a
+    new database, new buckets and a new signing key, as after `docker compose down -v`."""
+    names = [unique_database_name(f"backup_{which}") for which in ("original", "fresh")]
+    original_url, fresh_url = (postgres_server.create_database(name) for name in names)
+    try:
+        recording = tone_wav(tmp_path / "meeting.wav")
+        original = Folders(tmp_path / "data", tmp_path / "keys", original_url, s3(s3_server))
+        async with running(original, nats_server.url) as run:
+            user, document_id = await fill(run, recording)
+            signed_in = await run.auth.Login(
+                auth_pb2.LoginRequest(email=user.email, password=PASSWORD)
+            )
+        backup = create_backup(original.deployment(nats_server.url), tmp_path / "backups", NOW)
+        manifest = json.loads((backup / "manifest.json").read_text())
+        assert manifest["databases"] == {"auth": "auth.pgdump", "library": "library.pgdump"}
+
+        fresh = Folders(tmp_path / "fresh", tmp_path / "new-keys", fresh_url, s3(s3_server))
+        report = restore_backup(backup, fresh.deployment(nats_server.url))
+        assert report.databases == ["auth", "library"]
+        assert report.objects == 2
+
+        async with running(fresh, nats_server.url) as run:
+            # What docs/deploying.md promises: the new key refuses old access tokens, while
+            # a refresh token from before the backup (kept in the database) still works.
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await run.auth.GetMe(
+                    auth_pb2.GetMeRequest(),
+                    metadata=(("authorization", f"Bearer {signed_in.tokens.access_token}"),),
+                )
+            assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+            refreshed = await run.auth.RefreshToken(
+                auth_pb2.RefreshTokenRequest(refresh_token=signed_in.tokens.refresh_token)
+            )
+            user = User(user.id, user.email, refreshed.tokens.access_token)
+            document = await run.library.library.GetDocument(
+                library_pb2.GetDocumentRequest(document_id=document_id), metadata=user.metadata
+            )
+            assert document.document.status == library_pb2.DOCUMENT_STATUS_COMPLETED
+            assert await download(run, user, document_id, library_pb2.FILE_KIND_PDF) == FAKE_PDF
+            audio = await download(run, user, document_id, library_pb2.FILE_KIND_ORIGINAL)
+            assert audio == recording.read_bytes()
+    finally:
+        for name in names:
+            postgres_server.drop_database(name)
+
+
+def s3(server: SeaweedS3) -> StorageSettings:
+    """New buckets, created as `speechflow-admin init-storage` would."""
+    settings = fresh_s3_settings(server)
+    store = store_from_settings(settings)
+    assert isinstance(store, S3ObjectStore)
+    store.ensure_buckets()
+    return settings
