@@ -131,11 +131,28 @@ def test_max_speakers_one_gives_a_single_speaker(
     assert {turn.speaker for turn in turns} == {0}
 
 
+@pytest.fixture(scope="session")
+def three_voices() -> Conversation:
+    return conversation(voices=3, turns=12, pauses=(0.6, 0.4, 0.8))
+
+
+@pytest.mark.slow
+def test_three_voices_give_three_speakers(
+    diarizer: SenkoDiarizer, three_voices: Conversation
+) -> None:
+    turns = diarizer.diarize(three_voices.audio)
+
+    assert len({turn.speaker for turn in turns}) == 3
+    dominant = dominant_speakers(turns, three_voices.turns)
+    assert dominant == [dominant[voice] for voice in (0, 1, 2)] * 4
+    assert len(set(dominant)) == 3
+
+
 @pytest.mark.slow
 def test_three_voices_bounded_to_two_speakers_merge_whole_voices(
-    diarizer: SenkoDiarizer,
+    diarizer: SenkoDiarizer, three_voices: Conversation
 ) -> None:
-    three = conversation(voices=3, turns=9, pauses=(0.6,))
+    three = three_voices
 
     turns = diarizer.diarize(three.audio, max_speakers=2)
 
@@ -144,6 +161,7 @@ def test_three_voices_bounded_to_two_speakers_merge_whole_voices(
     # Every turn of one voice has the same speaker: voices are merged, never split.
     for voice in range(3):
         assert len(set(dominant[voice::3])) == 1, dominant
+    assert len(set(dominant)) == 2
 
 
 @pytest.mark.slow
