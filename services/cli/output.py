@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from google.protobuf.json_format import MessageToDict
@@ -23,6 +24,7 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
+from rich.text import Text
 
 from services.cli.errors import CliError
 
@@ -53,6 +55,18 @@ class Output:
             for renderable in renderables:
                 # Lines of text stay whole (greppable, copyable); tables fit the width.
                 self.console.print(renderable, soft_wrap=isinstance(renderable, str))
+
+    def paragraphs(self, paragraphs: Iterable[Text]) -> None:
+        """Plain paragraphs with a blank line between them, no borders (people copy them).
+
+        At a terminal they wrap at spaces to its width; piped or redirected, each paragraph
+        stays one line, so nothing the reader copies or greps is cut by a hard wrap.
+        """
+        wrap = self.console.is_terminal
+        for number, paragraph in enumerate(paragraphs):
+            if number:
+                self.console.print()
+            self.console.print(paragraph, soft_wrap=not wrap, markup=False, highlight=False)
 
     def json(self, value: Any) -> None:
         print(json.dumps(value, indent=2, ensure_ascii=False), file=sys.stdout, flush=True)

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from services.cli.labels import DOCUMENT_STATUS, JOB_STATUS, STAGE, SUMMARY_LENGTH, styled
+from services.kernel.transcripts import clock, seconds, turns
 from speechflow.auth.v1 import auth_pb2
 from speechflow.library.v1 import library_pb2
 
@@ -62,9 +63,7 @@ def documents_table(documents: Iterable[library_pb2.Document]) -> Table:
     return table
 
 
-def document_view(
-    document: library_pb2.Document, folder_name: str, with_transcript: bool
-) -> RenderableType:
+def document_view(document: library_pb2.Document, folder_name: str) -> RenderableType:
     status = styled(DOCUMENT_STATUS.label(document.status))
     if document.status == library_pb2.DOCUMENT_STATUS_PROCESSING:
         stage = STAGE.label(document.stage)
@@ -89,10 +88,31 @@ def document_view(
         parts += [Text("\nSummary", style="bold"), Text(document.summary_text)]
     parts += _bullets("Key points", document.key_points)
     parts += _bullets("Action items", document.action_items)
-    if with_transcript and document.transcript_text:
-        parts += [Text("\nTranscript", style="bold"), Text(document.transcript_text)]
     title = escape(document.title or document.original_file_name)
     return Panel(Group(*parts), title=f"[bold]{title}[/]", title_align="left")
+
+
+def transcript_paragraphs(transcript: library_pb2.Transcript) -> list[Text]:
+    """`[00:12] Speaker 1: words…`, one paragraph per speaker turn, as people copy it.
+
+    With one voice there are no turns to tell apart: each segment is a paragraph of its own
+    and no name is printed (it would be "Speaker 1" on every line).
+    """
+    found = turns(transcript)
+    if len({turn.speaker_id for turn in found}) > 1:
+        return [_timed(turn.start, turn.text, turn.speaker) for turn in found]
+    return [
+        _timed(seconds(segment.start_offset), segment.text.strip(), "")
+        for segment in transcript.segments
+        if segment.text.strip()
+    ]
+
+
+def _timed(start: float, text: str, speaker: str) -> Text:
+    line = Text.assemble((f"[{clock(start)}]", "dim"), " ")
+    if speaker:
+        line.append(f"{speaker}:", style="bold").append(" ")
+    return line.append(text)
 
 
 def _bullets(heading: str, items: Iterable[str]) -> list[RenderableType]:

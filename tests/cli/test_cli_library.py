@@ -111,10 +111,13 @@ def test_upload_watch_list_show_download_and_remove_a_recording(
     shown = signed_in("show", document_id, "--json").json()
     assert shown["summary_text"]
     assert "budget" in shown["transcript_text"].lower()
-    human = signed_in("show", document_id, "--transcript")
+    human = signed_in("show", document_id)
     assert "Quarterly planning" in human.out
     assert "Summary" in human.out
     assert "Planning" in human.out  # the folder's name
+    transcript = signed_in("show", document_id, "--transcript")
+    assert transcript.out.startswith("[00:0")
+    assert "budget" in transcript.out.lower()
 
     pdf_path = tmp_path / "report.pdf"
     saved = signed_in("download", document_id, "-o", str(pdf_path), "--json")

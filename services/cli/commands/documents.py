@@ -7,13 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import grpc
 from rich.filesize import decimal
 from rich.markup import escape
 
 from services.cli.commands import Subcommands, positive_int
 from services.cli.commands.folders import all_folders, resolve_folder
 from services.cli.context import Context
-from services.cli.errors import CliError, ExitCode
+from services.cli.errors import CliError, ExitCode, status_of
 from services.cli.labels import DOCUMENT_STATUS, FILE_KIND, LANGUAGES, SUMMARY_LENGTH
 from services.cli.output import message_to_dict
 from services.cli.session import Session
@@ -24,7 +25,7 @@ from services.cli.transfer import (
     upload_file,
     watch_document,
 )
-from services.cli.views import document_view, documents_table
+from services.cli.views import document_view, documents_table, transcript_paragraphs
 from speechflow.library.v1 import library_pb2
 
 MAX_PAGE_SIZE = 100
@@ -59,7 +60,11 @@ def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None
 
     show = commands.add_parser("show", parents=[common], help="show a document and its summary")
     show.add_argument("document_id", metavar="ID")
-    show.add_argument("--transcript", action="store_true", help="print the transcript too")
+    show.add_argument(
+        "--transcript",
+        action="store_true",
+        help="print the transcript instead: timed speaker turns (--json: the transcript JSON)",
+    )
     show.set_defaults(handler=show_command)
 
     watch = commands.add_parser(
@@ -154,13 +159,37 @@ def list_command(args: argparse.Namespace, context: Context) -> int:
 
 
 def show_command(args: argparse.Namespace, context: Context) -> int:
+    if args.transcript:
+        return _show_transcript(args.document_id, context)
     document = _get_document(context.session, args.document_id)
     folder_name = ""
     if document.folder_id and not context.output.json_mode:
         folder_name = _folder_names(context.session).get(document.folder_id, "")
-    context.output.result(
-        message_to_dict(document), document_view(document, folder_name, args.transcript)
-    )
+    context.output.result(message_to_dict(document), document_view(document, folder_name))
+    return ExitCode.OK
+
+
+def _show_transcript(document_id: str, context: Context) -> int:
+    session = context.session
+    request = library_pb2.GetTranscriptRequest(document_id=document_id)
+    try:
+        transcript = session.unary(session.library.GetTranscript, request).transcript
+    except grpc.RpcError as error:
+        if status_of(error) is not grpc.StatusCode.FAILED_PRECONDITION:
+            raise
+        raise CliError(
+            f"Document {document_id} has no transcript yet; "
+            f"`speechflow watch {document_id}` follows its processing.",
+            ExitCode.FAILED_PRECONDITION,
+            status=grpc.StatusCode.FAILED_PRECONDITION,
+        ) from None
+    paragraphs = transcript_paragraphs(transcript)
+    if context.output.json_mode:
+        context.output.json(message_to_dict(transcript))
+    elif paragraphs:
+        context.output.paragraphs(paragraphs)
+    else:
+        context.output.note("No speech was recognised in this recording.")
     return ExitCode.OK
 
 
