@@ -72,6 +72,7 @@ def benchmarks_document(run: BenchRun) -> str:
         f"{machine_table(run.machine)}\n\n"
         f"{markdown_table(run)}\n"
         + (f"\n{breakdown}\n" if (breakdown := breakdown_tables(run)) else "")
+        + f"\n{transcription.METHOD}"
     )
 
 

