@@ -180,6 +180,9 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         email = request.email.strip().lower()
         if not email or not request.password:
             raise InvalidArgument("Enter your email and password.", reason="CREDENTIALS_REQUIRED")
+        if len(email) > domain.MAX_EMAIL_LENGTH:
+            # No account can have it, and it would not fit the throttle's key column.
+            raise Unauthenticated(WRONG_CREDENTIALS, reason="WRONG_CREDENTIALS")
         now = self._clock()
         account_key = f"email:{email}"
         client_key = f"client:{callers.client_address(context)}"

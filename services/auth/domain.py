@@ -11,6 +11,7 @@ from services.kernel.errors import InvalidArgument
 
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores (bcrypt 5 rejects) anything longer
 MAX_NAME_LENGTH = 100
+MAX_EMAIL_LENGTH = 320  # the users.email column; email_validator allows far less
 COMMON_PASSWORDS = frozenset(
     {
         "password",

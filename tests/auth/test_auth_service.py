@@ -140,6 +140,14 @@ async def test_the_wait_is_capped_so_the_owner_is_never_locked_out_for_long(
     assert (await auth.stub.Login(right)).user.id == created.user.id
 
 
+async def test_an_overlong_email_is_just_wrong_credentials(auth: AuthHarness) -> None:
+    error = await call_fails(
+        auth.stub.Login(auth_pb2.LoginRequest(email="a" * 10_000 + "@example.com", password="x")),
+        Code.UNAUTHENTICATED,
+    )
+    assert error.details() == "Email or password is incorrect."
+
+
 async def test_rate_limit_does_not_reveal_whether_the_email_exists(auth: AuthHarness) -> None:
     attempt = auth_pb2.LoginRequest(email=unique_email(), password="wrong-password-1")
     for _ in range(5):
