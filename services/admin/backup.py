@@ -88,6 +88,8 @@ def create_backup(deployment: Deployment, backups_dir: Path, now: datetime) -> P
 
 def restore_backup(backup: Path, deployment: Deployment) -> RestoreReport:
     """Loads a backup into an empty deployment (fresh databases and an empty store)."""
+    if not (backup / MANIFEST).is_file():
+        raise FileNotFoundError(f"{backup} is not a backup folder (it has no {MANIFEST})")
     manifest = json.loads((backup / MANIFEST).read_text(encoding="utf-8"))
     if manifest.get("format") != FORMAT_VERSION:
         raise ValueError(f"{backup} has backup format {manifest.get('format')!r}, not 1.")

@@ -14,7 +14,31 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from services.admin.environment import load_project_environment
+
 log = logging.getLogger("speechflow.admin")
+
+
+def refusals() -> tuple[type[BaseException], ...]:
+    """What an operator can cause and fix: each is answered with one line, exit code 2.
+    (Imported only on failure, so `healthcheck` stays quick.)"""
+    import psycopg
+
+    from services.admin.databases import TargetNotEmpty
+    from services.admin.objects import CorruptBackup, StoreNotEmpty
+
+    return (
+        TargetNotEmpty,
+        StoreNotEmpty,
+        CorruptBackup,
+        FileExistsError,
+        FileNotFoundError,
+        NotADirectoryError,
+        PermissionError,
+        ValueError,  # pydantic's ValidationError too: a setting that does not parse
+        ConnectionError,
+        psycopg.OperationalError,
+    )
 
 
 def _backup(args: argparse.Namespace) -> int:
@@ -155,7 +179,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
     args = build_parser().parse_args(argv)
+    load_project_environment()
     run: Callable[[argparse.Namespace], int] = args.run
-    return run(args)
+    try:
+        return run(args)
+    except Exception as error:
+        # Expected refusals (data in the way, a missing database, bad settings) are one
+        # line for the operator; anything else is a bug and keeps its traceback.
+        if not isinstance(error, refusals()):
+            raise
+        print(f"speechflow-admin {args.command}: {one_line(error)}", file=sys.stderr)
+        return 2
+
+
+def one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= 500 else f"{text[:497]}..."

@@ -143,7 +143,8 @@ def load_or_create_credentials(
 
     One folder per user, so a container can mount just its own (compose's `subpath`)."""
     return {
-        name: NatsCredentials(name, _password(password_file(directory, name))) for name in names
+        name: NatsCredentials(name, load_or_create_secret(password_file(directory, name)))
+        for name in names
     }
 
 
@@ -184,7 +185,8 @@ def hash_password(password: str) -> str:
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt(_BCRYPT_COST)).decode()
 
 
-def _password(path: Path) -> str:
+def load_or_create_secret(path: Path) -> str:
+    """A random URL-safe secret kept in `path` (0600), created on first use."""
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

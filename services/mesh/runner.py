@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from services.kernel.logs import configure_logging
 from services.kernel.settings import NatsCredentials
 from services.mesh.apidocs import assemble_api_docs
+from services.mesh.backing import BackingStores, Database, Storage
 from services.mesh.envoy import (
     EnvoyEdgeSettings,
     EnvoyProcess,
@@ -70,6 +71,12 @@ class MeshSettings(BaseSettings):
     # Envoy directly); sign-in throttles are keyed by the client address found that way.
     envoy_xff_num_trusted_hops: int = Field(default=0, ge=0, le=10)
 
+    # `postgres` / `s3`: also run the embedded PostgreSQL / seaweedfs (services/mesh/backing.py).
+    mesh_database: Database = "sqlite"
+    mesh_storage: Storage = "local"
+    postgres_port: int = 5432
+    s3_port: int = 8333
+
     def service_port(self, name: str) -> int:
         return int(getattr(self, f"{name}_grpc_port"))
 
@@ -87,6 +94,7 @@ class Mesh:
     envoy: EnvoyProcess | None = None
     supervisor: Supervisor | None = None
     nats_credentials: dict[str, NatsCredentials] = field(default_factory=dict)
+    backing: BackingStores | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -115,12 +123,18 @@ class Mesh:
             "AUTH_SIGNING_KEY_FILE": str(data / "keys" / "jwt-ed25519.pem"),
             "JWT_PUBLIC_KEY_FILE": str(data / "keys" / "jwt-ed25519.pub.pem"),
             "PYTHONUNBUFFERED": "1",
+            **(self.backing.environment if self.backing else {}),
             **self.extra_environment,
         }
 
     async def start(self) -> None:
         s = self.settings
         logs = self.data_dir / "logs"
+        self.backing = BackingStores(
+            self.data_dir, s.mesh_database, s.mesh_storage, s.postgres_port, s.s3_port
+        )
+        await asyncio.to_thread(self.backing.start)
+        await asyncio.to_thread(self.backing.create_buckets, self.service_environment(), ROOT)
         self.nats_credentials = load_or_create_credentials(self.nats_credentials_dir)
         # Importing every service's declarations takes a moment: not on the event loop.
         uses = await asyncio.to_thread(service_bus_uses)
@@ -183,6 +197,8 @@ class Mesh:
         await asyncio.gather(*(asyncio.to_thread(p.stop) for p in stoppable))
         if self.nats is not None:
             await asyncio.to_thread(self.nats.stop)
+        if self.backing is not None:
+            await asyncio.to_thread(self.backing.stop)
 
     def summary(self) -> str:
         s = self.settings
@@ -197,6 +213,7 @@ class Mesh:
                 for p in self.services.values()
                 if p.metrics_port
             ),
+            *(self.backing.summary_rows() if self.backing else []),
             ("data and logs", str(self.data_dir)),
         ]
         width = max(len(name) for name, _ in rows)

@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 
 import nats
+from pydantic import SecretStr
 
 from bench.client import MeshUser
 from bench.journey import emails_to
+from services.kernel.storage import ObjectStore, StorageSettings, store_from_settings
 from services.mesh.runner import Mesh
 from speechflow.library.v1 import library_pb2
 from tests.reliability.ledger import LEDGER
@@ -22,6 +24,22 @@ STAGE_CONSUMERS = {
 }
 POLL_SECONDS = 0.1
 QUIET_TIMEOUT_SECONDS = 60
+
+
+def mesh_store(mesh: Mesh) -> ObjectStore:
+    """The object store the mesh's services write to (local disk, or its seaweedfs)."""
+    environment = mesh.backing.environment if mesh.backing else {}
+    if environment.get("STORAGE_BACKEND") != "s3":
+        return store_from_settings(StorageSettings(data_dir=mesh.data_dir))
+    return store_from_settings(
+        StorageSettings(
+            storage_backend="s3",
+            data_dir=mesh.data_dir,
+            s3_endpoint=environment["S3_ENDPOINT"],
+            s3_access_key=environment["S3_ACCESS_KEY"],
+            s3_secret_key=SecretStr(environment["S3_SECRET_KEY"]),
+        )
+    )
 
 
 async def consumer_backlog(mesh: Mesh, stage: str) -> tuple[int, int]:
@@ -66,6 +84,6 @@ async def assert_delivered_once(mesh: Mesh, user: MeshUser, document_id: str) ->
     assert pdf.startswith(b"%PDF")
     await wait_for_email(mesh, user.email)
     await wait_until_pipeline_quiet(mesh)
-    pdfs = list((mesh.data_dir / "objects" / "pdfs" / user.user_id / document_id).glob("*.pdf"))
-    assert len(pdfs) == 1, pdfs
+    pdfs = [o.key for o in mesh_store(mesh).list(f"pdfs/{user.user_id}/{document_id}/")]
+    assert len([key for key in pdfs if key.endswith(".pdf")]) == 1, pdfs
     assert emails_to(mesh, user.email) == 1

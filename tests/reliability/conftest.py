@@ -30,13 +30,32 @@ def short_speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
 SignUp = Callable[[], Awaitable[MeshUser]]
 
 
+# Where the database and the object store matter, a test also runs on PostgreSQL + S3:
+# `@ON_BOTH_STORES` and the `target_mesh` fixture instead of `mesh`.
+ON_BOTH_STORES = pytest.mark.parametrize(
+    "target_mesh",
+    [
+        pytest.param("mesh", id="sqlite-local"),
+        pytest.param("mesh_postgres_s3", id="postgres-s3", marks=pytest.mark.postgres),
+    ],
+    indirect=True,
+)
+
+
 @pytest.fixture
-async def sign_up(mesh: Mesh) -> AsyncIterator[SignUp]:
+def target_mesh(request: pytest.FixtureRequest) -> Mesh:
+    """The session mesh named by the test's parameter (default: SQLite + local disk)."""
+    found: Mesh = request.getfixturevalue(getattr(request, "param", "mesh"))
+    return found
+
+
+@pytest.fixture
+async def sign_up(target_mesh: Mesh) -> AsyncIterator[SignUp]:
     """Registers fresh users through Envoy; their connections close after the test."""
     users: list[MeshUser] = []
 
     async def new_user() -> MeshUser:
-        user = await register_user(mesh, name="Rel")
+        user = await register_user(target_mesh, name="Rel")
         users.append(user)
         return user
 

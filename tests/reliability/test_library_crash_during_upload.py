@@ -14,8 +14,8 @@ import pytest
 from bench.client import MeshUser
 from services.mesh.runner import Mesh
 from speechflow.library.v1 import library_pb2
-from tests.reliability.checks import assert_delivered_once
-from tests.reliability.conftest import SignUp
+from tests.reliability.checks import assert_delivered_once, mesh_store
+from tests.reliability.conftest import ON_BOTH_STORES, SignUp
 from tests.reliability.ledger import LEDGER
 
 pytestmark = pytest.mark.slow
@@ -44,14 +44,15 @@ async def slow_upload(
     return await user.library.UploadDocument(messages(), metadata=user.metadata)
 
 
-def stored_uploads(mesh: Mesh, user: MeshUser) -> list[Path]:
-    uploads = mesh.data_dir / "objects" / "uploads"
-    return [p for p in uploads.glob(f"*/{user.user_id}/**/*") if p.is_file()]
+def stored_uploads(mesh: Mesh, user: MeshUser) -> list[str]:
+    return [o.key for o in mesh_store(mesh).list("uploads/") if f"/{user.user_id}/" in o.key]
 
 
+@ON_BOTH_STORES
 async def test_upload_interrupted_by_a_library_crash_leaves_nothing_and_can_be_retried(
-    mesh: Mesh, sign_up: SignUp, short_speech: Path
+    target_mesh: Mesh, sign_up: SignUp, short_speech: Path
 ) -> None:
+    mesh = target_mesh
     LEDGER.scenario("SIGKILL library during uploads")
     user = await sign_up()
     data = short_speech.read_bytes()

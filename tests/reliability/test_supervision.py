@@ -15,7 +15,7 @@ import pytest
 from services.mesh.runner import Mesh
 from services.mesh.services import DEFAULT_SHUTDOWN_GRACE_SECONDS
 from tests.reliability.checks import assert_delivered_once
-from tests.reliability.conftest import SignUp
+from tests.reliability.conftest import ON_BOTH_STORES, SignUp
 from tests.reliability.ledger import LEDGER
 
 pytestmark = pytest.mark.slow
@@ -49,9 +49,11 @@ async def crash_and_wait_for_restart(mesh: Mesh, name: str) -> None:
     assert process.is_running()
 
 
+@ON_BOTH_STORES
 async def test_a_killed_transcriber_is_restarted_and_a_document_still_completes(
-    mesh: Mesh, sign_up: SignUp, short_speech: Path
+    target_mesh: Mesh, sign_up: SignUp, short_speech: Path
 ) -> None:
+    mesh = target_mesh
     LEDGER.scenario("SIGKILL transcriber, runner restarts it")
     stale = plant_stale_file(mesh.data_dir / "spool" / "transcriber" / "tmpcrashed.media")
     await crash_and_wait_for_restart(mesh, "transcriber")
