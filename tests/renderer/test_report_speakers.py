@@ -14,6 +14,7 @@ from services.renderer.conversion import report_input
 from services.renderer.report import ReportInput, Topic, TranscriptSegment, render_report
 from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
+from tests.renderer.bench_report import long_report
 
 ReportFactory = Callable[..., ReportInput]
 PdfTextReader = Callable[[bytes], list[str]]
@@ -151,3 +152,14 @@ def test_topic_link_at_a_turn_lands_on_the_page_with_that_speakers_name(
     ]
 
     assert "Alice\n[25:00] Line 300 of the plan." in reader.pages[target].extract_text()
+
+
+def test_no_page_ends_with_a_speakers_name(page_texts: PdfTextReader) -> None:
+    report = long_report(speakers=3)
+
+    pages = page_texts(render_report(report))
+
+    transcript_pages = [page for page in pages if "Speaker 1" in page][:-1]
+    assert len(transcript_pages) > 50
+    last_lines = [page.strip().splitlines()[-1] for page in transcript_pages]
+    assert [line for line in last_lines if line.startswith("Speaker ")] == []

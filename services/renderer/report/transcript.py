@@ -42,8 +42,9 @@ def transcript_paragraphs(
         targets = anchors.get(index, [])
         speaker = clean_text(segment.speaker).strip()
         if named and speaker and segment.speaker != previous_speaker:
-            # A name never ends a page without at least a line of its turn below it.
-            paragraphs.append(CondPageBreak(_name_height(name_style) + style.leading))
+            # A name never ends a page: room for it and two lines of its turn, since a
+            # Paragraph will not leave its first line alone at the foot of a page (orphans).
+            paragraphs.append(CondPageBreak(_name_height(name_style) + 2 * style.leading))
             paragraphs.append(SpeakerName(speaker, name_style, targets))
             targets = []
         previous_speaker = segment.speaker
