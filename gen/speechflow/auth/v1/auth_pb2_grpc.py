@@ -67,6 +67,11 @@ class AuthServiceStub:
                 request_serializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.ExportMyDataRequest.SerializeToString,
                 response_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
                 _registered_method=True)
+        self.ChangePassword = channel.unary_unary(
+                '/speechflow.auth.v1.AuthService/ChangePassword',
+                request_serializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.ChangePasswordRequest.SerializeToString,
+                response_deserializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.ChangePasswordResponse.FromString,
+                _registered_method=True)
         self.DeleteAccount = channel.unary_unary(
                 '/speechflow.auth.v1.AuthService/DeleteAccount',
                 request_serializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.DeleteAccountRequest.SerializeToString,
@@ -122,6 +127,14 @@ class AuthServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ChangePassword(self, request, context):
+        """Changes the caller's password; every other sign-in (refresh token) of the account ends,
+        and the caller gets fresh tokens.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DeleteAccount(self, request, context):
         """Deletes the caller's account and, through `user.deleted`, all their documents and files.
         """
@@ -161,6 +174,11 @@ def add_AuthServiceServicer_to_server(servicer, server):
                     servicer.ExportMyData,
                     request_deserializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.ExportMyDataRequest.FromString,
                     response_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
+            ),
+            'ChangePassword': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangePassword,
+                    request_deserializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.ChangePasswordRequest.FromString,
+                    response_serializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.ChangePasswordResponse.SerializeToString,
             ),
             'DeleteAccount': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteAccount,
@@ -332,6 +350,33 @@ class AuthService:
             '/speechflow.auth.v1.AuthService/ExportMyData',
             speechflow_dot_auth_dot_v1_dot_auth__pb2.ExportMyDataRequest.SerializeToString,
             google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangePassword(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.auth.v1.AuthService/ChangePassword',
+            speechflow_dot_auth_dot_v1_dot_auth__pb2.ChangePasswordRequest.SerializeToString,
+            speechflow_dot_auth_dot_v1_dot_auth__pb2.ChangePasswordResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -50,6 +50,10 @@ class AuthServiceStub:
     """Streams a zip archive of everything SpeechFlow holds about the caller (GDPR): profile,
     folders, documents' metadata, transcripts, summaries and PDF reports.
     """
+    ChangePassword: _grpc.UnaryUnaryMultiCallable[_auth_pb2.ChangePasswordRequest, _auth_pb2.ChangePasswordResponse]
+    """Changes the caller's password; every other sign-in (refresh token) of the account ends,
+    and the caller gets fresh tokens.
+    """
     DeleteAccount: _grpc.UnaryUnaryMultiCallable[_auth_pb2.DeleteAccountRequest, _auth_pb2.DeleteAccountResponse]
     """Deletes the caller's account and, through `user.deleted`, all their documents and files."""
 
@@ -73,6 +77,10 @@ class AuthServiceAsyncStub(AuthServiceStub):
     ExportMyData: _aio.UnaryStreamMultiCallable[_auth_pb2.ExportMyDataRequest, _httpbody_pb2.HttpBody]  # type: ignore[assignment]
     """Streams a zip archive of everything SpeechFlow holds about the caller (GDPR): profile,
     folders, documents' metadata, transcripts, summaries and PDF reports.
+    """
+    ChangePassword: _aio.UnaryUnaryMultiCallable[_auth_pb2.ChangePasswordRequest, _auth_pb2.ChangePasswordResponse]  # type: ignore[assignment]
+    """Changes the caller's password; every other sign-in (refresh token) of the account ends,
+    and the caller gets fresh tokens.
     """
     DeleteAccount: _aio.UnaryUnaryMultiCallable[_auth_pb2.DeleteAccountRequest, _auth_pb2.DeleteAccountResponse]  # type: ignore[assignment]
     """Deletes the caller's account and, through `user.deleted`, all their documents and files."""
@@ -130,6 +138,16 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_abc.Iterator[_httpbody_pb2.HttpBody], _abc.AsyncIterator[_httpbody_pb2.HttpBody]]:
         """Streams a zip archive of everything SpeechFlow holds about the caller (GDPR): profile,
         folders, documents' metadata, transcripts, summaries and PDF reports.
+        """
+
+    @_abc_1.abstractmethod
+    def ChangePassword(
+        self,
+        request: _auth_pb2.ChangePasswordRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.ChangePasswordResponse, _abc.Awaitable[_auth_pb2.ChangePasswordResponse]]:
+        """Changes the caller's password; every other sign-in (refresh token) of the account ends,
+        and the caller gets fresh tokens.
         """
 
     @_abc_1.abstractmethod

@@ -49,6 +49,10 @@ class JobContext(_message.Message):
     HOTWORDS_FIELD_NUMBER: _builtins.int
     MIN_SPEAKERS_FIELD_NUMBER: _builtins.int
     MAX_SPEAKERS_FIELD_NUMBER: _builtins.int
+    SUMMARY_LANGUAGE_FIELD_NUMBER: _builtins.int
+    SUMMARY_INSTRUCTIONS_FIELD_NUMBER: _builtins.int
+    NOTIFY_FIELD_NUMBER: _builtins.int
+    TRANSCRIPT_REVISION_FIELD_NUMBER: _builtins.int
     job_id: _builtins.str
     document_id: _builtins.str
     owner_id: _builtins.str
@@ -70,6 +74,16 @@ class JobContext(_message.Message):
     min_speakers: _builtins.int
     """Bounds for speaker detection; 0 = automatic."""
     max_speakers: _builtins.int
+    summary_language: _builtins.str
+    """BCP-47 language to write the summary in; empty means the recording's (`language` is
+    the recording's language as asked at upload, or empty to detect).
+    """
+    summary_instructions: _builtins.str
+    """Instructions of the summary template chosen for this version; empty for the default."""
+    notify: _builtins.bool
+    """Whether this version's completion sends an email (uploads: yes; regenerate: if asked)."""
+    transcript_revision: _builtins.int
+    """Transcript revision this version was made from (edits make new revisions)."""
     @_builtins.property
     def create_time(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -92,10 +106,14 @@ class JobContext(_message.Message):
         hotwords: _builtins.str = ...,
         min_speakers: _builtins.int = ...,
         max_speakers: _builtins.int = ...,
+        summary_language: _builtins.str = ...,
+        summary_instructions: _builtins.str = ...,
+        notify: _builtins.bool = ...,
+        transcript_revision: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_type", b"content_type", "create_time", b"create_time", "document_id", b"document_id", "duration_seconds", b"duration_seconds", "hotwords", b"hotwords", "job_id", b"job_id", "language", b"language", "max_speakers", b"max_speakers", "min_speakers", b"min_speakers", "original_file_name", b"original_file_name", "original_key", b"original_key", "owner_email", b"owner_email", "owner_id", b"owner_id", "owner_name", b"owner_name", "summary_length", b"summary_length", "title", b"title", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_type", b"content_type", "create_time", b"create_time", "document_id", b"document_id", "duration_seconds", b"duration_seconds", "hotwords", b"hotwords", "job_id", b"job_id", "language", b"language", "max_speakers", b"max_speakers", "min_speakers", b"min_speakers", "notify", b"notify", "original_file_name", b"original_file_name", "original_key", b"original_key", "owner_email", b"owner_email", "owner_id", b"owner_id", "owner_name", b"owner_name", "summary_instructions", b"summary_instructions", "summary_language", b"summary_language", "summary_length", b"summary_length", "title", b"title", "transcript_revision", b"transcript_revision", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -390,21 +408,49 @@ class ActionItem(_message.Message):
 
     TEXT_FIELD_NUMBER: _builtins.int
     OWNER_FIELD_NUMBER: _builtins.int
+    DUE_FIELD_NUMBER: _builtins.int
     text: _builtins.str
     owner: _builtins.str
+    due: _builtins.str
+    """ISO 8601 date when clear, else the words said; empty if none."""
     def __init__(
         self,
         *,
         text: _builtins.str = ...,
         owner: _builtins.str = ...,
+        due: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["owner", b"owner", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["due", b"due", "owner", b"owner", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ActionItem: _TypeAlias = ActionItem  # noqa: Y015
+
+@_typing.final
+class SpeakerName(_message.Message):
+    """SpeakerName is a name inferred for a speaker from the conversation."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SPEAKER_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    speaker_id: _builtins.str
+    name: _builtins.str
+    def __init__(
+        self,
+        *,
+        speaker_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "speaker_id", b"speaker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SpeakerName: _TypeAlias = SpeakerName  # noqa: Y015
 
 @_typing.final
 class Topic(_message.Message):
@@ -448,11 +494,15 @@ class Summary(_message.Message):
     LANGUAGE_FIELD_NUMBER: _builtins.int
     PROVIDER_FIELD_NUMBER: _builtins.int
     MODEL_FIELD_NUMBER: _builtins.int
+    BUILT_FROM_SECTIONS_FIELD_NUMBER: _builtins.int
+    SPEAKER_NAMES_FIELD_NUMBER: _builtins.int
     title: _builtins.str
     summary: _builtins.str
     language: _builtins.str
     provider: _builtins.str
     model: _builtins.str
+    built_from_sections: _builtins.bool
+    """Summarized in sections because the transcript exceeded the model's context."""
     @_builtins.property
     def key_points(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
@@ -461,6 +511,10 @@ class Summary(_message.Message):
     def action_items(self) -> _containers.RepeatedCompositeFieldContainer[Global___ActionItem]: ...
     @_builtins.property
     def topics(self) -> _containers.RepeatedCompositeFieldContainer[Global___Topic]: ...
+    @_builtins.property
+    def speaker_names(self) -> _containers.RepeatedCompositeFieldContainer[Global___SpeakerName]:
+        """Names the conversation suggests for the speakers (suggestions, never applied silently)."""
+
     def __init__(
         self,
         *,
@@ -473,10 +527,12 @@ class Summary(_message.Message):
         language: _builtins.str = ...,
         provider: _builtins.str = ...,
         model: _builtins.str = ...,
+        built_from_sections: _builtins.bool = ...,
+        speaker_names: _abc.Iterable[Global___SpeakerName] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action_items", b"action_items", "decisions", b"decisions", "key_points", b"key_points", "language", b"language", "model", b"model", "provider", b"provider", "summary", b"summary", "title", b"title", "topics", b"topics"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action_items", b"action_items", "built_from_sections", b"built_from_sections", "decisions", b"decisions", "key_points", b"key_points", "language", b"language", "model", b"model", "provider", b"provider", "speaker_names", b"speaker_names", "summary", b"summary", "title", b"title", "topics", b"topics"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

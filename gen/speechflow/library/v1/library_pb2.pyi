@@ -109,6 +109,32 @@ STAGE_RENDERING: Stage.ValueType  # 4
 STAGE_NOTIFICATION: Stage.ValueType  # 5
 Global___Stage: _TypeAlias = Stage  # noqa: Y015
 
+class _ExportFormat:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ExportFormatEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ExportFormat.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    EXPORT_FORMAT_UNSPECIFIED: _ExportFormat.ValueType  # 0
+    EXPORT_FORMAT_TXT: _ExportFormat.ValueType  # 1
+    EXPORT_FORMAT_SRT: _ExportFormat.ValueType  # 2
+    EXPORT_FORMAT_VTT: _ExportFormat.ValueType  # 3
+    EXPORT_FORMAT_JSON: _ExportFormat.ValueType  # 4
+    EXPORT_FORMAT_MARKDOWN: _ExportFormat.ValueType  # 5
+    EXPORT_FORMAT_DOCX: _ExportFormat.ValueType  # 6
+
+class ExportFormat(_ExportFormat, metaclass=_ExportFormatEnumTypeWrapper):
+    """ExportFormat is a file format a transcript can be exported in."""
+
+EXPORT_FORMAT_UNSPECIFIED: ExportFormat.ValueType  # 0
+EXPORT_FORMAT_TXT: ExportFormat.ValueType  # 1
+EXPORT_FORMAT_SRT: ExportFormat.ValueType  # 2
+EXPORT_FORMAT_VTT: ExportFormat.ValueType  # 3
+EXPORT_FORMAT_JSON: ExportFormat.ValueType  # 4
+EXPORT_FORMAT_MARKDOWN: ExportFormat.ValueType  # 5
+EXPORT_FORMAT_DOCX: ExportFormat.ValueType  # 6
+Global___ExportFormat: _TypeAlias = ExportFormat  # noqa: Y015
+
 class _JobStatus:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -193,6 +219,10 @@ class Document(_message.Message):
     ACTION_ITEMS_FIELD_NUMBER: _builtins.int
     HAS_PDF_FIELD_NUMBER: _builtins.int
     HAS_THUMBNAIL_FIELD_NUMBER: _builtins.int
+    SUMMARY_LANGUAGE_FIELD_NUMBER: _builtins.int
+    SUMMARY_FIELD_NUMBER: _builtins.int
+    SUMMARY_TEMPLATE_ID_FIELD_NUMBER: _builtins.int
+    SPEAKER_COUNT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     folder_id: _builtins.str
     title: _builtins.str
@@ -212,6 +242,12 @@ class Document(_message.Message):
     """Language detected in the recording."""
     has_pdf: _builtins.bool
     has_thumbnail: _builtins.bool
+    summary_language: _builtins.str
+    """BCP-47 language the summary is written in; empty means the recording's language."""
+    summary_template_id: _builtins.str
+    """Summary template the latest summary was written with; empty for the default."""
+    speaker_count: _builtins.int
+    """How many voices the transcript tells apart (0 before transcription)."""
     @_builtins.property
     def duration(self) -> _duration_pb2.Duration: ...
     @_builtins.property
@@ -224,6 +260,10 @@ class Document(_message.Message):
     def process_time(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def action_items(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def summary(self) -> Global___DocumentSummary:
+        """The structured summary (also flattened into summary_text, key_points, action_items)."""
+
     def __init__(
         self,
         *,
@@ -250,14 +290,174 @@ class Document(_message.Message):
         action_items: _abc.Iterable[_builtins.str] | None = ...,
         has_pdf: _builtins.bool = ...,
         has_thumbnail: _builtins.bool = ...,
+        summary_language: _builtins.str = ...,
+        summary: Global___DocumentSummary | None = ...,
+        summary_template_id: _builtins.str = ...,
+        speaker_count: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "duration", b"duration", "process_time", b"process_time", "update_time", b"update_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "duration", b"duration", "process_time", b"process_time", "summary", b"summary", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action_items", b"action_items", "content_type", b"content_type", "create_time", b"create_time", "detected_language", b"detected_language", "duration", b"duration", "error_message", b"error_message", "folder_id", b"folder_id", "has_pdf", b"has_pdf", "has_thumbnail", b"has_thumbnail", "id", b"id", "key_points", b"key_points", "language", b"language", "original_file_name", b"original_file_name", "process_time", b"process_time", "progress", b"progress", "size_bytes", b"size_bytes", "stage", b"stage", "status", b"status", "summary_length", b"summary_length", "summary_text", b"summary_text", "title", b"title", "transcript_text", b"transcript_text", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action_items", b"action_items", "content_type", b"content_type", "create_time", b"create_time", "detected_language", b"detected_language", "duration", b"duration", "error_message", b"error_message", "folder_id", b"folder_id", "has_pdf", b"has_pdf", "has_thumbnail", b"has_thumbnail", "id", b"id", "key_points", b"key_points", "language", b"language", "original_file_name", b"original_file_name", "process_time", b"process_time", "progress", b"progress", "size_bytes", b"size_bytes", "speaker_count", b"speaker_count", "stage", b"stage", "status", b"status", "summary", b"summary", "summary_language", b"summary_language", "summary_length", b"summary_length", "summary_template_id", b"summary_template_id", "summary_text", b"summary_text", "title", b"title", "transcript_text", b"transcript_text", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Document: _TypeAlias = Document  # noqa: Y015
+
+@_typing.final
+class DocumentSummary(_message.Message):
+    """DocumentSummary is what the summarizer wrote about a recording."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TITLE_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    KEY_POINTS_FIELD_NUMBER: _builtins.int
+    DECISIONS_FIELD_NUMBER: _builtins.int
+    ACTION_ITEMS_FIELD_NUMBER: _builtins.int
+    TOPICS_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    PROVIDER_FIELD_NUMBER: _builtins.int
+    MODEL_FIELD_NUMBER: _builtins.int
+    BUILT_FROM_SECTIONS_FIELD_NUMBER: _builtins.int
+    title: _builtins.str
+    text: _builtins.str
+    """The summary itself, as long as the requested SummaryLength."""
+    language: _builtins.str
+    """BCP-47 language it is written in."""
+    provider: _builtins.str
+    """Who wrote it: `openai-compatible`, `openrouter`, `groq`, `local-llm` or `extractive`."""
+    model: _builtins.str
+    built_from_sections: _builtins.bool
+    """True when the transcript was longer than the model's context and was summarized in
+    sections, then combined.
+    """
+    @_builtins.property
+    def key_points(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def decisions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def action_items(self) -> _containers.RepeatedCompositeFieldContainer[Global___ActionItem]: ...
+    @_builtins.property
+    def topics(self) -> _containers.RepeatedCompositeFieldContainer[Global___Topic]:
+        """Stretches of the recording about one subject, in time order, not overlapping."""
+
+    def __init__(
+        self,
+        *,
+        title: _builtins.str = ...,
+        text: _builtins.str = ...,
+        key_points: _abc.Iterable[_builtins.str] | None = ...,
+        decisions: _abc.Iterable[_builtins.str] | None = ...,
+        action_items: _abc.Iterable[Global___ActionItem] | None = ...,
+        topics: _abc.Iterable[Global___Topic] | None = ...,
+        language: _builtins.str = ...,
+        provider: _builtins.str = ...,
+        model: _builtins.str = ...,
+        built_from_sections: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action_items", b"action_items", "built_from_sections", b"built_from_sections", "decisions", b"decisions", "key_points", b"key_points", "language", b"language", "model", b"model", "provider", b"provider", "text", b"text", "title", b"title", "topics", b"topics"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DocumentSummary: _TypeAlias = DocumentSummary  # noqa: Y015
+
+@_typing.final
+class ActionItem(_message.Message):
+    """ActionItem is something someone agreed to do."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TEXT_FIELD_NUMBER: _builtins.int
+    OWNER_FIELD_NUMBER: _builtins.int
+    DUE_FIELD_NUMBER: _builtins.int
+    text: _builtins.str
+    owner: _builtins.str
+    """Who does it: a speaker's display name or a person named in the meeting; empty if unknown."""
+    due: _builtins.str
+    """When: an ISO 8601 date (`2026-12-04`) when the meeting makes it clear, otherwise the words
+    said (`next week`); empty if none was given.
+    """
+    def __init__(
+        self,
+        *,
+        text: _builtins.str = ...,
+        owner: _builtins.str = ...,
+        due: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["due", b"due", "owner", b"owner", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ActionItem: _TypeAlias = ActionItem  # noqa: Y015
+
+@_typing.final
+class Topic(_message.Message):
+    """Topic is a stretch of the recording about one subject."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TITLE_FIELD_NUMBER: _builtins.int
+    START_OFFSET_FIELD_NUMBER: _builtins.int
+    END_OFFSET_FIELD_NUMBER: _builtins.int
+    title: _builtins.str
+    @_builtins.property
+    def start_offset(self) -> _duration_pb2.Duration: ...
+    @_builtins.property
+    def end_offset(self) -> _duration_pb2.Duration: ...
+    def __init__(
+        self,
+        *,
+        title: _builtins.str = ...,
+        start_offset: _duration_pb2.Duration | None = ...,
+        end_offset: _duration_pb2.Duration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end_offset", b"end_offset", "start_offset", b"start_offset"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_offset", b"end_offset", "start_offset", b"start_offset", "title", b"title"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Topic: _TypeAlias = Topic  # noqa: Y015
+
+@_typing.final
+class SummaryTemplate(_message.Message):
+    """SummaryTemplate tells the summarizer what kind of summary to write (e.g. "Lecture notes")."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    INSTRUCTIONS_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    name: _builtins.str
+    instructions: _builtins.str
+    """Instructions for the summarizer, in plain words ("List the homework and the exam dates")."""
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        instructions: _builtins.str = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "id", b"id", "instructions", b"instructions", "name", b"name", "update_time", b"update_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SummaryTemplate: _TypeAlias = SummaryTemplate  # noqa: Y015
 
 @_typing.final
 class UploadMetadata(_message.Message):
@@ -276,6 +476,8 @@ class UploadMetadata(_message.Message):
     HOTWORDS_FIELD_NUMBER: _builtins.int
     MIN_SPEAKERS_FIELD_NUMBER: _builtins.int
     MAX_SPEAKERS_FIELD_NUMBER: _builtins.int
+    SUMMARY_LANGUAGE_FIELD_NUMBER: _builtins.int
+    SUMMARY_TEMPLATE_ID_FIELD_NUMBER: _builtins.int
     file_name: _builtins.str
     content_type: _builtins.str
     """What the client believes the type is; the server sniffs the bytes and decides."""
@@ -293,6 +495,10 @@ class UploadMetadata(_message.Message):
     min_speakers: _builtins.int
     """Bounds for speaker detection; 0 = automatic."""
     max_speakers: _builtins.int
+    summary_language: _builtins.str
+    """BCP-47 language to write the summary in; empty means the recording's language."""
+    summary_template_id: _builtins.str
+    """One of the caller's SummaryTemplate ids; empty for the default summary."""
     def __init__(
         self,
         *,
@@ -307,10 +513,12 @@ class UploadMetadata(_message.Message):
         hotwords: _builtins.str = ...,
         min_speakers: _builtins.int = ...,
         max_speakers: _builtins.int = ...,
+        summary_language: _builtins.str = ...,
+        summary_template_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_type", b"content_type", "file_name", b"file_name", "folder_id", b"folder_id", "hotwords", b"hotwords", "language", b"language", "max_speakers", b"max_speakers", "min_speakers", b"min_speakers", "request_id", b"request_id", "size_bytes", b"size_bytes", "summary_length", b"summary_length", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_type", b"content_type", "file_name", b"file_name", "folder_id", b"folder_id", "hotwords", b"hotwords", "language", b"language", "max_speakers", b"max_speakers", "min_speakers", b"min_speakers", "request_id", b"request_id", "size_bytes", b"size_bytes", "summary_language", b"summary_language", "summary_length", b"summary_length", "summary_template_id", b"summary_template_id", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -609,6 +817,8 @@ class UploadDocumentContentRequest(_message.Message):
     HOTWORDS_FIELD_NUMBER: _builtins.int
     MIN_SPEAKERS_FIELD_NUMBER: _builtins.int
     MAX_SPEAKERS_FIELD_NUMBER: _builtins.int
+    SUMMARY_LANGUAGE_FIELD_NUMBER: _builtins.int
+    SUMMARY_TEMPLATE_ID_FIELD_NUMBER: _builtins.int
     file_name: _builtins.str
     size_bytes: _builtins.int
     """Optional over REST: when 0 only the size limit is checked."""
@@ -621,6 +831,8 @@ class UploadDocumentContentRequest(_message.Message):
     """As in UploadMetadata."""
     min_speakers: _builtins.int
     max_speakers: _builtins.int
+    summary_language: _builtins.str
+    summary_template_id: _builtins.str
     @_builtins.property
     def body(self) -> _httpbody_pb2.HttpBody: ...
     def __init__(
@@ -637,10 +849,12 @@ class UploadDocumentContentRequest(_message.Message):
         hotwords: _builtins.str = ...,
         min_speakers: _builtins.int = ...,
         max_speakers: _builtins.int = ...,
+        summary_language: _builtins.str = ...,
+        summary_template_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["body", b"body"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "file_name", b"file_name", "folder_id", b"folder_id", "hotwords", b"hotwords", "language", b"language", "max_speakers", b"max_speakers", "min_speakers", b"min_speakers", "request_id", b"request_id", "size_bytes", b"size_bytes", "summary_length", b"summary_length", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "file_name", b"file_name", "folder_id", b"folder_id", "hotwords", b"hotwords", "language", b"language", "max_speakers", b"max_speakers", "min_speakers", b"min_speakers", "request_id", b"request_id", "size_bytes", b"size_bytes", "summary_language", b"summary_language", "summary_length", b"summary_length", "summary_template_id", b"summary_template_id", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1495,23 +1709,568 @@ class Speaker(_message.Message):
 
     ID_FIELD_NUMBER: _builtins.int
     DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    SUGGESTED_NAME_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Stable within the transcript: `S1`, `S2`, ..."""
     display_name: _builtins.str
     """What people see: "Speaker 1" until renamed."""
+    suggested_name: _builtins.str
+    """A name the summarizer inferred from the conversation ("thanks, Daniel"), for the user to
+    accept (UpdateTranscript) or ignore; empty when none.
+    """
     def __init__(
         self,
         *,
         id: _builtins.str = ...,
         display_name: _builtins.str = ...,
+        suggested_name: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["display_name", b"display_name", "id", b"id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["display_name", b"display_name", "id", b"id", "suggested_name", b"suggested_name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Speaker: _TypeAlias = Speaker  # noqa: Y015
+
+@_typing.final
+class UpdateTranscriptRequest(_message.Message):
+    """UpdateTranscriptRequest saves edits to a transcript."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    SPEAKERS_FIELD_NUMBER: _builtins.int
+    SEGMENT_EDITS_FIELD_NUMBER: _builtins.int
+    REVISION_FIELD_NUMBER: _builtins.int
+    RESUMMARIZE_FIELD_NUMBER: _builtins.int
+    document_id: _builtins.str
+    revision: _builtins.int
+    """The revision the edits were made on; if another edit was saved since, ABORTED. 0 skips
+    the check.
+    """
+    resummarize: _builtins.bool
+    """Also write a new summary from the edited transcript."""
+    @_builtins.property
+    def speakers(self) -> _containers.RepeatedCompositeFieldContainer[Global___Speaker]:
+        """Renames by `Speaker.id` (display_name); other speakers keep their names."""
+
+    @_builtins.property
+    def segment_edits(self) -> _containers.RepeatedCompositeFieldContainer[Global___TranscriptSegmentEdit]:
+        """Changes to segments of the current revision."""
+
+    def __init__(
+        self,
+        *,
+        document_id: _builtins.str = ...,
+        speakers: _abc.Iterable[Global___Speaker] | None = ...,
+        segment_edits: _abc.Iterable[Global___TranscriptSegmentEdit] | None = ...,
+        revision: _builtins.int = ...,
+        resummarize: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_id", b"document_id", "resummarize", b"resummarize", "revision", b"revision", "segment_edits", b"segment_edits", "speakers", b"speakers"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateTranscriptRequest: _TypeAlias = UpdateTranscriptRequest  # noqa: Y015
+
+@_typing.final
+class TranscriptSegmentEdit(_message.Message):
+    """TranscriptSegmentEdit changes one segment."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INDEX_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    SPEAKER_ID_FIELD_NUMBER: _builtins.int
+    index: _builtins.int
+    """Position of the segment in `Transcript.segments`."""
+    text: _builtins.str
+    """New text; empty keeps the text."""
+    speaker_id: _builtins.str
+    """New speaker (an existing `Speaker.id`, or a new id to add a speaker); empty keeps it."""
+    def __init__(
+        self,
+        *,
+        index: _builtins.int = ...,
+        text: _builtins.str = ...,
+        speaker_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["index", b"index", "speaker_id", b"speaker_id", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TranscriptSegmentEdit: _TypeAlias = TranscriptSegmentEdit  # noqa: Y015
+
+@_typing.final
+class UpdateTranscriptResponse(_message.Message):
+    """UpdateTranscriptResponse carries the new revision."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRANSCRIPT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def transcript(self) -> Global___Transcript: ...
+    def __init__(
+        self,
+        *,
+        transcript: Global___Transcript | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["transcript", b"transcript"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["transcript", b"transcript"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateTranscriptResponse: _TypeAlias = UpdateTranscriptResponse  # noqa: Y015
+
+@_typing.final
+class ExportDocumentRequest(_message.Message):
+    """ExportDocumentRequest names a document and a format."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    FORMAT_FIELD_NUMBER: _builtins.int
+    document_id: _builtins.str
+    format: Global___ExportFormat.ValueType
+    def __init__(
+        self,
+        *,
+        document_id: _builtins.str = ...,
+        format: Global___ExportFormat.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_id", b"document_id", "format", b"format"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExportDocumentRequest: _TypeAlias = ExportDocumentRequest  # noqa: Y015
+
+@_typing.final
+class ExportDocumentResponse(_message.Message):
+    """ExportDocumentResponse is one chunk of the exported file; the first names it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DATA_FIELD_NUMBER: _builtins.int
+    CONTENT_TYPE_FIELD_NUMBER: _builtins.int
+    FILE_NAME_FIELD_NUMBER: _builtins.int
+    data: _builtins.bytes
+    content_type: _builtins.str
+    file_name: _builtins.str
+    def __init__(
+        self,
+        *,
+        data: _builtins.bytes = ...,
+        content_type: _builtins.str = ...,
+        file_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_type", b"content_type", "data", b"data", "file_name", b"file_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExportDocumentResponse: _TypeAlias = ExportDocumentResponse  # noqa: Y015
+
+@_typing.final
+class ExportDocumentContentRequest(_message.Message):
+    """ExportDocumentContentRequest names a document and a format by its short name."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    FORMAT_FIELD_NUMBER: _builtins.int
+    document_id: _builtins.str
+    format: _builtins.str
+    """`txt`, `srt`, `vtt`, `json`, `md` (or `markdown`) or `docx`."""
+    def __init__(
+        self,
+        *,
+        document_id: _builtins.str = ...,
+        format: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_id", b"document_id", "format", b"format"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExportDocumentContentRequest: _TypeAlias = ExportDocumentContentRequest  # noqa: Y015
+
+@_typing.final
+class SearchDocumentsRequest(_message.Message):
+    """SearchDocumentsRequest searches the caller's documents."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUERY_FIELD_NUMBER: _builtins.int
+    FOLDER_ID_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    query: _builtins.str
+    """Words to find (all of them, in any order; "quoted phrases" as phrases)."""
+    folder_id: _builtins.str
+    """Only documents in this folder."""
+    page_size: _builtins.int
+    page_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        query: _builtins.str = ...,
+        folder_id: _builtins.str = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["folder_id", b"folder_id", "page_size", b"page_size", "page_token", b"page_token", "query", b"query"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SearchDocumentsRequest: _TypeAlias = SearchDocumentsRequest  # noqa: Y015
+
+@_typing.final
+class SearchDocumentsResponse(_message.Message):
+    """SearchDocumentsResponse is one page of results, best first."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULTS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    @_builtins.property
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___SearchResult]: ...
+    def __init__(
+        self,
+        *,
+        results: _abc.Iterable[Global___SearchResult] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "results", b"results"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SearchDocumentsResponse: _TypeAlias = SearchDocumentsResponse  # noqa: Y015
+
+@_typing.final
+class SearchResult(_message.Message):
+    """SearchResult is a document that matches, with where it matches."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_FIELD_NUMBER: _builtins.int
+    SNIPPETS_FIELD_NUMBER: _builtins.int
+    SCORE_FIELD_NUMBER: _builtins.int
+    score: _builtins.float
+    """Relevance; higher is better (comparable within one response only)."""
+    @_builtins.property
+    def document(self) -> Global___Document: ...
+    @_builtins.property
+    def snippets(self) -> _containers.RepeatedCompositeFieldContainer[Global___SearchSnippet]:
+        """The best matching passages, each with the moment it was said."""
+
+    def __init__(
+        self,
+        *,
+        document: Global___Document | None = ...,
+        snippets: _abc.Iterable[Global___SearchSnippet] | None = ...,
+        score: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["document", b"document"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document", b"document", "score", b"score", "snippets", b"snippets"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SearchResult: _TypeAlias = SearchResult  # noqa: Y015
+
+@_typing.final
+class SearchSnippet(_message.Message):
+    """SearchSnippet is a passage of the title, summary or transcript that matches."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TEXT_FIELD_NUMBER: _builtins.int
+    START_OFFSET_FIELD_NUMBER: _builtins.int
+    HIGHLIGHTS_FIELD_NUMBER: _builtins.int
+    text: _builtins.str
+    @_builtins.property
+    def start_offset(self) -> _duration_pb2.Duration:
+        """When it was said; absent for title and summary snippets."""
+
+    @_builtins.property
+    def highlights(self) -> _containers.RepeatedCompositeFieldContainer[Global___TextRange]:
+        """The matching words, as character (code point) ranges of `text`."""
+
+    def __init__(
+        self,
+        *,
+        text: _builtins.str = ...,
+        start_offset: _duration_pb2.Duration | None = ...,
+        highlights: _abc.Iterable[Global___TextRange] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["start_offset", b"start_offset"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["highlights", b"highlights", "start_offset", b"start_offset", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SearchSnippet: _TypeAlias = SearchSnippet  # noqa: Y015
+
+@_typing.final
+class TextRange(_message.Message):
+    """TextRange is [start, end) in characters (code points)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    START_FIELD_NUMBER: _builtins.int
+    END_FIELD_NUMBER: _builtins.int
+    start: _builtins.int
+    end: _builtins.int
+    def __init__(
+        self,
+        *,
+        start: _builtins.int = ...,
+        end: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "start", b"start"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TextRange: _TypeAlias = TextRange  # noqa: Y015
+
+@_typing.final
+class CreateSummaryTemplateRequest(_message.Message):
+    """CreateSummaryTemplateRequest creates a template."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUMMARY_TEMPLATE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def summary_template(self) -> Global___SummaryTemplate: ...
+    def __init__(
+        self,
+        *,
+        summary_template: Global___SummaryTemplate | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["summary_template", b"summary_template"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["summary_template", b"summary_template"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateSummaryTemplateRequest: _TypeAlias = CreateSummaryTemplateRequest  # noqa: Y015
+
+@_typing.final
+class CreateSummaryTemplateResponse(_message.Message):
+    """CreateSummaryTemplateResponse carries the new template."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUMMARY_TEMPLATE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def summary_template(self) -> Global___SummaryTemplate: ...
+    def __init__(
+        self,
+        *,
+        summary_template: Global___SummaryTemplate | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["summary_template", b"summary_template"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["summary_template", b"summary_template"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateSummaryTemplateResponse: _TypeAlias = CreateSummaryTemplateResponse  # noqa: Y015
+
+@_typing.final
+class GetSummaryTemplateRequest(_message.Message):
+    """GetSummaryTemplateRequest names a template."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUMMARY_TEMPLATE_ID_FIELD_NUMBER: _builtins.int
+    summary_template_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        summary_template_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["summary_template_id", b"summary_template_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSummaryTemplateRequest: _TypeAlias = GetSummaryTemplateRequest  # noqa: Y015
+
+@_typing.final
+class GetSummaryTemplateResponse(_message.Message):
+    """GetSummaryTemplateResponse carries the template."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUMMARY_TEMPLATE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def summary_template(self) -> Global___SummaryTemplate: ...
+    def __init__(
+        self,
+        *,
+        summary_template: Global___SummaryTemplate | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["summary_template", b"summary_template"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["summary_template", b"summary_template"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSummaryTemplateResponse: _TypeAlias = GetSummaryTemplateResponse  # noqa: Y015
+
+@_typing.final
+class ListSummaryTemplatesRequest(_message.Message):
+    """ListSummaryTemplatesRequest pages through templates."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    page_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSummaryTemplatesRequest: _TypeAlias = ListSummaryTemplatesRequest  # noqa: Y015
+
+@_typing.final
+class ListSummaryTemplatesResponse(_message.Message):
+    """ListSummaryTemplatesResponse is one page of templates."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUMMARY_TEMPLATES_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    @_builtins.property
+    def summary_templates(self) -> _containers.RepeatedCompositeFieldContainer[Global___SummaryTemplate]: ...
+    def __init__(
+        self,
+        *,
+        summary_templates: _abc.Iterable[Global___SummaryTemplate] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "summary_templates", b"summary_templates"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSummaryTemplatesResponse: _TypeAlias = ListSummaryTemplatesResponse  # noqa: Y015
+
+@_typing.final
+class UpdateSummaryTemplateRequest(_message.Message):
+    """UpdateSummaryTemplateRequest changes a template."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUMMARY_TEMPLATE_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def summary_template(self) -> Global___SummaryTemplate: ...
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask: ...
+    def __init__(
+        self,
+        *,
+        summary_template: Global___SummaryTemplate | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["summary_template", b"summary_template", "update_mask", b"update_mask"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["summary_template", b"summary_template", "update_mask", b"update_mask"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateSummaryTemplateRequest: _TypeAlias = UpdateSummaryTemplateRequest  # noqa: Y015
+
+@_typing.final
+class UpdateSummaryTemplateResponse(_message.Message):
+    """UpdateSummaryTemplateResponse carries the updated template."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUMMARY_TEMPLATE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def summary_template(self) -> Global___SummaryTemplate: ...
+    def __init__(
+        self,
+        *,
+        summary_template: Global___SummaryTemplate | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["summary_template", b"summary_template"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["summary_template", b"summary_template"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateSummaryTemplateResponse: _TypeAlias = UpdateSummaryTemplateResponse  # noqa: Y015
+
+@_typing.final
+class DeleteSummaryTemplateRequest(_message.Message):
+    """DeleteSummaryTemplateRequest names a template to delete."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUMMARY_TEMPLATE_ID_FIELD_NUMBER: _builtins.int
+    summary_template_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        summary_template_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["summary_template_id", b"summary_template_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteSummaryTemplateRequest: _TypeAlias = DeleteSummaryTemplateRequest  # noqa: Y015
+
+@_typing.final
+class DeleteSummaryTemplateResponse(_message.Message):
+    """DeleteSummaryTemplateResponse is empty."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteSummaryTemplateResponse: _TypeAlias = DeleteSummaryTemplateResponse  # noqa: Y015
 
 @_typing.final
 class Preferences(_message.Message):
@@ -1633,19 +2392,34 @@ class RegenerateDocumentRequest(_message.Message):
     DOCUMENT_ID_FIELD_NUMBER: _builtins.int
     LANGUAGE_FIELD_NUMBER: _builtins.int
     SUMMARY_LENGTH_FIELD_NUMBER: _builtins.int
+    SUMMARY_LANGUAGE_FIELD_NUMBER: _builtins.int
+    NOTIFY_FIELD_NUMBER: _builtins.int
+    SUMMARY_TEMPLATE_ID_FIELD_NUMBER: _builtins.int
     document_id: _builtins.str
     language: _builtins.str
+    """Deprecated: the summary's language, kept for old clients; use summary_language. The
+    recording's own language never changes.
+    """
     summary_length: Global___SummaryLength.ValueType
+    summary_language: _builtins.str
+    """BCP-47 language to write the summary in; empty keeps the current one."""
+    notify: _builtins.bool
+    """Send the "summary is ready" email when done (default: no email for a regenerate)."""
+    summary_template_id: _builtins.str
+    """Summary template to use; empty keeps the current one."""
     def __init__(
         self,
         *,
         document_id: _builtins.str = ...,
         language: _builtins.str = ...,
         summary_length: Global___SummaryLength.ValueType = ...,
+        summary_language: _builtins.str = ...,
+        notify: _builtins.bool = ...,
+        summary_template_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_id", b"document_id", "language", b"language", "summary_length", b"summary_length"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_id", b"document_id", "language", b"language", "notify", b"notify", "summary_language", b"summary_language", "summary_length", b"summary_length", "summary_template_id", b"summary_template_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

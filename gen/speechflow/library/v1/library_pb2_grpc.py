@@ -147,6 +147,51 @@ class LibraryServiceStub:
                 request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetTranscriptRequest.SerializeToString,
                 response_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetTranscriptResponse.FromString,
                 _registered_method=True)
+        self.UpdateTranscript = channel.unary_unary(
+                '/speechflow.library.v1.LibraryService/UpdateTranscript',
+                request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.UpdateTranscriptRequest.SerializeToString,
+                response_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.UpdateTranscriptResponse.FromString,
+                _registered_method=True)
+        self.ExportDocument = channel.unary_stream(
+                '/speechflow.library.v1.LibraryService/ExportDocument',
+                request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.ExportDocumentRequest.SerializeToString,
+                response_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.ExportDocumentResponse.FromString,
+                _registered_method=True)
+        self.ExportDocumentContent = channel.unary_stream(
+                '/speechflow.library.v1.LibraryService/ExportDocumentContent',
+                request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.ExportDocumentContentRequest.SerializeToString,
+                response_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
+                _registered_method=True)
+        self.SearchDocuments = channel.unary_unary(
+                '/speechflow.library.v1.LibraryService/SearchDocuments',
+                request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.SearchDocumentsRequest.SerializeToString,
+                response_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.SearchDocumentsResponse.FromString,
+                _registered_method=True)
+        self.CreateSummaryTemplate = channel.unary_unary(
+                '/speechflow.library.v1.LibraryService/CreateSummaryTemplate',
+                request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.CreateSummaryTemplateRequest.SerializeToString,
+                response_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.CreateSummaryTemplateResponse.FromString,
+                _registered_method=True)
+        self.GetSummaryTemplate = channel.unary_unary(
+                '/speechflow.library.v1.LibraryService/GetSummaryTemplate',
+                request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetSummaryTemplateRequest.SerializeToString,
+                response_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetSummaryTemplateResponse.FromString,
+                _registered_method=True)
+        self.ListSummaryTemplates = channel.unary_unary(
+                '/speechflow.library.v1.LibraryService/ListSummaryTemplates',
+                request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.ListSummaryTemplatesRequest.SerializeToString,
+                response_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.ListSummaryTemplatesResponse.FromString,
+                _registered_method=True)
+        self.UpdateSummaryTemplate = channel.unary_unary(
+                '/speechflow.library.v1.LibraryService/UpdateSummaryTemplate',
+                request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.UpdateSummaryTemplateRequest.SerializeToString,
+                response_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.UpdateSummaryTemplateResponse.FromString,
+                _registered_method=True)
+        self.DeleteSummaryTemplate = channel.unary_unary(
+                '/speechflow.library.v1.LibraryService/DeleteSummaryTemplate',
+                request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.DeleteSummaryTemplateRequest.SerializeToString,
+                response_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.DeleteSummaryTemplateResponse.FromString,
+                _registered_method=True)
         self.GetPreferences = channel.unary_unary(
                 '/speechflow.library.v1.LibraryService/GetPreferences',
                 request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetPreferencesRequest.SerializeToString,
@@ -330,6 +375,73 @@ class LibraryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateTranscript(self, request, context):
+        """Saves edits (speaker renames, segment text or speaker) as a new transcript revision; the
+        exports and the PDF are rebuilt from it without transcribing again, and the summary too
+        when `resummarize` is set.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportDocument(self, request, context):
+        """Streams the transcript (and summary) in a file format: TXT, SRT, VTT, JSON, Markdown, DOCX.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportDocumentContent(self, request, context):
+        """ExportDocument as the raw file with its own content type and file name, for scripts and
+        links: `GET /api/v1/documents/{id}/export?format=srt`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchDocuments(self, request, context):
+        """Ranked full-text search over titles, summaries and transcript segments, each result with
+        snippets that say when the words were said.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateSummaryTemplate(self, request, context):
+        """Creates a summary template (name + instructions for the summarizer).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSummaryTemplate(self, request, context):
+        """Returns one of the caller's summary templates.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSummaryTemplates(self, request, context):
+        """Lists the caller's summary templates, by name.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateSummaryTemplate(self, request, context):
+        """Changes a summary template (AIP-134 update mask: name, instructions).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSummaryTemplate(self, request, context):
+        """Deletes a summary template; documents summarized with it keep their summaries.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetPreferences(self, request, context):
         """Returns the caller's preferences: defaults every new upload inherits.
         """
@@ -463,6 +575,51 @@ def add_LibraryServiceServicer_to_server(servicer, server):
                     servicer.GetTranscript,
                     request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetTranscriptRequest.FromString,
                     response_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetTranscriptResponse.SerializeToString,
+            ),
+            'UpdateTranscript': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateTranscript,
+                    request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.UpdateTranscriptRequest.FromString,
+                    response_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.UpdateTranscriptResponse.SerializeToString,
+            ),
+            'ExportDocument': grpc.unary_stream_rpc_method_handler(
+                    servicer.ExportDocument,
+                    request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.ExportDocumentRequest.FromString,
+                    response_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.ExportDocumentResponse.SerializeToString,
+            ),
+            'ExportDocumentContent': grpc.unary_stream_rpc_method_handler(
+                    servicer.ExportDocumentContent,
+                    request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.ExportDocumentContentRequest.FromString,
+                    response_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
+            ),
+            'SearchDocuments': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchDocuments,
+                    request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.SearchDocumentsRequest.FromString,
+                    response_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.SearchDocumentsResponse.SerializeToString,
+            ),
+            'CreateSummaryTemplate': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateSummaryTemplate,
+                    request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.CreateSummaryTemplateRequest.FromString,
+                    response_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.CreateSummaryTemplateResponse.SerializeToString,
+            ),
+            'GetSummaryTemplate': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSummaryTemplate,
+                    request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetSummaryTemplateRequest.FromString,
+                    response_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetSummaryTemplateResponse.SerializeToString,
+            ),
+            'ListSummaryTemplates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSummaryTemplates,
+                    request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.ListSummaryTemplatesRequest.FromString,
+                    response_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.ListSummaryTemplatesResponse.SerializeToString,
+            ),
+            'UpdateSummaryTemplate': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateSummaryTemplate,
+                    request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.UpdateSummaryTemplateRequest.FromString,
+                    response_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.UpdateSummaryTemplateResponse.SerializeToString,
+            ),
+            'DeleteSummaryTemplate': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSummaryTemplate,
+                    request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.DeleteSummaryTemplateRequest.FromString,
+                    response_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.DeleteSummaryTemplateResponse.SerializeToString,
             ),
             'GetPreferences': grpc.unary_unary_rpc_method_handler(
                     servicer.GetPreferences,
@@ -1076,6 +1233,249 @@ class LibraryService:
             '/speechflow.library.v1.LibraryService/GetTranscript',
             speechflow_dot_library_dot_v1_dot_library__pb2.GetTranscriptRequest.SerializeToString,
             speechflow_dot_library_dot_v1_dot_library__pb2.GetTranscriptResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateTranscript(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.library.v1.LibraryService/UpdateTranscript',
+            speechflow_dot_library_dot_v1_dot_library__pb2.UpdateTranscriptRequest.SerializeToString,
+            speechflow_dot_library_dot_v1_dot_library__pb2.UpdateTranscriptResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/speechflow.library.v1.LibraryService/ExportDocument',
+            speechflow_dot_library_dot_v1_dot_library__pb2.ExportDocumentRequest.SerializeToString,
+            speechflow_dot_library_dot_v1_dot_library__pb2.ExportDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportDocumentContent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/speechflow.library.v1.LibraryService/ExportDocumentContent',
+            speechflow_dot_library_dot_v1_dot_library__pb2.ExportDocumentContentRequest.SerializeToString,
+            google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchDocuments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.library.v1.LibraryService/SearchDocuments',
+            speechflow_dot_library_dot_v1_dot_library__pb2.SearchDocumentsRequest.SerializeToString,
+            speechflow_dot_library_dot_v1_dot_library__pb2.SearchDocumentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateSummaryTemplate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.library.v1.LibraryService/CreateSummaryTemplate',
+            speechflow_dot_library_dot_v1_dot_library__pb2.CreateSummaryTemplateRequest.SerializeToString,
+            speechflow_dot_library_dot_v1_dot_library__pb2.CreateSummaryTemplateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSummaryTemplate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.library.v1.LibraryService/GetSummaryTemplate',
+            speechflow_dot_library_dot_v1_dot_library__pb2.GetSummaryTemplateRequest.SerializeToString,
+            speechflow_dot_library_dot_v1_dot_library__pb2.GetSummaryTemplateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSummaryTemplates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.library.v1.LibraryService/ListSummaryTemplates',
+            speechflow_dot_library_dot_v1_dot_library__pb2.ListSummaryTemplatesRequest.SerializeToString,
+            speechflow_dot_library_dot_v1_dot_library__pb2.ListSummaryTemplatesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateSummaryTemplate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.library.v1.LibraryService/UpdateSummaryTemplate',
+            speechflow_dot_library_dot_v1_dot_library__pb2.UpdateSummaryTemplateRequest.SerializeToString,
+            speechflow_dot_library_dot_v1_dot_library__pb2.UpdateSummaryTemplateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteSummaryTemplate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.library.v1.LibraryService/DeleteSummaryTemplate',
+            speechflow_dot_library_dot_v1_dot_library__pb2.DeleteSummaryTemplateRequest.SerializeToString,
+            speechflow_dot_library_dot_v1_dot_library__pb2.DeleteSummaryTemplateResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -93,6 +93,31 @@ class LibraryServiceStub:
     """Returns the timed transcript: speaker turns cut into sentences, every word timed.
     FAILED_PRECONDITION while the recording is not transcribed yet.
     """
+    UpdateTranscript: _grpc.UnaryUnaryMultiCallable[_library_pb2.UpdateTranscriptRequest, _library_pb2.UpdateTranscriptResponse]
+    """Saves edits (speaker renames, segment text or speaker) as a new transcript revision; the
+    exports and the PDF are rebuilt from it without transcribing again, and the summary too
+    when `resummarize` is set.
+    """
+    ExportDocument: _grpc.UnaryStreamMultiCallable[_library_pb2.ExportDocumentRequest, _library_pb2.ExportDocumentResponse]
+    """Streams the transcript (and summary) in a file format: TXT, SRT, VTT, JSON, Markdown, DOCX."""
+    ExportDocumentContent: _grpc.UnaryStreamMultiCallable[_library_pb2.ExportDocumentContentRequest, _httpbody_pb2.HttpBody]
+    """ExportDocument as the raw file with its own content type and file name, for scripts and
+    links: `GET /api/v1/documents/{id}/export?format=srt`.
+    """
+    SearchDocuments: _grpc.UnaryUnaryMultiCallable[_library_pb2.SearchDocumentsRequest, _library_pb2.SearchDocumentsResponse]
+    """Ranked full-text search over titles, summaries and transcript segments, each result with
+    snippets that say when the words were said.
+    """
+    CreateSummaryTemplate: _grpc.UnaryUnaryMultiCallable[_library_pb2.CreateSummaryTemplateRequest, _library_pb2.CreateSummaryTemplateResponse]
+    """Creates a summary template (name + instructions for the summarizer)."""
+    GetSummaryTemplate: _grpc.UnaryUnaryMultiCallable[_library_pb2.GetSummaryTemplateRequest, _library_pb2.GetSummaryTemplateResponse]
+    """Returns one of the caller's summary templates."""
+    ListSummaryTemplates: _grpc.UnaryUnaryMultiCallable[_library_pb2.ListSummaryTemplatesRequest, _library_pb2.ListSummaryTemplatesResponse]
+    """Lists the caller's summary templates, by name."""
+    UpdateSummaryTemplate: _grpc.UnaryUnaryMultiCallable[_library_pb2.UpdateSummaryTemplateRequest, _library_pb2.UpdateSummaryTemplateResponse]
+    """Changes a summary template (AIP-134 update mask: name, instructions)."""
+    DeleteSummaryTemplate: _grpc.UnaryUnaryMultiCallable[_library_pb2.DeleteSummaryTemplateRequest, _library_pb2.DeleteSummaryTemplateResponse]
+    """Deletes a summary template; documents summarized with it keep their summaries."""
     GetPreferences: _grpc.UnaryUnaryMultiCallable[_library_pb2.GetPreferencesRequest, _library_pb2.GetPreferencesResponse]
     """Returns the caller's preferences: defaults every new upload inherits."""
     UpdatePreferences: _grpc.UnaryUnaryMultiCallable[_library_pb2.UpdatePreferencesRequest, _library_pb2.UpdatePreferencesResponse]
@@ -164,6 +189,31 @@ class LibraryServiceAsyncStub(LibraryServiceStub):
     """Returns the timed transcript: speaker turns cut into sentences, every word timed.
     FAILED_PRECONDITION while the recording is not transcribed yet.
     """
+    UpdateTranscript: _aio.UnaryUnaryMultiCallable[_library_pb2.UpdateTranscriptRequest, _library_pb2.UpdateTranscriptResponse]  # type: ignore[assignment]
+    """Saves edits (speaker renames, segment text or speaker) as a new transcript revision; the
+    exports and the PDF are rebuilt from it without transcribing again, and the summary too
+    when `resummarize` is set.
+    """
+    ExportDocument: _aio.UnaryStreamMultiCallable[_library_pb2.ExportDocumentRequest, _library_pb2.ExportDocumentResponse]  # type: ignore[assignment]
+    """Streams the transcript (and summary) in a file format: TXT, SRT, VTT, JSON, Markdown, DOCX."""
+    ExportDocumentContent: _aio.UnaryStreamMultiCallable[_library_pb2.ExportDocumentContentRequest, _httpbody_pb2.HttpBody]  # type: ignore[assignment]
+    """ExportDocument as the raw file with its own content type and file name, for scripts and
+    links: `GET /api/v1/documents/{id}/export?format=srt`.
+    """
+    SearchDocuments: _aio.UnaryUnaryMultiCallable[_library_pb2.SearchDocumentsRequest, _library_pb2.SearchDocumentsResponse]  # type: ignore[assignment]
+    """Ranked full-text search over titles, summaries and transcript segments, each result with
+    snippets that say when the words were said.
+    """
+    CreateSummaryTemplate: _aio.UnaryUnaryMultiCallable[_library_pb2.CreateSummaryTemplateRequest, _library_pb2.CreateSummaryTemplateResponse]  # type: ignore[assignment]
+    """Creates a summary template (name + instructions for the summarizer)."""
+    GetSummaryTemplate: _aio.UnaryUnaryMultiCallable[_library_pb2.GetSummaryTemplateRequest, _library_pb2.GetSummaryTemplateResponse]  # type: ignore[assignment]
+    """Returns one of the caller's summary templates."""
+    ListSummaryTemplates: _aio.UnaryUnaryMultiCallable[_library_pb2.ListSummaryTemplatesRequest, _library_pb2.ListSummaryTemplatesResponse]  # type: ignore[assignment]
+    """Lists the caller's summary templates, by name."""
+    UpdateSummaryTemplate: _aio.UnaryUnaryMultiCallable[_library_pb2.UpdateSummaryTemplateRequest, _library_pb2.UpdateSummaryTemplateResponse]  # type: ignore[assignment]
+    """Changes a summary template (AIP-134 update mask: name, instructions)."""
+    DeleteSummaryTemplate: _aio.UnaryUnaryMultiCallable[_library_pb2.DeleteSummaryTemplateRequest, _library_pb2.DeleteSummaryTemplateResponse]  # type: ignore[assignment]
+    """Deletes a summary template; documents summarized with it keep their summaries."""
     GetPreferences: _aio.UnaryUnaryMultiCallable[_library_pb2.GetPreferencesRequest, _library_pb2.GetPreferencesResponse]  # type: ignore[assignment]
     """Returns the caller's preferences: defaults every new upload inherits."""
     UpdatePreferences: _aio.UnaryUnaryMultiCallable[_library_pb2.UpdatePreferencesRequest, _library_pb2.UpdatePreferencesResponse]  # type: ignore[assignment]
@@ -364,6 +414,85 @@ class LibraryServiceServicer(metaclass=_abc_1.ABCMeta):
         """Returns the timed transcript: speaker turns cut into sentences, every word timed.
         FAILED_PRECONDITION while the recording is not transcribed yet.
         """
+
+    @_abc_1.abstractmethod
+    def UpdateTranscript(
+        self,
+        request: _library_pb2.UpdateTranscriptRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_library_pb2.UpdateTranscriptResponse, _abc.Awaitable[_library_pb2.UpdateTranscriptResponse]]:
+        """Saves edits (speaker renames, segment text or speaker) as a new transcript revision; the
+        exports and the PDF are rebuilt from it without transcribing again, and the summary too
+        when `resummarize` is set.
+        """
+
+    @_abc_1.abstractmethod
+    def ExportDocument(
+        self,
+        request: _library_pb2.ExportDocumentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_library_pb2.ExportDocumentResponse], _abc.AsyncIterator[_library_pb2.ExportDocumentResponse]]:
+        """Streams the transcript (and summary) in a file format: TXT, SRT, VTT, JSON, Markdown, DOCX."""
+
+    @_abc_1.abstractmethod
+    def ExportDocumentContent(
+        self,
+        request: _library_pb2.ExportDocumentContentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_httpbody_pb2.HttpBody], _abc.AsyncIterator[_httpbody_pb2.HttpBody]]:
+        """ExportDocument as the raw file with its own content type and file name, for scripts and
+        links: `GET /api/v1/documents/{id}/export?format=srt`.
+        """
+
+    @_abc_1.abstractmethod
+    def SearchDocuments(
+        self,
+        request: _library_pb2.SearchDocumentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_library_pb2.SearchDocumentsResponse, _abc.Awaitable[_library_pb2.SearchDocumentsResponse]]:
+        """Ranked full-text search over titles, summaries and transcript segments, each result with
+        snippets that say when the words were said.
+        """
+
+    @_abc_1.abstractmethod
+    def CreateSummaryTemplate(
+        self,
+        request: _library_pb2.CreateSummaryTemplateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_library_pb2.CreateSummaryTemplateResponse, _abc.Awaitable[_library_pb2.CreateSummaryTemplateResponse]]:
+        """Creates a summary template (name + instructions for the summarizer)."""
+
+    @_abc_1.abstractmethod
+    def GetSummaryTemplate(
+        self,
+        request: _library_pb2.GetSummaryTemplateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_library_pb2.GetSummaryTemplateResponse, _abc.Awaitable[_library_pb2.GetSummaryTemplateResponse]]:
+        """Returns one of the caller's summary templates."""
+
+    @_abc_1.abstractmethod
+    def ListSummaryTemplates(
+        self,
+        request: _library_pb2.ListSummaryTemplatesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_library_pb2.ListSummaryTemplatesResponse, _abc.Awaitable[_library_pb2.ListSummaryTemplatesResponse]]:
+        """Lists the caller's summary templates, by name."""
+
+    @_abc_1.abstractmethod
+    def UpdateSummaryTemplate(
+        self,
+        request: _library_pb2.UpdateSummaryTemplateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_library_pb2.UpdateSummaryTemplateResponse, _abc.Awaitable[_library_pb2.UpdateSummaryTemplateResponse]]:
+        """Changes a summary template (AIP-134 update mask: name, instructions)."""
+
+    @_abc_1.abstractmethod
+    def DeleteSummaryTemplate(
+        self,
+        request: _library_pb2.DeleteSummaryTemplateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_library_pb2.DeleteSummaryTemplateResponse, _abc.Awaitable[_library_pb2.DeleteSummaryTemplateResponse]]:
+        """Deletes a summary template; documents summarized with it keep their summaries."""
 
     @_abc_1.abstractmethod
     def GetPreferences(
