@@ -34,6 +34,7 @@ class Resources:
     document: library_pb2.Document
     upload_id: str
     upload_size: int
+    template: library_pb2.SummaryTemplate
 
 
 async def owned_by(lib: LibraryHarness, user: User, speech_wav: Path) -> Resources:
@@ -51,7 +52,17 @@ async def owned_by(lib: LibraryHarness, user: User, speech_wav: Path) -> Resourc
         ),
         metadata=user.metadata,
     )
-    return Resources(folder, document, started.upload_id, size)
+    template = (
+        await lib.library.CreateSummaryTemplate(
+            library_pb2.CreateSummaryTemplateRequest(
+                summary_template=library_pb2.SummaryTemplate(
+                    name="Board", instructions="List the votes."
+                )
+            ),
+            metadata=user.metadata,
+        )
+    ).summary_template
+    return Resources(folder, document, started.upload_id, size, template)
 
 
 async def drain(call: Any) -> list[Any]:
@@ -175,6 +186,67 @@ def library_calls(
             ),
             metadata=metadata,
         ),
+        "GetTranscript": lambda: s.GetTranscript(
+            library_pb2.GetTranscriptRequest(document_id=doc_id), metadata=metadata
+        ),
+        "UpdateTranscript": lambda: s.UpdateTranscript(
+            library_pb2.UpdateTranscriptRequest(
+                document_id=doc_id, speakers=[library_pb2.Speaker(id="S1", display_name="Me")]
+            ),
+            metadata=metadata,
+        ),
+        "ExportDocument": lambda: drain(
+            s.ExportDocument(
+                library_pb2.ExportDocumentRequest(
+                    document_id=doc_id, format=library_pb2.EXPORT_FORMAT_TXT
+                ),
+                metadata=metadata,
+            )
+        ),
+        "ExportDocumentContent": lambda: drain(
+            s.ExportDocumentContent(
+                library_pb2.ExportDocumentContentRequest(document_id=doc_id, format="txt"),
+                metadata=metadata,
+            )
+        ),
+        "SearchDocuments": lambda: s.SearchDocuments(
+            library_pb2.SearchDocumentsRequest(query="Secret", folder_id=folder_id),
+            metadata=metadata,
+        ),
+        "GetPreferences": lambda: s.GetPreferences(
+            library_pb2.GetPreferencesRequest(), metadata=metadata
+        ),
+        "UpdatePreferences": lambda: s.UpdatePreferences(
+            library_pb2.UpdatePreferencesRequest(
+                preferences=library_pb2.Preferences(vocabulary=["Mine"])
+            ),
+            metadata=metadata,
+        ),
+        "CreateSummaryTemplate": lambda: s.CreateSummaryTemplate(
+            library_pb2.CreateSummaryTemplateRequest(
+                summary_template=library_pb2.SummaryTemplate(name="New", instructions="Short.")
+            ),
+            metadata=metadata,
+        ),
+        "GetSummaryTemplate": lambda: s.GetSummaryTemplate(
+            library_pb2.GetSummaryTemplateRequest(summary_template_id=r.template.id),
+            metadata=metadata,
+        ),
+        "ListSummaryTemplates": lambda: s.ListSummaryTemplates(
+            library_pb2.ListSummaryTemplatesRequest(), metadata=metadata
+        ),
+        "UpdateSummaryTemplate": lambda: s.UpdateSummaryTemplate(
+            library_pb2.UpdateSummaryTemplateRequest(
+                summary_template=library_pb2.SummaryTemplate(
+                    id=r.template.id, name="Mine now", instructions="Mine."
+                )
+            ),
+            metadata=metadata,
+        ),
+        "DeleteSummaryTemplate": lambda: s.DeleteSummaryTemplate(
+            library_pb2.DeleteSummaryTemplateRequest(summary_template_id=r.template.id),
+            metadata=metadata,
+        ),
     }
 
 
@@ -226,7 +298,15 @@ async def test_another_users_resources_are_not_found(lib: LibraryHarness, speech
     data = await asyncio.to_thread(speech_wav.read_bytes)
     calls = library_calls(lib, resources, intruder.metadata, data)
     # Calls that name none of A's resources work, and show nothing of A's.
-    for name in ("CreateFolder", "ListFolders", "DownloadFile"):
+    for name in (
+        "CreateFolder",
+        "ListFolders",
+        "DownloadFile",
+        "GetPreferences",
+        "UpdatePreferences",
+        "CreateSummaryTemplate",
+        "ListSummaryTemplates",
+    ):
         calls.pop(name)
     folders = await lib.library.ListFolders(
         library_pb2.ListFoldersRequest(), metadata=intruder.metadata
