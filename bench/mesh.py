@@ -59,7 +59,8 @@ async def extra_stage_process(mesh: Mesh, name: str) -> AsyncIterator[ServicePro
         first.definition,
         free_port(),
         first.workdir,
-        mesh.service_environment(),
+        # The same NATS login as the first process: the broker refuses anonymous clients.
+        {**mesh.service_environment(), **mesh.nats_environment(name)},
         first.working_directory(),
     )
     second.name = f"{name}-2"

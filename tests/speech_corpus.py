@@ -255,7 +255,7 @@ def fetch(clip: Clip, cache: Path | None = None) -> Path:
     if len(members) == 1:
         return members[0]
     joined = folder / f"{clip.id}.wav"
-    if not joined.is_file():
+    if missing or not joined.is_file():  # freshly extracted members make a stale join
         join_wavs(members, joined, clip.pause_seconds)
     return joined
 
