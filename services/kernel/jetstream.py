@@ -9,6 +9,7 @@ the retry budget is spent; raise `PermanentError` (or exhaust retries) -> `on_ga
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -264,6 +265,10 @@ class EventBus:
             # Cancelled at shutdown: in-flight messages are neither acked nor naked, so
             # JetStream redelivers them to another (or the restarted) worker.
             await cancel_and_wait(running)
+            # Unsubscribed rather than drained: a drain would wait for the server to expire
+            # the pending pull request (up to the fetch timeout) for nothing.
+            with contextlib.suppress(Exception):
+                await subscription.unsubscribe()
 
     async def _report_lag(self, spec: ConsumerSpec, every: float = 10.0) -> None:
         """Keeps the consumer's backlog gauges current for /metrics and the queue view."""

@@ -29,12 +29,11 @@ from services.mesh.nats_auth import (
     OPERATOR,
     load_or_create_credentials,
     mesh_users,
-    password_file,
     service_bus_uses,
 )
 from services.mesh.nats_server import NatsServer
 from services.mesh.processes import ManagedProcess, http_status
-from services.mesh.services import SERVICES, ServiceProcess
+from services.mesh.services import NATS_CREDENTIALS_DIR_VARIABLE, SERVICES, ServiceProcess
 from services.mesh.supervisor import Supervisor
 from services.mesh.web import StaticWebServer, build_web_app, web_build_is_stale, web_root
 
@@ -104,13 +103,6 @@ class Mesh:
     def nats_credentials_dir(self) -> Path:
         return self.data_dir / "keys" / "nats"
 
-    def nats_environment(self, service: str) -> dict[str, str]:
-        """How `service` logs in to NATS: its own user, the password in a 0600 file."""
-        return {
-            "NATS_USER": service,
-            "NATS_PASSWORD_FILE": str(password_file(self.nats_credentials_dir, service)),
-        }
-
     def service_environment(self) -> dict[str, str]:
         data = self.data_dir
         dotenv = {k: v for k, v in dotenv_values(ROOT / ".env").items() if v is not None}
@@ -123,6 +115,8 @@ class Mesh:
             "AUTH_SIGNING_KEY_FILE": str(data / "keys" / "jwt-ed25519.pem"),
             "JWT_PUBLIC_KEY_FILE": str(data / "keys" / "jwt-ed25519.pub.pem"),
             "PYTHONUNBUFFERED": "1",
+            # Each ServiceProcess logs in as its own NATS user, its password in here.
+            NATS_CREDENTIALS_DIR_VARIABLE: str(self.nats_credentials_dir),
             **(self.backing.environment if self.backing else {}),
             **self.extra_environment,
         }
@@ -153,7 +147,7 @@ class Mesh:
                 definition,
                 s.service_port(definition.name),
                 logs,
-                {**environment, **self.nats_environment(definition.name)},
+                environment,
                 ROOT,
                 metrics_port=s.metrics_base_port + index if s.metrics_base_port else 0,
             )

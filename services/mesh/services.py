@@ -12,9 +12,12 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from services.mesh.nats_auth import password_file
 from services.mesh.processes import ManagedProcess
 
 DEFAULT_SHUTDOWN_GRACE_SECONDS = 10.0
+# Set by the mesh runner: where each service's NATS password lives (see nats_auth.py).
+NATS_CREDENTIALS_DIR_VARIABLE = "MESH_NATS_CREDENTIALS_DIR"
 STOP_MARGIN_SECONDS = 5.0
 
 
@@ -93,7 +96,7 @@ class ServiceProcess(ManagedProcess):
         return [sys.executable, "-m", f"services.{self.definition.name}"]
 
     def environment(self) -> dict[str, str]:
-        return {
+        environment = {
             **os.environ,
             **self._environment,
             self.definition.port_variable: str(self.port),
@@ -101,6 +104,13 @@ class ServiceProcess(ManagedProcess):
             # Envoy sends reflection to auth, which then describes the whole API.
             "EDGE_REFLECTION": "true" if self.definition.name == "auth" else "false",
         }
+        # The mesh's folder of NATS passwords becomes this service's own login.
+        credentials = environment.pop(NATS_CREDENTIALS_DIR_VARIABLE, "")
+        if credentials and "NATS_USER" not in self._environment:
+            name = self.definition.name
+            environment["NATS_USER"] = name
+            environment["NATS_PASSWORD_FILE"] = str(password_file(Path(credentials), name))
+        return environment
 
     def working_directory(self) -> Path:
         return self._cwd
