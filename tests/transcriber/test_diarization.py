@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
+from bench.diarization import diarization_error_rate
 from services.transcriber.engine.audio import SAMPLE_RATE
 from services.transcriber.engine.diarization import (
     DiarizationError,
@@ -89,6 +90,17 @@ def test_max_speakers_applies_to_the_turns() -> None:
     turns = turns_from_senko(raw, centroids, max_speakers=2)
 
     assert turns == [SpeakerTurn(0.0, 4.0, 0), SpeakerTurn(4.0, 9.0, 1)]
+
+
+def test_error_rate_ignores_label_names_and_counts_missed_speech() -> None:
+    reference = [(0.0, 5.0, "diane"), (5.5, 10.0, "sheila"), (10.5, 20.0, "diane")]
+    relabelled = [(0.0, 5.0, "1"), (5.5, 10.0, "0"), (10.5, 20.0, "1")]
+
+    assert diarization_error_rate(reference, relabelled) == 0.0
+    assert diarization_error_rate(reference, []) == 1.0
+    # One speaker for everything: Sheila's 4.5 s (less the collars) are confusion.
+    one_speaker = diarization_error_rate(reference, [(0.0, 20.0, "0")])
+    assert one_speaker == pytest.approx(4.0 / 17.5, abs=0.01)
 
 
 def test_null_diarizer_finds_no_turns() -> None:
