@@ -85,9 +85,19 @@ def job_context(event: ReceivedEvent) -> events_pb2.JobContext:
     return events_pb2.StageRequested.FromString(event.data).job
 
 
+def transcript_file_name(revision: int) -> str:
+    """Revision 1 is what the transcriber wrote (`transcript.json`); every saved edit is a new
+    file (`transcript-r2.json`, …), so a version being rendered never sees a later edit."""
+    return "transcript.json" if revision <= 1 else f"transcript-r{revision}.json"
+
+
+def transcript_revision_key(owner_id: str, document_id: str, revision: int) -> str:
+    return transcript_key(owner_id, document_id, transcript_file_name(revision))
+
+
 def transcript_object_key(job: events_pb2.JobContext) -> str:
-    """Where the transcriber stores the Transcript (shared by every version of a document)."""
-    return transcript_key(job.owner_id, job.document_id, "transcript.json")
+    """The transcript revision this job works from (0 = unset = the transcriber's own)."""
+    return transcript_revision_key(job.owner_id, job.document_id, job.transcript_revision)
 
 
 def summary_object_key(job: events_pb2.JobContext) -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from services.library.documents_api import DocumentRpcs
 from services.library.downloads_api import DownloadRpcs
+from services.library.edits_api import EditRpcs
+from services.library.exports_api import ExportRpcs
 from services.library.folders_api import FolderRpcs
 from services.library.jobs_api import JobsServicer
 from services.library.transcripts_api import TranscriptRpcs
@@ -21,6 +23,8 @@ class LibraryServicer(
     DocumentRpcs,
     DownloadRpcs,
     TranscriptRpcs,
+    EditRpcs,
+    ExportRpcs,
     library_pb2_grpc.LibraryServiceServicer,
 ):
     """Every LibraryService RPC; the parts share LibraryBase's adapters."""

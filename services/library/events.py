@@ -48,6 +48,7 @@ def job_context(document: DocumentRow, job: JobRow) -> events_pb2.JobContext:
         hotwords=document.hotwords,
         min_speakers=document.min_speakers,
         max_speakers=document.max_speakers,
+        transcript_revision=document.transcript_revision,
     )
 
 

@@ -83,7 +83,11 @@ def _advance(document: DocumentRow, job: JobRow, done: Stage, now: datetime) -> 
     if document.status != int(Status.PROCESSING):
         return  # a late event of a finished version: its outputs are kept, the state stays
     finished = {run["stage"] for run in job.runs if not run.get("error_message")}
-    if document.transcript_key and finished.issuperset(FINISHING_STAGES):
+    # A job that began after summarization (a re-render of an edited transcript, with the
+    # summary it had) waits only for the stages from where it began; runs are in stage order.
+    began = min(run["stage"] for run in job.runs)
+    waits_for = {stage for stage in FINISHING_STAGES if stage >= began}
+    if document.transcript_key and finished.issuperset(waits_for):
         document.status = int(Status.COMPLETED)
         document.progress = DONE_PROGRESS
         document.status_message = "Done"

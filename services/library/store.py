@@ -83,6 +83,9 @@ class DocumentRow(Base):
     action_items: Mapped[list[str]] = mapped_column(JSON, default=list)
     original_key: Mapped[str] = mapped_column(String(500))
     transcript_key: Mapped[str] = mapped_column(String(500), default="")
+    # The current transcript revision (1 = the transcriber's; each saved edit adds one);
+    # `transcript_key` names its file.
+    transcript_revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     pdf_key: Mapped[str] = mapped_column(String(500), default="")
     thumbnail_key: Mapped[str] = mapped_column(String(500), default="")
     create_time: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -6,6 +6,9 @@ Revises: 0004
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: Sequence[str] | None = None
@@ -13,8 +16,13 @@ depends_on: Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    # Documents transcribed before edits existed are at revision 1 (`transcript.json`).
+    with op.batch_alter_table("documents") as batch:
+        batch.add_column(
+            sa.Column("transcript_revision", sa.Integer(), nullable=False, server_default="1")
+        )
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("documents") as batch:
+        batch.drop_column("transcript_revision")
