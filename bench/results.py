@@ -77,7 +77,9 @@ def markdown_table(run: BenchRun) -> str:
     ]
     for case in run.cases:
         h = case.headline
-        headline = f"**{format_number(h.value)}** {h.label} ({h.numerator} / {h.denominator})"
+        # A difference (e.g. WER points) has no denominator.
+        formula = f"{h.numerator} / {h.denominator}" if h.denominator else h.numerator
+        headline = f"**{format_number(h.value)}** {h.label} ({formula})"
         if h.goal:
             headline += f"; goal {h.goal}"
         measured = "<br>".join(f"{k}: {format_number(v)}" for k, v in case.metrics.items())

@@ -219,8 +219,8 @@ async def run(context: BenchContext) -> list[CaseResult]:
         headline=Headline(
             "WER points above the reference",
             100 * (mesh_wer - reference_wer),
-            "mesh WER %",
-            "minus reference WER %",
+            "mesh WER % − reference WER %",
+            "",
             goal="≤ 0.5",
         ),
         notes="WER = (substitutions + deletions + insertions) / reference words, pooled over "
