@@ -59,8 +59,7 @@ async def extra_stage_process(mesh: Mesh, name: str) -> AsyncIterator[ServicePro
         first.definition,
         free_port(),
         first.workdir,
-        # The same NATS login as the first process: the broker refuses anonymous clients.
-        {**mesh.service_environment(), **mesh.nats_environment(name)},
+        mesh.service_environment(),  # carries the NATS login for `name` (ServiceProcess)
         first.working_directory(),
     )
     second.name = f"{name}-2"
