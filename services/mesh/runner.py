@@ -231,8 +231,9 @@ def state_file(settings: MeshSettings) -> Path:
 
 async def up() -> int:
     settings = MeshSettings()
-    # JSON lines for what happens while it runs (restarts of crashed services).
-    configure_logging("mesh")
+    # JSON lines for what goes wrong while it runs (restarts of crashed services); the
+    # libraries' INFO chatter would bury the summary.
+    configure_logging("mesh", "WARNING")
     state = state_file(settings)
     if state.exists():
         pid = json.loads(state.read_text())["pid"]

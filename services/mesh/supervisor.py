@@ -88,7 +88,7 @@ class Supervisor:
                     code = process.last_exit_code
             up_since = time.monotonic()
             self.restarts[name] = self.restarts.get(name, 0) + 1
-            log.info("service restarted", extra={"service": name, "attempt": crashes})
+            log.warning("service restarted", extra={"service": name, "attempt": crashes})
 
     @staticmethod
     def _bring_back(process: ManagedProcess) -> None:
