@@ -17,11 +17,11 @@ pytestmark = pytest.mark.slow
 
 DIALOGUE = [
     ("en-us", "Good morning everyone, let us look at the budget for the launch."),
-    ("en-gb+f3", "Thanks. I will send the revised budget to the finance team by Friday."),
+    ("en+f4", "Thanks. I will send the revised budget to the finance team by Friday."),
     ("en-us", "Great. What about the website? Is it ready for the customers?"),
-    ("en-gb+f3", "Not yet. The designers need two more weeks to finish the pages."),
+    ("en+f4", "Not yet. The designers need two more weeks to finish the pages."),
     ("en-us", "Then we move the launch to March and tell the sales team today."),
-    ("en-gb+f3", "Agreed. I will write to them after this meeting."),
+    ("en+f4", "Agreed. I will write to them after this meeting."),
 ]
 
 
