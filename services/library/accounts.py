@@ -1,7 +1,7 @@
 """GDPR: when auth deletes an account (`user.deleted`), remove everything of that user here:
-documents, their stored objects, folders, jobs and unfinished uploads. Objects go first, so
-a crash part-way is finished by the redelivered event; the user's remaining access tokens
-are refused from then on."""
+documents, their stored objects, folders, jobs, summary templates and unfinished uploads.
+Objects go first, so a crash part-way is finished by the redelivered event; the user's
+remaining access tokens are refused from then on."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from services.library.store import (
     FolderRow,
     JobRow,
     PreferencesRow,
+    SummaryTemplateRow,
     UploadSessionRow,
 )
 from speechflow.events.v1 import events_pb2
@@ -69,6 +70,9 @@ class AccountEvents:
                 delete(UploadSessionRow).where(UploadSessionRow.owner_id == user_id)
             )
             await session.execute(delete(PreferencesRow).where(PreferencesRow.user_id == user_id))
+            await session.execute(
+                delete(SummaryTemplateRow).where(SummaryTemplateRow.owner_id == user_id)
+            )
         log.info("account data deleted", extra={"documents": len(documents)})
 
 

@@ -10,6 +10,7 @@ from services.library.edits_api import EditRpcs
 from services.library.exports_api import ExportRpcs
 from services.library.folders_api import FolderRpcs
 from services.library.jobs_api import JobsServicer
+from services.library.templates_api import TemplateRpcs
 from services.library.transcripts_api import TranscriptRpcs
 from services.library.uploads_api import UploadRpcs
 from speechflow.library.v1 import library_pb2_grpc
@@ -23,6 +24,7 @@ class LibraryServicer(
     DocumentRpcs,
     DownloadRpcs,
     TranscriptRpcs,
+    TemplateRpcs,
     EditRpcs,
     ExportRpcs,
     library_pb2_grpc.LibraryServiceServicer,

@@ -27,6 +27,7 @@ from services.library.limits import LimitGuard, Limits
 from services.library.pipeline import ORDERING_RETRY, PipelineEvents, consumer_specs
 from services.library.settings import LibrarySettings
 from services.library.store import OUTBOX, UploadSessionRow
+from services.library.summarizer_info import SummarizerTranslation
 from services.library.uploads import Uploads
 from services.library.watch import WatchHub
 from speechflow.library.v1 import library_pb2, library_pb2_grpc
@@ -107,6 +108,7 @@ async def start_library(
                     regenerations_per_hour=settings.regenerations_per_hour,
                 ),
             ),
+            translation=SummarizerTranslation(settings.summarizer_address),
         ),
         hub=hub,
         max_chunk_bytes=settings.max_chunk_bytes,

@@ -7,6 +7,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.kernel.protos import timestamp
 from services.library.store import DocumentRow, FolderRow, JobRow
+from services.library.summaries import summary_from_json
 from speechflow.library.v1 import library_pb2
 
 
@@ -46,6 +47,10 @@ def document_message(row: DocumentRow) -> library_pb2.Document:
         detected_language=row.detected_language,
         has_pdf=bool(row.pdf_key),
         has_thumbnail=bool(row.thumbnail_key),
+        summary_language=row.summary_language,
+        summary=summary_from_json(row.summary),
+        summary_template_id=row.summary_template_id,
+        speaker_count=row.speaker_count,
     )
     if row.process_time is not None:
         message.process_time.CopyFrom(timestamp(row.process_time))

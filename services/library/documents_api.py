@@ -15,7 +15,7 @@ from services.kernel.errors import (
     NotFound,
 )
 from services.kernel.protos import timestamp
-from services.library import domain
+from services.library import domain, summaries
 from services.library.accounts import active_caller
 from services.library.api_base import (
     DOCUMENT_MASK_PATHS,
@@ -38,6 +38,8 @@ from services.library.events import (
 )
 from services.library.pages import Cursor, decode_token, encode_token, page_size, query_fingerprint
 from services.library.store import DocumentRow, JobRow
+from services.library.summaries import SummarySettings
+from services.library.templates import owned_template
 from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
 
@@ -147,6 +149,7 @@ class DocumentRpcs(LibraryBase):
                 )
             if title is not None:
                 row.title = title
+                row.title_is_user_given = True  # a generated title never replaces it now
             if "folder_id" in paths:
                 row.folder_id = folder_id
             row.update_time = datetime.now(UTC)
@@ -218,26 +221,42 @@ class DocumentRpcs(LibraryBase):
     ) -> library_pb2.RegenerateDocumentResponse:
         principal = await active_caller(self._db)
         document = await self._owned_document(principal, request.document_id)
-        # Unset settings keep the document's current ones.
-        language = (
-            domain.check_language(request.language, allow_detect=False)
-            if request.language
-            else document.language
+        # Unset settings keep the document's current ones. `language` is the deprecated name
+        # of the summary's language: the recording's own language never changes here.
+        requested_language = summaries.clean_summary_language(
+            request.summary_language or request.language
         )
         length = domain.check_summary_length(
             request.summary_length, default=domain.SummaryLength(document.summary_length)
+        )
+        template = (
+            await owned_template(self._db, principal, request.summary_template_id)
+            if request.summary_template_id
+            else None
         )
         if not document.transcript_key:
             raise FailedPrecondition(
                 "This document has no transcript yet; wait for transcription to finish.",
                 reason="NO_TRANSCRIPT",
             )
+        summary_language = await self._uploads.check_summary_language(
+            requested_language or document.summary_language,
+            summaries.recording_language(document),
+        )
         await self._uploads.guard.check_regenerate(principal.user_id)
         if document.status == int(Status.PROCESSING) and document.stage != int(Stage.TRANSCRIPTION):
             # Allowed: the new version supersedes the running one, whose late events are ignored.
             log.info("regenerating while processing", extra={"document_id": document.id})
         document = await self._restart(
-            document.id, Stage.SUMMARIZATION, language=language, summary_length=int(length)
+            document.id,
+            Stage.SUMMARIZATION,
+            summary_length=int(length),
+            summary=SummarySettings(
+                language=summary_language,
+                template_id=template.id if template else document.summary_template_id,
+                instructions=template.instructions if template else document.summary_instructions,
+            ),
+            notify=request.notify,
         )
         return library_pb2.RegenerateDocumentResponse(document=document_message(document))
 
@@ -246,11 +265,13 @@ class DocumentRpcs(LibraryBase):
         document_id: str,
         stage: Stage,
         *,
-        language: str | None = None,
         summary_length: int | None = None,
+        summary: SummarySettings | None = None,
+        notify: bool | None = None,
         job_id: str | None = None,
     ) -> DocumentRow:
-        """Starts a new document version at `stage`, keeping earlier stages' outputs."""
+        """Starts a new document version at `stage`, keeping earlier stages' outputs; unset
+        settings keep the current version's (a retry emails if the version it retries did)."""
         now = datetime.now(UTC)
         async with self._db.session() as session:
             document = await session.get(DocumentRow, document_id, with_for_update=True)
@@ -259,10 +280,14 @@ class DocumentRpcs(LibraryBase):
                     f"Document {document_id} does not exist.", reason="DOCUMENT_NOT_FOUND"
                 )
             document.version += 1
-            if language is not None:
-                document.language = language
             if summary_length is not None:
                 document.summary_length = summary_length
+            if summary is not None:
+                document.summary_language = summary.language
+                document.summary_template_id = summary.template_id
+                document.summary_instructions = summary.instructions
+            if notify is not None:
+                document.notify = notify
             document.status = int(Status.PROCESSING)
             document.progress = STAGE_START_PROGRESS[stage]
             document.stage = int(stage)

@@ -37,7 +37,9 @@ def job_context(document: DocumentRow, job: JobRow) -> events_pb2.JobContext:
         owner_email=document.owner_email,
         owner_name=document.owner_name,
         version=document.version,
-        title=document.title,
+        # Only a title the user gave: otherwise the stages title the document from the
+        # summary they write (the renderer and the notifier fall back to the file name).
+        title=document.title if document.title_is_user_given else "",
         original_file_name=document.original_file_name,
         content_type=document.content_type,
         duration_seconds=document.duration_seconds,
@@ -49,6 +51,9 @@ def job_context(document: DocumentRow, job: JobRow) -> events_pb2.JobContext:
         min_speakers=document.min_speakers,
         max_speakers=document.max_speakers,
         transcript_revision=document.transcript_revision,
+        summary_language=document.summary_language,
+        summary_instructions=document.summary_instructions,
+        notify=document.notify,
     )
 
 

@@ -38,6 +38,7 @@ from services.library.domain import (
     Status,
 )
 from services.library.store import DocumentRow, JobRow, ProcessedEventRow
+from services.library.summaries import apply_summary
 from speechflow.events.v1 import events_pb2
 
 log = logging.getLogger("speechflow.library.pipeline")
@@ -129,6 +130,7 @@ def apply_transcribed(
     document.detected_language = event.detected_language
     if event.duration_seconds > 0:
         document.duration_seconds = event.duration_seconds
+    document.speaker_count = event.speaker_count
     _advance(document, job, Stage.TRANSCRIPTION, now)
 
 
@@ -139,12 +141,7 @@ def apply_summarized(
     event: events_pb2.SummaryCompleted,
     now: datetime,
 ) -> None:
-    summary = event.summary
-    document.summary_text = summary.summary
-    document.key_points = list(summary.key_points)
-    document.action_items = [
-        f"{item.text} ({item.owner})" if item.owner else item.text for item in summary.action_items
-    ]
+    apply_summary(document, event.summary)
     _advance(document, job, Stage.SUMMARIZATION, now)
 
 

@@ -37,6 +37,11 @@ class LibrarySettings(ServiceSettings):
     download_signing_secret: str = Field(
         default="", validation_alias=env_alias("LIBRARY_DOWNLOAD_SIGNING_SECRET")
     )
+    # The summarizer's own gRPC API: asked whether a summary can be written in another
+    # language than the one spoken (only an LLM provider can translate).
+    summarizer_address: str = Field(
+        default="127.0.0.1:50054", validation_alias=env_alias("SUMMARIZER_ADDRESS")
+    )
     # Abuse limits (clear RESOURCE_EXHAUSTED answers when reached).
     user_storage_quota_bytes: int = Field(
         default=5 * 1000**3, ge=0, validation_alias=env_alias("LIBRARY_USER_STORAGE_QUOTA_BYTES")

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Float,
     ForeignKey,
     Index,
@@ -91,6 +92,23 @@ class DocumentRow(Base):
     create_time: Mapped[datetime] = mapped_column(UtcDateTime())
     update_time: Mapped[datetime] = mapped_column(UtcDateTime())
     process_time: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # Summary settings of the current version: the language to write it in (empty = the
+    # recording's), the template chosen and its instructions as they were when chosen (a
+    # retry summarizes the same way even if the template changed or was deleted since).
+    summary_language: Mapped[str] = mapped_column(String(35), default="")
+    summary_template_id: Mapped[str] = mapped_column(String(36), default="")
+    summary_instructions: Mapped[str] = mapped_column(Text, default="")
+    # Whether the current version's completion emails the owner (uploads do, regenerates
+    # only when asked).
+    notify: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The structured summary (speechflow.library.v1.DocumentSummary as protobuf JSON).
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # A title the user gave (at upload or by renaming) is never replaced by a generated one.
+    title_is_user_given: Mapped[bool] = mapped_column(Boolean, default=False)
+    speaker_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Names the summarizer inferred for speakers, by speaker id (suggestions only).
+    speaker_suggestions: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+
 
 
 class JobRow(Base):
@@ -160,4 +178,17 @@ class PreferencesRow(Base):
 
     user_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     vocabulary: Mapped[list[str]] = mapped_column(JSON, default=list)
+    update_time: Mapped[datetime] = mapped_column(UtcDateTime())
+
+class SummaryTemplateRow(Base):
+    """A user's summary template: a name and instructions for the summarizer."""
+
+    __tablename__ = "summary_templates"
+    __table_args__ = (UniqueConstraint("owner_id", "name", name="uq_summary_templates_owner_name"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(String(36), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    instructions: Mapped[str] = mapped_column(Text)
+    create_time: Mapped[datetime] = mapped_column(UtcDateTime())
     update_time: Mapped[datetime] = mapped_column(UtcDateTime())

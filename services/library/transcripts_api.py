@@ -45,6 +45,9 @@ class TranscriptRpcs(LibraryBase):
                 "again.",
                 reason="TRANSCRIPT_UNREADABLE",
             ) from error
+        # The summarizer's guesses at who is who, shown beside the names for the user to accept.
+        for speaker in transcript.speakers:
+            speaker.suggested_name = document.speaker_suggestions.get(speaker.id, "")
         return library_pb2.GetTranscriptResponse(transcript=transcript)
 
     async def GetPreferences(

@@ -21,7 +21,7 @@ from services.kernel.errors import InvalidArgument, NotFound
 from services.kernel.outbox import Outbox
 from services.kernel.storage import ObjectStore, upload_key
 from services.kernel.tokens import Principal
-from services.library import domain
+from services.library import domain, summaries
 from services.library.domain import JobStatus, Stage, Status, SummaryLength
 from services.library.events import (
     DOCUMENT_CHANGED,
@@ -39,6 +39,8 @@ from services.library.store import (
     UploadSessionRow,
     new_id,
 )
+from services.library.summarizer_info import SummaryTranslation
+from services.library.templates import owned_template
 from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
 
@@ -59,6 +61,10 @@ class ValidUpload:
     hotwords: str = ""
     min_speakers: int = 0
     max_speakers: int = 0
+    summary_language: str = ""
+    summary_template_id: str = ""
+    summary_instructions: str = ""
+    title_is_user_given: bool = False
 
     @property
     def size_known(self) -> bool:
@@ -76,6 +82,10 @@ class ValidUpload:
             "hotwords": self.hotwords,
             "min_speakers": self.min_speakers,
             "max_speakers": self.max_speakers,
+            "summary_language": self.summary_language,
+            "summary_template_id": self.summary_template_id,
+            "summary_instructions": self.summary_instructions,
+            "title_is_user_given": self.title_is_user_given,
         }
 
     @classmethod
@@ -92,6 +102,10 @@ class ValidUpload:
             hotwords=str(data.get("hotwords") or ""),
             min_speakers=int(str(data.get("min_speakers") or 0)),
             max_speakers=int(str(data.get("max_speakers") or 0)),
+            summary_language=str(data.get("summary_language") or ""),
+            summary_template_id=str(data.get("summary_template_id") or ""),
+            summary_instructions=str(data.get("summary_instructions") or ""),
+            title_is_user_given=bool(data.get("title_is_user_given", False)),
         )
 
 
@@ -106,8 +120,10 @@ class Uploads:
         max_bytes: int,
         max_duration_seconds: float,
         guard: LimitGuard,
+        translation: SummaryTranslation,
     ) -> None:
         self._db = db
+        self.translation = translation
         self._store = store
         self._outbox = outbox
         self.spool_dir = spool_dir
@@ -144,12 +160,21 @@ class Uploads:
                 folder = await session.get(FolderRow, folder_id)
             if folder is None or folder.owner_id != principal.user_id:
                 raise NotFound(f"Folder {folder_id} does not exist.", reason="FOLDER_NOT_FOUND")
+        language = domain.check_language(metadata.language, allow_detect=True)
+        summary_language = await self.check_summary_language(
+            summaries.clean_summary_language(metadata.summary_language), language
+        )
+        template = (
+            await owned_template(self._db, principal, metadata.summary_template_id)
+            if metadata.summary_template_id
+            else None
+        )
         return ValidUpload(
             file_name=file_name,
             size_bytes=metadata.size_bytes,
             folder_id=folder_id,
             title=domain.clean_title(metadata.title, file_name),
-            language=domain.check_language(metadata.language, allow_detect=True),
+            language=language,
             summary_length=domain.check_summary_length(
                 metadata.summary_length, default=SummaryLength.MEDIUM
             ),
@@ -157,7 +182,22 @@ class Uploads:
             hotwords=domain.merged_hotwords(hotwords, await self._vocabulary(principal.user_id)),
             min_speakers=min_speakers,
             max_speakers=max_speakers,
+            summary_language=summary_language,
+            summary_template_id=template.id if template is not None else "",
+            summary_instructions=template.instructions if template is not None else "",
+            title_is_user_given=bool(domain.clean_title(metadata.title, "")),
         )
+
+    async def check_summary_language(self, summary_language: str, recording_language: str) -> str:
+        """`summary_language`, unless writing it means translating and no summarizer
+        provider can (FAILED_PRECONDITION: never a summary labelled in one language and
+        written in another)."""
+        if (
+            summaries.needs_translation(summary_language, recording_language)
+            and not await self.translation.available()
+        ):
+            raise summaries.refuse_translation(summary_language, recording_language)
+        return summary_language
 
     async def _vocabulary(self, user_id: str) -> list[str]:
         async with self._db.session() as session:
@@ -283,6 +323,14 @@ class Uploads:
                 hotwords=upload.hotwords,
                 min_speakers=upload.min_speakers,
                 max_speakers=upload.max_speakers,
+                summary_language=upload.summary_language,
+                summary_template_id=upload.summary_template_id,
+                summary_instructions=upload.summary_instructions,
+                notify=True,
+                summary={},
+                title_is_user_given=upload.title_is_user_given,
+                speaker_count=0,
+                speaker_suggestions={},
                 version=1,
                 key_points=[],
                 action_items=[],

@@ -77,6 +77,8 @@ class UploadRpcs(LibraryBase):
             hotwords=first.hotwords,
             min_speakers=first.min_speakers,
             max_speakers=first.max_speakers,
+            summary_language=first.summary_language,
+            summary_template_id=first.summary_template_id,
         )
         upload = await self._uploads.validate(principal, metadata, size_optional=True)
 

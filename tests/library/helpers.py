@@ -68,8 +68,15 @@ async def job_of(lib: LibraryHarness, document_id: str) -> events_pb2.JobContext
     return found
 
 
-async def complete_pipeline(bus: EventBus, job: events_pb2.JobContext, *, tag: str) -> None:
-    """Publishes what the four stages would, in order."""
+async def complete_pipeline(
+    bus: EventBus,
+    job: events_pb2.JobContext,
+    *,
+    tag: str,
+    summary: events_pb2.Summary | None = None,
+    speaker_count: int = 0,
+) -> None:
+    """Publishes what the four stages would, in order (`summary`: what the summarizer wrote)."""
     await bus.publish(
         "speechflow.transcriber.v1.transcription.progressed",
         events_pb2.ProgressReported(job=job, stage=library_pb2.STAGE_TRANSCRIPTION, progress=30),
@@ -83,6 +90,7 @@ async def complete_pipeline(bus: EventBus, job: events_pb2.JobContext, *, tag: s
             text="budget meeting about engineers",
             detected_language="en",
             model="tiny.en",
+            speaker_count=speaker_count,
         ),
         event_id=f"{tag}-transcribed",
     )
@@ -90,7 +98,8 @@ async def complete_pipeline(bus: EventBus, job: events_pb2.JobContext, *, tag: s
         "speechflow.summarizer.v1.summary.completed",
         events_pb2.SummaryCompleted(
             job=job,
-            summary=events_pb2.Summary(
+            summary=summary
+            or events_pb2.Summary(
                 summary="They decided to hire.", key_points=["Hire two engineers"]
             ),
         ),

@@ -241,7 +241,7 @@ async def test_regenerate_resummarizes_with_new_settings(
     requests = await requests_from(lib, "speechflow.library.v1.summary.requested")
     response = await lib.library.RegenerateDocument(
         library_pb2.RegenerateDocumentRequest(
-            document_id=document.id, language="FR", summary_length=library_pb2.SUMMARY_LENGTH_LONG
+            document_id=document.id, language="EN", summary_length=library_pb2.SUMMARY_LENGTH_LONG
         ),
         metadata=user.metadata,
     )
@@ -251,12 +251,17 @@ async def test_regenerate_resummarizes_with_new_settings(
         50,
         library_pb2.STAGE_SUMMARIZATION,
     )
-    assert regenerated.language == "fr"
+    # The deprecated `language` is the summary's; the recording's language stays as it was.
+    assert (regenerated.language, regenerated.summary_language) == (document.language, "en")
     assert regenerated.summary_length == library_pb2.SUMMARY_LENGTH_LONG
     assert regenerated.transcript_text == document.transcript_text  # no re-transcription
     request = (await request_for(requests, document.id)).job
     assert request.version == old_job.version + 1
-    assert (request.language, request.summary_length) == ("fr", library_pb2.SUMMARY_LENGTH_LONG)
+    assert (request.language, request.summary_language, request.summary_length) == (
+        document.language,
+        "en",
+        library_pb2.SUMMARY_LENGTH_LONG,
+    )
     assert request.job_id != old_job.job_id
     assert (await job_of(lib, document.id)).version == request.version
 
@@ -287,7 +292,7 @@ async def test_regenerate_rejects_unsupported_settings(
     user = lib.user()
     document = await upload(lib, user, speech_wav)
     for request in (
-        library_pb2.RegenerateDocumentRequest(document_id=document.id, language="de"),
+        library_pb2.RegenerateDocumentRequest(document_id=document.id, language="not a tag"),
         library_pb2.RegenerateDocumentRequest(
             document_id=document.id,
             language="en",
@@ -298,7 +303,7 @@ async def test_regenerate_rejects_unsupported_settings(
             lib.library.RegenerateDocument(request, metadata=user.metadata),
             Code.INVALID_ARGUMENT,
         )
-        assert error_info(error).reason in {"UNSUPPORTED_LANGUAGE", "INVALID_SUMMARY_LENGTH"}
+        assert error_info(error).reason in {"INVALID_SUMMARY_LANGUAGE", "INVALID_SUMMARY_LENGTH"}
 
 
 @pytest.mark.asyncio

@@ -6,6 +6,11 @@ Revises: 0003
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
+from services.kernel.db import UtcDateTime
+
 revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: Sequence[str] | None = None
@@ -13,8 +18,59 @@ depends_on: Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("documents") as batch:
+        batch.add_column(
+            sa.Column("summary_language", sa.String(length=35), nullable=False, server_default="")
+        )
+        batch.add_column(
+            sa.Column(
+                "summary_template_id", sa.String(length=36), nullable=False, server_default=""
+            )
+        )
+        batch.add_column(
+            sa.Column("summary_instructions", sa.Text(), nullable=False, server_default="")
+        )
+        batch.add_column(
+            sa.Column("notify", sa.Boolean(), nullable=False, server_default=sa.true())
+        )
+        batch.add_column(sa.Column("summary", sa.JSON(), nullable=False, server_default="{}"))
+        # Documents from before this revision keep their titles: nobody can tell any more
+        # whether a person chose them, and replacing a chosen title would be worse.
+        batch.add_column(
+            sa.Column("title_is_user_given", sa.Boolean(), nullable=False, server_default=sa.true())
+        )
+        batch.add_column(
+            sa.Column("speaker_count", sa.Integer(), nullable=False, server_default="0")
+        )
+        batch.add_column(
+            sa.Column("speaker_suggestions", sa.JSON(), nullable=False, server_default="{}")
+        )
+    op.create_table(
+        "summary_templates",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("owner_id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("instructions", sa.Text(), nullable=False),
+        sa.Column("create_time", UtcDateTime(), nullable=False),
+        sa.Column("update_time", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("owner_id", "name", name="uq_summary_templates_owner_name"),
+    )
+    op.create_index("ix_summary_templates_owner_id", "summary_templates", ["owner_id"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_summary_templates_owner_id", table_name="summary_templates")
+    op.drop_table("summary_templates")
+    with op.batch_alter_table("documents") as batch:
+        for column in (
+            "speaker_suggestions",
+            "speaker_count",
+            "title_is_user_given",
+            "summary",
+            "notify",
+            "summary_instructions",
+            "summary_template_id",
+            "summary_language",
+        ):
+            batch.drop_column(column)
