@@ -26,13 +26,20 @@ def report_input(
     transcript: library_pb2.Transcript,
     summary: events_pb2.Summary,
     created: dt.datetime,
+    summary_language: str = "",
 ) -> ReportInput:
+    """`language` is the recording's (as asked at upload, else as detected: the transcript
+    says); `summary_language` what the summary was asked in."""
+    spoken = language or transcript.language
     return ReportInput(
         title=title or summary.title or source_file_name or "Recording",
         source_file_name=source_file_name,
         created=created,
         duration_seconds=max(0.0, duration_seconds or seconds(transcript.duration)),
-        language=report_language_for(language or summary.language or transcript.language),
+        # Headings follow the language the summary is written in; the cover names the one
+        # spoken (they differ when the summary was written in another language).
+        language=report_language_for(summary.language or summary_language or spoken),
+        spoken_language=spoken,
         models=ModelsUsed(
             transcription_model=transcript.model,
             summary_provider=summary.provider,

@@ -97,7 +97,8 @@ def _render(
     data = report_input(
         title=job.title,
         source_file_name=job.original_file_name,
-        language=job.language or summary.language,
+        language=job.language,
+        summary_language=job.summary_language,
         duration_seconds=job.duration_seconds,
         transcript=transcript,
         summary=summary,

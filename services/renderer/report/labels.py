@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from services.renderer.report.model import ReportLanguage
@@ -26,6 +27,8 @@ class Labels:
     source_file: str
     language: str
     language_name: str
+    # Names of the languages a recording may be in, by primary BCP-47 subtag.
+    language_names: Mapping[str, str]
     transcription_model: str
     summary_provider: str
     summary_model: str
@@ -66,6 +69,7 @@ _ENGLISH = Labels(
     source_file="Source file",
     language="Language",
     language_name="English",
+    language_names={"en": "English", "fr": "French"},
     transcription_model="Transcription model",
     summary_provider="Summary provider",
     summary_model="Summary model",
@@ -121,6 +125,7 @@ _FRENCH = Labels(
     source_file="Fichier source",
     language="Langue",
     language_name="Français",
+    language_names={"en": "Anglais", "fr": "Français"},
     transcription_model="Modèle de transcription",
     summary_provider="Fournisseur de synthèse",
     summary_model="Modèle de synthèse",
@@ -165,3 +170,13 @@ _LABELS: dict[ReportLanguage, Labels] = {"en": _ENGLISH, "fr": _FRENCH}
 
 def labels_for(language: ReportLanguage) -> Labels:
     return _LABELS[language]
+
+
+def spoken_language_name(spoken_language: str, labels: Labels) -> str:
+    """The recording's language in the report's words (`Anglais` in a French report); the
+    report's own language when the recording's is not known, a code the labels do not name
+    as it is."""
+    if not spoken_language.strip():
+        return labels.language_name
+    primary = spoken_language.strip().lower().replace("_", "-").split("-", 1)[0]
+    return labels.language_names.get(primary, spoken_language.strip())

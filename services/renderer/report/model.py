@@ -67,6 +67,8 @@ class ReportInput:
     action_items: tuple[ActionItem, ...] = ()
     topics: tuple[Topic, ...] = ()
     segments: tuple[TranscriptSegment, ...] = ()
+    # The language spoken in the recording (BCP-47), which the summary's may differ from.
+    spoken_language: str = ""
 
     def __post_init__(self) -> None:
         if self.language not in SUPPORTED_LANGUAGES:

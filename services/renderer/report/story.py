@@ -16,7 +16,7 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.tableofcontents import TableOfContents
 
-from services.renderer.report.labels import Labels
+from services.renderer.report.labels import Labels, spoken_language_name
 from services.renderer.report.layout import CONTENT_TEMPLATE, CONTENT_WIDTH, SectionHeading
 from services.renderer.report.model import ReportInput
 from services.renderer.report.styles import (
@@ -91,7 +91,7 @@ def _cover(data: ReportInput, labels: Labels, styles: ReportStyles) -> list[Flow
         (labels.date, format_date(data.created, labels)),
         (labels.duration, format_duration(data.duration_seconds)),
         (labels.source_file, data.source_file_name),
-        (labels.language, labels.language_name),
+        (labels.language, spoken_language_name(data.spoken_language, labels)),
         (labels.transcription_model, models.transcription_model),
         (labels.summary_model, f"{models.summary_provider} / {models.summary_model}"),
     ]
@@ -209,7 +209,7 @@ def _appendix(data: ReportInput, labels: Labels, styles: ReportStyles) -> list[F
         (labels.source_file, data.source_file_name),
         (labels.date, format_date(data.created, labels)),
         (labels.duration, format_duration(data.duration_seconds)),
-        (labels.language, labels.language_name),
+        (labels.language, spoken_language_name(data.spoken_language, labels)),
         (labels.transcription_model, models.transcription_model),
         (labels.summary_provider, models.summary_provider),
         (labels.summary_model, models.summary_model),
