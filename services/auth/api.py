@@ -183,6 +183,19 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         if len(email) > domain.MAX_EMAIL_LENGTH:
             # No account can have it, and it would not fit the throttle's key column.
             raise Unauthenticated(WRONG_CREDENTIALS, reason="WRONG_CREDENTIALS")
+        user = await self._verify_throttled(context, email, request.password)
+        if user is None:
+            raise Unauthenticated(WRONG_CREDENTIALS, reason="WRONG_CREDENTIALS")
+        async with self._db.session() as session:
+            tokens = await self._tokens(AuthStore(session), user, str(uuid.uuid4()), self._clock())
+        await self._hand_over(context, tokens)
+        return auth_pb2.LoginResponse(user=user_message(user), tokens=tokens)
+
+    async def _verify_throttled(
+        self, context: Context, email: str, password: str
+    ) -> UserRow | None:
+        """The account if `password` is its password, else None; every attempt passes the
+        sign-in throttle (per account and per client), so no RPC is a way around it."""
         now = self._clock()
         account_key = f"email:{email}"
         client_key = f"client:{callers.client_address(context)}"
@@ -197,25 +210,21 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
             await store.save_counter(client_key, client)
             user = await store.user_by_email(email)
         hashed = user.password_hash if user else self._dummy_hash
-        ok = await self._hasher.verify(request.password, hashed) and user is not None
+        ok = await self._hasher.verify(password, hashed) and user is not None
         async with self._db.session() as session:
             store = AuthStore(session)
             if not ok or user is None:
                 # Old enough that no throttle (nor the sign-up quota) still counts it.
                 horizon = max(self._throttle.horizon, self._registrations.period)
                 await store.forget_counters_before(now - horizon)
-            else:
-                # Re-read under the lock: other attempts may have moved the counters since.
-                counters = await store.lock_counters([account_key, client_key], now)
-                await store.save_counter(account_key, fresh_counter(now))
-                await store.save_counter(
-                    client_key, self._throttle.client.undo_claim(counters[client_key])
-                )
-                tokens = await self._tokens(store, user, str(uuid.uuid4()), now)
-        if not ok or user is None:
-            raise Unauthenticated(WRONG_CREDENTIALS, reason="WRONG_CREDENTIALS")
-        await self._hand_over(context, tokens)
-        return auth_pb2.LoginResponse(user=user_message(user), tokens=tokens)
+                return None
+            # Re-read under the lock: other attempts may have moved the counters since.
+            counters = await store.lock_counters([account_key, client_key], now)
+            await store.save_counter(account_key, fresh_counter(now))
+            await store.save_counter(
+                client_key, self._throttle.client.undo_claim(counters[client_key])
+            )
+        return user
 
     async def _hand_over(self, context: Context, tokens: auth_pb2.Tokens) -> None:
         """The web app gets its refresh token as an HttpOnly cookie, and not in the body where
@@ -308,6 +317,45 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         )
         async for chunk in export_chunks(user, self._library_address, authorization):
             yield httpbody_pb2.HttpBody(content_type="application/zip", data=chunk)
+
+    async def ChangePassword(
+        self, request: auth_pb2.ChangePasswordRequest, context: Context
+    ) -> auth_pb2.ChangePasswordResponse:
+        principal = current_principal()
+        if not request.current_password or not request.new_password:
+            raise InvalidArgument(
+                "Enter your current password and the new one.", reason="PASSWORD_REQUIRED"
+            )
+        async with self._db.session() as session:
+            account = await AuthStore(session).user_by_id(principal.user_id)
+        if account is None:
+            raise Unauthenticated("This account no longer exists.", reason="USER_GONE")
+        domain.check_password_strength(
+            request.new_password, email=account.email, min_length=self._password_min_length
+        )
+        if request.new_password == request.current_password:
+            raise InvalidArgument(
+                "The new password is the same as the current one; choose another.",
+                reason="PASSWORD_UNCHANGED",
+            )
+        # A stolen access token must not be a way to guess the password without the throttle.
+        if await self._verify_throttled(context, account.email, request.current_password) is None:
+            raise PermissionDenied("The current password is not correct.", reason="WRONG_PASSWORD")
+        password_hash = await self._hasher.hash(request.new_password)
+        now = self._clock()
+        async with self._db.session() as session:
+            store = AuthStore(session)
+            user = await store.user_by_id(principal.user_id)
+            if user is None:
+                raise Unauthenticated("This account no longer exists.", reason="USER_GONE")
+            user.password_hash = password_hash
+            user.update_time = now
+            # Every sign-in ends (whoever else knew the old password is signed out); the
+            # caller goes on with the fresh tokens of a new sign-in.
+            await store.revoke_user_tokens(user.id, now)
+            tokens = await self._tokens(store, user, str(uuid.uuid4()), now)
+        await self._hand_over(context, tokens)
+        return auth_pb2.ChangePasswordResponse(tokens=tokens)
 
     async def DeleteAccount(
         self, request: auth_pb2.DeleteAccountRequest, context: Context

@@ -106,6 +106,14 @@ class AuthStore:
             .values(revoke_time=now)
         )
 
+    async def revoke_user_tokens(self, user_id: str, now: datetime) -> None:
+        """Ends every sign-in of the user (all refresh token families)."""
+        await self.session.execute(
+            update(RefreshTokenRow)
+            .where(RefreshTokenRow.user_id == user_id, RefreshTokenRow.revoke_time.is_(None))
+            .values(revoke_time=now)
+        )
+
     async def lock_counters(self, keys: list[str], now: datetime) -> dict[str, Counter]:
         """Creates missing counters and locks all of them until the transaction ends, in key
         order so two attempts never wait for each other. On SQLite the insert already takes
