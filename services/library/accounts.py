@@ -18,6 +18,7 @@ from services.kernel.errors import Unauthenticated
 from services.kernel.jetstream import ConsumerSpec, ReceivedEvent, producer_stream
 from services.kernel.storage import ObjectStore, document_prefixes
 from services.kernel.tokens import Principal, current_principal
+from services.library import search_index
 from services.library.store import (
     DeletedUserRow,
     DocumentRow,
@@ -64,6 +65,7 @@ class AccountEvents:
             document_ids = [d.id for d in documents]
             if document_ids:
                 await session.execute(delete(JobRow).where(JobRow.document_id.in_(document_ids)))
+                await search_index.forget(session, document_ids)
             await session.execute(delete(DocumentRow).where(DocumentRow.owner_id == user_id))
             await session.execute(delete(FolderRow).where(FolderRow.owner_id == user_id))
             await session.execute(

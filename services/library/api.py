@@ -10,6 +10,7 @@ from services.library.edits_api import EditRpcs
 from services.library.exports_api import ExportRpcs
 from services.library.folders_api import FolderRpcs
 from services.library.jobs_api import JobsServicer
+from services.library.search_api import SearchRpcs
 from services.library.templates_api import TemplateRpcs
 from services.library.transcripts_api import TranscriptRpcs
 from services.library.uploads_api import UploadRpcs
@@ -24,9 +25,10 @@ class LibraryServicer(
     DocumentRpcs,
     DownloadRpcs,
     TranscriptRpcs,
-    TemplateRpcs,
     EditRpcs,
     ExportRpcs,
+    TemplateRpcs,
+    SearchRpcs,
     library_pb2_grpc.LibraryServiceServicer,
 ):
     """Every LibraryService RPC; the parts share LibraryBase's adapters."""

@@ -17,8 +17,14 @@ from services.kernel.jetstream import EventBus, producer_stream
 from services.kernel.links import download_signing_secret, files_base_url
 from services.kernel.outbox import Outbox
 from services.kernel.server import ServiceSpec, start_server
-from services.kernel.storage import StorageSettings, local_url_signer, store_from_settings
+from services.kernel.storage import (
+    ObjectStore,
+    StorageSettings,
+    local_url_signer,
+    store_from_settings,
+)
 from services.kernel.worker import verifier_for
+from services.library import search_index
 from services.library.accounts import CONSUMER as ACCOUNT_CONSUMER
 from services.library.accounts import AccountEvents
 from services.library.api import JobsServicer, LibraryServicer
@@ -67,6 +73,13 @@ async def sweep_upload_sessions(library: LibraryServicer) -> None:
             if removed:
                 log.info("expired upload sessions removed", extra={"count": removed})
         await asyncio.sleep(SESSION_SWEEP_SECONDS)
+
+
+async def index_unindexed_documents(db: Database, store: ObjectStore) -> None:
+    try:
+        await search_index.index_unindexed(db, store)
+    except Exception:  # search misses old documents until the next start; serving goes on
+        log.exception("indexing documents for search failed")
 
 
 async def start_library(
@@ -132,7 +145,7 @@ async def start_library(
         settings.grpc_host,
         settings.grpc_port,
     )
-    pipeline = PipelineEvents(db, outbox)
+    pipeline = PipelineEvents(db, outbox, store)
     accounts = AccountEvents(db, store)
     await bus.ensure_streams([producer_stream("auth")])
     bus.start_consumer(ACCOUNT_CONSUMER, accounts.handle)
@@ -143,6 +156,7 @@ async def start_library(
     background = [
         asyncio.create_task(outbox.run_relay(db, bus)),
         asyncio.create_task(sweep_upload_sessions(library)),
+        asyncio.create_task(index_unindexed_documents(db, store)),
     ]
     return ServiceApp(
         name="library",

@@ -15,7 +15,7 @@ from services.kernel.errors import (
     NotFound,
 )
 from services.kernel.protos import timestamp
-from services.library import domain, summaries
+from services.library import domain, search_index, summaries
 from services.library.accounts import active_caller
 from services.library.api_base import (
     DOCUMENT_MASK_PATHS,
@@ -150,6 +150,7 @@ class DocumentRpcs(LibraryBase):
             if title is not None:
                 row.title = title
                 row.title_is_user_given = True  # a generated title never replaces it now
+                await search_index.index_title(session, row)
             if "folder_id" in paths:
                 row.folder_id = folder_id
             row.update_time = datetime.now(UTC)
@@ -163,6 +164,7 @@ class DocumentRpcs(LibraryBase):
         async with self._db.session() as session:
             row = await session.get(DocumentRow, document.id)
             if row is not None:
+                await search_index.forget(session, [row.id])
                 await session.delete(row)
         await asyncio.to_thread(delete_document_objects, self._store, document)
         return library_pb2.DeleteDocumentResponse()

@@ -28,7 +28,9 @@ from services.kernel.jetstream import (
     producer_stream,
 )
 from services.kernel.outbox import Outbox
+from services.kernel.storage import ObjectStore
 from services.library import events as ev
+from services.library import search_index
 from services.library.domain import (
     DONE_PROGRESS,
     STAGE_START_PROGRESS,
@@ -40,6 +42,7 @@ from services.library.domain import (
 from services.library.store import DocumentRow, JobRow, ProcessedEventRow
 from services.library.summaries import apply_summary
 from speechflow.events.v1 import events_pb2
+from speechflow.library.v1 import library_pb2
 
 log = logging.getLogger("speechflow.library.pipeline")
 
@@ -221,9 +224,10 @@ HANDLERS: dict[str, tuple[type[Any], Apply]] = {
 
 
 class PipelineEvents:
-    def __init__(self, db: Database, outbox: Outbox) -> None:
+    def __init__(self, db: Database, outbox: Outbox, store: ObjectStore) -> None:
         self._db = db
         self._outbox = outbox
+        self._store = store
         # One event per document at a time in this process (SQLite ignores FOR UPDATE).
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
@@ -233,15 +237,27 @@ class PipelineEvents:
             return  # another consumer's event (e.g. progress of a stage we do not track)
         message_type, apply = handler
         event = received.parse(message_type)
+        # Read before the transaction, so no document stays locked during storage I/O.
+        transcript = (
+            await search_index.read_transcript(self._store, event.transcript_key)
+            if received.subject == ev.TRANSCRIPTION_COMPLETED
+            else None
+        )
         lock = self._locks[event.job.document_id]
         try:
             async with lock:
-                await self._apply(received, event, apply)
+                await self._apply(received, event, apply, transcript)
         finally:
             if not lock.locked():
                 self._locks.pop(event.job.document_id, None)
 
-    async def _apply(self, received: ReceivedEvent, event: Any, apply: Apply) -> None:
+    async def _apply(
+        self,
+        received: ReceivedEvent,
+        event: Any,
+        apply: Apply,
+        transcript: library_pb2.Transcript | None,
+    ) -> None:
         changed = False
         async with self._db.session() as session:
             if await session.get(ProcessedEventRow, received.event_id) is not None:
@@ -271,6 +287,7 @@ class PipelineEvents:
                     f"{received.subject} for {document.id} before stage {completes.name} began"
                 )
             apply(session, document, job, event, now)
+            await search_index.apply_event(session, document, event, transcript)
             document.update_time = now
             job.update_time = now
             await self._outbox.add(session, ev.DOCUMENT_CHANGED, ev.document_changed(document))

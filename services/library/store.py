@@ -110,7 +110,6 @@ class DocumentRow(Base):
     speaker_suggestions: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
 
 
-
 class JobRow(Base):
     """The processing of one version of a document."""
 
@@ -180,6 +179,7 @@ class PreferencesRow(Base):
     vocabulary: Mapped[list[str]] = mapped_column(JSON, default=list)
     update_time: Mapped[datetime] = mapped_column(UtcDateTime())
 
+
 class SummaryTemplateRow(Base):
     """A user's summary template: a name and instructions for the summarizer."""
 
@@ -192,3 +192,23 @@ class SummaryTemplateRow(Base):
     instructions: Mapped[str] = mapped_column(Text)
     create_time: Mapped[datetime] = mapped_column(UtcDateTime())
     update_time: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SearchEntryRow(Base):
+    """A searchable passage of a document: its title, a summary paragraph or key point, or a
+    transcript segment (with when it was said). The full-text index over `terms` is
+    dialect-specific (migration 0006): an FTS5 table on SQLite, a `tsv` column on PostgreSQL."""
+
+    __tablename__ = "search_entries"
+    __table_args__ = (Index("ix_search_entries_document_kind", "document_id", "kind", "position"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    kind: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer)
+    start_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    speaker_id: Mapped[str] = mapped_column(String(100), default="")
+    text: Mapped[str] = mapped_column(Text)
+    terms: Mapped[str] = mapped_column(Text)

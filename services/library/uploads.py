@@ -21,7 +21,7 @@ from services.kernel.errors import InvalidArgument, NotFound
 from services.kernel.outbox import Outbox
 from services.kernel.storage import ObjectStore, upload_key
 from services.kernel.tokens import Principal
-from services.library import domain, summaries
+from services.library import domain, search_index, summaries
 from services.library.domain import JobStatus, Stage, Status, SummaryLength
 from services.library.events import (
     DOCUMENT_CHANGED,
@@ -352,6 +352,7 @@ class Uploads:
             )
             session.add(job)
             await session.flush()
+            await search_index.index_title(session, document)
             await self._outbox.add(
                 session,
                 DOCUMENT_UPLOADED,

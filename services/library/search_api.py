@@ -1,0 +1,114 @@
+"""LibraryService/SearchDocuments: ranked full-text search over the caller's titles,
+summaries and transcripts, with snippets that say when the words were said."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from sqlalchemy import select
+
+from services.kernel.errors import InvalidArgument
+from services.kernel.transcripts import duration
+from services.library import domain, search_index, search_text
+from services.library.accounts import active_caller
+from services.library.api_base import Context, LibraryBase
+from services.library.convert import document_message
+from services.library.pages import MAX_TOKEN_LENGTH, page_size, query_fingerprint
+from services.library.store import DocumentRow
+from speechflow.library.v1 import library_pb2
+
+# Ranked results are paged by position; nobody reads past a thousand search results.
+MAX_OFFSET = 1000
+
+
+class SearchRpcs(LibraryBase):
+    async def SearchDocuments(
+        self, request: library_pb2.SearchDocumentsRequest, context: Context
+    ) -> library_pb2.SearchDocumentsResponse:
+        principal = await active_caller(self._db)
+        query = search_text.parse_query(request.query, domain.MAX_QUERY_LENGTH)
+        size = page_size(request.page_size)
+        folder_id = request.folder_id or None
+        if folder_id is not None:
+            await self._owned_folder(principal, folder_id)
+        fingerprint = query_fingerprint(
+            "search", principal.user_id, request.folder_id, query.fingerprint()
+        )
+        offset = decode_offset(request.page_token, fingerprint)
+        async with self._db.session() as session:
+            ranked = await search_index.rank_documents(
+                session,
+                query,
+                owner_id=principal.user_id,
+                folder_id=folder_id,
+                limit=size + 1,
+                offset=offset,
+            )
+            page = ranked[:size]
+            ids = [r.document_id for r in page]
+            hits = await search_index.best_passages(session, query, ids)
+            rows = {
+                d.id: d
+                for d in await session.scalars(select(DocumentRow).where(DocumentRow.id.in_(ids)))
+            }
+        # Scores are relative to the best of the page: their scale depends on the whole
+        # index (every user's words), which is nobody's business.
+        top = page[0].score if page and page[0].score > 0 else 1.0
+        results = [
+            library_pb2.SearchResult(
+                document=document_message(rows[r.document_id]),
+                snippets=[_snippet(hit, query) for hit in hits.get(r.document_id, [])],
+                score=r.score / top,
+            )
+            for r in page
+            if r.document_id in rows
+        ]
+        more = len(ranked) > size and offset + size < MAX_OFFSET
+        return library_pb2.SearchDocumentsResponse(
+            results=results,
+            next_page_token=encode_offset(offset + size, fingerprint) if more else "",
+        )
+
+
+def _snippet(hit: search_index.Hit, query: search_text.SearchQuery) -> library_pb2.SearchSnippet:
+    found = search_text.snippet(hit.text, query.clauses)
+    snippet = library_pb2.SearchSnippet(
+        text=found.text,
+        highlights=[library_pb2.TextRange(start=s, end=e) for s, e in found.highlights],
+    )
+    if hit.start_seconds is not None:
+        snippet.start_offset.CopyFrom(duration(hit.start_seconds))
+    return snippet
+
+
+def encode_offset(offset: int, fingerprint: str) -> str:
+    payload = json.dumps({"o": offset, "q": fingerprint}).encode()
+    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
+
+
+def decode_offset(token: str, fingerprint: str) -> int:
+    """The position a page token continues from (AIP-158: opaque, tied to its query);
+    INVALID_ARGUMENT for anything `encode_offset` did not write."""
+    if not token:
+        return 0
+    invalid = InvalidArgument(
+        "The page token is not valid; search again without one.", reason="INVALID_PAGE_TOKEN"
+    )
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise invalid
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        offset, same_query = payload["o"], payload["q"] == fingerprint
+    except (ValueError, KeyError, TypeError) as error:
+        raise invalid from error
+    # bool is an int to Python, not to us.
+    if type(offset) is not int or not 0 < offset <= MAX_OFFSET:
+        raise invalid
+    if not same_query:
+        raise InvalidArgument(
+            "The page token belongs to a different search; keep the words and folder the same "
+            "while paging.",
+            reason="PAGE_TOKEN_MISMATCH",
+        )
+    return offset
