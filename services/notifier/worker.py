@@ -1,6 +1,10 @@
-"""Notification jobs: `document.rendered` -> completion email with a PDF link;
-`processing.failed` -> failure email with the reason. The input event's id is the send's
-idempotency key, so a redelivered event never sends a second email."""
+"""Notification jobs: `document.rendered` -> completion email with a PDF link, the action
+items and the decisions; `processing.failed` -> failure email with the reason. The input
+event's id is the send's idempotency key, so a redelivered event never sends a second email.
+
+A version that did not ask for email (`JobContext.notify` false: a regenerate, unless asked)
+sends none, yet still reports `notification.sent`: the library completes a document when
+every stage, this one included, has finished."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from services.kernel.links import document_url
 from services.kernel.stage import event_id, job_context, summary_object_key
 from services.kernel.storage import ObjectStore, pdf_key
 from services.notifier.email import (
+    ActionItem,
     EmailContext,
     EmailSender,
     FailedStep,
@@ -60,6 +65,13 @@ class NotificationWorker:
     async def handle(self, event: ReceivedEvent) -> None:
         job = job_context(event)
         completed = not event.subject.endswith(".processing.failed")
+        if not job.notify:
+            log.info(
+                "no email asked for this version",
+                extra={"document_id": job.document_id, "completed": completed},
+            )
+            await self._report(job, completed, message_id="")
+            return
         context = await self._context(job, with_pdf=completed)
         if completed:
             email = completion_email(context)
@@ -76,6 +88,9 @@ class NotificationWorker:
         except PermanentEmailError as exc:
             raise PermanentError(f"The email was refused: {exc}") from exc
         log.info("email sent", extra={"document_id": job.document_id, "completed": completed})
+        await self._report(job, completed, message_id=message_id)
+
+    async def _report(self, job: events_pb2.JobContext, completed: bool, message_id: str) -> None:
         await self._bus.publish(
             SENT,
             events_pb2.NotificationSent(job=job, completed=completed, message_id=message_id),
@@ -83,7 +98,8 @@ class NotificationWorker:
         )
 
     async def _context(self, job: events_pb2.JobContext, *, with_pdf: bool) -> EmailContext:
-        pdf_url, excerpt = "", ""
+        pdf_url = ""
+        summary = events_pb2.Summary()
         if with_pdf:
             pdf_url = await asyncio.to_thread(
                 self._store.presigned_get_url,
@@ -94,15 +110,22 @@ class NotificationWorker:
             summary_key = summary_object_key(job)
             if await asyncio.to_thread(self._store.stat, summary_key) is not None:
                 data = await asyncio.to_thread(self._store.get_bytes, summary_key)
-                excerpt = first_paragraph(json_format.Parse(data, events_pb2.Summary()).summary)
+                summary = json_format.Parse(data, events_pb2.Summary(), ignore_unknown_fields=True)
         return EmailContext(
             to_address=job.owner_email,
             to_name=job.owner_name,
-            document_title=job.title,
+            # The job carries only a title the user gave; otherwise the summary's.
+            document_title=job.title or summary.title,
             original_file_name=job.original_file_name,
-            language=job.language,
+            # The email quotes the summary: it is written in the summary's language.
+            language=summary.language or job.summary_language or job.language,
             document_url=document_url(self._base_url, job.document_id),
             pdf_url=pdf_url,
-            summary_excerpt=excerpt,
+            summary_excerpt=first_paragraph(summary.summary),
             duration_seconds=job.duration_seconds,
+            decisions=tuple(summary.decisions),
+            action_items=tuple(
+                ActionItem(text=item.text, owner=item.owner, due=item.due)
+                for item in summary.action_items
+            ),
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.notifier.email import FailedStep, completion_email, failure_email
+from services.notifier.email import ActionItem, FailedStep, completion_email, failure_email
 from tests.notifier.email_contexts import DOCUMENT_URL, PDF_URL, email_context
 from tests.notifier.html_links import links_in, tags_in, visible_text
 
@@ -194,3 +194,33 @@ def test_emails_are_marked_as_automatic_so_autoresponders_stay_quiet() -> None:
 def test_context_refuses_links_and_addresses_that_are_not_safe(overrides: dict[str, str]) -> None:
     with pytest.raises(ValueError, match=r"."):
         email_context(**overrides)
+
+
+def test_action_items_and_decisions_are_listed_and_escaped_in_html() -> None:
+    email = completion_email(
+        email_context(
+            decisions=("Ship <b>now</b>",),
+            action_items=(ActionItem("Send the plan", owner="<img src=x>", due="2026-12-04"),),
+        )
+    )
+
+    assert "<img" not in email.html
+    assert "<b>" not in email.html
+    assert "<li>Send the plan — &lt;img src=x&gt; (due 4 December 2026)</li>" in email.html
+    assert "Decisions\n- Ship <b>now</b>" in email.text
+
+
+def test_an_email_lists_a_bounded_number_of_items() -> None:
+    items = tuple(ActionItem(f"Task {n}") for n in range(40))
+    email = completion_email(email_context(action_items=items))
+
+    listed = [line for line in email.text.splitlines() if line.startswith("- ")]
+    assert listed[-1] == "- …"
+    assert len(listed) == 16
+
+
+def test_without_action_items_or_decisions_the_email_has_no_empty_lists() -> None:
+    email = completion_email(email_context())
+
+    assert "Action items" not in email.text
+    assert "Decisions" not in email.text

@@ -2,7 +2,7 @@
 
 from services.notifier.email.compose import completion_email, failure_email
 from services.notifier.email.errors import EmailError, PermanentEmailError, TransientEmailError
-from services.notifier.email.model import Email, EmailContext, FailedStep, Language
+from services.notifier.email.model import ActionItem, Email, EmailContext, FailedStep, Language
 from services.notifier.email.senders import (
     EmailSender,
     OutboxSender,
@@ -11,6 +11,7 @@ from services.notifier.email.senders import (
 )
 
 __all__ = [
+    "ActionItem",
     "Email",
     "EmailContext",
     "EmailError",

@@ -8,15 +8,19 @@ from services.notifier.email.layout import (
     Block,
     Button,
     Excerpt,
+    ItemList,
     Paragraph,
     render_html,
     render_text,
 )
-from services.notifier.email.model import Email, EmailContext, FailedStep, Language
+from services.notifier.email.model import ActionItem, Email, EmailContext, FailedStep, Language
 from services.notifier.email.wording import Wording, format_duration, wording_for
 
 MAX_SUBJECT_TITLE_CHARS = 100
 MAX_EXCERPT_CHARS = 600
+# An email is a digest: the document page has the rest.
+MAX_LISTED_ITEMS = 15
+MAX_ITEM_CHARS = 300
 
 # RFC 3834: tells mail servers this is automatic, so out-of-office replies are not sent back.
 AUTOMATIC_EMAIL_HEADERS = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
@@ -36,6 +40,7 @@ def completion_email(ctx: EmailContext) -> Email:
     excerpt = _shorten(ctx.summary_excerpt.strip(), MAX_EXCERPT_CHARS)
     if excerpt:
         blocks.append(Excerpt(words.summary_heading, excerpt))
+    blocks += _item_lists(ctx, words)
     blocks.append(Button(words.open_document, ctx.document_url))
     if ctx.pdf_url:
         blocks.append(Button(words.download_pdf, ctx.pdf_url))
@@ -63,6 +68,34 @@ def failure_email(
     blocks.append(Paragraph(words.footer, muted=True))
     subject = words.failure_subject.format(title=_shorten(title, MAX_SUBJECT_TITLE_CHARS))
     return _email(ctx, language, subject, blocks)
+
+
+def _item_lists(ctx: EmailContext, words: Wording) -> list[Block]:
+    """What was decided and who does what by when, as the summary says."""
+    lists: list[Block] = []
+    actions = [_action_line(item, words) for item in ctx.action_items if item.text.strip()]
+    if actions:
+        lists.append(ItemList(words.action_items_heading, _listed(actions)))
+    decisions = [_one_line(decision) for decision in ctx.decisions if decision.strip()]
+    if decisions:
+        lists.append(ItemList(words.decisions_heading, _listed(decisions)))
+    return lists
+
+
+def _action_line(item: ActionItem, words: Wording) -> str:
+    line = _one_line(item.text)
+    if item.owner.strip():
+        line = words.action_owner.format(text=line, owner=_one_line(item.owner))
+    if item.due.strip():
+        line = words.action_due.format(text=line, due=words.due_date(_one_line(item.due)))
+    return line
+
+
+def _listed(items: list[str]) -> tuple[str, ...]:
+    shown = [_shorten(item, MAX_ITEM_CHARS) for item in items[:MAX_LISTED_ITEMS]]
+    if len(items) > MAX_LISTED_ITEMS:
+        shown.append("…")
+    return tuple(shown)
 
 
 def _email(ctx: EmailContext, language: Language, subject: str, blocks: list[Block]) -> Email:

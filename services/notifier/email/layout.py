@@ -24,12 +24,20 @@ class Excerpt:
 
 
 @dataclass(frozen=True)
+class ItemList:
+    """A heading and its items, as a bulleted list."""
+
+    heading: str
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Button:
     label: str
     url: str
 
 
-Block = Paragraph | Excerpt | Button
+Block = Paragraph | Excerpt | ItemList | Button
 
 _FONT = "-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
 _PARAGRAPH = "margin:0 0 16px;font-size:15px;line-height:1.6;color:#1f2937;"
@@ -37,6 +45,8 @@ _MUTED = "margin:0 0 12px;font-size:13px;line-height:1.5;color:#6b7280;"
 _EXCERPT_BOX = "margin:0 0 20px;padding:12px 16px;border-left:3px solid #2563eb;background:#f3f6fd;"
 _EXCERPT_HEADING = "margin:0 0 6px;font-size:13px;font-weight:600;color:#2563eb;"
 _EXCERPT_TEXT = "margin:0;font-size:14px;line-height:1.6;color:#374151;"
+_LIST_HEADING = "margin:0 0 6px;font-size:15px;font-weight:600;color:#111827;"
+_LIST = "margin:0 0 20px;padding-left:20px;font-size:14px;line-height:1.6;color:#374151;"
 _BUTTON = (
     "display:inline-block;padding:10px 18px;border-radius:6px;background:#2563eb;"
     "color:#ffffff;font-size:15px;font-weight:600;text-decoration:none;"
@@ -53,6 +63,8 @@ def _text_block(block: Block) -> str:
     if isinstance(block, Excerpt):
         quoted = "\n".join(f"> {line}" if line else ">" for line in block.text.splitlines())
         return f"{block.heading}\n{quoted}"
+    if isinstance(block, ItemList):
+        return "\n".join([block.heading, *(f"- {item}" for item in block.items)])
     return f"{block.label}\n{block.url}"
 
 
@@ -97,6 +109,12 @@ def _html_block(block: Block) -> str:
             f'<div style="{_EXCERPT_BOX}">'
             f'<p style="{_EXCERPT_HEADING}">{escape(block.heading)}</p>'
             f'<p style="{_EXCERPT_TEXT}">{_html_text(block.text)}</p></div>'
+        )
+    if isinstance(block, ItemList):
+        items = "".join(f"<li>{_html_text(item)}</li>" for item in block.items)
+        return (
+            f'<p style="{_LIST_HEADING}">{escape(block.heading)}</p>'
+            f'<ul style="{_LIST}">{items}</ul>'
         )
     return (
         f'<p style="margin:0 0 16px;"><a href="{escape(block.url, quote=True)}" '

@@ -36,6 +36,16 @@ def _is_web_link(url: str) -> bool:
 
 
 @dataclass(frozen=True)
+class ActionItem:
+    """Something someone agreed to do: `owner` and `due` are empty when the meeting did not
+    say; `due` is an ISO date (`2026-12-04`) when it was clear, else the words said."""
+
+    text: str
+    owner: str = ""
+    due: str = ""
+
+
+@dataclass(frozen=True)
 class EmailContext:
     """Everything an email about one document needs; user-provided text is escaped later."""
 
@@ -48,6 +58,8 @@ class EmailContext:
     pdf_url: str = ""
     summary_excerpt: str = ""
     duration_seconds: float = 0.0
+    decisions: tuple[str, ...] = ()
+    action_items: tuple[ActionItem, ...] = ()
 
     def __post_init__(self) -> None:
         # Links end up in href attributes: anything but http(s) (javascript:, data:) is refused.

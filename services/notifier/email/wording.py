@@ -6,7 +6,8 @@ they are plain text: the HTML layout escapes whatever it renders.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from services.notifier.email.model import FailedStep, Language
@@ -23,6 +24,13 @@ class Wording:
     completion_intro: str
     completion_intro_with_duration: str
     summary_heading: str
+    decisions_heading: str
+    action_items_heading: str
+    # "{text} — {owner}", "{text} (due {due})": the parts of an action item that are known.
+    action_owner: str
+    action_due: str
+    month_names: Sequence[str]
+    date_format: str
     open_document: str
     download_pdf: str
     pdf_link_expiry: str
@@ -35,6 +43,16 @@ class Wording:
     def greeting(self, name: str) -> str:
         return self.greeting_named.format(name=name) if name else self.greeting_anonymous
 
+    def due_date(self, due: str) -> str:
+        """An ISO date as people write it (`4 December 2026`); other words as they were said."""
+        try:
+            day = dt.date.fromisoformat(due.strip())
+        except ValueError:
+            return due.strip()
+        return self.date_format.format(
+            day=day.day, month=self.month_names[day.month - 1], year=day.year
+        )
+
 
 ENGLISH = Wording(
     greeting_named="Hi {name},",
@@ -46,6 +64,25 @@ ENGLISH = Wording(
         "Your recording “{title}” ({duration}) has been transcribed and summarized."
     ),
     summary_heading="Summary",
+    decisions_heading="Decisions",
+    action_items_heading="Action items",
+    action_owner="{text} — {owner}",
+    action_due="{text} (due {due})",
+    month_names=(
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+    date_format="{day} {month} {year}",
     open_document="Open the document",
     download_pdf="Download the PDF",
     pdf_link_expiry=(
@@ -75,6 +112,25 @@ FRENCH = Wording(
         f"Votre enregistrement «{NBSP}{{title}}{NBSP}» ({{duration}}) a été transcrit et résumé."
     ),
     summary_heading="Résumé",
+    decisions_heading="Décisions",
+    action_items_heading="Actions à mener",
+    action_owner="{text} — {owner}",
+    action_due=f"{{text}} (échéance{NBSP}: {{due}})",
+    month_names=(
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ),
+    date_format="{day} {month} {year}",
     open_document="Ouvrir le document",
     download_pdf="Télécharger le PDF",
     pdf_link_expiry=(
