@@ -112,6 +112,8 @@ class Mesh:
             "DATA_DIR": str(data),
             "NATS_URL": f"nats://127.0.0.1:{self.settings.nats_port}",
             "LIBRARY_ADDRESS": f"127.0.0.1:{self.settings.library_grpc_port}",
+            # The library asks the summarizer whether it can translate a summary.
+            "SUMMARIZER_ADDRESS": f"127.0.0.1:{self.settings.summarizer_grpc_port}",
             "AUTH_SIGNING_KEY_FILE": str(data / "keys" / "jwt-ed25519.pem"),
             "JWT_PUBLIC_KEY_FILE": str(data / "keys" / "jwt-ed25519.pub.pem"),
             "PYTHONUNBUFFERED": "1",
