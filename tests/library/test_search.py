@@ -9,11 +9,12 @@ from pathlib import Path
 import grpc
 import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from services.kernel.db import Database
 from services.kernel.transcripts import duration, seconds, serialize_transcript
 from services.library.events import job_context
+from services.library.search_index import index_unindexed
 from services.library.search_text import Clause, parse_query, snippet
 from services.library.store import DocumentRow, JobRow, SearchEntryRow
 from speechflow.events.v1 import events_pb2
@@ -445,6 +446,27 @@ async def test_a_deleted_accounts_documents_leave_the_index(
             break
         await asyncio.sleep(0.05)
     assert await indexed_passages(lib, [document.id]) == 0
+
+
+async def test_documents_stored_before_the_index_existed_are_indexed_at_start(
+    lib: LibraryHarness, speech_wav: Path
+) -> None:
+    user = lib.user()
+    document = await transcribed(
+        lib, user, speech_wav, title="Archive", segments=[(7.0, "The zeppelin landed.")]
+    )
+    async with database(lib).session() as session:
+        await session.execute(
+            delete(SearchEntryRow).where(SearchEntryRow.document_id == document.id)
+        )
+    assert titles(await search(lib, user, "zeppelin")) == []
+
+    assert await index_unindexed(database(lib), lib.store) >= 1
+
+    found = await search(lib, user, "zeppelin")
+    assert titles(found) == ["Archive"]
+    assert seconds(found.results[0].snippets[0].start_offset) == 7.0
+    assert titles(await search(lib, user, "archive")) == ["Archive"]
 
 
 # Rules of the query and the snippets, without a database.
