@@ -122,9 +122,16 @@ def write_at(path: Path, offset: int, data: bytes) -> None:
         out.truncate(offset + len(data))
 
 
-async def iterate_object(store: ObjectStore, key: str) -> AsyncIterator[bytes]:
-    """Streams an object without blocking the event loop; one chunk in memory at a time."""
-    iterator = iter(await asyncio.to_thread(store.iter_chunks, key, DOWNLOAD_CHUNK_BYTES))
+async def iterate_object(
+    store: ObjectStore, key: str, *, start: int = 0, length: int | None = None
+) -> AsyncIterator[bytes]:
+    """Streams an object (or `length` bytes from `start`) without blocking the event loop;
+    one chunk in memory at a time."""
+    iterator = iter(
+        await asyncio.to_thread(
+            lambda: store.iter_chunks(key, DOWNLOAD_CHUNK_BYTES, start=start, length=length)
+        )
+    )
     sentinel = object()
     try:
         while True:

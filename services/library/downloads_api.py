@@ -1,4 +1,9 @@
-"""LibraryService download RPCs: streams, presigned URLs and signed local links."""
+"""LibraryService download RPCs: streams, presigned URLs and signed local links.
+
+Files served over HTTP (GetDocumentContent, DownloadFile) are `inline` (the page shows the
+PDF, the player plays the recording) unless the link was made for saving, and answer a
+`Range` request with those bytes and a `content-range` header, which the edge turns into a
+206 (envoy/envoy.yaml.tmpl): that is what lets a player seek in the original."""
 
 from __future__ import annotations
 
@@ -17,8 +22,10 @@ from services.kernel.errors import (
 from services.kernel.protos import timestamp
 from services.kernel.storage import (
     InvalidDownloadToken,
+    ObjectStore,
     content_disposition,
-    verify_local_token,
+    parse_range,
+    verify_local_link,
 )
 from services.library.accounts import active_caller
 from services.library.api_base import (
@@ -75,10 +82,9 @@ class DownloadRpcs(LibraryBase):
     ) -> AsyncIterator[httpbody_pb2.HttpBody]:
         document = await self._owned_document(await active_caller(self._db), request.document_id)
         key, content_type, name = self._file(document, request.kind)
-        await self._stored_size(key)
-        await context.send_initial_metadata((("content-disposition", content_disposition(name)),))
-        async for chunk in iterate_object(self._store, key):
-            yield httpbody_pb2.HttpBody(content_type=content_type, data=chunk)
+        size = await self._stored_size(key)
+        async for body in _served(self._store, context, key, size, content_type, name, True):
+            yield body
 
     async def _stored_size(self, key: str) -> int:
         info = await asyncio.to_thread(self._store.stat, key)
@@ -91,7 +97,10 @@ class DownloadRpcs(LibraryBase):
     ) -> library_pb2.GetDownloadUrlResponse:
         document = await self._owned_document(await active_caller(self._db), request.document_id)
         key, _content_type, name = self._file(document, request.kind)
-        url = await asyncio.to_thread(self._store.presigned_get_url, key, self._download_ttl, name)
+        # Links are for viewing (the PDF box, the player); saving is the browser's download.
+        url = await asyncio.to_thread(
+            lambda: self._store.presigned_get_url(key, self._download_ttl, name, inline=True)
+        )
         return library_pb2.GetDownloadUrlResponse(
             url=url, expire_time=timestamp(datetime.now(UTC) + self._download_ttl)
         )
@@ -100,16 +109,37 @@ class DownloadRpcs(LibraryBase):
         self, request: library_pb2.DownloadFileRequest, context: Context
     ) -> AsyncIterator[httpbody_pb2.HttpBody]:
         try:
-            key, name = verify_local_token(self._download_secret, request.token, datetime.now(UTC))
+            link = verify_local_link(self._download_secret, request.token, datetime.now(UTC))
         except InvalidDownloadToken as exc:
             raise Unauthenticated(str(exc), reason="DOWNLOAD_LINK_INVALID") from exc
-        info = await asyncio.to_thread(self._store.stat, key)
+        info = await asyncio.to_thread(self._store.stat, link.key)
         if info is None:
             raise NotFound("This file no longer exists.", reason="OBJECT_MISSING")
         content_type = info.content_type or "application/octet-stream"
-        if name:
-            await context.send_initial_metadata(
-                (("content-disposition", content_disposition(name)),)
-            )
-        async for chunk in iterate_object(self._store, key):
-            yield httpbody_pb2.HttpBody(content_type=content_type, data=chunk)
+        async for body in _served(
+            self._store, context, link.key, info.size, content_type, link.download_name, link.inline
+        ):
+            yield body
+
+
+async def _served(
+    store: ObjectStore,
+    context: Context,
+    key: str,
+    size: int,
+    content_type: str,
+    name: str | None,
+    inline: bool,
+) -> AsyncIterator[httpbody_pb2.HttpBody]:
+    """The file, or the one byte range the caller's `range` header asks for."""
+    metadata = dict(context.invocation_metadata() or ())
+    wanted = parse_range(str(metadata.get("range", "")), size)
+    headers = [("accept-ranges", "bytes")]
+    if name:
+        headers.append(("content-disposition", content_disposition(name, inline=inline)))
+    if wanted is not None:
+        headers.append(("content-range", wanted.content_range(size)))
+    await context.send_initial_metadata(tuple(headers))
+    start, length = (wanted.start, wanted.length) if wanted is not None else (0, None)
+    async for chunk in iterate_object(store, key, start=start, length=length):
+        yield httpbody_pb2.HttpBody(content_type=content_type, data=chunk)

@@ -59,9 +59,11 @@ class RecordingSigner:
         self.calls: list[tuple[str, timedelta, str | None]] = []
         self._sign = local_url_signer(SECRET, "http://library.test/files", clock=lambda: NOW)
 
-    def __call__(self, key: str, expires: timedelta, download_name: str | None) -> str:
+    def __call__(
+        self, key: str, expires: timedelta, download_name: str | None, *, inline: bool = False
+    ) -> str:
         self.calls.append((key, expires, download_name))
-        return self._sign(key, expires, download_name)
+        return self._sign(key, expires, download_name, inline=inline)
 
 
 def fail_fast_http() -> urllib3.PoolManager:

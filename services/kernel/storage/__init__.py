@@ -2,8 +2,10 @@
 
 from services.kernel.storage.download_tokens import (
     InvalidDownloadToken,
+    LocalLink,
     local_url_signer,
     sign_local_token,
+    verify_local_link,
     verify_local_token,
 )
 from services.kernel.storage.errors import (
@@ -38,6 +40,7 @@ from services.kernel.storage.model import (
     UrlSigner,
     content_disposition,
 )
+from services.kernel.storage.ranges import ByteRange, parse_range
 from services.kernel.storage.s3 import DEFAULT_BUCKETS, S3ObjectStore, parse_endpoint
 from services.kernel.storage.settings import StorageSettings, store_from_settings
 
@@ -49,8 +52,10 @@ __all__ = [
     "TEMP",
     "TRANSCRIPTS",
     "UPLOADS",
+    "ByteRange",
     "InvalidDownloadToken",
     "InvalidObjectKey",
+    "LocalLink",
     "LocalObjectStore",
     "MediaKind",
     "ObjectInfo",
@@ -66,6 +71,7 @@ __all__ = [
     "document_prefixes",
     "local_url_signer",
     "parse_endpoint",
+    "parse_range",
     "pdf_key",
     "sign_local_token",
     "store_from_settings",
@@ -76,5 +82,6 @@ __all__ = [
     "user_prefixes",
     "validate_key",
     "validate_prefix",
+    "verify_local_link",
     "verify_local_token",
 ]

@@ -1,8 +1,9 @@
 """Signed download links for the local adapter, which has no S3 server to presign for it.
 
 A token is `base64url(payload).base64url(HMAC-SHA256(payload))`; the payload holds the key,
-the expiry (Unix seconds) and the download name. The service that serves local files
-verifies it with the same secret and needs no database lookup.
+the expiry (Unix seconds), the download name and whether to show the file inline (`i`,
+absent = save it as an attachment). The service that serves local files verifies it with the
+same secret and needs no database lookup.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+from services.kernel.storage.model import UrlSigner
 
 # Domain separation: a MAC made with the same secret for another purpose never verifies here.
 _CONTEXT = b"speechflow.download-link.v1\x00"
@@ -24,20 +28,43 @@ class InvalidDownloadToken(ValueError):
     """A download token that is malformed, tampered with or expired."""
 
 
+@dataclass(frozen=True, slots=True)
+class LocalLink:
+    """What a genuine token grants: one object, under a name, shown or saved."""
+
+    key: str
+    download_name: str | None
+    inline: bool
+
+
 def sign_local_token(
-    secret: bytes, key: str, expires_at: datetime, download_name: str | None
+    secret: bytes,
+    key: str,
+    expires_at: datetime,
+    download_name: str | None,
+    *,
+    inline: bool = False,
 ) -> str:
     _check_secret(secret)
-    payload = json.dumps(
-        {"k": key, "e": int(_aware(expires_at, "expires_at").timestamp()), "n": download_name},
-        separators=(",", ":"),
-        ensure_ascii=False,
-    ).encode()
+    fields: dict[str, object] = {
+        "k": key,
+        "e": int(_aware(expires_at, "expires_at").timestamp()),
+        "n": download_name,
+    }
+    if inline:
+        fields["i"] = 1
+    payload = json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()
     return f"{_encode(payload)}.{_encode(_mac(secret, payload))}"
 
 
 def verify_local_token(secret: bytes, token: str, now: datetime) -> tuple[str, str | None]:
     """Returns (key, download_name) of a genuine, unexpired token."""
+    link = verify_local_link(secret, token, now)
+    return link.key, link.download_name
+
+
+def verify_local_link(secret: bytes, token: str, now: datetime) -> LocalLink:
+    """What a genuine, unexpired token grants."""
     _check_secret(secret)
     encoded_payload, dot, encoded_mac = token.partition(".")
     if not dot:
@@ -45,42 +72,45 @@ def verify_local_token(secret: bytes, token: str, now: datetime) -> tuple[str, s
     payload, mac = _decode(encoded_payload), _decode(encoded_mac)
     if not hmac.compare_digest(mac, _mac(secret, payload)):
         raise InvalidDownloadToken("This download link is not genuine.")
-    key, expires_at, download_name = _parse(payload)
+    key, expires_at, download_name, inline = _parse(payload)
     if _aware(now, "now").timestamp() >= expires_at:
         expired = datetime.fromtimestamp(expires_at, UTC).isoformat()
         raise InvalidDownloadToken(f"This download link expired at {expired}.")
-    return key, download_name
+    return LocalLink(key, download_name, inline)
 
 
 def local_url_signer(
     secret: bytes,
     base_url: str,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> Callable[[str, timedelta, str | None], str]:
+) -> UrlSigner:
     """A `LocalObjectStore` signer making `<base_url>?token=<token>` links."""
     _check_secret(secret)
     separator = "&" if "?" in base_url else "?"
 
-    def sign(key: str, expires: timedelta, download_name: str | None) -> str:
-        token = sign_local_token(secret, key, clock() + expires, download_name)
+    def sign(
+        key: str, expires: timedelta, download_name: str | None, *, inline: bool = False
+    ) -> str:
+        token = sign_local_token(secret, key, clock() + expires, download_name, inline=inline)
         return f"{base_url}{separator}token={token}"
 
     return sign
 
 
-def _parse(payload: bytes) -> tuple[str, int, str | None]:
+def _parse(payload: bytes) -> tuple[str, int, str | None, bool]:
     # Only reached with a valid MAC, so a failure here means a signer bug, not an attack;
     # still answer with the same clear error.
     try:
         fields = json.loads(payload)
         key, expires_at, name = fields["k"], fields["e"], fields["n"]
+        inline = fields.get("i") == 1
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidDownloadToken("This download link is malformed.") from exc
     if not isinstance(key, str) or not isinstance(expires_at, int):
         raise InvalidDownloadToken("This download link is malformed.")
     if name is not None and not isinstance(name, str):
         raise InvalidDownloadToken("This download link is malformed.")
-    return key, expires_at, name
+    return key, expires_at, name, inline
 
 
 def _mac(secret: bytes, payload: bytes) -> bytes:

@@ -26,6 +26,7 @@ from services.kernel.storage.model import (
     UrlSigner,
     check_chunk_size,
     check_link_lifetime,
+    check_range,
 )
 
 # Areas are plain names, so these never collide with a key.
@@ -58,13 +59,32 @@ class LocalObjectStore:
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
             raise ObjectNotFound(key) from exc
 
-    def iter_chunks(self, key: str, chunk_size: int = DEFAULT_CHUNK_SIZE) -> ObjectStream:
+    def iter_chunks(
+        self,
+        key: str,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        *,
+        start: int = 0,
+        length: int | None = None,
+    ) -> ObjectStream:
         check_chunk_size(chunk_size)
+        check_range(start, length)
         try:
             file = self._data_path(key).open("rb")
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
             raise ObjectNotFound(key) from exc
-        return ObjectStream(lambda: file.read(chunk_size), file.close)
+        file.seek(start)
+        if length is None:
+            return ObjectStream(lambda: file.read(chunk_size), file.close)
+        left = length
+
+        def read_chunk() -> bytes:
+            nonlocal left
+            chunk = file.read(min(chunk_size, left))
+            left -= len(chunk)
+            return chunk
+
+        return ObjectStream(read_chunk, file.close)
 
     def stat(self, key: str) -> ObjectInfo | None:
         path = self._data_path(key)
@@ -114,11 +134,16 @@ class LocalObjectStore:
             )
 
     def presigned_get_url(
-        self, key: str, expires: timedelta, download_name: str | None = None
+        self,
+        key: str,
+        expires: timedelta,
+        download_name: str | None = None,
+        *,
+        inline: bool = False,
     ) -> str:
         validate_key(key, self._areas)
         check_link_lifetime(expires)
-        return self._url_signer(key, expires, download_name)
+        return self._url_signer(key, expires, download_name, inline=inline)
 
     def _write(self, key: str, content_type: str, fill: Callable[[BinaryIO], object]) -> None:
         target = self._data_path(key)

@@ -14,8 +14,13 @@ DEFAULT_CHUNK_SIZE = 1024 * 1024
 # S3 signature V4 accepts presigned URLs valid for at most seven days.
 MAX_LINK_LIFETIME = timedelta(days=7)
 
-# (key, lifetime, download name) -> URL; how the local adapter makes download links.
-UrlSigner = Callable[[str, timedelta, str | None], str]
+
+class UrlSigner(Protocol):
+    """(key, lifetime, download name, inline?) -> URL: how the local adapter makes links."""
+
+    def __call__(
+        self, key: str, expires: timedelta, download_name: str | None, *, inline: bool = False
+    ) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +52,16 @@ class ObjectStore(Protocol):
         """Raises `ObjectNotFound`."""
         ...
 
-    def iter_chunks(self, key: str, chunk_size: int = DEFAULT_CHUNK_SIZE) -> ObjectStream:
-        """Streams an object (raises `ObjectNotFound` at once, not on the first chunk)."""
+    def iter_chunks(
+        self,
+        key: str,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        *,
+        start: int = 0,
+        length: int | None = None,
+    ) -> ObjectStream:
+        """Streams an object, or `length` bytes of it from byte `start` (HTTP Range answers);
+        raises `ObjectNotFound` at once, not on the first chunk."""
         ...
 
     def stat(self, key: str) -> ObjectInfo | None: ...
@@ -66,10 +79,16 @@ class ObjectStore(Protocol):
         ...
 
     def presigned_get_url(
-        self, key: str, expires: timedelta, download_name: str | None = None
+        self,
+        key: str,
+        expires: timedelta,
+        download_name: str | None = None,
+        *,
+        inline: bool = False,
     ) -> str:
         """A URL anyone may GET until `expires` passes; `download_name` sets the
-        Content-Disposition file name. Does not check that the object exists."""
+        Content-Disposition file name, `inline` asks browsers to show the file rather than
+        save it. Does not check that the object exists. Both adapters answer HTTP Range."""
         ...
 
 
@@ -131,10 +150,17 @@ def check_chunk_size(chunk_size: int) -> None:
         raise ValueError(f"chunk_size must be positive, not {chunk_size}.")
 
 
-def content_disposition(download_name: str) -> str:
-    """`attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266/5987),
-    so browsers save e.g. `Réunion.pdf` under its real name."""
+def content_disposition(download_name: str, *, inline: bool = False) -> str:
+    """`attachment` (save) or `inline` (show: a PDF in the page, a player's media) with an
+    ASCII fallback name and the exact UTF-8 name (RFC 6266/5987), so browsers save e.g.
+    `Réunion.pdf` under its real name."""
     fallback = "".join(
         char if 0x20 <= ord(char) < 0x7F and char not in '"\\' else "_" for char in download_name
     )
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(download_name, safe='')}"
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(download_name, safe='')}"
+
+
+def check_range(start: int, length: int | None) -> None:
+    if start < 0 or (length is not None and length < 0):
+        raise ValueError(f"A byte range must not be negative, not start={start} length={length}.")

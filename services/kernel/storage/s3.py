@@ -32,6 +32,7 @@ from services.kernel.storage.model import (
     ObjectStream,
     check_chunk_size,
     check_link_lifetime,
+    check_range,
     content_disposition,
 )
 
@@ -127,10 +128,24 @@ class S3ObjectStore:
             response.close()
             response.release_conn()
 
-    def iter_chunks(self, key: str, chunk_size: int = DEFAULT_CHUNK_SIZE) -> ObjectStream:
+    def iter_chunks(
+        self,
+        key: str,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        *,
+        start: int = 0,
+        length: int | None = None,
+    ) -> ObjectStream:
         check_chunk_size(chunk_size)
+        check_range(start, length)
         bucket, name = self._locate(key)
-        response = self._call(key, lambda: self._client.get_object(bucket, name))
+        if length == 0:
+            return ObjectStream(lambda: b"", lambda: None)
+        # minio sends `Range: bytes=start-(start+length-1)`; length 0 there means "to the end".
+        response = self._call(
+            key,
+            lambda: self._client.get_object(bucket, name, offset=start, length=length or 0),
+        )
 
         def read_chunk() -> bytes:
             with _storage_errors(key):
@@ -200,14 +215,19 @@ class S3ObjectStore:
                 )
 
     def presigned_get_url(
-        self, key: str, expires: timedelta, download_name: str | None = None
+        self,
+        key: str,
+        expires: timedelta,
+        download_name: str | None = None,
+        *,
+        inline: bool = False,
     ) -> str:
         bucket, name = self._locate(key)
         check_link_lifetime(expires)
         headers: dict[str, str | list[str] | tuple[str]] | None = (
             None
             if download_name is None
-            else {"response-content-disposition": content_disposition(download_name)}
+            else {"response-content-disposition": content_disposition(download_name, inline=inline)}
         )
         with _storage_errors(key):
             return self._signer.presigned_get_object(

@@ -76,7 +76,9 @@ def store_from_settings(
     return LocalObjectStore(settings.local_root, url_signer or _no_download_links)
 
 
-def _no_download_links(key: str, expires: object, download_name: object) -> str:
+def _no_download_links(
+    key: str, expires: object, download_name: object, *, inline: bool = False
+) -> str:
     raise RuntimeError(
         f"This service was built without a download-link signer, so it cannot link to {key!r}."
     )
