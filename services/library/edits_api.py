@@ -31,6 +31,7 @@ from services.library.events import (
     document_changed,
     job_context,
 )
+from services.library.keyed_locks import KeyedLocks
 from services.library.store import DocumentRow, JobRow
 from services.library.transcript_edits import apply_edits
 from speechflow.events.v1 import events_pb2
@@ -39,6 +40,10 @@ from speechflow.library.v1 import library_pb2
 log = logging.getLogger("speechflow.library.edits")
 
 _SUMMARY_FILE = re.compile(r"summary-v(\d+)\.json")
+# Saves of one document's transcript, one at a time in this process: on SQLite (one process)
+# this is what keeps two saves of the same revision apart; on PostgreSQL the row lock in
+# `_save_revision` does it across replicas too.
+_SAVES = KeyedLocks()
 STALE_REVISION = "Someone saved another edit first; reload the transcript and edit it again."
 
 
@@ -68,6 +73,20 @@ class EditRpcs(LibraryBase):
     ) -> library_pb2.UpdateTranscriptResponse:
         principal = await active_caller(self._db)
         document = await self._owned_document(principal, request.document_id)
+        async with _SAVES.hold(document.id):
+            edited = await self._update(principal.user_id, document.id, request)
+        log.info(
+            "transcript edited", extra={"document_id": document.id, "revision": edited.revision}
+        )
+        return library_pb2.UpdateTranscriptResponse(transcript=edited)
+
+    async def _update(
+        self, user_id: str, document_id: str, request: library_pb2.UpdateTranscriptRequest
+    ) -> library_pb2.Transcript:
+        async with self._db.session() as session:
+            document = await session.get(DocumentRow, document_id)
+        if document is None:
+            raise NotFound(f"Document {document_id} does not exist.", reason="DOCUMENT_NOT_FOUND")
         if document.status == int(Status.PROCESSING) and document.stage <= int(Stage.TRANSCRIPTION):
             raise FailedPrecondition(
                 "The recording is being transcribed; edit the transcript once that finishes.",
@@ -78,29 +97,18 @@ class EditRpcs(LibraryBase):
             raise Aborted(STALE_REVISION, reason="STALE_TRANSCRIPT_REVISION")
         edited = apply_edits(current, request.speakers, request.segment_edits)
         if edited is None:
-            return library_pb2.UpdateTranscriptResponse(transcript=current)
+            return current
         if request.resummarize:
-            await self._uploads.guard.check_regenerate(principal.user_id)
+            await self._uploads.guard.check_regenerate(user_id)
         edited.revision = current.revision + 1
-        key = transcript_revision_key(document.owner_id, document.id, edited.revision)
-        # Written before the row names it; a save that then loses the race leaves a file the
-        # next save of that revision number overwrites.
-        await asyncio.to_thread(
-            self._store.put_bytes, key, serialize_transcript(edited), "application/json"
-        )
-        await self._save_revision(document.id, current.revision, edited, key, request.resummarize)
-        log.info(
-            "transcript edited",
-            extra={"document_id": document.id, "revision": edited.revision},
-        )
-        return library_pb2.UpdateTranscriptResponse(transcript=edited)
+        await self._save_revision(document.id, current.revision, edited, request.resummarize)
+        return edited
 
     async def _save_revision(
         self,
         document_id: str,
         base_revision: int,
         edited: library_pb2.Transcript,
-        key: str,
         resummarize: bool,
     ) -> None:
         """Names the new revision current and starts the version that rebuilds the PDF, in
@@ -114,6 +122,12 @@ class EditRpcs(LibraryBase):
                 )
             if document.transcript_revision != base_revision:
                 raise Aborted(STALE_REVISION, reason="STALE_TRANSCRIPT_REVISION")
+            # Written only by the one save that holds the row at this revision; if the commit
+            # then fails, the next save of this revision number overwrites the file.
+            key = transcript_revision_key(document.owner_id, document.id, edited.revision)
+            await asyncio.to_thread(
+                self._store.put_bytes, key, serialize_transcript(edited), "application/json"
+            )
             document.transcript_revision = edited.revision
             document.transcript_key = key
             document.transcript_text = plain_text(edited)

@@ -319,3 +319,35 @@ def test_changed_words_are_timed_in_the_gap_their_neighbours_leave() -> None:
         (" Monday", 13.0, 14.0),
     ]
     assert words[2].probability == 0.0
+
+
+async def test_two_saves_on_the_same_revision_one_wins_and_its_file_is_the_current_one(
+    lib: LibraryHarness, speech_wav: Path
+) -> None:
+    user = lib.user()
+    document = await finished_document(lib, user, speech_wav)
+
+    outcomes = await asyncio.gather(
+        *(
+            update(
+                lib,
+                user,
+                document.id,
+                speakers=[library_pb2.Speaker(id="S1", display_name=name)],
+                revision=1,
+            )
+            for name in ("Ana", "Bea")
+        ),
+        return_exceptions=True,
+    )
+
+    saved = [o for o in outcomes if isinstance(o, library_pb2.Transcript)]
+    refused = [o for o in outcomes if isinstance(o, grpc.aio.AioRpcError)]
+    assert len(saved) == 1
+    assert [e.code() for e in refused] == [grpc.StatusCode.ABORTED]
+    current = (
+        await lib.library.GetTranscript(
+            library_pb2.GetTranscriptRequest(document_id=document.id), metadata=user.metadata
+        )
+    ).transcript
+    assert current == saved[0]
