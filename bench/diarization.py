@@ -101,6 +101,9 @@ def _case(
         "seconds": round(wall, 2),
         "cpu_seconds": round(cpu, 2),
         "realtime_factor": round(audio_seconds / wall, 1),
+        # Audio seconds per CPU second: what one free core would do, however busy the
+        # machine was during the run (wall-clock figures are not).
+        "realtime_factor_per_cpu_second": round(audio_seconds / max(cpu, 1e-6), 1),
         "speakers_expected": speakers,
         "speakers_found": len({turn.speaker for turn in turns}),
         "der_percent": round(100 * diarization_error_rate(reference, hypothesis), 1),
