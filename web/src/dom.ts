@@ -51,7 +51,7 @@ export function labelled(text: string, control: HTMLElement, hint?: string): HTM
 /** A region that screen readers announce when its text changes; empty = hidden. */
 export interface AlertBox {
   element: HTMLElement;
-  /** Shows `message`, with the gRPC status name (e.g. "NotFound") when there is one. */
+  /** Shows `message`; the gRPC status name (e.g. "NotFound") goes to `data-status` only. */
   show(message: string, status?: string): void;
   clear(): void;
 }
@@ -61,7 +61,7 @@ export function alertBox(): AlertBox {
   return {
     element,
     show(message: string, status?: string) {
-      replace(element, message, status ? h("code", { className: "status-code" }, status) : null);
+      replace(element, message);
       element.dataset.status = status ?? "";
       element.hidden = false;
     },

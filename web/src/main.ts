@@ -3,6 +3,7 @@ import { h, replace } from "./dom";
 import { Role } from "./gen/speechflow/auth/v1/auth_pb";
 import { auth, session } from "./rpc";
 import { navigate, router } from "./router";
+import { accountView } from "./views/account";
 import { loginView, registerView } from "./views/auth";
 import { documentView } from "./views/document";
 import { jobsView } from "./views/jobs";
@@ -38,7 +39,7 @@ function renderHeader(): void {
     h(
       "div",
       { className: "account" },
-      user ? h("span", { className: "who", title: user.email }, user.name || user.email) : null,
+      h("a", { className: "who", href: "/account", title: user ? `${user.email}: your account` : "Your account" }, user?.name || user?.email || "Account"),
       h("button", { type: "button", className: "secondary", onclick: () => void logout() }, "Log out"),
     ),
   );
@@ -76,6 +77,7 @@ router
   .add("/register", registerView)
   .add("/", libraryView)
   .add("/documents/:documentId", documentView)
+  .add("/account", accountView)
   .add("/admin/jobs", jobsView);
 
 // Set once the session has resumed (below), so the first sign-in change is a real one.

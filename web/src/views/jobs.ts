@@ -2,11 +2,12 @@
 // retry for failed ones.
 
 import { alertBox, h, labelled, replace } from "../dom";
-import { showError } from "../errors";
+import { describeError, showError } from "../errors";
 import { formatDate, JOB_STATUS_LABELS, STAGE_LABELS } from "../format";
 import { JobStatus, Stage, type Job, type StageQueue } from "../gen/speechflow/library/v1/library_pb";
 import { jobs } from "../rpc";
 import type { View } from "../router";
+import { toast } from "../toast";
 
 const PAGE_SIZE = 20;
 
@@ -14,6 +15,16 @@ function enumOptions<T extends number>(labels: Record<T, string>, anyLabel: stri
   return Object.entries(labels).map(([value, label]) =>
     h("option", { value }, value === "0" ? anyLabel : (label as string)),
   );
+}
+
+/**
+ * A field the Job message may carry: the title and owner are asked of the lead as
+ * `Job.document_title` and `Job.owner_email` (an admin cannot read other people's documents
+ * or accounts otherwise). Until then the ids are shown.
+ */
+function optionalText(job: Job, field: string): string {
+  const value = (job as unknown as Record<string, unknown>)[field];
+  return typeof value === "string" ? value : "";
 }
 
 export const jobsView: View = (outlet) => {
@@ -75,7 +86,12 @@ export const jobsView: View = (outlet) => {
         h(
           "thead",
           {},
-          h("tr", {}, ["Document", "Status", "Stage", "Attempts", "Error", "Updated", ""].map((t) => h("th", { scope: "col" }, t))),
+          h(
+            "tr",
+            {},
+            ["Document", "Owner", "Status", "Stage", "Attempts", "Updated", "Runs"].map((t) => h("th", { scope: "col" }, t)),
+            h("th", { scope: "col" }, h("span", { className: "visually-hidden" }, "Actions")),
+          ),
         ),
         h("tbody", {}, list.map(jobRow)),
       ),
@@ -123,20 +139,28 @@ export const jobsView: View = (outlet) => {
         run.errorMessage ? ` — ${run.errorMessage}` : "",
       ),
     );
+    const title = optionalText(job, "documentTitle");
+    const owner = optionalText(job, "ownerEmail") || optionalText(job, "ownerName");
     return h(
       "tr",
       { "data-job-id": job.id },
-      h("td", { "data-label": "Document" }, h("a", { href: `/documents/${job.documentId}` }, job.documentId.slice(0, 8))),
-      h("td", { "data-label": "Status" }, h("span", { className: `badge badge-job-${JobStatus[job.status].toLowerCase()}` }, JOB_STATUS_LABELS[job.status])),
-      h("td", { "data-label": "Stage" }, STAGE_LABELS[job.stage]),
-      h("td", { "data-label": "Attempts" }, job.attempts),
       h(
         "td",
-        { "data-label": "Error" },
-        job.errorMessage,
-        runs.length ? h("details", {}, h("summary", {}, "Runs"), h("ul", {}, runs)) : null,
+        { "data-label": "Document" },
+        h("a", { href: `/documents/${job.documentId}` }, title || "Untitled document"),
+        h("small", { className: "job-id" }, job.documentId),
       ),
+      h("td", { "data-label": "Owner", className: "owner" }, owner || h("small", {}, job.ownerId)),
+      h(
+        "td",
+        { "data-label": "Status" },
+        h("span", { className: `badge badge-job-${JobStatus[job.status].toLowerCase()}` }, JOB_STATUS_LABELS[job.status]),
+        job.errorMessage ? h("small", { className: "job-error" }, job.errorMessage) : null,
+      ),
+      h("td", { "data-label": "Stage" }, STAGE_LABELS[job.stage]),
+      h("td", { "data-label": "Attempts" }, job.attempts),
       h("td", { "data-label": "Updated" }, formatDate(job.updateTime)),
+      h("td", { "data-label": "Runs", className: "runs" }, runs.length ? h("details", {}, h("summary", {}, `${runs.length} run${runs.length === 1 ? "" : "s"}`), h("ul", {}, runs)) : null),
       h("td", {}, retry),
     );
   }
@@ -144,9 +168,10 @@ export const jobsView: View = (outlet) => {
   async function retryJob(job: Job): Promise<void> {
     try {
       await jobs.retryJob({ jobId: job.id });
+      toast("The job runs again.");
       await load();
     } catch (error) {
-      showError(alert, error);
+      toast(describeError(error), "error");
     }
   }
 

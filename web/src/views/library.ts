@@ -1,16 +1,24 @@
-// The library: folders on the side, search and status filter, one page of documents at a time.
-// Filters live in the URL (?folder=&status=&q=) so reloads and the back button keep them.
+// The library: folders on the side, status filter, one page of documents at a time; with
+// words in the search box, ranked results (SearchDocuments) with snippets whose links open
+// the document at the moment the words were said. Filters live in the URL
+// (?folder=&status=&q=) so reloads and the back button keep them.
 
+import { Code } from "@connectrpc/connect";
+import { clock, seconds } from "../clock";
 import { alertBox, h, labelled, replace } from "../dom";
-import { describeError, showError } from "../errors";
+import { describeError, errorCode, showError } from "../errors";
 import { formatDate, formatDuration, STATUS_LABELS, statusClass, STAGE_LABELS } from "../format";
 import {
   DocumentStatus,
   type Document,
   type Folder,
+  type SearchResult,
+  type SearchSnippet,
 } from "../gen/speechflow/library/v1/library_pb";
 import { library } from "../rpc";
 import { navigate, type View } from "../router";
+import { thumbnail } from "../thumbnails";
+import { toast } from "../toast";
 import { sharedUploadPanel } from "./upload";
 
 const PAGE_SIZE = 10;
@@ -26,6 +34,8 @@ export const libraryView: View = (outlet, _params, query) => {
   let folders: Folder[] = [];
   let timer: number | undefined;
   let disposed = false;
+  // Until the library answers UNIMPLEMENTED for SearchDocuments.
+  let searchAvailable = true;
 
   const alert = alertBox();
   const sidebar = h("nav", { className: "sidebar card", "aria-label": "Folders" });
@@ -45,7 +55,7 @@ export const libraryView: View = (outlet, _params, query) => {
     type: "search",
     name: "q",
     value: search,
-    placeholder: "Words in title, transcript or summary",
+    placeholder: "Words said, in a title or a summary",
   });
   const statusSelect = h(
     "select",
@@ -120,10 +130,14 @@ export const libraryView: View = (outlet, _params, query) => {
     );
     createForm.addEventListener("submit", (event) => {
       event.preventDefault();
+      const folderName = name.value.trim();
       library
-        .createFolder({ folder: { name: name.value.trim() } })
-        .then(() => loadFolders())
-        .catch((error: unknown) => showError(alert, error));
+        .createFolder({ folder: { name: folderName } })
+        .then(() => {
+          toast(`Folder “${folderName}” created.`);
+          return loadFolders();
+        })
+        .catch((error: unknown) => toast(describeError(error), "error"));
     });
     replace(
       sidebar,
@@ -142,20 +156,30 @@ export const libraryView: View = (outlet, _params, query) => {
       if (!name || name === folder.name) return;
       library
         .updateFolder({ folder: { id: folder.id, name }, updateMask: { paths: ["name"] } })
-        .then(() => loadFolders())
-        .catch((error: unknown) => showError(alert, error));
+        .then(() => {
+          toast(`Folder renamed to “${name}”.`);
+          return loadFolders();
+        })
+        .catch((error: unknown) => toast(describeError(error), "error"));
     });
     remove.addEventListener("click", () => {
       if (!confirm(`Delete the folder “${folder.name}”? Its documents stay in the library.`)) return;
       library
         .deleteFolder({ folderId: folder.id })
-        .then(() => navigate(folderHref("")))
-        .catch((error: unknown) => showError(alert, error));
+        .then(() => {
+          toast(`Folder “${folder.name}” deleted; its documents stay in the library.`);
+          navigate(folderHref(""));
+        })
+        .catch((error: unknown) => toast(describeError(error), "error"));
     });
     return h("div", { className: "folder-actions" }, rename, remove);
   }
 
   async function loadPage(): Promise<void> {
+    if (search && searchAvailable) {
+      await loadSearch();
+      return;
+    }
     window.clearTimeout(timer);
     const pageToken = pageTokens[pageTokens.length - 1] ?? "";
     results.setAttribute("aria-busy", "true");
@@ -184,6 +208,88 @@ export const libraryView: View = (outlet, _params, query) => {
     }
   }
 
+  async function loadSearch(): Promise<void> {
+    const pageToken = pageTokens[pageTokens.length - 1] ?? "";
+    results.setAttribute("aria-busy", "true");
+    try {
+      const page = await library.searchDocuments({ query: search, folderId, pageSize: PAGE_SIZE, pageToken });
+      if (disposed) return;
+      alert.clear();
+      renderSearchResults(page.results);
+      renderSearchPager(page.nextPageToken);
+    } catch (error) {
+      if (disposed) return;
+      if (errorCode(error) === Code.Unimplemented) {
+        // An older library: the plain title/text filter of ListDocuments still finds things.
+        searchAvailable = false;
+        await loadPage();
+        return;
+      }
+      showError(alert, error);
+      results.replaceChildren(h("p", { className: "empty" }, describeError(error)));
+    } finally {
+      results.setAttribute("aria-busy", "false");
+    }
+  }
+
+  function renderSearchResults(found: SearchResult[]): void {
+    if (found.length === 0) {
+      replace(results, h("p", { className: "empty" }, `Nothing matches “${search}”.`));
+      return;
+    }
+    replace(
+      results,
+      h(
+        "ol",
+        { className: "search-results", "aria-label": `Results for ${search}` },
+        found.map((result) => {
+          const document = result.document;
+          if (!document) return null;
+          const href = `/documents/${document.id}`;
+          return h(
+            "li",
+            { className: "search-result", "data-document-id": document.id },
+            thumbnail(document),
+            h(
+              "div",
+              { className: "search-result-body" },
+              h("a", { className: "result-title", href }, document.title || document.originalFileName),
+              h("small", {}, [formatDuration(document.duration), formatDate(document.createTime)].filter(Boolean).join(" · ")),
+              result.snippets.length
+                ? h("ul", { className: "snippets" }, result.snippets.map((snippet) => snippetItem(href, snippet)))
+                : null,
+            ),
+          );
+        }),
+      ),
+    );
+  }
+
+  function snippetItem(href: string, snippet: SearchSnippet): HTMLElement {
+    const text = highlighted(snippet);
+    if (!snippet.startOffset) return h("li", { className: "snippet" }, text);
+    const at = seconds(snippet.startOffset);
+    return h(
+      "li",
+      { className: "snippet" },
+      h("a", { href: `${href}?t=${Math.floor(at)}`, className: "snippet-link" }, h("span", { className: "snippet-time" }, `[${clock(at)}]`), " ", text),
+    );
+  }
+
+  function renderSearchPager(nextPageToken: string): void {
+    const previous = h("button", { type: "button", className: "secondary", disabled: pageTokens.length === 1 }, "Previous");
+    const next = h("button", { type: "button", className: "secondary", disabled: !nextPageToken }, "Next");
+    previous.addEventListener("click", () => {
+      pageTokens.pop();
+      void loadPage();
+    });
+    next.addEventListener("click", () => {
+      pageTokens.push(nextPageToken);
+      void loadPage();
+    });
+    replace(pager, previous, h("span", {}, `Page ${pageTokens.length}, best matches first`), next);
+  }
+
   function renderDocuments(documents: Document[], total: number): void {
     if (documents.length === 0) {
       const filtered = search || status || folderId;
@@ -202,7 +308,12 @@ export const libraryView: View = (outlet, _params, query) => {
         h(
           "thead",
           {},
-          h("tr", {}, ["Title", "Status", "Length", "Language", "Created"].map((t) => h("th", { scope: "col" }, t))),
+          h(
+            "tr",
+            {},
+            h("th", { scope: "col" }, h("span", { className: "visually-hidden" }, "Preview")),
+            ["Title", "Status", "Length", "Language", "Created"].map((t) => h("th", { scope: "col" }, t)),
+          ),
         ),
         h("tbody", {}, documents.map(documentRow)),
       ),
@@ -215,6 +326,7 @@ export const libraryView: View = (outlet, _params, query) => {
     return h(
       "tr",
       { "data-document-id": document.id },
+      h("td", { className: "thumb-cell" }, thumbnail(document)),
       h(
         "td",
         { "data-label": "Title" },
@@ -272,3 +384,18 @@ export const libraryView: View = (outlet, _params, query) => {
     upload.target = { folderId: () => folderId, onUploaded: () => undefined };
   };
 };
+
+/** The snippet's text with its highlights (code point ranges) in <mark>. */
+function highlighted(snippet: SearchSnippet): (string | HTMLElement)[] {
+  const characters = Array.from(snippet.text);
+  const ranges = [...snippet.highlights].sort((a, b) => a.start - b.start);
+  const parts: (string | HTMLElement)[] = [];
+  let at = 0;
+  for (const { start, end } of ranges) {
+    if (start < at || end <= start) continue;
+    parts.push(characters.slice(at, start).join(""), h("mark", {}, characters.slice(start, end).join("")));
+    at = end;
+  }
+  parts.push(characters.slice(at).join(""));
+  return parts.filter((part) => part !== "");
+}

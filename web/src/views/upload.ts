@@ -6,6 +6,7 @@ import { h, labelled, progressBar } from "../dom";
 import { describeError, statusName } from "../errors";
 import { formatBytes, LANGUAGE_CHOICES, LENGTH_CHOICES } from "../format";
 import type { Document, SummaryLength } from "../gen/speechflow/library/v1/library_pb";
+import { toast } from "../toast";
 import { uploadFile } from "../uploader";
 
 const PARALLEL_UPLOADS = 2;
@@ -132,17 +133,18 @@ function createUploadPanel(): UploadPanel {
         },
       });
       item.classList.add("done");
+      toast(`${file.name} is uploaded and being processed.`);
       state.replaceChildren(
         "Uploaded, processing. ",
         h("a", { href: `/documents/${document.id}` }, `Open ${document.title || file.name}`),
       );
       panel.target.onUploaded(document);
     } catch (error) {
+      // A refused file shows why, not a full progress bar: the bytes arrived, the file did not.
       item.classList.add("failed");
-      state.replaceChildren(
-        h("span", { role: "alert" }, describeError(error), " "),
-        h("code", { className: "status-code" }, statusName(error)),
-      );
+      bar.element.hidden = true;
+      state.dataset.status = statusName(error);
+      state.replaceChildren(h("span", { role: "alert" }, "Not uploaded: ", describeError(error)));
     }
   }
 
