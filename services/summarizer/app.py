@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from services.kernel.app import ServiceApp
 from services.kernel.stage import StageInput, start_stage_service
 from services.kernel.storage import StorageSettings, store_from_settings
 from services.kernel.worker import JobCounters
 from services.summarizer.api import SummarizerServicer
 from services.summarizer.engine import build_chain
+from services.summarizer.engine.local_llm import LocalModelSettings, load_local_model
 from services.summarizer.settings import SummarizerSettings
 from services.summarizer.worker import SummaryWorker
 from speechflow.library.v1 import library_pb2
@@ -23,14 +26,40 @@ INPUTS = [
 async def start_summarizer(
     settings: SummarizerSettings, storage: StorageSettings | None = None
 ) -> ServiceApp:
+    # Loaded once per process, before taking jobs (like the Whisper models): 2-6 s.
+    local_model = await asyncio.to_thread(
+        load_local_model,
+        settings.local_llm_enabled,
+        LocalModelSettings(
+            model_path=settings.local_llm_model_path,
+            cache_dir=(settings.local_llm_cache_dir or settings.data_dir / "models").resolve(),
+            threads=settings.local_llm_threads,
+            context_tokens=settings.local_llm_context_tokens,
+        ),
+    )
     chain = build_chain(
+        llm_base_url=settings.llm_base_url or None,
+        llm_model=settings.llm_model or None,
+        llm_api_key=settings.llm_api_key or None,
+        llm_context_tokens=settings.llm_context_tokens,
         openrouter_api_key=settings.openrouter_api_key or None,
         openrouter_base_url=settings.openrouter_base_url,
         groq_api_key=settings.groq_api_key or None,
         groq_base_url=settings.groq_base_url,
+        local_model=local_model,
         timeout=settings.llm_timeout_seconds,
+        time_budget=settings.llm_time_budget_seconds,
     )
-    counters = JobCounters(settings={"providers": ", ".join(p.name for p in chain.providers)})
+    providers = [provider.name for provider in chain.providers]
+    counters = JobCounters(
+        settings={
+            "providers": ", ".join(providers),
+            # The library asks before accepting a summary in another language than spoken.
+            "translates": str(any(name != "extractive" for name in providers)).lower(),
+            "local_llm": local_model.name if local_model is not None else "off",
+            "llm_time_budget_seconds": f"{settings.llm_time_budget_seconds:g}",
+        }
+    )
     servicer = SummarizerServicer(counters)
     store = store_from_settings(storage or StorageSettings(data_dir=settings.data_dir))
     return await start_stage_service(

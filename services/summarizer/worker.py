@@ -1,14 +1,16 @@
-"""Summary jobs: stored transcript -> provider chain (cloud LLMs when keys are set, the
-offline extractive summarizer otherwise) -> summary in storage -> `summary.completed`."""
+"""Summary jobs: stored transcript -> provider chain (a configured or cloud LLM, the local
+LLM, the offline extractive summarizer last) -> summary in storage -> `summary.completed`,
+with `summary.progressed` as sections of a long transcript are done."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 
 from google.protobuf import json_format
 
-from services.kernel.jetstream import EventBus, ReceivedEvent, TransientError
+from services.kernel.jetstream import EventBus, PermanentError, ReceivedEvent, TransientError
 from services.kernel.stage import (
     event_id,
     job_context,
@@ -18,18 +20,26 @@ from services.kernel.stage import (
 from services.kernel.storage import ObjectStore
 from services.kernel.transcripts import parse_transcript, seconds, speaker_names
 from services.summarizer.engine import (
+    AllProvidersFailedError,
+    Language,
     ProviderChain,
     ProviderError,
     Segment,
     StructuredSummary,
     SummaryRequest,
 )
+from services.summarizer.engine.chain import is_permanent
+from services.summarizer.engine.model import ProgressCallback, primary_language
 from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
 
 log = logging.getLogger("speechflow.summarizer")
 
 COMPLETED = "speechflow.summarizer.v1.summary.completed"
+PROGRESSED = "speechflow.summarizer.v1.summary.progressed"
+# The share of the document's progress bar that summarization owns (the library's stages).
+START_PROGRESS = 50
+END_PROGRESS = 75
 LENGTHS = {
     library_pb2.SUMMARY_LENGTH_SHORT: "short",
     library_pb2.SUMMARY_LENGTH_MEDIUM: "medium",
@@ -37,12 +47,30 @@ LENGTHS = {
 }
 
 
-def summary_language(requested: str, transcript: library_pb2.Transcript) -> str:
-    for candidate in (requested, transcript.language):
-        code = candidate.split("-")[0].lower()
-        if code in ("en", "fr"):
-            return code
-    return "en"
+def label_language(summary_language: str) -> Language:
+    """The language of the summary's fixed wording: English unless the summary is French."""
+    return "fr" if primary_language(summary_language) == "fr" else "en"
+
+
+def summary_request(
+    job: events_pb2.JobContext, transcript: library_pb2.Transcript
+) -> SummaryRequest:
+    """What the job asks for: the summary in `summary_language` (empty: as spoken), with the
+    template's instructions, due dates resolved against the day of the recording."""
+    wanted = job.summary_language or transcript.language or "en"
+    return SummaryRequest(
+        transcript_segments=engine_segments(transcript),
+        language=label_language(wanted),
+        length=LENGTHS.get(job.summary_length, "medium"),  # type: ignore[arg-type]
+        summary_language=wanted,
+        transcript_language=transcript.language,
+        instructions=job.summary_instructions,
+        recording_date=job.create_time.ToDatetime().date() if job.HasField("create_time") else None,
+    )
+
+
+def speaker_ids_by_label(transcript: library_pb2.Transcript) -> dict[str, str]:
+    return {name: speaker_id for speaker_id, name in speaker_names(transcript).items()}
 
 
 def engine_segments(transcript: library_pb2.Transcript) -> list[Segment]:
@@ -59,14 +87,21 @@ def engine_segments(transcript: library_pb2.Transcript) -> list[Segment]:
     return segments
 
 
-def summary_message(result: StructuredSummary) -> events_pb2.Summary:
+def summary_message(
+    result: StructuredSummary, speaker_ids: dict[str, str] | None = None
+) -> events_pb2.Summary:
+    """The event's summary; notes a reader must see ("built from 4 sections") end its text,
+    and speaker name suggestions are keyed by speaker id."""
+    ids = speaker_ids or {}
+    text = "\n\n".join([result.summary, *result.notes]) if result.notes else result.summary
     return events_pb2.Summary(
         title=result.title,
-        summary=result.summary,
+        summary=text,
         key_points=result.key_points,
         decisions=result.decisions,
         action_items=[
-            events_pb2.ActionItem(text=a.text, owner=a.owner or "") for a in result.action_items
+            events_pb2.ActionItem(text=a.text, owner=a.owner or "", due=a.due)
+            for a in result.action_items
         ],
         topics=[
             events_pb2.Topic(title=t.title, start_seconds=t.start, end_seconds=t.end)
@@ -75,6 +110,12 @@ def summary_message(result: StructuredSummary) -> events_pb2.Summary:
         language=result.language,
         provider=result.provider,
         model=result.model,
+        built_from_sections=result.built_from_sections,
+        speaker_names=[
+            events_pb2.SpeakerName(speaker_id=ids[label], name=name)
+            for label, name in result.speaker_names.items()
+            if label in ids
+        ],
     )
 
 
@@ -92,17 +133,22 @@ class SummaryWorker:
             summary = json_format.Parse(stored, events_pb2.Summary())
         else:
             transcript = await self._transcript(job)
-            request = SummaryRequest(
-                transcript_segments=engine_segments(transcript),
-                language=summary_language(job.language, transcript),  # type: ignore[arg-type]
-                length=LENGTHS.get(job.summary_length, "medium"),  # type: ignore[arg-type]
+            request = dataclasses.replace(
+                summary_request(job, transcript), progress=self._progress_reporter(job)
             )
             try:
-                summary = summary_message(await self._chain.summarize(request))
+                result = await self._chain.summarize(request)
+            except AllProvidersFailedError as exc:
+                if is_permanent(exc):
+                    raise PermanentError(str(exc.failures[-1][1])) from exc
+                raise TransientError(
+                    f"No summarizer could summarize the transcript: {exc}"
+                ) from exc
             except ProviderError as exc:
                 raise TransientError(
                     f"No summarizer could summarize the transcript: {exc}"
                 ) from exc
+            summary = summary_message(result, speaker_ids_by_label(transcript))
             data = json_format.MessageToJson(summary).encode()
             await asyncio.to_thread(self._store.put_bytes, key, data, "application/json")
             log.info(
@@ -113,6 +159,26 @@ class SummaryWorker:
             events_pb2.SummaryCompleted(job=job, summary=summary, summary_key=key),
             event_id=event_id(job, "summarized"),
         )
+
+    def _progress_reporter(self, job: events_pb2.JobContext) -> ProgressCallback:
+        async def report(done: int, total: int) -> None:
+            span = END_PROGRESS - START_PROGRESS - 1  # 75 belongs to the next stage
+            progress = START_PROGRESS + max(1, span * done // max(total, 1))
+            try:
+                await self._bus.publish(
+                    PROGRESSED,
+                    events_pb2.ProgressReported(
+                        job=job,
+                        stage=library_pb2.STAGE_SUMMARIZATION,
+                        progress=progress,
+                        message=f"Summarizing (section {done} of {total})",
+                    ),
+                    event_id=event_id(job, f"summary-progress-{done}-of-{total}"),
+                )
+            except Exception:  # progress is best effort; the job goes on
+                log.warning("could not publish progress", exc_info=True)
+
+        return report
 
     async def _transcript(self, job: events_pb2.JobContext) -> library_pb2.Transcript:
         key = transcript_object_key(job)

@@ -5,7 +5,12 @@ import re
 
 import pytest
 
-from services.summarizer.engine import ExtractiveProvider, Segment, SummaryRequest
+from services.summarizer.engine import (
+    ExtractiveProvider,
+    Segment,
+    SummaryRequest,
+    TranslationUnavailableError,
+)
 from services.summarizer.engine.model import Language, SummaryLength
 from tests.summarizer.bench_extractive import three_hour_transcript
 from tests.summarizer.transcripts import ENGLISH_MEETING, FRENCH_MEETING, timed
@@ -128,16 +133,24 @@ async def test_empty_transcript_says_no_speech_was_detected(
 
 
 @pytest.mark.asyncio
-async def test_other_language_transcript_is_quoted_not_translated_and_noted() -> None:
-    summary = await provider.summarize(SummaryRequest(FRENCH_MEETING, "en", "short"))
+async def test_a_summary_asked_in_another_language_than_spoken_is_refused() -> None:
+    request = SummaryRequest(
+        FRENCH_MEETING, "en", "short", summary_language="en", transcript_language="fr"
+    )
 
-    assert summary.language == "en"
-    assert summary.title.startswith("Meeting: ")
-    assert len(summary.notes) == 1
-    assert "French" in summary.notes[0]
-    french_text = " ".join(segment.text for segment in FRENCH_MEETING)
-    for sentence in re.split(r"(?<=[.!?])\s+", summary.summary):
-        assert sentence[1:] in french_text
+    with pytest.raises(
+        TranslationUnavailableError, match=r"no language model is available to translate"
+    ):
+        await provider.summarize(request)
+
+
+@pytest.mark.asyncio
+async def test_the_spoken_language_is_detected_when_the_transcript_does_not_say() -> None:
+    with pytest.raises(TranslationUnavailableError):
+        await provider.summarize(SummaryRequest(FRENCH_MEETING, "en", "short", "en-GB"))
+
+    summary = await provider.summarize(SummaryRequest(FRENCH_MEETING, "fr", "short", "fr-CA"))
+    assert (summary.language, summary.provider) == ("fr-CA", "extractive")
 
 
 @pytest.mark.asyncio

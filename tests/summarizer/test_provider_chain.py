@@ -38,6 +38,7 @@ FAILURES = {
     "malformed-json": chat_completion('{"title": "Half an answer", "summary": '),
     "schema-invalid": chat_completion(json.dumps(schema_invalid)),
 }
+INVALID_ANSWERS = (FAILURES["malformed-json"], FAILURES["schema-invalid"])
 
 
 @pytest.mark.asyncio
@@ -57,7 +58,8 @@ async def test_openrouter_failure_falls_back_to_groq(failure: Reply) -> None:
         summary = await chain.summarize(REQUEST)
 
     assert (summary.provider, summary.title) == ("groq", "From Groq")
-    assert len(openrouter.calls) == 2  # Gemini, then Haiku
+    # Gemini, then Haiku; an invalid answer is asked for once more before a model is given up.
+    assert len(openrouter.calls) == (4 if failure in INVALID_ANSWERS else 2)
     assert len(groq.calls) == 1
 
 
@@ -70,7 +72,7 @@ async def test_groq_failure_falls_back_to_the_extractive_summary(failure: Reply)
 
     assert summary.provider == "extractive"
     assert summary.decisions
-    assert len(groq.calls) == 1
+    assert len(groq.calls) == (2 if failure in INVALID_ANSWERS else 1)
 
 
 @pytest.mark.asyncio

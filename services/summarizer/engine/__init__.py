@@ -1,10 +1,17 @@
 """Meeting summarization: language-model providers with an offline extractive fallback."""
 
 from services.summarizer.engine.chain import ProviderChain
-from services.summarizer.engine.errors import AllProvidersFailedError, ProviderError
+from services.summarizer.engine.errors import (
+    AllProvidersFailedError,
+    ContextOverflowError,
+    InvalidOutputError,
+    ProviderError,
+    TranslationUnavailableError,
+)
 from services.summarizer.engine.extractive import ExtractiveProvider
 from services.summarizer.engine.factory import build_chain
 from services.summarizer.engine.groq_provider import GroqProvider
+from services.summarizer.engine.local_llm import LocalLlmProvider, LocalModel
 from services.summarizer.engine.model import (
     ActionItem,
     Language,
@@ -14,15 +21,21 @@ from services.summarizer.engine.model import (
     SummaryRequest,
     Topic,
 )
+from services.summarizer.engine.openai_compatible import OpenAICompatibleProvider
 from services.summarizer.engine.openrouter import OpenRouterProvider
 from services.summarizer.engine.provider import SummaryProvider
 
 __all__ = [
     "ActionItem",
     "AllProvidersFailedError",
+    "ContextOverflowError",
     "ExtractiveProvider",
     "GroqProvider",
+    "InvalidOutputError",
     "Language",
+    "LocalLlmProvider",
+    "LocalModel",
+    "OpenAICompatibleProvider",
     "OpenRouterProvider",
     "ProviderChain",
     "ProviderError",
@@ -32,5 +45,6 @@ __all__ = [
     "SummaryProvider",
     "SummaryRequest",
     "Topic",
+    "TranslationUnavailableError",
     "build_chain",
 ]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from services.summarizer.engine.model import Segment
 
 # A conservative average over English and French; real tokenizers differ by model.
 CHARS_PER_TOKEN = 3.5
+
+TokenCounter = Callable[[str], int]
 
 
 def estimate_tokens(text: str) -> int:
@@ -25,13 +27,15 @@ def transcript_line(segment: Segment) -> str:
     return f"[{segment.start:.0f}-{segment.end:.0f}] {speaker}{segment.text.strip()}"
 
 
-def chunk_segments(segments: Sequence[Segment], token_budget: int) -> list[list[Segment]]:
+def chunk_segments(
+    segments: Sequence[Segment], token_budget: int, count: TokenCounter = estimate_tokens
+) -> list[list[Segment]]:
     """Consecutive groups of spoken segments whose rendered lines fit `token_budget` each."""
     chunks: list[list[Segment]] = []
     current: list[Segment] = []
     used = 0
-    for piece in (p for s in segments if s.text.strip() for p in _fit(s, token_budget)):
-        cost = estimate_tokens(transcript_line(piece)) + 1
+    for piece in (p for s in segments if s.text.strip() for p in _fit(s, token_budget, count)):
+        cost = count(transcript_line(piece)) + 1
         if current and used + cost > token_budget:
             chunks.append(current)
             current, used = [], 0
@@ -42,7 +46,9 @@ def chunk_segments(segments: Sequence[Segment], token_budget: int) -> list[list[
     return chunks
 
 
-def group_by_budget(texts: Sequence[str], token_budget: int) -> list[list[int]]:
+def group_by_budget(
+    texts: Sequence[str], token_budget: int, count: TokenCounter = estimate_tokens
+) -> list[list[int]]:
     """Indices of consecutive texts grouped to fit `token_budget`, at least two per group.
 
     Two per group at minimum guarantees that repeated merging ends with a single group even
@@ -52,7 +58,7 @@ def group_by_budget(texts: Sequence[str], token_budget: int) -> list[list[int]]:
     current: list[int] = []
     used = 0
     for index, text in enumerate(texts):
-        cost = estimate_tokens(text)
+        cost = count(text)
         if len(current) >= 2 and used + cost > token_budget:
             groups.append(current)
             current, used = [], 0
@@ -65,12 +71,13 @@ def group_by_budget(texts: Sequence[str], token_budget: int) -> list[list[int]]:
     return groups
 
 
-def _fit(segment: Segment, token_budget: int) -> list[Segment]:
+def _fit(segment: Segment, token_budget: int, count: TokenCounter) -> list[Segment]:
     """Split a segment too long for one call into word runs with interpolated times."""
-    if estimate_tokens(transcript_line(segment)) < token_budget:
+    tokens = count(transcript_line(segment))
+    if tokens < token_budget:
         return [segment]
     words = segment.text.split()
-    pieces = math.ceil(estimate_tokens(transcript_line(segment)) / (token_budget / 2))
+    pieces = math.ceil(tokens / (token_budget / 2))
     size = math.ceil(len(words) / pieces)
     span = segment.end - segment.start
     result = []

@@ -16,3 +16,25 @@ class AllProvidersFailedError(ProviderError):
         self.failures = failures
         details = "; ".join(f"{name}: {error}" for name, error in failures)
         super().__init__(f"all summary providers failed ({details})")
+
+
+class TranslationUnavailableError(ProviderError):
+    """The summary must be in another language than the one spoken, and this provider cannot
+    translate. When the last resort raises it, retrying will not help: the job fails for good."""
+
+    def __init__(self, spoken: str, wanted: str) -> None:
+        self.spoken = spoken
+        self.wanted = wanted
+        super().__init__(
+            f"the summary was asked for in '{wanted}' but the recording is in '{spoken}', and no "
+            "language model is available to translate (the offline summarizer only quotes the "
+            f"recording); configure a language model or ask for the summary in '{spoken}'"
+        )
+
+
+class ContextOverflowError(ProviderError):
+    """The model rejected a request as longer than its context window."""
+
+
+class InvalidOutputError(ProviderError):
+    """The model answered, but not with JSON that follows the summary schema."""

@@ -12,6 +12,11 @@ from services.summarizer.engine.groq_provider import (
     GROQ_MODELS,
     GroqProvider,
 )
+from services.summarizer.engine.local_llm import LocalLlmProvider, LocalModel
+from services.summarizer.engine.openai_compatible import (
+    OpenAICompatibleProvider,
+    chunk_budget_for_context,
+)
 from services.summarizer.engine.openrouter import (
     OPENROUTER_BASE_URL,
     OPENROUTER_CHUNK_TOKEN_BUDGET,
@@ -23,21 +28,40 @@ from services.summarizer.engine.provider import SummaryProvider
 
 def build_chain(
     *,
+    llm_base_url: str | None = None,
+    llm_model: str | None = None,
+    llm_api_key: str | None = None,
+    llm_context_tokens: int = 8_192,
     openrouter_api_key: str | None = None,
     openrouter_base_url: str = OPENROUTER_BASE_URL,
     groq_api_key: str | None = None,
     groq_base_url: str = GROQ_BASE_URL,
+    local_model: LocalModel | None = None,
     timeout: float = 60.0,
+    time_budget: float | None = None,
     openrouter_models: Sequence[str] = OPENROUTER_MODELS,
     groq_models: Sequence[str] = GROQ_MODELS,
     chunk_token_budget: int | None = None,
 ) -> ProviderChain:
-    """Cloud providers whose key is set (OpenRouter, then Groq), then the offline extractive one.
+    """In order: a configured OpenAI-compatible server, OpenRouter and Groq when their key is
+    set, the local model when loaded, then the offline extractive summarizer.
 
-    An empty key counts as unset, as environment variables are often defined but empty.
-    `chunk_token_budget` overrides each cloud provider's own default when given.
+    An empty setting counts as unset, as environment variables are often defined but empty.
+    `chunk_token_budget` overrides each remote provider's own default when given. The local
+    model gets the whole `time_budget` as its own timeout (it cannot be faster than that).
     """
     providers: list[SummaryProvider] = []
+    if llm_base_url and llm_model:
+        providers.append(
+            OpenAICompatibleProvider(
+                base_url=llm_base_url,
+                models=[llm_model],
+                api_key=llm_api_key or None,
+                timeout=timeout,
+                chunk_token_budget=chunk_token_budget
+                or chunk_budget_for_context(llm_context_tokens),
+            )
+        )
     if openrouter_api_key:
         providers.append(
             OpenRouterProvider(
@@ -58,5 +82,7 @@ def build_chain(
                 chunk_token_budget=chunk_token_budget or GROQ_CHUNK_TOKEN_BUDGET,
             )
         )
+    if local_model is not None:
+        providers.append(LocalLlmProvider(local_model, timeout=time_budget or timeout))
     providers.append(ExtractiveProvider())
-    return ProviderChain(providers)
+    return ProviderChain(providers, time_budget=time_budget)

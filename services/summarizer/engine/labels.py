@@ -16,6 +16,7 @@ class Labels:
     title_template: str  # "{keywords}" is replaced by the meeting's main keywords
     list_conjunction: str
     untranslated_note_template: str  # "{language}" is replaced by the transcript's language
+    sections_note_template: str  # "{sections}" is replaced by how many sections
 
     def join_words(self, words: list[str]) -> str:
         """'a', 'b', 'c' -> 'a, b and c' (or '... et c')."""
@@ -36,6 +37,10 @@ LABELS: dict[Language, Labels] = {
             "The transcript appears to be in {language}. This summary quotes it in its original "
             "language because the offline summarizer cannot translate."
         ),
+        sections_note_template=(
+            "This summary was built from {sections} sections of the transcript, which is "
+            "longer than the language model's context."
+        ),
     ),
     "fr": Labels(
         language_name="French",
@@ -47,6 +52,10 @@ LABELS: dict[Language, Labels] = {
         untranslated_note_template=(
             "La transcription semble être en {language}. Ce résumé la cite dans sa langue "
             "d'origine, car le résumeur hors ligne ne sait pas traduire."
+        ),
+        sections_note_template=(
+            "Ce résumé a été construit à partir de {sections} sections de la transcription, "
+            "plus longue que le contexte du modèle de langue."
         ),
     ),
 }

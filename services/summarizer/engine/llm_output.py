@@ -2,27 +2,31 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from typing import Any
 
+from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from services.summarizer.engine.errors import ProviderError
-from services.summarizer.engine.model import (
-    ActionItem,
-    StructuredSummary,
-    SummaryRequest,
-    Topic,
-)
+from services.summarizer.engine.errors import InvalidOutputError
 
 # Sent to the model (OpenAI-style strict schema: every property required, no extras).
 SUMMARY_JSON_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["title", "summary", "key_points", "decisions", "action_items", "topics"],
+    "required": [
+        "title",
+        "summary",
+        "key_points",
+        "decisions",
+        "action_items",
+        "topics",
+        "speaker_names",
+    ],
     "properties": {
-        "title": {"type": "string", "description": "Short title for the meeting"},
+        "title": {"type": "string", "description": "Short title saying what the meeting was about"},
         "summary": {"type": "string", "description": "Prose summary of the meeting"},
         "key_points": {"type": "array", "items": {"type": "string"}},
         "decisions": {"type": "array", "items": {"type": "string"}},
@@ -31,10 +35,17 @@ SUMMARY_JSON_SCHEMA: dict[str, Any] = {
             "items": {
                 "type": "object",
                 "additionalProperties": False,
-                "required": ["text", "owner"],
+                "required": ["text", "owner", "due"],
                 "properties": {
                     "text": {"type": "string"},
-                    "owner": {"type": ["string", "null"], "description": "Person's name or null"},
+                    "owner": {
+                        "type": ["string", "null"],
+                        "description": "Name of the speaker or person who does it, or null",
+                    },
+                    "due": {
+                        "type": ["string", "null"],
+                        "description": "When it is due, in the words said, or null",
+                    },
                 },
             },
         },
@@ -51,8 +62,44 @@ SUMMARY_JSON_SCHEMA: dict[str, Any] = {
                 },
             },
         },
+        "speaker_names": {
+            "type": "array",
+            "description": "Real names of speakers the conversation reveals",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["speaker", "name"],
+                "properties": {
+                    "speaker": {"type": "string", "description": 'Label, e.g. "Speaker 2"'},
+                    "name": {"type": "string"},
+                },
+            },
+        },
     },
 }
+
+
+def _answer_schema() -> dict[str, Any]:
+    """What an answer must follow: the sent schema, with the fields a model in plain JSON mode
+    may leave out (a task's due date, speaker names) optional and extra keys allowed."""
+    schema = copy.deepcopy(SUMMARY_JSON_SCHEMA)
+    schema["required"].remove("speaker_names")
+    schema["properties"]["action_items"]["items"]["required"].remove("due")
+
+    def lenient(node: Any) -> None:
+        if isinstance(node, dict):
+            node.pop("additionalProperties", None)
+            for value in node.values():
+                lenient(value)
+        elif isinstance(node, list):
+            for value in node:
+                lenient(value)
+
+    lenient(schema)
+    return schema
+
+
+_ANSWER_VALIDATOR = Draft202012Validator(_answer_schema())
 
 
 class _Lenient(BaseModel):
@@ -63,6 +110,12 @@ class _Lenient(BaseModel):
 class LlmActionItem(_Lenient):
     text: str = Field(min_length=1)
     owner: str | None = None
+    due: str | None = None
+
+
+class LlmSpeakerName(_Lenient):
+    speaker: str
+    name: str
 
 
 class LlmTopic(_Lenient):
@@ -78,57 +131,30 @@ class LlmSummary(_Lenient):
     decisions: list[str]
     action_items: list[LlmActionItem]
     topics: list[LlmTopic]
+    speaker_names: list[LlmSpeakerName] = Field(default_factory=list)
 
 
 _CODE_FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL | re.IGNORECASE)
 
 
 def parse_llm_summary(content: str) -> LlmSummary:
-    """Validate a model's answer; raise `ProviderError` if it is not JSON or breaks the schema."""
+    """Validate a model's answer; `InvalidOutputError` if it is not JSON or breaks the schema."""
     fenced = _CODE_FENCE.match(content)
     text = fenced.group(1) if fenced else content
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise ProviderError(f"malformed JSON from model: {error}") from error
+        raise InvalidOutputError(f"malformed JSON from model: {error}") from error
+    problem = next(iter(_ANSWER_VALIDATOR.iter_errors(data)), None)
+    if problem is not None:
+        where = "/".join(str(part) for part in problem.absolute_path) or "the answer"
+        raise InvalidOutputError(
+            f"model output does not follow the summary schema: {where}: {problem.message[:200]}"
+        )
     try:
         return LlmSummary.model_validate(data)
     except ValidationError as error:
-        raise ProviderError(
+        raise InvalidOutputError(
             f"model output does not follow the summary schema: {error.error_count()} errors, "
             f"first: {error.errors()[0]['loc']} {error.errors()[0]['msg']}"
         ) from error
-
-
-def to_structured_summary(
-    output: LlmSummary, request: SummaryRequest, provider: str, model: str
-) -> StructuredSummary:
-    duration = request.duration
-
-    def within_recording(seconds: float) -> float:
-        return min(max(seconds, 0.0), duration)
-
-    topics = sorted(
-        (
-            Topic(
-                title=topic.title,
-                start=within_recording(min(topic.start, topic.end)),
-                end=within_recording(max(topic.start, topic.end)),
-            )
-            for topic in output.topics
-        ),
-        key=lambda topic: topic.start,
-    )
-    return StructuredSummary(
-        title=output.title,
-        summary=output.summary,
-        key_points=[point for point in output.key_points if point],
-        decisions=[decision for decision in output.decisions if decision],
-        action_items=[
-            ActionItem(text=item.text, owner=item.owner or None) for item in output.action_items
-        ],
-        topics=topics,
-        language=request.language,
-        provider=provider,
-        model=model,
-    )

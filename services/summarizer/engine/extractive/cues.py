@@ -19,6 +19,12 @@ _WEEKDAYS = (
 # "Let me check the contract" takes work on; "let me know/think/see" hands nobody anything.
 _LET_ME = r"let\ me\ (?!know\b|think\b|see\b|say\b|explain\b|just\b|finish\b|start\b)"
 
+# "I can collect three quotes" offers to do it; "I can see why" does nothing.
+_I_CAN = (
+    r"i\ can\ (?!not\b|see\b|hear\b|imagine\b|understand\b|tell\b|say\b|think\b|"
+    r"live\b|only\b|also\ see\b)"
+)
+
 _DECISION = re.compile(
     r"""\b(?:
         decided|agreed|agree\ (?:on|to|that)|we\ all\ agree|approved|signed\ off|settled\ on|
@@ -41,6 +47,19 @@ _TEAM_INTENT = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 
+# The chair stating what the team does from now on: "Then we move the launch to the 17th."
+_TEAM_DECISION = re.compile(
+    r"""^(?:(?:then|so|okay|ok|fine|good|right|yes|alright|all\ right)[,\s]+)*
+    (?:we|the\ team)\ (?:
+        move|cap|keep|replace|make|change|sign|postpone|drop|switch|stop|hire|raise|cut|push|
+        delay|limit|freeze|cancel|skip|adopt|take|go\ with|stick\ with|use|launch|ship|
+        won't|will\ not|don't|do\ not
+    )\b
+    |^(?:(?:then|so)[,\s]+)?(?:the|our)\ \w+(?:\ \w+)?\ (?:will\ not|won't|stays?|remains?)\b
+    |^no\ \w+(?:\ \w+)?\ shifts?\b""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
 _REQUEST = re.compile(
     r"\b(?:can|could|would)\ you\b|\b(?:peux-tu|pouvez-vous|tu\ peux|vous\ pouvez)\b",
     re.IGNORECASE | re.VERBOSE,
@@ -48,7 +67,7 @@ _REQUEST = re.compile(
 _ACTION = re.compile(
     rf"""\b(?:
         i\ (?:will|shall|need\ to|have\ to|must|should)|i'll|i'm\ going\ to|i\ am\ going\ to|
-        {_LET_ME}|
+        {_I_CAN}|{_LET_ME}|
         you\ (?:will|need\ to|have\ to|must|should)|you'll|
         we\ (?:need\ to|have\ to|must|should)|
         action\ items?|to-?do|follow[\ -]up|take\ care\ of|in\ charge\ of|responsible\ for|
@@ -66,7 +85,7 @@ _ACTION = re.compile(
 _FIRST_PERSON_COMMITMENT = re.compile(
     rf"""\b(?:
         i\ (?:will|shall|can\ take|am\ going\ to|need\ to|have\ to|must)|i'll|i'm\ going\ to|
-        {_LET_ME}|
+        {_I_CAN}|{_LET_ME}|
         je\ vais|je\ m'occupe|je\ me\ charge|je\ m'en\ charge|je\ peux\ (?:m'en|le|la|les)
     )\b""",
     re.IGNORECASE | re.VERBOSE,
@@ -113,6 +132,15 @@ def _normalize(text: str) -> str:
 def is_decision(text: str) -> bool:
     text = _normalize(text)
     return bool(_DECISION.search(text)) and not _UNDECIDED.search(text)
+
+
+def states_team_decision(text: str) -> bool:
+    return bool(_TEAM_DECISION.search(_normalize(text).strip()))
+
+
+def is_request(text: str) -> bool:
+    """A task asked of someone ("Sarah, can you …?")."""
+    return bool(_REQUEST.search(_normalize(text)))
 
 
 def announces_team_intent(text: str) -> bool:

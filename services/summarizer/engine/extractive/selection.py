@@ -38,7 +38,7 @@ def pick_across_topics(
     seen = list(avoid_repeating)
 
     def take(sentence: TimedSentence) -> None:
-        if len(chosen) < count and sentence not in chosen and not _repeats(sentence, seen):
+        if len(chosen) < count and sentence not in chosen and not repeats(sentence, seen):
             chosen.append(sentence)
             seen.append(sentence)
 
@@ -64,7 +64,7 @@ def _quotas(sizes: dict[int, int], count: int) -> dict[int, int]:
     return quotas
 
 
-def _repeats(sentence: TimedSentence, others: Sequence[TimedSentence]) -> bool:
+def repeats(sentence: TimedSentence, others: Sequence[TimedSentence]) -> bool:
     terms = set(sentence.terms)
     for other in others:
         other_terms = set(other.terms)

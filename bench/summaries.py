@@ -1,0 +1,199 @@
+"""How good the summaries are: action items, owners, due dates, decisions, small talk.
+
+Every provider summarizes the meeting scripts of tests/summarizer/meetings (three or four
+anonymous speakers, commitments scattered through the talk, small talk, no closing recap),
+fed as speaker-labelled transcripts, and is scored against what a person would note down:
+
+- extractive: the offline fallback;
+- stand-in server: an OpenAI-compatible server on loopback that answers with each
+  commitment's sentence as said, no owner and no due date, which measures what the
+  grounding adds (owners from the speaker and the wording, dates resolved);
+- local LLM: the bundled Qwen2.5-Coder-1.5B (in-process llama.cpp), when installed.
+
+    .venv/bin/python -m bench.summaries [--providers extractive,stand-in,local-llm] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from services.summarizer.engine import (
+    ExtractiveProvider,
+    OpenAICompatibleProvider,
+    StructuredSummary,
+    SummaryProvider,
+)
+from tests.summarizer.meeting_scripts import Meeting, Score, load_meetings, score
+
+PROVIDERS = ("extractive", "stand-in", "local-llm")
+GOALS = {"local-llm": 0.7, "extractive": 0.5}
+
+
+def run(providers: Sequence[str] = PROVIDERS) -> dict[str, Any]:
+    """The figures per provider (`make bench` calls this); providers not installed are left out."""
+    return asyncio.run(_run(providers))
+
+
+async def _run(providers: Sequence[str]) -> dict[str, Any]:
+    meetings = load_meetings()
+    results: dict[str, Any] = {"meetings": len(meetings), "providers": {}}
+    for name in providers:
+        provider = _provider(name, meetings)
+        if provider is None:
+            results["providers"][name] = {"skipped": "not installed"}
+            continue
+        results["providers"][name] = await _measure(provider, meetings)
+    return results
+
+
+async def _measure(provider: SummaryProvider, meetings: list[Meeting]) -> dict[str, Any]:
+    scores: list[Score] = []
+    seconds = 0.0
+    per_meeting = []
+    for meeting in meetings:
+        started = time.perf_counter()
+        summary = await provider.summarize(meeting.request())
+        took = time.perf_counter() - started
+        seconds += took
+        result = score(summary, meeting)
+        scores.append(result)
+        per_meeting.append(
+            {
+                "meeting": meeting.name,
+                "provider": summary.provider,
+                "seconds": round(took, 1),
+                "action_recall_owner": round(result.action_recall_with_owner, 2),
+                "decision_recall": round(result.decision_recall, 2),
+                "leaked": result.leaked_small_talk,
+            }
+        )
+    words = sum(meeting.word_count for meeting in meetings)
+
+    def total(field: Callable[[Score], int]) -> int:
+        return sum(field(s) for s in scores)
+
+    expected = total(lambda s: s.expected_actions)
+    produced = total(lambda s: s.produced_actions)
+    return {
+        "action_recall": round(total(lambda s: s.matched_actions) / expected, 3),
+        "action_recall_with_owner": round(total(lambda s: s.right_owner) / expected, 3),
+        "action_recall_with_owner_and_due": round(
+            total(lambda s: s.right_owner_and_due) / expected, 3
+        ),
+        "action_precision": round(total(lambda s: s.matched_actions) / max(produced, 1), 3),
+        "decision_recall": round(
+            total(lambda s: s.matched_decisions) / total(lambda s: s.expected_decisions), 3
+        ),
+        "small_talk_leaked": total(lambda s: s.leaked_small_talk),
+        "speaker_names_right": f"{total(lambda s: s.right_speaker_names)}/"
+        f"{total(lambda s: s.speakers)}",
+        "seconds_per_1000_words": round(seconds / words * 1000, 2),
+        "per_meeting": per_meeting,
+    }
+
+
+def _provider(name: str, meetings: list[Meeting]) -> SummaryProvider | None:
+    if name == "extractive":
+        return ExtractiveProvider()
+    if name == "stand-in":
+        return _StandInProvider(meetings)
+    if name == "local-llm":
+        from services.summarizer.engine.local_llm import (
+            LocalLlmProvider,
+            LocalModelSettings,
+            load_local_model,
+        )
+
+        model = load_local_model(True, LocalModelSettings())
+        return None if model is None else LocalLlmProvider(model, timeout=900)
+    raise ValueError(f"unknown provider {name!r}; expected one of {PROVIDERS}")
+
+
+class _StandInProvider:
+    """The OpenAI-compatible provider against a loopback stand-in that quotes commitments."""
+
+    name = "stand-in"
+
+    def __init__(self, meetings: list[Meeting]) -> None:
+        self._meetings = meetings
+
+    async def summarize(self, request: Any) -> StructuredSummary:
+        from tests.summarizer.stand_in_llm_server import chat_completion, running_stand_in
+
+        meeting = next(
+            m for m in self._meetings if m.lines[0][1] in request.transcript_segments[0].text
+        )
+        answer = json.dumps(_quoting_answer(meeting))
+        with running_stand_in(lambda call, number: chat_completion(answer)) as server:
+            provider = OpenAICompatibleProvider(base_url=server.url, models=["stand-in"])
+            return await provider.summarize(request)
+
+
+def _quoting_answer(meeting: Meeting) -> dict[str, Any]:
+    labels = {name: label for label, name in meeting.speakers.items()}
+
+    def line_with(keywords: Sequence[str], owner: str = "") -> str:
+        lines = [
+            (speaker, text)
+            for speaker, text in meeting.lines
+            if all(re.search(group, text, re.IGNORECASE) for group in keywords)
+        ]
+        # The commitment itself: said by its owner, or naming them.
+        own = [text for speaker, text in lines if speaker == labels.get(owner) or owner in text]
+        return (own or [text for _, text in lines])[-1 if own else 0]
+
+    return {
+        "title": meeting.title,
+        "summary": "The meeting went through its agenda.",
+        "key_points": [],
+        "decisions": [line_with(groups) for groups in meeting.decisions],
+        "action_items": [
+            {"text": line_with(item.keywords, item.owner), "owner": None, "due": None}
+            for item in meeting.action_items
+        ],
+        "topics": [],
+        "speaker_names": [],
+    }
+
+
+def table(results: dict[str, Any]) -> str:
+    header = (
+        "| provider | action recall | + right owner | + owner and due | action precision "
+        "| decision recall | small talk leaked | speaker names | s per 1,000 words |"
+    )
+    lines = [header, "|" + "---|" * 9]
+    for name, figures in results["providers"].items():
+        if "skipped" in figures:
+            lines.append(f"| {name} | {figures['skipped']} |" + " |" * 7)
+            continue
+        lines.append(
+            f"| {name} | {figures['action_recall']:.2f} "
+            f"| {figures['action_recall_with_owner']:.2f} "
+            f"| {figures['action_recall_with_owner_and_due']:.2f} "
+            f"| {figures['action_precision']:.2f} | {figures['decision_recall']:.2f} "
+            f"| {figures['small_talk_leaked']} | {figures['speaker_names_right']} "
+            f"| {figures['seconds_per_1000_words']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--providers", default=",".join(PROVIDERS))
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    results = run([name for name in args.providers.split(",") if name])
+    print(table(results))
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(results, out, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,219 @@
+"""Turning a model's answer into a summary that the transcript backs up.
+
+Small models misattribute owners and invent names, so every owner and speaker name is checked
+against the transcript: an action item is matched to the sentence it came from, whose speaker
+and wording ("I'll send …", "Priya, can you …") say who owns it; a name nobody said is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from services.summarizer.engine.due_dates import find_due_words, resolve_due
+from services.summarizer.engine.extractive.cues import owner_of
+from services.summarizer.engine.extractive.text import detect_language, language_tools
+from services.summarizer.engine.labels import LABELS
+from services.summarizer.engine.llm_output import LlmSummary
+from services.summarizer.engine.model import (
+    ActionItem,
+    Segment,
+    StructuredSummary,
+    SummaryRequest,
+    Topic,
+)
+from services.summarizer.engine.speaker_names import suggest_speaker_names
+
+# Share of an item's words its source sentence must contain to count as its source.
+MIN_SOURCE_OVERLAP = 0.35
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_SMALL_WORDS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "to",
+        "of",
+        "and",
+        "or",
+        "for",
+        "on",
+        "in",
+        "at",
+        "by",
+        "with",
+        "is",
+        "are",
+        "be",
+        "will",
+        "i",
+        "you",
+        "we",
+        "it",
+        "this",
+        "that",
+        "le",
+        "la",
+        "les",
+        "de",
+        "des",
+        "du",
+        "et",
+        "ou",
+        "pour",
+        "sur",
+        "dans",
+        "à",
+        "un",
+        "une",
+        "je",
+        "tu",
+        "nous",
+        "vous",
+        "il",
+        "elle",
+    ]
+)
+
+
+def to_structured_summary(
+    output: LlmSummary,
+    request: SummaryRequest,
+    provider: str,
+    model: str,
+    *,
+    sections: int = 1,
+) -> StructuredSummary:
+    segments = request.transcript_segments
+    speaker_names = grounded_speaker_names(output, segments)
+    notes = []
+    if sections > 1:
+        notes.append(LABELS[request.language].sections_note_template.format(sections=sections))
+    return StructuredSummary(
+        title=output.title,
+        summary=output.summary,
+        key_points=_unique(output.key_points),
+        decisions=_unique(output.decisions),
+        action_items=_action_items(output, request, speaker_names),
+        topics=_topics(output, request.duration),
+        language=request.output_language,
+        provider=provider,
+        model=model,
+        built_from_sections=sections > 1,
+        speaker_names=speaker_names,
+        notes=notes,
+    )
+
+
+def grounded_speaker_names(output: LlmSummary, segments: Sequence[Segment]) -> dict[str, str]:
+    """The model's name suggestions that the transcript supports, then the rule-based ones."""
+    labels = {segment.speaker for segment in segments if segment.speaker}
+    said = _said_words(segments)
+    names: dict[str, str] = {}
+    for suggestion in output.speaker_names:
+        name = suggestion.name.strip()
+        if (
+            suggestion.speaker in labels
+            and name
+            and name not in labels
+            and name.split()[0].lower() in said
+            and name not in names.values()
+        ):
+            names.setdefault(suggestion.speaker, name)
+    for speaker, name in suggest_speaker_names(segments).items():
+        if speaker not in names and name not in names.values():
+            names[speaker] = name
+    return names
+
+
+def _action_items(
+    output: LlmSummary, request: SummaryRequest, speaker_names: dict[str, str]
+) -> list[ActionItem]:
+    segments = [s for s in request.transcript_segments if s.text.strip()]
+    said = _said_words(segments)
+    labels = {segment.speaker for segment in segments if segment.speaker}
+    stem = language_tools(detect_language(segments) or "en").stem
+    items: dict[str, ActionItem] = {}
+    for item in output.action_items:
+        source = _source_segment(item.text, segments, stem)
+        owner = _grounded_owner(item.owner, labels, said)
+        if source is not None:
+            # The sentence's own wording beats the model's guess (small models misattribute).
+            owner = owner_of(source.text, source.speaker) or owner
+        if owner in speaker_names:
+            owner = speaker_names[owner]
+        due_words = (item.due or "").strip() or find_due_words(item.text)
+        if not due_words and source is not None:
+            due_words = find_due_words(source.text)
+        due = resolve_due(due_words, request.recording_date) if due_words else ""
+        key = item.text.strip().lower()
+        if key not in items:
+            items[key] = ActionItem(text=item.text.strip(), owner=owner or None, due=due)
+    return list(items.values())
+
+
+def _grounded_owner(owner: str | None, labels: set[str], said: set[str]) -> str | None:
+    """The model's owner if it is a speaker or a name spoken in the meeting."""
+    owner = (owner or "").strip()
+    if not owner:
+        return None
+    if owner in labels:
+        return owner
+    first = owner.split()[0].lower()
+    if first in said and first not in _SMALL_WORDS:
+        return owner
+    return None
+
+
+def _source_segment(
+    text: str, segments: Sequence[Segment], stem: Callable[[str], str]
+) -> Segment | None:
+    """The transcript segment an item was most likely written from."""
+    wanted = _content_words(text, stem)
+    if not wanted:
+        return None
+    best: Segment | None = None
+    best_overlap = 0.0
+    for segment in segments:
+        overlap = len(wanted & _content_words(segment.text, stem)) / len(wanted)
+        if overlap > best_overlap:
+            best, best_overlap = segment, overlap
+    return best if best_overlap >= MIN_SOURCE_OVERLAP else None
+
+
+def _content_words(text: str, stem: Callable[[str], str]) -> set[str]:
+    return {
+        stem(word)
+        for word in (w.lower() for w in _WORD.findall(text))
+        if word not in _SMALL_WORDS and len(word) > 2
+    }
+
+
+def _said_words(segments: Sequence[Segment]) -> set[str]:
+    return {word.lower() for segment in segments for word in _WORD.findall(segment.text)}
+
+
+def _unique(texts: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(text.strip() for text in texts if text.strip()))
+
+
+def _topics(output: LlmSummary, duration: float) -> list[Topic]:
+    def within_recording(seconds: float) -> float:
+        return min(max(seconds, 0.0), duration)
+
+    topics = sorted(
+        (
+            Topic(
+                title=topic.title,
+                start=within_recording(min(topic.start, topic.end)),
+                end=within_recording(max(topic.start, topic.end)),
+            )
+            for topic in output.topics
+        ),
+        key=lambda topic: topic.start,
+    )
+    # Overlapping topics confuse a reader: each one ends where the next begins.
+    return [
+        Topic(t.title, t.start, min(t.end, topics[i + 1].start) if i + 1 < len(topics) else t.end)
+        for i, t in enumerate(topics)
+    ]
