@@ -475,9 +475,9 @@ async def test_documents_stored_before_the_index_existed_are_indexed_at_start(
 def test_every_token_of_the_query_is_a_quoted_term() -> None:
     query = parse_query('NEAR(a, b) "next year" col:umn bud', 200)
 
+    # Words joined by punctuation ("NEAR(a,", "col:umn") are found next to each other.
     assert query.clauses == (
-        Clause(("near",)),
-        Clause(("a",)),
+        Clause(("near", "a")),
         Clause(("b",)),
         Clause(("next", "year")),
         Clause(("col", "umn")),
