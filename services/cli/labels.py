@@ -37,6 +37,7 @@ FILE_KIND = EnumNames(library_pb2.FileKind.DESCRIPTOR, "FILE_KIND_")
 SUMMARY_LENGTH = EnumNames(library_pb2.SummaryLength.DESCRIPTOR, "SUMMARY_LENGTH_")
 STAGE = EnumNames(library_pb2.Stage.DESCRIPTOR, "STAGE_")
 JOB_STATUS = EnumNames(library_pb2.JobStatus.DESCRIPTOR, "JOB_STATUS_")
+EXPORT_FORMAT = EnumNames(library_pb2.ExportFormat.DESCRIPTOR, "EXPORT_FORMAT_")
 LANGUAGES = ["en", "fr"]
 
 STATUS_STYLES = {

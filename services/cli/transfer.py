@@ -1,4 +1,4 @@
-"""The three streaming RPCs: upload (client stream), watch and download (server streams).
+"""The streaming RPCs: upload (client stream), watch, download and export (server streams).
 
 Each takes an optional callback or rich progress bar so commands decide how to show it.
 Every operation restarts from the beginning when `Session.authorized` retries it after a
@@ -27,6 +27,8 @@ from services.cli.session import Metadata, Session
 from speechflow.library.v1 import library_pb2
 
 CHUNK_BYTES = 1024 * 1024
+# A message of DownloadDocument or ExportDocument: both carry data, content_type, file_name.
+FileChunk = library_pb2.DownloadDocumentResponse | library_pb2.ExportDocumentResponse
 FINAL_STATUSES = frozenset(
     {
         library_pb2.DOCUMENT_STATUS_COMPLETED,
@@ -166,18 +168,49 @@ def download_document(
         if first is None:
             raise CliError("The server sent no data.", ExitCode.ERROR)
         fallback = f"{document_id}-{FILE_KIND.label(kind)}"
-        name = safe_file_name(first.file_name) or fallback
-        target = download_target(output, name)
-        task = progress.add_task(escape(name), total=first.size_bytes or None)
-        written = 0
-        with _sink(target) as sink:
-            for message in chain([first], messages):
-                sink.write(message.data)
-                written += len(message.data)
-                progress.advance(task, len(message.data))
-        return Downloaded(target, written, first.content_type, name)
+        return _save(first, messages, fallback, output, progress, first.size_bytes)
 
     return session.authorized(fetch)
+
+
+def export_document(
+    session: Session, document_id: str, kind: int, output: str | None, progress: Progress
+) -> Downloaded:
+    """Streams ExportDocument into a file named by the server (or `output`)."""
+
+    def fetch(credentials: Metadata) -> Downloaded:
+        call = session.library.ExportDocument(
+            library_pb2.ExportDocumentRequest(document_id=document_id, format=kind),  # type: ignore[arg-type]
+            metadata=credentials,
+        )
+        messages = iter(call)
+        first = next(messages, None)  # errors surface here, before any file is created
+        if first is None:
+            raise CliError("The server sent no data.", ExitCode.ERROR)
+        return _save(first, messages, f"{document_id}-export", output, progress, 0)
+
+    return session.authorized(fetch)
+
+
+def _save(
+    first: FileChunk,
+    rest: Iterator[FileChunk],
+    fallback: str,
+    output: str | None,
+    progress: Progress,
+    size: int,
+) -> Downloaded:
+    name = safe_file_name(first.file_name) or fallback
+    target = download_target(output, name)
+    # Exports are made on request, so their size is unknown up front: the bar counts bytes.
+    task = progress.add_task(escape(name), total=size or None)
+    written = 0
+    with _sink(target) as sink:
+        for message in chain([first], rest):
+            sink.write(message.data)
+            written += len(message.data)
+            progress.advance(task, len(message.data))
+    return Downloaded(target, written, first.content_type, name)
 
 
 def safe_file_name(name: str) -> str:

@@ -1,4 +1,4 @@
-"""`register`, `login`, `logout`, `whoami`."""
+"""`register`, `login`, `logout`, `whoami`, `account password`."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from services.cli.views import user_line
 from speechflow.auth.v1 import auth_pb2
 
 PASSWORD_ENVIRONMENT_VARIABLE = "SPEECHFLOW_PASSWORD"
+NEW_PASSWORD_ENVIRONMENT_VARIABLE = "SPEECHFLOW_NEW_PASSWORD"
 
 
 def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None:
@@ -41,6 +42,25 @@ def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None
     logout.set_defaults(handler=logout_command)
     whoami = commands.add_parser("whoami", parents=[common], help="show the signed-in user")
     whoami.set_defaults(handler=whoami_command)
+
+    account = commands.add_parser("account", parents=[common], help="manage your account")
+    actions = account.add_subparsers(dest="account_command", metavar="ACTION", required=True)
+    password = actions.add_parser(
+        "password",
+        parents=[common],
+        help="change your password (signs out every other device)",
+        description=(
+            "Prompts for the current and the new password without echo. Scripts: set "
+            f"{PASSWORD_ENVIRONMENT_VARIABLE} and {NEW_PASSWORD_ENVIRONMENT_VARIABLE}, or pass "
+            "--password-stdin and send the current and the new password on two lines."
+        ),
+    )
+    password.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the current password, then the new one, one per line of stdin",
+    )
+    password.set_defaults(handler=change_password_command)
 
 
 def login_command(args: argparse.Namespace, context: Context) -> int:
@@ -110,6 +130,44 @@ def whoami_command(args: argparse.Namespace, context: Context) -> int:
         f"{user_line(user)} on {context.server.url}",
     )
     return ExitCode.OK
+
+
+def change_password_command(args: argparse.Namespace, context: Context) -> int:
+    session = context.session
+    email = session.saved_credentials().email
+    current, new = _password_change(args)
+    response = session.unary(
+        session.auth.ChangePassword,
+        auth_pb2.ChangePasswordRequest(current_password=current, new_password=new),
+    )
+    # The old sign-in ended with the change; keep the fresh one.
+    session.remember(email, response.tokens)
+    context.output.result(
+        {"server": context.server.url, "email": email, "password_changed": True},
+        f"Password changed for {email}; every other sign-in has ended.",
+    )
+    return ExitCode.OK
+
+
+def _password_change(args: argparse.Namespace) -> tuple[str, str]:
+    """(current, new) from the environment, two lines of stdin, or prompts without echo."""
+    current = os.environ.get(PASSWORD_ENVIRONMENT_VARIABLE)
+    new = os.environ.get(NEW_PASSWORD_ENVIRONMENT_VARIABLE)
+    if current and new:
+        return current, new
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n"), sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise CliError(
+            f"No passwords: set {PASSWORD_ENVIRONMENT_VARIABLE} and "
+            f"{NEW_PASSWORD_ENVIRONMENT_VARIABLE}, or pass --password-stdin.",
+            ExitCode.USAGE,
+        )
+    current = getpass.getpass("Current password: ", stream=sys.stderr)
+    new = getpass.getpass("New password: ", stream=sys.stderr)
+    if getpass.getpass("Repeat new password: ", stream=sys.stderr) != new:
+        raise CliError("The new passwords do not match.", ExitCode.USAGE)
+    return current, new
 
 
 def _email(args: argparse.Namespace) -> str:

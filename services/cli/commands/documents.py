@@ -1,4 +1,4 @@
-"""`upload`, `ls`, `show`, `watch`, `download`, `regenerate`, `rm`."""
+"""`upload`, `ls`, `show`, `watch`, `download`, `export`, `regenerate`, `rm`."""
 
 from __future__ import annotations
 
@@ -15,13 +15,21 @@ from services.cli.commands import Subcommands, positive_int
 from services.cli.commands.folders import all_folders, resolve_folder
 from services.cli.context import Context
 from services.cli.errors import CliError, ExitCode, status_of
-from services.cli.labels import DOCUMENT_STATUS, FILE_KIND, LANGUAGES, SUMMARY_LENGTH
+from services.cli.labels import (
+    DOCUMENT_STATUS,
+    EXPORT_FORMAT,
+    FILE_KIND,
+    LANGUAGES,
+    SUMMARY_LENGTH,
+)
 from services.cli.output import message_to_dict
 from services.cli.session import Session
 from services.cli.transfer import (
+    Downloaded,
     UploadOptions,
     WatchDisplay,
     download_document,
+    export_document,
     upload_file,
     watch_document,
 )
@@ -80,6 +88,18 @@ def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None
         "-o", "--output", metavar="PATH", help="file or folder to save to; - for stdout"
     )
     download.set_defaults(handler=download_command)
+
+    exporting = commands.add_parser(
+        "export", parents=[common], help="save the transcript (and summary) as a file"
+    )
+    exporting.add_argument("document_id", metavar="ID")
+    exporting.add_argument(
+        "--format", "-f", choices=EXPORT_FORMAT.choices, default="txt", help="(txt)"
+    )
+    exporting.add_argument(
+        "-o", "--output", metavar="PATH", help="file or folder to save to; - for stdout"
+    )
+    exporting.set_defaults(handler=export_command)
 
     regenerate = commands.add_parser(
         "regenerate", parents=[common, settings], help="summarize and render again"
@@ -206,6 +226,24 @@ def download_command(args: argparse.Namespace, context: Context) -> int:
         saved = download_document(
             context.session, args.document_id, FILE_KIND.value(args.kind), args.output, progress
         )
+    return _saved(saved, context)
+
+
+def export_command(args: argparse.Namespace, context: Context) -> int:
+    if args.output == "-" and context.output.json_mode:
+        raise CliError("`-o -` writes the file itself to stdout; drop --json.", ExitCode.USAGE)
+    with context.output.bytes_progress() as progress:
+        saved = export_document(
+            context.session,
+            args.document_id,
+            EXPORT_FORMAT.value(args.format),
+            args.output,
+            progress,
+        )
+    return _saved(saved, context)
+
+
+def _saved(saved: Downloaded, context: Context) -> int:
     if saved.path is None:
         return ExitCode.OK
     context.output.result(
