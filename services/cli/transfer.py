@@ -43,6 +43,8 @@ class UploadOptions:
     title: str = ""
     language: str = ""
     summary_length: int = library_pb2.SUMMARY_LENGTH_UNSPECIFIED
+    summary_language: str = ""
+    summary_template_id: str = ""
 
 
 def upload_requests(
@@ -69,6 +71,8 @@ def upload_file(
         title=options.title,
         language=options.language,
         summary_length=options.summary_length,  # type: ignore[arg-type]
+        summary_language=options.summary_language,
+        summary_template_id=options.summary_template_id,
         # Same key on a retry after a token refresh: the server returns the same document.
         request_id=str(uuid.uuid4()),
     )

@@ -77,19 +77,58 @@ def document_view(document: library_pb2.Document, folder_name: str) -> Renderabl
             ("Length", how_long(document.duration)),
             ("Folder", escape(folder_name)),
             ("Language", document.language or document.detected_language),
+            ("Speakers", str(document.speaker_count) if document.speaker_count else ""),
+            ("Summary language", document.summary_language),
             ("Summary length", SUMMARY_LENGTH.label(document.summary_length)),
+            ("Template", document.summary_template_id),
+            ("Summarized by", _summarized_by(document.summary)),
             ("Created", when(document.create_time)),
             ("Processed", when(document.process_time)),
             ("Error", _error(document.error_message)),
         ]
     )
-    parts: list[RenderableType] = [facts]
-    if document.summary_text:
-        parts += [Text("\nSummary", style="bold"), Text(document.summary_text)]
-    parts += _bullets("Key points", document.key_points)
-    parts += _bullets("Action items", document.action_items)
+    parts: list[RenderableType] = [facts, *summary_parts(document)]
     title = escape(document.title or document.original_file_name)
     return Panel(Group(*parts), title=f"[bold]{title}[/]", title_align="left")
+
+
+def summary_parts(document: library_pb2.Document) -> list[RenderableType]:
+    """Summary, key points, decisions, action items (owner, due) and topics (with times).
+    Documents summarized before the structured summary existed show their flat fields."""
+    summary = document.summary
+    text = summary.text or document.summary_text
+    parts: list[RenderableType] = []
+    if text:
+        parts += [Text("\nSummary", style="bold"), Text(text)]
+    if summary.built_from_sections:
+        parts.append(
+            Text("Written in sections: the transcript was longer than the model reads.", "dim")
+        )
+    parts += _bullets("Key points", summary.key_points or document.key_points)
+    parts += _bullets("Decisions", summary.decisions)
+    if summary.action_items:
+        parts += _bullets("Action items", [action_item_line(a) for a in summary.action_items])
+    else:
+        parts += _bullets("Action items", document.action_items)
+    parts += _bullets("Topics", [topic_line(t) for t in summary.topics])
+    return parts
+
+
+def action_item_line(item: library_pb2.ActionItem) -> str:
+    """`Send the plan — Maria, due 2026-12-04`: the parts the meeting made clear."""
+    details = ", ".join(
+        part for part in (item.owner, f"due {item.due}" if item.due else "") if part
+    )
+    return f"{item.text} — {details}" if details else item.text
+
+
+def topic_line(topic: library_pb2.Topic) -> str:
+    start, end = seconds(topic.start_offset), seconds(topic.end_offset)
+    return f"[{clock(start)}–{clock(max(start, end))}] {topic.title}"
+
+
+def _summarized_by(summary: library_pb2.DocumentSummary) -> str:
+    return escape(" / ".join(part for part in (summary.provider, summary.model) if part))
 
 
 def transcript_paragraphs(transcript: library_pb2.Transcript) -> list[Text]:
@@ -116,6 +155,7 @@ def _timed(start: float, text: str, speaker: str) -> Text:
 
 
 def _bullets(heading: str, items: Iterable[str]) -> list[RenderableType]:
+    # Text, not markup: summaries quote people, and "[x]" must print as said.
     lines = [Text(f"• {item}") for item in items]
     return [Text(f"\n{heading}", style="bold"), *lines] if lines else []
 
@@ -192,3 +232,14 @@ def _facts(rows: Iterable[tuple[str, str]]) -> Table:
 
 def _error(message: str) -> str:
     return f"[red]{escape(message)}[/]" if message else ""
+
+
+def templates_table(templates: Iterable[library_pb2.SummaryTemplate]) -> Table:
+    table = _table()
+    table.add_column("ID", no_wrap=True, min_width=ID_WIDTH)
+    table.add_column("Name", overflow="fold")
+    table.add_column("Instructions", overflow="fold", ratio=1)
+    for template in templates:
+        first_line = template.instructions.strip().splitlines()[0] if template.instructions else ""
+        table.add_row(template.id, escape(template.name), escape(first_line))
+    return table

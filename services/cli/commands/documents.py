@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from services.cli.commands import Subcommands, positive_int
 from services.cli.commands.folders import all_folders, resolve_folder
+from services.cli.commands.templates import resolve_template
 from services.cli.context import Context
 from services.cli.errors import CliError, ExitCode, status_of
 from services.cli.labels import (
@@ -42,7 +43,13 @@ MAX_PAGE_SIZE = 100
 def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None:
     settings = argparse.ArgumentParser(add_help=False)
     settings.add_argument(
-        "--language", choices=LANGUAGES, help="summary language (default: detect)"
+        "--summary-language",
+        metavar="TAG",
+        help="language to write the summary in, e.g. fr (default: the recording's; another "
+        "language needs an LLM summarizer)",
+    )
+    settings.add_argument(
+        "--template", metavar="NAME_OR_ID", help="summary template (`speechflow templates list`)"
     )
     settings.add_argument(
         "--summary-length", choices=SUMMARY_LENGTH.choices, help="how long the summary should be"
@@ -55,6 +62,9 @@ def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None
         "upload", parents=[common, settings], help="upload recordings for processing"
     )
     upload.add_argument("files", nargs="+", metavar="FILE", type=Path)
+    upload.add_argument(
+        "--language", choices=LANGUAGES, help="language spoken in the recording (default: detect)"
+    )
     upload.add_argument("--folder", metavar="NAME_OR_ID", help="put the documents in a folder")
     upload.add_argument("--title", help="document title (one file only; default: file name)")
     upload.set_defaults(handler=upload_command)
@@ -105,6 +115,11 @@ def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None
         "regenerate", parents=[common, settings], help="summarize and render again"
     )
     regenerate.add_argument("document_id", metavar="ID")
+    regenerate.add_argument(
+        "--notify", action="store_true", help="email the owner when the new summary is ready"
+    )
+    # Before --summary-language existed, --language named the summary's language here.
+    regenerate.add_argument("--language", dest="old_summary_language", help=argparse.SUPPRESS)
     regenerate.set_defaults(handler=regenerate_command)
 
     remove = commands.add_parser("rm", parents=[common], help="delete a document and its files")
@@ -125,6 +140,8 @@ def upload_command(args: argparse.Namespace, context: Context) -> int:
         title=args.title or "",
         language=args.language or "",
         summary_length=_summary_length(args),
+        summary_language=args.summary_language or "",
+        summary_template_id=resolve_template(session, args.template).id if args.template else "",
     )
     documents: list[library_pb2.Document] = []
     with context.output.bytes_progress() as progress:
@@ -260,12 +277,14 @@ def _saved(saved: Downloaded, context: Context) -> int:
 
 def regenerate_command(args: argparse.Namespace, context: Context) -> int:
     session = context.session
-    # Unset options keep the document's current settings (the server needs a language).
-    current = _get_document(session, args.document_id)
+    # Unset options keep the document's current settings; the recording's language never
+    # changes on a regenerate.
     request = library_pb2.RegenerateDocumentRequest(
         document_id=args.document_id,
-        language=args.language or current.language or current.detected_language,
-        summary_length=_summary_length(args) or current.summary_length,  # type: ignore[arg-type]
+        summary_language=args.summary_language or args.old_summary_language or "",
+        summary_length=_summary_length(args),  # type: ignore[arg-type]
+        summary_template_id=resolve_template(session, args.template).id if args.template else "",
+        notify=args.notify,
     )
     document = session.unary(session.library.RegenerateDocument, request).document
     if not args.watch:
