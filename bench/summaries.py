@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import json
 import re
+import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -63,6 +64,13 @@ async def _measure(provider: SummaryProvider, meetings: list[Meeting]) -> dict[s
         seconds += took
         result = score(summary, meeting)
         scores.append(result)
+        # One line per meeting as it is done: a local model takes minutes per meeting.
+        print(
+            f"{provider.name}: {meeting.name}: {took:.1f} s, "
+            f"owner recall {result.action_recall_with_owner:.2f}",
+            file=sys.stderr,
+            flush=True,
+        )
         per_meeting.append(
             {
                 "meeting": meeting.name,

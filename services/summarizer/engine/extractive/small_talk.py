@@ -34,14 +34,20 @@ _GREETING = re.compile(
     |^(?:no\ worries|lucky\ you|good\ to\ know|nice|great|cool|same\ here)\b""",
     re.IGNORECASE | re.VERBOSE,
 )
+# About the meeting itself, whatever else the sentence says.
 _META = re.compile(
-    r"""\blet(?:'s|\ us|\ me)\ (?:get\ (?:started|going)|start|begin|summari[sz]e|recap|go\ through|
-        move\ on|wrap\ up)\b
-    |\b(?:back\ to\ work|next\ (?:is|item|topic|point)|last\ (?:thing|point|topic)|
+    r"""\blet(?:'s|\ us|\ me)\ (?:get\ (?:started|going)|start|begin|summari[sz]e|recap|
+        go\ (?:through|over)|move\ on|wrap\ up|look\ at\ the\ agenda)\b
+    |\b(?:on\ commence|pour\ résumer|je\ résume|récapitulons)\b""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# Signposts ("one more thing: …"), dropped only when nothing else is said.
+_SIGNPOST = re.compile(
+    r"""\b(?:back\ to\ work|next\ (?:is|item|topic|point)|last\ (?:thing|point|topic)|
         one\ more\ (?:thing|point)|
         (?:the\ )?(?:first|next|last)\ (?:item|topic|point)\ (?:on\ the\ agenda|is)|
         for\ the\ record|before\ (?:we\ start|anything)|all\ right,?\ let's|
-        on\ commence|passons\ à|dernier\ point|pour\ résumer)\b""",
+        passons\ à|dernier\ point)\b""",
     re.IGNORECASE | re.VERBOSE,
 )
 _ASSENT = re.compile(
@@ -61,6 +67,10 @@ def is_assent(text: str) -> bool:
 
 def is_meta(text: str) -> bool:
     return bool(_META.search(text))
+
+
+def is_signpost(text: str) -> bool:
+    return bool(_SIGNPOST.search(text))
 
 
 def is_small_talk(text: str) -> bool:
@@ -89,7 +99,11 @@ def off_agenda(sentences: Sequence[TimedSentence]) -> set[int]:
             is_small_talk(text)
             or is_assent(text)
             or reply_to_small_talk
-            or (is_meta(text) and not (is_decision(text) or is_action(text)))
+            or is_meta(text)
+            or (
+                is_signpost(text)
+                and not (is_decision(text) or states_team_decision(text) or is_action(text))
+            )
         ):
             dropped.add(sentence.index)
         previous = sentence
