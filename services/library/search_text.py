@@ -20,6 +20,9 @@ _WORD = re.compile(r"[^\W_]+")
 # A "quoted phrase" (an unclosed quote runs to the end, as people type) or a bare word.
 _PIECE = re.compile(r'"([^"]*)"?|([^\s"]+)')
 MAX_CLAUSES = 10
+# Longer runs of letters are no words anyone searches for (PostgreSQL refuses lexemes over
+# 2047 bytes, which would fail the whole transaction that indexes them).
+MAX_TERM_CHARS = 100
 SNIPPET_CHARS = 200
 # Context kept before the first match when a passage is trimmed.
 SNIPPET_LEAD_CHARS = 60
@@ -47,7 +50,8 @@ def terms(text: str) -> list[Term]:
     for word in _WORD.finditer(text):
         # Folding can itself produce separators (NFKD of '½' is '1⁄2'): split again.
         for part in _WORD.findall(fold(word.group())):
-            found.append(Term(part, word.start(), word.end()))
+            if len(part) <= MAX_TERM_CHARS:
+                found.append(Term(part, word.start(), word.end()))
     return found
 
 

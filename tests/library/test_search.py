@@ -15,7 +15,7 @@ from services.kernel.db import Database
 from services.kernel.transcripts import duration, seconds, serialize_transcript
 from services.library.events import job_context
 from services.library.search_index import index_unindexed
-from services.library.search_text import Clause, parse_query, snippet
+from services.library.search_text import Clause, index_terms, parse_query, snippet
 from services.library.store import DocumentRow, JobRow, SearchEntryRow
 from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
@@ -269,6 +269,17 @@ async def test_search_syntax_in_the_query_is_taken_as_words(
         assert titles(found) == ["Budget"]
 
 
+async def test_a_segment_with_a_letter_run_too_long_for_the_index_is_still_applied(
+    lib: LibraryHarness, speech_wav: Path
+) -> None:
+    user = lib.user()
+    await transcribed(
+        lib, user, speech_wav, title="Noise", segments=[(2.0, "Static " + "z" * 3000)]
+    )
+
+    assert titles(await search(lib, user, "static")) == ["Noise"]
+
+
 @pytest.mark.parametrize("query", ["", "   ", '"', "* - :", '""', "x" * 201])
 async def test_a_query_with_nothing_to_find_is_invalid(lib: LibraryHarness, query: str) -> None:
     user = lib.user()
@@ -483,6 +494,10 @@ def test_every_token_of_the_query_is_a_quoted_term() -> None:
         Clause(("col", "umn")),
         Clause(("bud",), prefix=True),
     )
+
+
+def test_runs_of_letters_too_long_to_be_words_are_not_indexed() -> None:
+    assert index_terms("see " + "x" * 5000 + " here") == "see here"
 
 
 def test_a_long_passage_is_trimmed_around_its_first_match_between_words() -> None:
