@@ -16,7 +16,7 @@ from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
 from tests.library.conftest import LibraryHarness, User
 from tests.library.helpers import complete_pipeline, job_of, upload
-from tests.library.test_transcripts import two_speaker_transcript
+from tests.library.test_transcripts import get_transcript, two_speaker_transcript
 
 SUMMARY = events_pb2.Summary(summary="They agreed on the budget.", key_points=["Budget sent"])
 
@@ -115,11 +115,7 @@ async def test_a_renamed_speaker_shows_in_the_transcript_and_the_srt_export(
     )
 
     assert edited.revision == 2
-    transcript = (
-        await lib.library.GetTranscript(
-            library_pb2.GetTranscriptRequest(document_id=document.id), metadata=user.metadata
-        )
-    ).transcript
+    transcript = await get_transcript(lib, user, document.id)
     assert transcript.revision == 2
     assert [(s.id, s.display_name) for s in transcript.speakers] == [
         ("S1", "Speaker 1"),
@@ -282,11 +278,7 @@ async def test_bad_edits_are_refused_and_change_nothing(
 
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert words in (raised.value.details() or "")
-    transcript = (
-        await lib.library.GetTranscript(
-            library_pb2.GetTranscriptRequest(document_id=document.id), metadata=user.metadata
-        )
-    ).transcript
+    transcript = await get_transcript(lib, user, document.id)
     assert transcript.revision == 1
 
 
@@ -345,9 +337,5 @@ async def test_two_saves_on_the_same_revision_one_wins_and_its_file_is_the_curre
     refused = [o for o in outcomes if isinstance(o, grpc.aio.AioRpcError)]
     assert len(saved) == 1
     assert [e.code() for e in refused] == [grpc.StatusCode.ABORTED]
-    current = (
-        await lib.library.GetTranscript(
-            library_pb2.GetTranscriptRequest(document_id=document.id), metadata=user.metadata
-        )
-    ).transcript
+    current = await get_transcript(lib, user, document.id)
     assert current == saved[0]
