@@ -240,11 +240,11 @@ def test_loud_or_broken_samples_are_accepted(diarizer: SenkoDiarizer) -> None:
 def test_concurrent_calls_give_the_same_turns_as_one_at_a_time(
     diarizer: SenkoDiarizer, two_voices: Conversation
 ) -> None:
-    expected = diarizer.diarize(two_voices.audio)
+    audio = two_voices.audio[: 15 * SAMPLE_RATE]
+    expected = diarizer.diarize(audio)
     results: list[list[SpeakerTurn]] = []
     threads = [
-        threading.Thread(target=lambda: results.append(diarizer.diarize(two_voices.audio)))
-        for _ in range(2)
+        threading.Thread(target=lambda: results.append(diarizer.diarize(audio))) for _ in range(2)
     ]
     for thread in threads:
         thread.start()
