@@ -9,8 +9,9 @@ services migrating into one `public` schema collide. A URL that already says whe
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -111,8 +112,13 @@ class Database:
         await self.engine.dispose()
 
 
+class SharedDatabaseError(ValueError):
+    """Two services were pointed at one SQLite file, which has no schemas to keep them apart."""
+
+
 def upgrade_schema(url: str, migrations: Path, version_table: str) -> None:
     """Applies the service's Alembic migrations up to head (blocking; run at start-up)."""
+    _refuse_a_shared_sqlite_file(url, version_table)
     config = Config()
     config.set_main_option("script_location", str(migrations))
     rendered = sync_url(url).render_as_string(hide_password=False)
@@ -120,6 +126,24 @@ def upgrade_schema(url: str, migrations: Path, version_table: str) -> None:
     config.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))
     config.attributes["version_table"] = version_table
     command.upgrade(config, "head")
+
+
+def _refuse_a_shared_sqlite_file(url: str, version_table: str) -> None:
+    parsed = sync_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return
+    path = Path(parsed.database)
+    if not path.is_file():
+        return
+    with closing(sqlite3.connect(path)) as connection:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    others = sorted(t for t in tables if t.startswith("alembic_version") and t != version_table)
+    if others:
+        raise SharedDatabaseError(
+            f"{path} already holds another service's tables ({', '.join(others)}): with SQLite "
+            "leave DATABASE_URL empty (one file per service under DATA_DIR) or give each "
+            "service its own (AUTH_DATABASE_URL, LIBRARY_DATABASE_URL)"
+        )
 
 
 def run_migrations_online(target_metadata: Any) -> None:
