@@ -22,6 +22,7 @@ from services.kernel.errors import Aborted, FailedPrecondition, NotFound, Unavai
 from services.kernel.stage import transcript_revision_key
 from services.kernel.storage import ObjectNotFound, ObjectStore, transcript_key
 from services.kernel.transcripts import parse_transcript, plain_text, serialize_transcript
+from services.library import search_index
 from services.library.accounts import active_caller
 from services.library.api_base import Context, LibraryBase
 from services.library.domain import STAGE_START_PROGRESS, STAGE_WORDS, JobStatus, Stage, Status
@@ -131,6 +132,8 @@ class EditRpcs(LibraryBase):
             document.transcript_revision = edited.revision
             document.transcript_key = key
             document.transcript_text = plain_text(edited)
+            # In the same transaction, so search never finds words the transcript no longer has.
+            await search_index.reindex_transcript(session, document, edited)
             document.version += 1
             document.notify = False  # an edit's PDF is no news worth an email
             summary = None if resummarize else await self._latest_summary(document)
