@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from services.kernel.app import ServiceApp
 from services.kernel.stage import StageInput, start_stage_service
@@ -31,7 +32,9 @@ async def start_summarizer(
         load_local_model,
         settings.local_llm_enabled,
         LocalModelSettings(
-            model_path=settings.local_llm_model_path,
+            model_path=Path(settings.local_llm_model_path)
+            if settings.local_llm_model_path
+            else None,
             cache_dir=(settings.local_llm_cache_dir or settings.data_dir / "models").resolve(),
             threads=settings.local_llm_threads,
             context_tokens=settings.local_llm_context_tokens,

@@ -39,9 +39,9 @@ class SummarizerSettings(StageSettings):
     local_llm_enabled: bool = Field(
         default=True, validation_alias=env_alias("SUMMARIZER_LOCAL_LLM_ENABLED")
     )
-    # A GGUF file to use instead of the bundled model.
-    local_llm_model_path: Path | None = Field(
-        default=None, validation_alias=env_alias("SUMMARIZER_LOCAL_LLM_MODEL_PATH")
+    # A GGUF file to use instead of the bundled model; empty for the bundled one.
+    local_llm_model_path: str = Field(
+        default="", validation_alias=env_alias("SUMMARIZER_LOCAL_LLM_MODEL_PATH")
     )
     # Where the bundled model's parts are joined (once); default DATA_DIR/models, shared
     # with the Whisper models.

@@ -60,6 +60,15 @@ def test_the_parts_join_into_the_whole_model_once(local_model: LocalModel) -> No
     assert local_model.name == LOCAL_MODEL_NAME
 
 
+def test_sections_are_measured_with_the_models_own_tokenizer(local_model: LocalModel) -> None:
+    text = "Priya, where are we with the launch date? " * 20
+
+    tokens = local_model.count_tokens(text)
+
+    assert tokens is not None
+    assert len(text) / 6 < tokens < len(text) / 2
+
+
 @pytest.mark.asyncio
 async def test_the_local_model_writes_a_grounded_structured_summary(
     local_model: LocalModel,

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from services.summarizer.engine.chunking import transcript_line
 from services.summarizer.engine.errors import ContextOverflowError, ProviderError
 from services.summarizer.engine.llm_output import SUMMARY_JSON_SCHEMA
 from services.summarizer.engine.llm_provider import LlmSummaryProvider
@@ -23,13 +27,17 @@ from services.summarizer.engine.local_model import (
     assemble_local_model,
     bundled_model_installed,
 )
+from services.summarizer.engine.model import StructuredSummary, SummaryRequest
 from services.summarizer.engine.prompts import Prompt
 
 logger = logging.getLogger(__name__)
 
 # Qwen's tokenizer makes about 4 characters a token of English talk, fewer in French; counting
-# 3 keeps a section within the context whatever the language.
+# 3 keeps a section within the context whatever the language, when the tokenizer cannot say.
 CHARS_PER_TOKEN = 3.0
+# Sections are cut from the tokenizer's ratio for the whole transcript, less this margin
+# (a section's own ratio may be a little worse than the average).
+RATIO_MARGIN = 0.9
 # The instructions around a section (the schema is enforced by grammar, not read).
 PROMPT_OVERHEAD_TOKENS = 600
 ANSWER_TOKENS = 1_024
@@ -69,6 +77,19 @@ class LocalModel:
         logger.info("local language model loaded", extra={"model": name, "path": str(path)})
         return cls(server, name, settings.context_tokens)
 
+    def count_tokens(self, text: str) -> int | None:
+        """Tokens of `text` by the model's own tokenizer, or None if it cannot be asked.
+
+        llama.cpp's server code serves `/tokenize` on a loopback port of this process."""
+        try:
+            address = self._server.listening_address
+            response = httpx.post(f"{address}/tokenize", json={"content": text}, timeout=30)
+            response.raise_for_status()
+            return len(response.json()["tokens"])
+        except (httpx.HTTPError, KeyError, TypeError, ValueError, AttributeError):
+            logger.warning("the local model's tokenizer did not answer; estimating", exc_info=True)
+            return None
+
     def chat(self, body: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             answer = self._server.handle_chat_completions(body)
@@ -104,9 +125,17 @@ class LocalLlmProvider(LlmSummaryProvider):
             max_parallel_calls=1,
         )
         self._model = model
+        self._chars_per_token = CHARS_PER_TOKEN
 
     def count_tokens(self, text: str) -> int:
-        return int(len(text) / CHARS_PER_TOKEN) + 1
+        return math.ceil(len(text) / self._chars_per_token) + 1
+
+    async def summarize(self, request: SummaryRequest) -> StructuredSummary:
+        text = "\n".join(transcript_line(s) for s in request.transcript_segments if s.text)
+        tokens = await asyncio.to_thread(self._model.count_tokens, text) if text else None
+        if tokens:
+            self._chars_per_token = max(1.5, len(text) / tokens * RATIO_MARGIN)
+        return await super().summarize(request)
 
     async def _complete(self, model: str, prompt: Prompt) -> str:
         body = {
