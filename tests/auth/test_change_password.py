@@ -27,7 +27,8 @@ async def test_a_changed_password_signs_in_and_the_old_one_no_longer_does(
         change(PASSWORD), metadata=bearer(created.tokens.access_token)
     )
 
-    assert changed.tokens.access_token and changed.tokens.refresh_token
+    assert changed.tokens.access_token
+    assert changed.tokens.refresh_token
     me = await auth.stub.GetMe(
         auth_pb2.GetMeRequest(), metadata=bearer(changed.tokens.access_token)
     )

@@ -110,7 +110,9 @@ def test_long_segments_become_cues_of_at_most_seven_seconds_and_two_lines() -> N
     source = ExportInput(document_id="d", title="Talk", transcript=long_monologue())
 
     subtitles = list(srt.parse(export(ExportFormat.SRT, source).data.decode()))
-    captions = webvtt.from_buffer(io.StringIO(export(ExportFormat.VTT, source).data.decode()))
+    captions = webvtt.from_buffer(
+        io.StringIO(export(ExportFormat.VTT, source).data.decode())
+    ).captions
 
     assert len(subtitles) > 2
     assert all((s.end - s.start) <= timedelta(seconds=7) for s in subtitles)
@@ -127,7 +129,7 @@ def test_vtt_parses_with_voice_spans_and_escaped_text() -> None:
     transcript.segments[0].ClearField("words")
     exported = export(ExportFormat.VTT, ExportInput("d", "Budget", transcript))
 
-    captions = webvtt.from_buffer(io.StringIO(exported.data.decode()))
+    captions = webvtt.from_buffer(io.StringIO(exported.data.decode())).captions
 
     assert exported.content_type.startswith("text/vtt")
     # webvtt-py hands cue text back as written; browsers decode the character references.
