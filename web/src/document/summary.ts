@@ -6,12 +6,13 @@ import { clock, seconds } from "../clock";
 import { h } from "../dom";
 import type { Document } from "../gen/speechflow/library/v1/library_pb";
 
+// Who wrote the summary, in words (DocumentSummary.provider).
 const PROVIDER_NAMES: Record<string, string> = {
-  "openai-compatible": "an OpenAI-compatible model",
-  openrouter: "OpenRouter",
-  groq: "Groq",
-  "local-llm": "the built-in language model",
-  extractive: "sentences picked from the transcript",
+  "openai-compatible": "Written by the configured language model",
+  openrouter: "Written by a language model on OpenRouter",
+  groq: "Written by a language model on Groq",
+  "local-llm": "Written by the built-in language model",
+  extractive: "Sentences picked from the transcript (no language model)",
 };
 
 function list(items: string[]): HTMLElement {
@@ -63,7 +64,7 @@ export function summaryCard(document: Document, seek: (time: number) => void): H
         }),
       )
     : null;
-  const provider = summary?.provider ? PROVIDER_NAMES[summary.provider] ?? summary.provider : "";
+  const provider = summary?.provider ? PROVIDER_NAMES[summary.provider] ?? `Written by ${summary.provider}` : "";
   return h(
     "section",
     { className: "card summary-card", "aria-labelledby": "summary-heading" },
@@ -73,8 +74,8 @@ export function summaryCard(document: Document, seek: (time: number) => void): H
       ? h(
           "p",
           { className: "hint provenance" },
-          `Written by ${provider}${summary?.model ? ` (${summary.model})` : ""}`,
-          summary?.builtFromSections ? ", from sections of a long recording." : ".",
+          `${provider}${summary?.model ? ` · ${summary.model}` : ""}`,
+          summary?.builtFromSections ? " · summarized in sections, the recording being long" : "",
         )
       : null,
     h("h3", {}, "Key points"),
