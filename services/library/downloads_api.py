@@ -83,7 +83,8 @@ class DownloadRpcs(LibraryBase):
         document = await self._owned_document(await active_caller(self._db), request.document_id)
         key, content_type, name = self._file(document, request.kind)
         size = await self._stored_size(key)
-        async for body in _served(self._store, context, key, size, content_type, name, True):
+        inline = not request.download
+        async for body in _served(self._store, context, key, size, content_type, name, inline):
             yield body
 
     async def _stored_size(self, key: str) -> int:
@@ -97,9 +98,10 @@ class DownloadRpcs(LibraryBase):
     ) -> library_pb2.GetDownloadUrlResponse:
         document = await self._owned_document(await active_caller(self._db), request.document_id)
         key, _content_type, name = self._file(document, request.kind)
-        # Links are for viewing (the PDF box, the player); saving is the browser's download.
+        # Links are for viewing (the PDF box, the player) unless the caller wants to save it.
+        inline = not request.download
         url = await asyncio.to_thread(
-            lambda: self._store.presigned_get_url(key, self._download_ttl, name, inline=True)
+            lambda: self._store.presigned_get_url(key, self._download_ttl, name, inline=inline)
         )
         return library_pb2.GetDownloadUrlResponse(
             url=url, expire_time=timestamp(datetime.now(UTC) + self._download_ttl)

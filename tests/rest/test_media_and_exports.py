@@ -133,3 +133,34 @@ async def test_rename_a_speaker_and_export_srt_over_rest(
         headers=user.headers,
     )
     assert stale.status_code == 409
+
+
+async def test_a_download_link_saves_the_file_and_a_viewing_link_shows_it(
+    rest: Rest,
+    wav: Path,  # noqa: F811
+) -> None:
+    user = await rest.register()
+    document = await upload_raw(rest, user, wav)
+    asked = await rest.http.get(
+        f"/api/v1/documents/{document['id']}/download-url",
+        params={"kind": "FILE_KIND_ORIGINAL", "download": "true"},
+        headers=user.headers,
+    )
+    link = httpx.URL(str(asked.json()["url"]))
+
+    saved = await rest.http.get(link.raw_path.decode())
+    content = await rest.http.get(
+        f"/api/v1/documents/{document['id']}/content",
+        params={"kind": "FILE_KIND_ORIGINAL", "download": "true"},
+        headers=user.headers,
+    )
+    shown = await rest.http.get(
+        f"/api/v1/documents/{document['id']}/content",
+        params={"kind": "FILE_KIND_ORIGINAL"},
+        headers=user.headers,
+    )
+
+    assert saved.headers["content-disposition"].startswith("attachment;")
+    assert content.headers["content-disposition"].startswith("attachment;")
+    assert shown.headers["content-disposition"].startswith("inline;")
+    assert saved.content == wav.read_bytes()

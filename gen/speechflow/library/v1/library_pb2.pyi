@@ -939,17 +939,21 @@ class GetDocumentContentRequest(_message.Message):
 
     DOCUMENT_ID_FIELD_NUMBER: _builtins.int
     KIND_FIELD_NUMBER: _builtins.int
+    DOWNLOAD_FIELD_NUMBER: _builtins.int
     document_id: _builtins.str
     kind: Global___FileKind.ValueType
+    download: _builtins.bool
+    """Save it (`content-disposition: attachment`) instead of showing it in the browser."""
     def __init__(
         self,
         *,
         document_id: _builtins.str = ...,
         kind: Global___FileKind.ValueType = ...,
+        download: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_id", b"document_id", "kind", b"kind"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_id", b"document_id", "download", b"download", "kind", b"kind"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1416,17 +1420,23 @@ class GetDownloadUrlRequest(_message.Message):
 
     DOCUMENT_ID_FIELD_NUMBER: _builtins.int
     KIND_FIELD_NUMBER: _builtins.int
+    DOWNLOAD_FIELD_NUMBER: _builtins.int
     document_id: _builtins.str
     kind: Global___FileKind.ValueType
+    download: _builtins.bool
+    """A link that saves the file (`attachment`) instead of showing it (`inline`, the default:
+    the PDF in the page, the media in the player).
+    """
     def __init__(
         self,
         *,
         document_id: _builtins.str = ...,
         kind: Global___FileKind.ValueType = ...,
+        download: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_id", b"document_id", "kind", b"kind"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_id", b"document_id", "download", b"download", "kind", b"kind"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
