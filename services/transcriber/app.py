@@ -81,7 +81,9 @@ async def start_transcriber(
     if settings.preload_models:
         await asyncio.to_thread(engine.preload)
     diarizer, diarization = await asyncio.to_thread(build_diarizer, settings, spool)
-    transcriber = SpeakerLabellingTranscriber(recognizer, diarizer)
+    transcriber = SpeakerLabellingTranscriber(
+        recognizer, diarizer, window_seconds=settings.window_seconds
+    )
     counters = JobCounters(
         settings={
             "model_en": settings.model_en,
@@ -93,6 +95,7 @@ async def start_transcriber(
             "groq_fallback": "on" if settings.groq_api_key else "off",
             "diarization": diarization,
             "concurrency": str(settings.concurrency),
+            "window_seconds": str(settings.window_seconds),
         }
     )
     servicer = TranscriberServicer(counters)

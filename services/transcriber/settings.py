@@ -39,5 +39,10 @@ class TranscriberSettings(StageSettings):
     diarization_cpu_threads: int = Field(
         default=0, ge=0, validation_alias=env_alias("DIARIZATION_CPU_THREADS")
     )
+    # Recordings are decoded and processed in windows of about this length (cut in a pause),
+    # so memory stays bounded however long the recording is; shorter ones are one window.
+    window_seconds: float = Field(
+        default=600.0, ge=30.0, validation_alias=env_alias("WHISPER_WINDOW_SECONDS")
+    )
     # Load the default models at start-up instead of on the first job.
     preload_models: bool = Field(default=True, validation_alias=env_alias("WHISPER_PRELOAD"))

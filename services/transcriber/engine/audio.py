@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import av
@@ -14,7 +16,7 @@ from services.transcriber.engine.errors import (
 )
 from services.transcriber.engine.transcript import AudioSource, Samples
 
-__all__ = ["SAMPLE_RATE", "Samples", "decode_audio"]
+__all__ = ["SAMPLE_RATE", "Samples", "decode_audio", "decoding_errors"]
 
 SAMPLE_RATE = 16_000
 
@@ -31,10 +33,20 @@ def decode_audio(source: AudioSource) -> Samples:
         if source.size == 0:
             raise PermanentTranscriptionError(EMPTY_AUDIO_TRACK)
         return np.asarray(source, dtype=np.float32)
-    try:
+    with decoding_errors():
         samples = _faster_whisper_decode(str(source) if isinstance(source, Path) else source)
+    if samples.size == 0:
+        raise PermanentTranscriptionError(EMPTY_AUDIO_TRACK)
+    return np.asarray(samples, dtype=np.float32)
+
+
+@contextmanager
+def decoding_errors() -> Iterator[None]:
+    """Decoder failures as transcription errors: the file's fault (permanent) or ours."""
+    try:
+        yield
     except IndexError as error:
-        # faster-whisper asks PyAV for audio stream 0; a video without sound has none.
+        # PyAV has no audio stream 0 to give: a video without sound.
         raise PermanentTranscriptionError(NO_AUDIO_TRACK) from error
     except av.FFmpegError as error:
         if isinstance(error, av.error.FileNotFoundError):
@@ -49,6 +61,3 @@ def decode_audio(source: AudioSource) -> Samples:
         ) from error
     except MemoryError as error:
         raise TranscriptionError("Not enough memory to decode the file") from error
-    if samples.size == 0:
-        raise PermanentTranscriptionError(EMPTY_AUDIO_TRACK)
-    return np.asarray(samples, dtype=np.float32)

@@ -75,7 +75,9 @@ def _window_samples(max_bytes: int) -> int:
     return int(max(seconds, _MIN_CHUNK_SECONDS) * SAMPLE_RATE)
 
 
-def _cut_point(pcm: np.ndarray[tuple[int], np.dtype[np.int16]], start: int, size: int) -> int:
+def _cut_point(
+    pcm: np.ndarray[tuple[int], np.dtype[np.int16]] | Samples, start: int, size: int
+) -> int:
     end = start + size
     if end >= len(pcm):
         return len(pcm)

