@@ -27,6 +27,7 @@ from typing import Any
 from services.summarizer.engine import (
     ExtractiveProvider,
     OpenAICompatibleProvider,
+    ProviderError,
     StructuredSummary,
     SummaryProvider,
 )
@@ -59,7 +60,12 @@ async def _measure(provider: SummaryProvider, meetings: list[Meeting]) -> dict[s
     per_meeting = []
     for meeting in meetings:
         started = time.perf_counter()
-        summary = await provider.summarize(meeting.request())
+        try:
+            summary = await provider.summarize(meeting.request())
+        except ProviderError as error:
+            # A failed meeting scores nothing (an empty summary), and says why.
+            print(f"{provider.name}: {meeting.name}: failed: {error}", file=sys.stderr)
+            summary = _empty_summary(provider.name)
         took = time.perf_counter() - started
         seconds += took
         result = score(summary, meeting)
@@ -75,6 +81,7 @@ async def _measure(provider: SummaryProvider, meetings: list[Meeting]) -> dict[s
             {
                 "meeting": meeting.name,
                 "provider": summary.provider,
+                "failed": summary.model == "failed",
                 "seconds": round(took, 1),
                 "action_recall_owner": round(result.action_recall_with_owner, 2),
                 "decision_recall": round(result.decision_recall, 2),
@@ -104,6 +111,10 @@ async def _measure(provider: SummaryProvider, meetings: list[Meeting]) -> dict[s
         "seconds_per_1000_words": round(seconds / words * 1000, 2),
         "per_meeting": per_meeting,
     }
+
+
+def _empty_summary(provider: str) -> StructuredSummary:
+    return StructuredSummary("", "", [], [], [], [], "en", provider, "failed")
 
 
 def _provider(name: str, meetings: list[Meeting]) -> SummaryProvider | None:
