@@ -16,7 +16,9 @@ from tests import media
 from tests.fixtures.mesh import MAX_UPLOAD_BYTES
 from tests.web.conftest import PASSWORD, new_email, register
 
-pytestmark = pytest.mark.slow
+# The first test also waits for the mesh to start; on a busy machine that and two pipeline
+# runs take longer than pytest's default timeout.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 SPEECH = (
     "Welcome to the design review. We agreed to ship the new upload screen next week. "
@@ -74,7 +76,11 @@ async def test_user_uploads_a_recording_watches_it_complete_reads_the_pdf_and_lo
     progress = page.get_by_role("progressbar", name="Processing progress")
     await expect(progress).to_be_visible()
     await page.screenshot(path=artifacts / "02-document-processing.png", full_page=True)
-    await expect(progress).to_have_attribute("aria-valuenow", "100", timeout=PIPELINE_CEILING_MS)
+    # A finished document hides its progress bar (the bar is back during a regenerate).
+    await expect(progress).to_be_hidden(timeout=PIPELINE_CEILING_MS)
+    await expect(page.locator(".progress-card [role=progressbar]")).to_have_attribute(
+        "aria-valuenow", "100"
+    )
     await expect(page.locator("#stage-text")).to_have_text("Done")
     # WatchDocument's server stream reached the page through Envoy: the current state first,
     # then at least the final one.
@@ -85,8 +91,7 @@ async def test_user_uploads_a_recording_watches_it_complete_reads_the_pdf_and_lo
     await expect(page.locator(".summary")).not_to_have_text("No summary.")
     await expect(page.get_by_role("heading", name="Key points")).to_be_visible()
     await expect(page.get_by_role("heading", name="Action items")).to_be_visible()
-    await page.get_by_text("Transcript").click()
-    await expect(page.locator(".transcript")).to_contain_text(re.compile("release", re.I))
+    await expect(page.locator(".turns")).to_contain_text(re.compile("release", re.I))
 
     viewer = page.locator("iframe.pdf-viewer")
     await expect(viewer).to_be_attached()
@@ -100,7 +105,8 @@ async def test_user_uploads_a_recording_watches_it_complete_reads_the_pdf_and_lo
     await page.screenshot(path=artifacts / "03-document-completed.png", full_page=True)
 
     await page.get_by_label("Title").fill("Design review notes")
-    await page.get_by_role("button", name="Rename").click()
+    await page.get_by_role("button", name="Rename", exact=True).click()
+    await expect(page.locator(".toast").last).to_contain_text("Renamed to")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Design review notes")
     seen = int(await page.locator(".progress-card").get_attribute("data-stream-updates") or 0)
     await page.get_by_label("Summary length").select_option(label="Short summary")
@@ -132,7 +138,7 @@ async def test_user_uploads_a_recording_watches_it_complete_reads_the_pdf_and_lo
 
 
 @pytest.mark.asyncio
-async def test_wrong_password_shows_the_servers_message_and_status_code(page: Page) -> None:
+async def test_wrong_password_shows_the_servers_message_in_words(page: Page) -> None:
     await page.goto("/")
     await expect(page).to_have_url(re.compile(r"/login$"))
     # Keyboard only: the email field has focus, Tab reaches the password, Enter submits.
@@ -143,7 +149,9 @@ async def test_wrong_password_shows_the_servers_message_and_status_code(page: Pa
 
     alert = page.get_by_role("alert")
     await expect(alert).to_contain_text("Email or password is incorrect.")
-    await expect(alert.locator(".status-code")).to_have_text("Unauthenticated")
+    # The code is kept for bug reports, never shown: people read words.
+    await expect(alert).to_have_attribute("data-status", "Unauthenticated")
+    await expect(alert).not_to_contain_text("Unauthenticated")
     await expect(page.get_by_label("Password")).to_be_focused()
 
 
@@ -159,11 +167,16 @@ async def test_rejected_files_show_the_servers_reason_on_their_own_row(
 
     await page.locator("#upload-picker").set_input_files([not_media, too_large])
 
-    await expect(upload_row(page, "noise.mp3")).to_contain_text("not a supported recording")
-    await expect(upload_row(page, "noise.mp3").locator(".status-code")).to_have_text(
-        "InvalidArgument"
+    rejected = upload_row(page, "noise.mp3")
+    await expect(rejected).to_contain_text("not a supported recording")
+    await expect(rejected.locator(".upload-state")).to_have_attribute(
+        "data-status", "InvalidArgument"
     )
+    await expect(rejected).not_to_contain_text("InvalidArgument")
+    # A refused file does not look uploaded: no full progress bar above its error.
+    await expect(rejected.get_by_role("progressbar")).to_be_hidden()
     await expect(upload_row(page, "huge.wav")).to_contain_text("larger than")
+    await expect(upload_row(page, "huge.wav").get_by_role("progressbar")).to_be_hidden()
     await page.screenshot(path=artifacts / "05-rejected-uploads.png")
 
 

@@ -112,7 +112,7 @@ function deleteForm(): HTMLElement {
     h("h2", { id: "delete-heading" }, "Delete account"),
     h("p", {}, "Deletes your account, your recordings, transcripts, summaries and PDFs. This cannot be undone."),
     alert.element,
-    labelled("Password", password),
+    labelled("Your password", password, "To be sure it is you."),
     h("button", { type: "submit", className: "danger" }, "Delete my account"),
   );
   form.addEventListener("submit", (event) => {
