@@ -26,7 +26,8 @@ from tests.summarizer.stand_in_llm_server import (
 from tests.summarizer.transcripts import ENGLISH_MEETING
 
 REQUEST = SummaryRequest(ENGLISH_MEETING, "en", "short")
-CLIENT_TIMEOUT = 0.3
+# Generous: on a loaded shared machine the stand-in may take a while to answer.
+CLIENT_TIMEOUT = 1.0
 
 schema_invalid = summary_payload()
 schema_invalid["action_items"] = "call the vendor"

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from services.summarizer.engine.due_dates import find_due_words, resolve_due
-from services.summarizer.engine.extractive.cues import owner_of
+from services.summarizer.engine.extractive.cues import find_owner, is_request, owner_of
 from services.summarizer.engine.extractive.text import detect_language, language_tools
 from services.summarizer.engine.labels import LABELS
 from services.summarizer.engine.llm_output import LlmSummary
@@ -144,12 +144,23 @@ def _action_items(
             owner = speaker_names[owner]
         due_words = (item.due or "").strip() or find_due_words(item.text)
         if not due_words and source is not None:
-            due_words = find_due_words(source.text)
+            due_words = find_due_words(source.text) or _due_in_answer(source, segments)
         due = resolve_due(due_words, request.recording_date) if due_words else ""
         key = item.text.strip().lower()
         if key not in items:
             items[key] = ActionItem(text=item.text.strip(), owner=owner or None, due=due)
     return list(items.values())
+
+
+def _due_in_answer(source: Segment, segments: Sequence[Segment]) -> str:
+    """When a request ("Maria, could you …?") is answered "Sure, tomorrow.", the answer's day."""
+    if not (is_request(source.text) and find_owner(source.text)):
+        return ""
+    position = segments.index(source)
+    following = segments[position + 1] if position + 1 < len(segments) else None
+    if following is None or following.speaker == source.speaker:
+        return ""
+    return find_due_words(following.text)
 
 
 def _grounded_owner(owner: str | None, labels: set[str], said: set[str]) -> str | None:
