@@ -57,7 +57,7 @@ def document_message(row: DocumentRow) -> library_pb2.Document:
     return message
 
 
-def job_message(row: JobRow) -> library_pb2.Job:
+def job_message(row: JobRow, document: DocumentRow | None = None) -> library_pb2.Job:
     runs = [
         library_pb2.StageRun(
             stage=library_pb2.Stage.ValueType(run["stage"]),
@@ -79,6 +79,8 @@ def job_message(row: JobRow) -> library_pb2.Job:
         runs=runs,
         create_time=timestamp(row.create_time),
         update_time=timestamp(row.update_time),
+        document_title=document.title if document is not None else "",
+        owner_email=document.owner_email if document is not None else "",
     )
 
 

@@ -88,6 +88,10 @@ class JobsServicer(library_pb2_grpc.JobsServiceServicer):
             raise NotFound(f"Job {job_id} does not exist.", reason="JOB_NOT_FOUND")
         return job
 
+    async def _document_of(self, job: JobRow) -> DocumentRow | None:
+        async with self._db.session() as session:
+            return await session.get(DocumentRow, job.document_id)
+
     async def ListJobs(
         self, request: library_pb2.ListJobsRequest, context: Context
     ) -> library_pb2.ListJobsResponse:
@@ -110,19 +114,28 @@ class JobsServicer(library_pb2_grpc.JobsServiceServicer):
             query = query.where(before_cursor(JobRow, cursor))
         async with self._db.session() as session:
             rows = list((await session.scalars(query)).all())
+            wanted = {row.document_id for row in rows[:size]}
+            documents = {
+                document.id: document
+                for document in await session.scalars(
+                    select(DocumentRow).where(DocumentRow.id.in_(wanted))
+                )
+            }
         page = rows[:size]
         token = ""
         if len(rows) > size:
             token = encode_token(Cursor(page[-1].create_time, page[-1].id), fingerprint)
         return library_pb2.ListJobsResponse(
-            jobs=[job_message(j) for j in page], next_page_token=token
+            jobs=[job_message(j, documents.get(j.document_id)) for j in page],
+            next_page_token=token,
         )
 
     async def GetJob(
         self, request: library_pb2.GetJobRequest, context: Context
     ) -> library_pb2.GetJobResponse:
         require_admin()
-        return library_pb2.GetJobResponse(job=job_message(await self._job(request.job_id)))
+        job = await self._job(request.job_id)
+        return library_pb2.GetJobResponse(job=job_message(job, await self._document_of(job)))
 
     async def RetryJob(
         self, request: library_pb2.RetryJobRequest, context: Context
@@ -141,4 +154,5 @@ class JobsServicer(library_pb2_grpc.JobsServiceServicer):
                 reason="JOB_SUPERSEDED",
             )
         await self._library._restart(document.id, Stage(job.stage), job_id=job.id)
-        return library_pb2.RetryJobResponse(job=job_message(await self._job(job.id)))
+        retried = await self._job(job.id)
+        return library_pb2.RetryJobResponse(job=job_message(retried, document))

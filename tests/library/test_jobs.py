@@ -284,3 +284,16 @@ async def test_queue_view_counts_waiting_events_and_failed_jobs(
         assert after.stages[0].pending == before.stages[0].pending + 1
     finally:
         await lib.bus.js.delete_consumer(spec.stream, spec.durable)
+
+
+async def test_admins_see_which_document_and_owner_a_job_is_about(
+    lib: LibraryHarness, speech_wav: Path
+) -> None:
+    admin, owner = lib.user(Role.ADMIN), lib.user()
+    document = await upload(lib, owner, speech_wav, title="Board meeting")
+
+    listed = await job_for(lib, admin, document.id)
+    fetched = await get_job(lib, admin, listed.id)
+
+    for job in (listed, fetched):
+        assert (job.document_title, job.owner_email) == ("Board meeting", owner.email)

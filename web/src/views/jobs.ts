@@ -17,16 +17,6 @@ function enumOptions<T extends number>(labels: Record<T, string>, anyLabel: stri
   );
 }
 
-/**
- * A field the Job message may carry: the title and owner are asked of the lead as
- * `Job.document_title` and `Job.owner_email` (an admin cannot read other people's documents
- * or accounts otherwise). Until then the ids are shown.
- */
-function optionalText(job: Job, field: string): string {
-  const value = (job as unknown as Record<string, unknown>)[field];
-  return typeof value === "string" ? value : "";
-}
-
 export const jobsView: View = (outlet) => {
   const pageTokens: string[] = [""];
   let disposed = false;
@@ -139,8 +129,9 @@ export const jobsView: View = (outlet) => {
         run.errorMessage ? ` — ${run.errorMessage}` : "",
       ),
     );
-    const title = optionalText(job, "documentTitle");
-    const owner = optionalText(job, "ownerEmail") || optionalText(job, "ownerName");
+    // The library fills these for administrators, who cannot read other people's documents.
+    const title = job.documentTitle;
+    const owner = job.ownerEmail;
     return h(
       "tr",
       { "data-job-id": job.id },

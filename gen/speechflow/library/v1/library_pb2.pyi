@@ -2508,6 +2508,8 @@ class Job(_message.Message):
     RUNS_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    DOCUMENT_TITLE_FIELD_NUMBER: _builtins.int
+    OWNER_EMAIL_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     document_id: _builtins.str
     owner_id: _builtins.str
@@ -2515,6 +2517,9 @@ class Job(_message.Message):
     stage: Global___Stage.ValueType
     attempts: _builtins.int
     error_message: _builtins.str
+    document_title: _builtins.str
+    """The document's title and its owner's email, so administrators see what a job is about."""
+    owner_email: _builtins.str
     @_builtins.property
     def runs(self) -> _containers.RepeatedCompositeFieldContainer[Global___StageRun]: ...
     @_builtins.property
@@ -2534,10 +2539,12 @@ class Job(_message.Message):
         runs: _abc.Iterable[Global___StageRun] | None = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
+        document_title: _builtins.str = ...,
+        owner_email: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "create_time", b"create_time", "document_id", b"document_id", "error_message", b"error_message", "id", b"id", "owner_id", b"owner_id", "runs", b"runs", "stage", b"stage", "status", b"status", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "create_time", b"create_time", "document_id", b"document_id", "document_title", b"document_title", "error_message", b"error_message", "id", b"id", "owner_email", b"owner_email", "owner_id", b"owner_id", "runs", b"runs", "stage", b"stage", "status", b"status", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
