@@ -61,13 +61,18 @@ class JobContext(_message.Message):
     version: _builtins.int
     """Increments on every regenerate, so stage outputs of an older version are not reused."""
     title: _builtins.str
+    """The title the user gave (at upload or by renaming); empty when the summary's generated
+    title is to be used.
+    """
     original_file_name: _builtins.str
     content_type: _builtins.str
     duration_seconds: _builtins.float
     original_key: _builtins.str
     """Storage key of the uploaded original."""
     language: _builtins.str
-    """Requested language of the summary and report (`en`, `fr`); empty means as spoken."""
+    """Language of the recording as asked at upload (`en`, `fr`); empty means detect. The
+    summary's language is `summary_language`.
+    """
     summary_length: _library_pb2.SummaryLength.ValueType
     hotwords: _builtins.str
     """Terms the recognizer is biased towards (the upload's hotwords and the owner's vocabulary)."""
