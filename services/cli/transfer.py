@@ -45,6 +45,9 @@ class UploadOptions:
     summary_length: int = library_pb2.SUMMARY_LENGTH_UNSPECIFIED
     summary_language: str = ""
     summary_template_id: str = ""
+    hotwords: str = ""
+    min_speakers: int = 0
+    max_speakers: int = 0
 
 
 def upload_requests(
@@ -73,6 +76,9 @@ def upload_file(
         summary_length=options.summary_length,  # type: ignore[arg-type]
         summary_language=options.summary_language,
         summary_template_id=options.summary_template_id,
+        hotwords=options.hotwords,
+        min_speakers=options.min_speakers,
+        max_speakers=options.max_speakers,
         # Same key on a retry after a token refresh: the server returns the same document.
         request_id=str(uuid.uuid4()),
     )

@@ -8,6 +8,7 @@ import os
 import sys
 
 import grpc
+from google.protobuf.field_mask_pb2 import FieldMask
 
 from services.cli.commands import Subcommands
 from services.cli.context import Context
@@ -16,6 +17,7 @@ from services.cli.output import message_to_dict
 from services.cli.session import UNARY_TIMEOUT_SECONDS
 from services.cli.views import user_line
 from speechflow.auth.v1 import auth_pb2
+from speechflow.library.v1 import library_pb2
 
 PASSWORD_ENVIRONMENT_VARIABLE = "SPEECHFLOW_PASSWORD"
 NEW_PASSWORD_ENVIRONMENT_VARIABLE = "SPEECHFLOW_NEW_PASSWORD"
@@ -61,6 +63,17 @@ def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None
         help="read the current password, then the new one, one per line of stdin",
     )
     password.set_defaults(handler=change_password_command)
+    vocabulary = actions.add_parser(
+        "vocabulary",
+        parents=[common],
+        help="names and terms every upload's recognizer is taught (show, add, remove)",
+        description="Without options, shows your vocabulary. Each upload's own --hotwords come "
+        "first, then these.",
+    )
+    vocabulary.add_argument("--add", action="append", default=[], metavar="TERM")
+    vocabulary.add_argument("--remove", action="append", default=[], metavar="TERM")
+    vocabulary.add_argument("--clear", action="store_true", help="remove every term first")
+    vocabulary.set_defaults(handler=vocabulary_command)
 
 
 def login_command(args: argparse.Namespace, context: Context) -> int:
@@ -206,3 +219,29 @@ def _without_login_hint(error: CliError) -> CliError:
     if error.status is grpc.StatusCode.UNAUTHENTICATED:
         error.hint = None
     return error
+
+
+def vocabulary_command(args: argparse.Namespace, context: Context) -> int:
+    session = context.session
+    terms = list(
+        session.unary(
+            session.library.GetPreferences, library_pb2.GetPreferencesRequest()
+        ).preferences.vocabulary
+    )
+    if args.clear or args.add or args.remove:
+        removed = {term.casefold() for term in args.remove}
+        kept = [] if args.clear else [term for term in terms if term.casefold() not in removed]
+        terms = list(
+            session.unary(
+                session.library.UpdatePreferences,
+                library_pb2.UpdatePreferencesRequest(
+                    preferences=library_pb2.Preferences(vocabulary=[*kept, *args.add]),
+                    update_mask=FieldMask(paths=["vocabulary"]),
+                ),
+            ).preferences.vocabulary
+        )
+    context.output.result(
+        {"vocabulary": terms},
+        "\n".join(terms) if terms else "Your vocabulary is empty (add terms with --add).",
+    )
+    return ExitCode.OK

@@ -67,6 +67,18 @@ def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None
     )
     upload.add_argument("--folder", metavar="NAME_OR_ID", help="put the documents in a folder")
     upload.add_argument("--title", help="document title (one file only; default: file name)")
+    upload.add_argument(
+        "--hotwords",
+        metavar="TERMS",
+        help="names and terms said in the recording, e.g. 'Priya, Kubernetes' (your vocabulary, "
+        "`speechflow account vocabulary`, is added)",
+    )
+    upload.add_argument(
+        "--speakers",
+        metavar="N or MIN-MAX",
+        type=speaker_bounds,
+        help="how many people speak, e.g. 2 or 2-4 (default: detected)",
+    )
     upload.set_defaults(handler=upload_command)
 
     listing = commands.add_parser("ls", parents=[common], help="list documents, newest first")
@@ -127,6 +139,18 @@ def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None
     remove.set_defaults(handler=remove_command)
 
 
+def speaker_bounds(text: str) -> tuple[int, int]:
+    """'3' -> (3, 3); '2-4' -> (2, 4)."""
+    low, dash, high = text.partition("-")
+    try:
+        bounds = (int(low), int(high if dash else low))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number or a range like 2-4") from None
+    if not 1 <= bounds[0] <= bounds[1]:
+        raise argparse.ArgumentTypeError(f"{text!r}: give 1 or more, the smaller number first")
+    return bounds
+
+
 def upload_command(args: argparse.Namespace, context: Context) -> int:
     paths: list[Path] = args.files
     for path in paths:
@@ -142,6 +166,9 @@ def upload_command(args: argparse.Namespace, context: Context) -> int:
         summary_length=_summary_length(args),
         summary_language=args.summary_language or "",
         summary_template_id=resolve_template(session, args.template).id if args.template else "",
+        hotwords=args.hotwords or "",
+        min_speakers=args.speakers[0] if args.speakers else 0,
+        max_speakers=args.speakers[1] if args.speakers else 0,
     )
     documents: list[library_pb2.Document] = []
     with context.output.bytes_progress() as progress:
