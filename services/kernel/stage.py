@@ -105,6 +105,20 @@ def summary_object_key(job: events_pb2.JobContext) -> str:
     return transcript_key(job.owner_id, job.document_id, f"summary-v{job.version}.json")
 
 
+async def report_progress(
+    bus: EventBus,
+    subject: str,
+    progress: events_pb2.ProgressReported,
+    what: str,
+) -> None:
+    """Publishes a stage's progress, best effort: a lost progress event never fails the job,
+    and the same `what` for the same document version is deduplicated by JetStream."""
+    try:
+        await bus.publish(subject, progress, event_id=event_id(progress.job, what))
+    except Exception:
+        log.warning("could not publish progress", exc_info=True)
+
+
 def event_id(job: events_pb2.JobContext, what: str) -> str:
     """Deterministic per document version: a redone step publishes the same id."""
     return f"{job.document_id}-v{job.version}-{what}"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from services.kernel.jetstream import EventBus, PermanentError, ReceivedEvent, TransientError
 from services.kernel.metrics import TRANSCRIPTION_REALTIME_FACTOR
-from services.kernel.stage import event_id, job_context, transcript_object_key
+from services.kernel.stage import event_id, job_context, report_progress, transcript_object_key
 from services.kernel.storage import ObjectStore
 from services.kernel.transcripts import duration, parse_transcript, plain_text, serialize_transcript
 from services.transcriber.engine import (
@@ -149,19 +149,17 @@ class TranscriptionWorker:
         return transcript_message(result)
 
     async def _report(self, job: events_pb2.JobContext, progress: int) -> None:
-        try:
-            await self._bus.publish(
-                PROGRESSED,
-                events_pb2.ProgressReported(
-                    job=job,
-                    stage=library_pb2.STAGE_TRANSCRIPTION,
-                    progress=progress,
-                    message=f"Transcribing ({progress - START} of {END - START})",
-                ),
-                event_id=event_id(job, f"progress-{progress}"),
-            )
-        except Exception:  # progress is best effort; the job goes on
-            log.warning("could not publish progress", exc_info=True)
+        await report_progress(
+            self._bus,
+            PROGRESSED,
+            events_pb2.ProgressReported(
+                job=job,
+                stage=library_pb2.STAGE_TRANSCRIPTION,
+                progress=progress,
+                message=f"Transcribing ({progress - START} of {END - START})",
+            ),
+            f"progress-{progress}",
+        )
 
 
 def _download(store: ObjectStore, key: str, path: Path) -> None:
