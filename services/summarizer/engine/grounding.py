@@ -106,23 +106,25 @@ def to_structured_summary(
 
 
 def grounded_speaker_names(output: LlmSummary, segments: Sequence[Segment]) -> dict[str, str]:
-    """The model's name suggestions that the transcript supports, then the rule-based ones."""
+    """Names the turns themselves show ("Priya, where are we …" answered by the next
+    speaker), then the model's suggestions the transcript supports, where those left gaps.
+
+    The rules come first: a small model reads "Speaker 1: Priya, can you …" as Speaker 1
+    being Priya."""
     labels = {segment.speaker for segment in segments if segment.speaker}
     said = _said_words(segments)
-    names: dict[str, str] = {}
+    names = dict(suggest_speaker_names(segments))
     for suggestion in output.speaker_names:
         name = suggestion.name.strip()
         if (
             suggestion.speaker in labels
+            and suggestion.speaker not in names
             and name
             and name not in labels
             and name.split()[0].lower() in said
             and name not in names.values()
         ):
-            names.setdefault(suggestion.speaker, name)
-    for speaker, name in suggest_speaker_names(segments).items():
-        if speaker not in names and name not in names.values():
-            names[speaker] = name
+            names[suggestion.speaker] = name
     return names
 
 
