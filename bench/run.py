@@ -15,6 +15,7 @@ from bench.cases import (
     diarization,
     end_to_end,
     load,
+    long_memory,
     pdf,
     progress,
     scaling,
@@ -41,6 +42,7 @@ CASES: dict[str, Case] = {
     "end_to_end": end_to_end.run,
     "load": load.run,
     "upload": upload.run,
+    "long_memory": long_memory.run,
 }
 
 

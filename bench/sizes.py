@@ -27,6 +27,7 @@ class BenchSizes:
     e2e_seconds: float  # case 8: recording length
     load_users: int  # case 9
     diarization_seconds: float  # case 10: length of the synthetic multi-voice meeting
+    long_memory_hours: float  # case 11: length of the long recording
 
 
 FULL = BenchSizes(
@@ -47,6 +48,7 @@ FULL = BenchSizes(
     e2e_seconds=60,
     load_users=50,
     diarization_seconds=300,
+    long_memory_hours=4,
 )
 
 QUICK = BenchSizes(
@@ -67,6 +69,7 @@ QUICK = BenchSizes(
     e2e_seconds=8,
     load_users=5,
     diarization_seconds=30,
+    long_memory_hours=0.1,
 )
 
 
