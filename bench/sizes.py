@@ -69,7 +69,7 @@ QUICK = BenchSizes(
     e2e_seconds=8,
     load_users=5,
     diarization_seconds=30,
-    long_memory_hours=0.1,
+    long_memory_hours=0.05,
 )
 
 
