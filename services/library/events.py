@@ -19,6 +19,7 @@ STAGE_REQUESTED = {
 
 TRANSCRIPTION_PROGRESSED = "speechflow.transcriber.v1.transcription.progressed"
 TRANSCRIPTION_COMPLETED = "speechflow.transcriber.v1.transcription.completed"
+SUMMARY_PROGRESSED = "speechflow.summarizer.v1.summary.progressed"
 SUMMARY_COMPLETED = "speechflow.summarizer.v1.summary.completed"
 DOCUMENT_RENDERED = "speechflow.renderer.v1.document.rendered"
 NOTIFICATION_SENT = "speechflow.notifier.v1.notification.sent"

@@ -213,6 +213,7 @@ class EventOutOfOrder(TransientError):
 HANDLERS: dict[str, tuple[type[Any], Apply]] = {
     ev.TRANSCRIPTION_PROGRESSED: (events_pb2.ProgressReported, apply_progress),
     ev.TRANSCRIPTION_COMPLETED: (events_pb2.TranscriptionCompleted, apply_transcribed),
+    ev.SUMMARY_PROGRESSED: (events_pb2.ProgressReported, apply_progress),
     ev.SUMMARY_COMPLETED: (events_pb2.SummaryCompleted, apply_summarized),
     ev.DOCUMENT_RENDERED: (events_pb2.DocumentRendered, apply_rendered),
     ev.NOTIFICATION_SENT: (events_pb2.NotificationSent, apply_notified),
