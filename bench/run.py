@@ -19,6 +19,7 @@ from bench.cases import (
     pdf,
     progress,
     scaling,
+    summaries,
     transcription,
     upload,
 )
@@ -35,6 +36,7 @@ Case = Callable[[BenchContext], Awaitable[list[CaseResult]]]
 CASES: dict[str, Case] = {
     "transcription": transcription.run,
     "diarization": diarization.run,
+    "summaries": summaries.run,
     "scaling": scaling.run,
     "pdf": pdf.run,
     "progress": progress.run,
