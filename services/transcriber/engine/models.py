@@ -10,11 +10,10 @@ pre-filled Hugging Face cache.
 from __future__ import annotations
 
 import importlib
-import os
-import shutil
-import tempfile
 import threading
 from pathlib import Path
+
+from services.kernel.files import atomic_join
 
 DEFAULT_ENGLISH_MODEL = "tiny.en"
 DEFAULT_MULTILINGUAL_MODEL = "base"
@@ -54,8 +53,8 @@ def assemble_whisper_base(target: Path) -> Path:
             return target
         target.mkdir(parents=True, exist_ok=True)
         for name in _BASE_SMALL_FILES:
-            _atomic_copy([parts[0] / name], target / name)
-        _atomic_copy(part_files, target / "model.bin")
+            atomic_join([parts[0] / name], target / name)
+        atomic_join(part_files, target / "model.bin")
         if not _is_complete(target, parts[0], expected_size):
             raise ModelUnavailableError(f"assembling the whisper base model in {target} failed")
     return target
@@ -70,21 +69,6 @@ def _is_complete(target: Path, source: Path, expected_model_size: int) -> bool:
         and (target / name).stat().st_size == (source / name).stat().st_size
         for name in _BASE_SMALL_FILES
     )
-
-
-def _atomic_copy(sources: list[Path], destination: Path) -> None:
-    handle, temporary = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            for source in sources:
-                with source.open("rb") as part:
-                    shutil.copyfileobj(part, out, length=8 * 1024 * 1024)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, destination)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _bundled_tiny_en() -> str | None:
