@@ -13,6 +13,7 @@ import uuid
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
 import grpc
@@ -219,7 +220,7 @@ class AuthInterceptor(_AroundInterceptor):
                 "Sign in first: send `authorization: Bearer <access token>`.",
                 reason="TOKEN_MISSING",
             )
-        principal = self._verifier.verify(token.strip())
+        principal = replace(self._verifier.verify(token.strip()), access_token=token.strip())
         reset = principal_var.set(principal)
         try:
             yield

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Container
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
 
@@ -30,6 +30,8 @@ class Principal:
     email: str
     name: str
     role: Role
+    # The bearer token itself, so a service can call another on the caller's behalf.
+    access_token: str = field(default="", repr=False)
 
     @property
     def is_admin(self) -> bool:

@@ -15,6 +15,7 @@ import grpc
 import grpc.aio
 
 from services.kernel.errors import Unavailable
+from services.kernel.tokens import principal_var
 from speechflow.summarizer.v1 import summarizer_pb2, summarizer_pb2_grpc
 
 log = logging.getLogger("speechflow.library.summarizer_info")
@@ -49,7 +50,12 @@ class SummarizerTranslation:
         try:
             async with grpc.aio.insecure_channel(self._address) as channel:
                 stub = summarizer_pb2_grpc.SummarizerServiceStub(channel)
-                info = await stub.GetInfo(summarizer_pb2.GetInfoRequest(), timeout=self._timeout)
+                # On the caller's behalf: every service's GetInfo wants a signed-in user.
+                info = await stub.GetInfo(
+                    summarizer_pb2.GetInfoRequest(),
+                    timeout=self._timeout,
+                    metadata=_caller_authorization(),
+                )
         except grpc.RpcError as error:
             log.warning(
                 "summarizer unreachable", extra={"address": self._address, "error": str(error)}
@@ -61,3 +67,10 @@ class SummarizerTranslation:
                 reason="SUMMARIZER_UNAVAILABLE",
             ) from error
         return translates(info.settings)
+
+
+def _caller_authorization() -> tuple[tuple[str, str], ...]:
+    principal = principal_var.get()
+    if principal is None or not principal.access_token:
+        return ()
+    return (("authorization", f"Bearer {principal.access_token}"),)
