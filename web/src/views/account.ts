@@ -40,7 +40,9 @@ function passwordForm(): HTMLElement {
   const form = h(
     "form",
     { className: "card account-form", "aria-labelledby": "password-heading" },
-    h("h2", { id: "password-heading" }, "Password"),
+    // Not just "Password": the form takes its heading as its name, and a form named
+    // "Password" is found (by a screen reader, by get_by_label) as if it were the field.
+    h("h2", { id: "password-heading" }, "Change password"),
     alert.element,
     labelled("Current password", current),
     labelled("New password", next, "At least 8 characters. Your other sign-ins end."),
