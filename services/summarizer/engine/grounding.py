@@ -22,7 +22,7 @@ from services.summarizer.engine.model import (
     SummaryRequest,
     Topic,
 )
-from services.summarizer.engine.speaker_names import suggest_speaker_names
+from services.summarizer.engine.speaker_names import names_addressed_by, suggest_speaker_names
 
 # Share of an item's words its source sentence must contain to count as its source.
 MIN_SOURCE_OVERLAP = 0.35
@@ -110,10 +110,13 @@ def grounded_speaker_names(output: LlmSummary, segments: Sequence[Segment]) -> d
     speaker), then the model's suggestions the transcript supports, where those left gaps.
 
     The rules come first: a small model reads "Speaker 1: Priya, can you …" as Speaker 1
-    being Priya."""
+    being Priya. So a rule-based name always wins, and a guess is dropped when it gives a
+    name the rules gave someone else or a name its speaker addresses (a speaker does not
+    call themselves by name)."""
     labels = {segment.speaker for segment in segments if segment.speaker}
     said = _said_words(segments)
     names = dict(suggest_speaker_names(segments))
+    addressed = names_addressed_by(segments)
     for suggestion in output.speaker_names:
         name = suggestion.name.strip()
         if (
@@ -123,6 +126,7 @@ def grounded_speaker_names(output: LlmSummary, segments: Sequence[Segment]) -> d
             and name not in labels
             and name.split()[0].lower() in said
             and name not in names.values()
+            and name.split()[0] not in addressed.get(suggestion.speaker, set())
         ):
             names[suggestion.speaker] = name
     return names

@@ -122,6 +122,21 @@ def suggest_speaker_names(segments: Sequence[Segment]) -> dict[str, str]:
     return _assign(votes, labels)
 
 
+def names_addressed_by(segments: Sequence[Segment]) -> dict[str, set[str]]:
+    """Speaker label -> the names that speaker addresses, asks, hands over to or thanks.
+
+    Grounded evidence against a guess: nobody says "Priya, can you …" or "thanks, Priya" to
+    themselves, so the speaker who does is not Priya."""
+    addressed: dict[str, set[str]] = {}
+    for turn in _turns(segments):
+        for pattern in (_ADDRESSED, _ASKED, _HANDED_OVER, _THANKED):
+            for match in pattern.finditer(turn.text):
+                name = match.group("name")
+                if name not in _NOT_NAMES:
+                    addressed.setdefault(turn.speaker, set()).add(name)
+    return addressed
+
+
 def _assign(votes: Counter[tuple[str, str]], labels: set[str]) -> dict[str, str]:
     names: dict[str, str] = {}
     taken: set[str] = set()
