@@ -33,6 +33,14 @@ async def test_summary_progress_moves_the_document_forward(
         ),
         event_id=f"{document.id}-transcribed",
     )
+    # As in the pipeline: the summarizer only starts once transcription is done (progress of a
+    # stage the document has not reached is dropped, being best effort).
+    current = await document_of(lib, user, document.id)
+    for _ in range(200):
+        if current.stage == library_pb2.STAGE_SUMMARIZATION:
+            break
+        await asyncio.sleep(0.05)
+        current = await document_of(lib, user, document.id)
     await lib.bus.publish(
         "speechflow.summarizer.v1.summary.progressed",
         events_pb2.ProgressReported(
