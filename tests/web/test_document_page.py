@@ -14,6 +14,7 @@ from pathlib import Path
 import pypdf
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, expect
+from playwright.async_api import Error as PlaywrightError
 
 from services.kernel.transcripts import duration, serialize_transcript
 from services.mesh.runner import Mesh
@@ -178,10 +179,19 @@ async def next_seek(page: Page, seen: int) -> float:
 
 
 async def export(page: Page, label: str) -> tuple[str, bytes]:
-    """Picks `label` in the Export menu; returns the saved file's name and bytes."""
-    await page.get_by_text("Export", exact=True).click()
-    async with page.expect_download() as info:
-        await page.get_by_role("button", name=label).click()
+    """Picks `label` in the Export menu; returns the saved file's name and bytes.
+
+    The page re-renders its header when the document's state changes (an edit starts a new
+    version), which can close the menu under the click: then it is opened again."""
+    for attempt in range(3):
+        try:
+            await page.get_by_text("Export", exact=True).click()
+            async with page.expect_download(timeout=30_000) as info:
+                await page.get_by_role("button", name=label).click(timeout=5_000)
+            break
+        except PlaywrightError:
+            if attempt == 2:
+                raise
     download = await info.value
     saved = await download.path()
     return download.suggested_filename, Path(saved).read_bytes()
