@@ -14,6 +14,7 @@ from services.kernel.jetstream import EventBus, PermanentError, ReceivedEvent, T
 from services.kernel.stage import (
     event_id,
     job_context,
+    report_progress,
     summary_object_key,
     transcript_object_key,
 )
@@ -164,19 +165,17 @@ class SummaryWorker:
         async def report(done: int, total: int) -> None:
             span = END_PROGRESS - START_PROGRESS - 1  # 75 belongs to the next stage
             progress = START_PROGRESS + max(1, span * done // max(total, 1))
-            try:
-                await self._bus.publish(
-                    PROGRESSED,
-                    events_pb2.ProgressReported(
-                        job=job,
-                        stage=library_pb2.STAGE_SUMMARIZATION,
-                        progress=progress,
-                        message=f"Summarizing (section {done} of {total})",
-                    ),
-                    event_id=event_id(job, f"summary-progress-{done}-of-{total}"),
-                )
-            except Exception:  # progress is best effort; the job goes on
-                log.warning("could not publish progress", exc_info=True)
+            await report_progress(
+                self._bus,
+                PROGRESSED,
+                events_pb2.ProgressReported(
+                    job=job,
+                    stage=library_pb2.STAGE_SUMMARIZATION,
+                    progress=progress,
+                    message=f"Summarizing (section {done} of {total})",
+                ),
+                f"summary-progress-{done}-of-{total}",
+            )
 
         return report
 
