@@ -28,7 +28,7 @@ from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dspeechflow/auth/v1/auth.proto\x12\x12speechflow.auth.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/httpbody.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9a\x01\n\x04User\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12,\n\x04role\x18\x04 \x01(\x0e\x32\x18.speechflow.auth.v1.RoleB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"\xb0\x01\n\x06Tokens\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12\x15\n\rrefresh_token\x18\x02 \x01(\t\x12;\n\x17\x61\x63\x63\x65ss_token_expires_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12<\n\x18refresh_token_expires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"L\n\x0fRegisterRequest\x12\x13\n\x05\x65mail\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08password\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04name\x18\x03 \x01(\t\"f\n\x10RegisterResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x18.speechflow.auth.v1.User\x12*\n\x06tokens\x18\x02 \x01(\x0b\x32\x1a.speechflow.auth.v1.Tokens\";\n\x0cLoginRequest\x12\x13\n\x05\x65mail\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08password\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"c\n\rLoginResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x18.speechflow.auth.v1.User\x12*\n\x06tokens\x18\x02 \x01(\x0b\x32\x1a.speechflow.auth.v1.Tokens\"2\n\x13RefreshTokenRequest\x12\x1b\n\rrefresh_token\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"B\n\x14RefreshTokenResponse\x12*\n\x06tokens\x18\x01 \x01(\x0b\x32\x1a.speechflow.auth.v1.Tokens\",\n\rLogoutRequest\x12\x1b\n\rrefresh_token\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x10\n\x0eLogoutResponse\"\x0e\n\x0cGetMeRequest\"\x15\n\x13\x45xportMyDataRequest\".\n\x14\x44\x65leteAccountRequest\x12\x16\n\x08password\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x17\n\x15\x44\x65leteAccountResponse\"7\n\rGetMeResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x18.speechflow.auth.v1.User\"S\n\x15\x43hangePasswordRequest\x12\x1e\n\x10\x63urrent_password\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1a\n\x0cnew_password\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"D\n\x16\x43hangePasswordResponse\x12*\n\x06tokens\x18\x01 \x01(\x0b\x32\x1a.speechflow.auth.v1.Tokens*;\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\r\n\tROLE_USER\x10\x01\x12\x0e\n\nROLE_ADMIN\x10\x02\x32\xd9\x07\n\x0b\x41uthService\x12w\n\x08Register\x12#.speechflow.auth.v1.RegisterRequest\x1a$.speechflow.auth.v1.RegisterResponse\" \x82\xd3\xe4\x93\x02\x1a\"\x15/api/v1/auth/register:\x01*\x12k\n\x05Login\x12 .speechflow.auth.v1.LoginRequest\x1a!.speechflow.auth.v1.LoginResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\"\x12/api/v1/auth/login:\x01*\x12\x82\x01\n\x0cRefreshToken\x12\'.speechflow.auth.v1.RefreshTokenRequest\x1a(.speechflow.auth.v1.RefreshTokenResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x14/api/v1/auth/refresh:\x01*\x12o\n\x06Logout\x12!.speechflow.auth.v1.LogoutRequest\x1a\".speechflow.auth.v1.LogoutResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\"\x13/api/v1/auth/logout:\x01*\x12\x65\n\x05GetMe\x12 .speechflow.auth.v1.GetMeRequest\x1a!.speechflow.auth.v1.GetMeResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/api/v1/auth/me\x12o\n\x0c\x45xportMyData\x12\'.speechflow.auth.v1.ExportMyDataRequest\x1a\x14.google.api.HttpBody\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/api/v1/auth/me:export0\x01\x12\x92\x01\n\x0e\x43hangePassword\x12).speechflow.auth.v1.ChangePasswordRequest\x1a*.speechflow.auth.v1.ChangePasswordResponse\")\x82\xd3\xe4\x93\x02#\"\x1e/api/v1/auth/me:changePassword:\x01*\x12\x80\x01\n\rDeleteAccount\x12(.speechflow.auth.v1.DeleteAccountRequest\x1a).speechflow.auth.v1.DeleteAccountResponse\"\x1a\x82\xd3\xe4\x93\x02\x14*\x0f/api/v1/auth/me:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dspeechflow/auth/v1/auth.proto\x12\x12speechflow.auth.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/httpbody.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9a\x01\n\x04User\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12,\n\x04role\x18\x04 \x01(\x0e\x32\x18.speechflow.auth.v1.RoleB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"\xb0\x01\n\x06Tokens\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12\x15\n\rrefresh_token\x18\x02 \x01(\t\x12;\n\x17\x61\x63\x63\x65ss_token_expires_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12<\n\x18refresh_token_expires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"L\n\x0fRegisterRequest\x12\x13\n\x05\x65mail\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08password\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04name\x18\x03 \x01(\t\"f\n\x10RegisterResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x18.speechflow.auth.v1.User\x12*\n\x06tokens\x18\x02 \x01(\x0b\x32\x1a.speechflow.auth.v1.Tokens\";\n\x0cLoginRequest\x12\x13\n\x05\x65mail\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08password\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"c\n\rLoginResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x18.speechflow.auth.v1.User\x12*\n\x06tokens\x18\x02 \x01(\x0b\x32\x1a.speechflow.auth.v1.Tokens\"2\n\x13RefreshTokenRequest\x12\x1b\n\rrefresh_token\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"B\n\x14RefreshTokenResponse\x12*\n\x06tokens\x18\x01 \x01(\x0b\x32\x1a.speechflow.auth.v1.Tokens\",\n\rLogoutRequest\x12\x1b\n\rrefresh_token\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x10\n\x0eLogoutResponse\"\x0e\n\x0cGetMeRequest\"\x15\n\x13\x45xportMyDataRequest\".\n\x14\x44\x65leteAccountRequest\x12\x16\n\x08password\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x17\n\x15\x44\x65leteAccountResponse\"7\n\rGetMeResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x18.speechflow.auth.v1.User\"S\n\x15\x43hangePasswordRequest\x12\x1e\n\x10\x63urrent_password\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1a\n\x0cnew_password\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"D\n\x16\x43hangePasswordResponse\x12*\n\x06tokens\x18\x01 \x01(\x0b\x32\x1a.speechflow.auth.v1.Tokens\"\x19\n\x17GetSignInOptionsRequest\"e\n\x18GetSignInOptionsResponse\x12\x18\n\x10password_enabled\x18\x01 \x01(\x08\x12\x14\n\x0coidc_enabled\x18\x02 \x01(\x08\x12\x19\n\x11oidc_display_name\x18\x03 \x01(\t\"4\n\x16StartOidcSignInRequest\x12\x1a\n\x0credirect_uri\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"C\n\x17StartOidcSignInResponse\x12\x19\n\x11\x61uthorization_url\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\"^\n\x17\x46inishOidcSignInRequest\x12\x12\n\x04\x63ode\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x05state\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1a\n\x0credirect_uri\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\"n\n\x18\x46inishOidcSignInResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x18.speechflow.auth.v1.User\x12*\n\x06tokens\x18\x02 \x01(\x0b\x32\x1a.speechflow.auth.v1.Tokens\"\xb4\x01\n\x06\x41piKey\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x12\n\x04name\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x35\n\x0b\x63reate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x37\n\rlast_use_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x14\n\x06prefix\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03\")\n\x13\x43reateApiKeyRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"S\n\x14\x43reateApiKeyResponse\x12\x0e\n\x06secret\x18\x01 \x01(\t\x12+\n\x07\x61pi_key\x18\x02 \x01(\x0b\x32\x1a.speechflow.auth.v1.ApiKey\"\x14\n\x12ListApiKeysRequest\"C\n\x13ListApiKeysResponse\x12,\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x1a.speechflow.auth.v1.ApiKey\"/\n\x13RevokeApiKeyRequest\x12\x18\n\napi_key_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x16\n\x14RevokeApiKeyResponse\"-\n\x15\x45xchangeApiKeyRequest\x12\x14\n\x06secret\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"k\n\x16\x45xchangeApiKeyResponse\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12;\n\x17\x61\x63\x63\x65ss_token_expires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*;\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\r\n\tROLE_USER\x10\x01\x12\x0e\n\nROLE_ADMIN\x10\x02\x32\x97\x0f\n\x0b\x41uthService\x12w\n\x08Register\x12#.speechflow.auth.v1.RegisterRequest\x1a$.speechflow.auth.v1.RegisterResponse\" \x82\xd3\xe4\x93\x02\x1a\"\x15/api/v1/auth/register:\x01*\x12k\n\x05Login\x12 .speechflow.auth.v1.LoginRequest\x1a!.speechflow.auth.v1.LoginResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\"\x12/api/v1/auth/login:\x01*\x12\x82\x01\n\x0cRefreshToken\x12\'.speechflow.auth.v1.RefreshTokenRequest\x1a(.speechflow.auth.v1.RefreshTokenResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x14/api/v1/auth/refresh:\x01*\x12o\n\x06Logout\x12!.speechflow.auth.v1.LogoutRequest\x1a\".speechflow.auth.v1.LogoutResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\"\x13/api/v1/auth/logout:\x01*\x12\x65\n\x05GetMe\x12 .speechflow.auth.v1.GetMeRequest\x1a!.speechflow.auth.v1.GetMeResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/api/v1/auth/me\x12o\n\x0c\x45xportMyData\x12\'.speechflow.auth.v1.ExportMyDataRequest\x1a\x14.google.api.HttpBody\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/api/v1/auth/me:export0\x01\x12\x92\x01\n\x0e\x43hangePassword\x12).speechflow.auth.v1.ChangePasswordRequest\x1a*.speechflow.auth.v1.ChangePasswordResponse\")\x82\xd3\xe4\x93\x02#\"\x1e/api/v1/auth/me:changePassword:\x01*\x12\x91\x01\n\x10GetSignInOptions\x12+.speechflow.auth.v1.GetSignInOptionsRequest\x1a,.speechflow.auth.v1.GetSignInOptionsResponse\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/api/v1/auth/signInOptions\x12\x8e\x01\n\x0fStartOidcSignIn\x12*.speechflow.auth.v1.StartOidcSignInRequest\x1a+.speechflow.auth.v1.StartOidcSignInResponse\"\"\x82\xd3\xe4\x93\x02\x1c\"\x17/api/v1/auth/oidc:start:\x01*\x12\x92\x01\n\x10\x46inishOidcSignIn\x12+.speechflow.auth.v1.FinishOidcSignInRequest\x1a,.speechflow.auth.v1.FinishOidcSignInResponse\"#\x82\xd3\xe4\x93\x02\x1d\"\x18/api/v1/auth/oidc:finish:\x01*\x12\x85\x01\n\x0c\x43reateApiKey\x12\'.speechflow.auth.v1.CreateApiKeyRequest\x1a(.speechflow.auth.v1.CreateApiKeyResponse\"\"\x82\xd3\xe4\x93\x02\x1c\"\x17/api/v1/auth/me/apiKeys:\x01*\x12\x7f\n\x0bListApiKeys\x12&.speechflow.auth.v1.ListApiKeysRequest\x1a\'.speechflow.auth.v1.ListApiKeysResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/api/v1/auth/me/apiKeys\x12\x8f\x01\n\x0cRevokeApiKey\x12\'.speechflow.auth.v1.RevokeApiKeyRequest\x1a(.speechflow.auth.v1.RevokeApiKeyResponse\",\x82\xd3\xe4\x93\x02&*$/api/v1/auth/me/apiKeys/{api_key_id}\x12g\n\x0e\x45xchangeApiKey\x12).speechflow.auth.v1.ExchangeApiKeyRequest\x1a*.speechflow.auth.v1.ExchangeApiKeyResponse\x12\x80\x01\n\rDeleteAccount\x12(.speechflow.auth.v1.DeleteAccountRequest\x1a).speechflow.auth.v1.DeleteAccountResponse\"\x1a\x82\xd3\xe4\x93\x02\x14*\x0f/api/v1/auth/me:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -59,6 +59,30 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CHANGEPASSWORDREQUEST'].fields_by_name['current_password']._serialized_options = b'\342A\001\002'
   _globals['_CHANGEPASSWORDREQUEST'].fields_by_name['new_password']._loaded_options = None
   _globals['_CHANGEPASSWORDREQUEST'].fields_by_name['new_password']._serialized_options = b'\342A\001\002'
+  _globals['_STARTOIDCSIGNINREQUEST'].fields_by_name['redirect_uri']._loaded_options = None
+  _globals['_STARTOIDCSIGNINREQUEST'].fields_by_name['redirect_uri']._serialized_options = b'\342A\001\002'
+  _globals['_FINISHOIDCSIGNINREQUEST'].fields_by_name['code']._loaded_options = None
+  _globals['_FINISHOIDCSIGNINREQUEST'].fields_by_name['code']._serialized_options = b'\342A\001\002'
+  _globals['_FINISHOIDCSIGNINREQUEST'].fields_by_name['state']._loaded_options = None
+  _globals['_FINISHOIDCSIGNINREQUEST'].fields_by_name['state']._serialized_options = b'\342A\001\002'
+  _globals['_FINISHOIDCSIGNINREQUEST'].fields_by_name['redirect_uri']._loaded_options = None
+  _globals['_FINISHOIDCSIGNINREQUEST'].fields_by_name['redirect_uri']._serialized_options = b'\342A\001\002'
+  _globals['_APIKEY'].fields_by_name['id']._loaded_options = None
+  _globals['_APIKEY'].fields_by_name['id']._serialized_options = b'\342A\001\003'
+  _globals['_APIKEY'].fields_by_name['name']._loaded_options = None
+  _globals['_APIKEY'].fields_by_name['name']._serialized_options = b'\342A\001\002'
+  _globals['_APIKEY'].fields_by_name['create_time']._loaded_options = None
+  _globals['_APIKEY'].fields_by_name['create_time']._serialized_options = b'\342A\001\003'
+  _globals['_APIKEY'].fields_by_name['last_use_time']._loaded_options = None
+  _globals['_APIKEY'].fields_by_name['last_use_time']._serialized_options = b'\342A\001\003'
+  _globals['_APIKEY'].fields_by_name['prefix']._loaded_options = None
+  _globals['_APIKEY'].fields_by_name['prefix']._serialized_options = b'\342A\001\003'
+  _globals['_CREATEAPIKEYREQUEST'].fields_by_name['name']._loaded_options = None
+  _globals['_CREATEAPIKEYREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002'
+  _globals['_REVOKEAPIKEYREQUEST'].fields_by_name['api_key_id']._loaded_options = None
+  _globals['_REVOKEAPIKEYREQUEST'].fields_by_name['api_key_id']._serialized_options = b'\342A\001\002'
+  _globals['_EXCHANGEAPIKEYREQUEST'].fields_by_name['secret']._loaded_options = None
+  _globals['_EXCHANGEAPIKEYREQUEST'].fields_by_name['secret']._serialized_options = b'\342A\001\002'
   _globals['_AUTHSERVICE'].methods_by_name['Register']._loaded_options = None
   _globals['_AUTHSERVICE'].methods_by_name['Register']._serialized_options = b'\202\323\344\223\002\032\"\025/api/v1/auth/register:\001*'
   _globals['_AUTHSERVICE'].methods_by_name['Login']._loaded_options = None
@@ -73,10 +97,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AUTHSERVICE'].methods_by_name['ExportMyData']._serialized_options = b'\202\323\344\223\002\030\022\026/api/v1/auth/me:export'
   _globals['_AUTHSERVICE'].methods_by_name['ChangePassword']._loaded_options = None
   _globals['_AUTHSERVICE'].methods_by_name['ChangePassword']._serialized_options = b'\202\323\344\223\002#\"\036/api/v1/auth/me:changePassword:\001*'
+  _globals['_AUTHSERVICE'].methods_by_name['GetSignInOptions']._loaded_options = None
+  _globals['_AUTHSERVICE'].methods_by_name['GetSignInOptions']._serialized_options = b'\202\323\344\223\002\034\022\032/api/v1/auth/signInOptions'
+  _globals['_AUTHSERVICE'].methods_by_name['StartOidcSignIn']._loaded_options = None
+  _globals['_AUTHSERVICE'].methods_by_name['StartOidcSignIn']._serialized_options = b'\202\323\344\223\002\034\"\027/api/v1/auth/oidc:start:\001*'
+  _globals['_AUTHSERVICE'].methods_by_name['FinishOidcSignIn']._loaded_options = None
+  _globals['_AUTHSERVICE'].methods_by_name['FinishOidcSignIn']._serialized_options = b'\202\323\344\223\002\035\"\030/api/v1/auth/oidc:finish:\001*'
+  _globals['_AUTHSERVICE'].methods_by_name['CreateApiKey']._loaded_options = None
+  _globals['_AUTHSERVICE'].methods_by_name['CreateApiKey']._serialized_options = b'\202\323\344\223\002\034\"\027/api/v1/auth/me/apiKeys:\001*'
+  _globals['_AUTHSERVICE'].methods_by_name['ListApiKeys']._loaded_options = None
+  _globals['_AUTHSERVICE'].methods_by_name['ListApiKeys']._serialized_options = b'\202\323\344\223\002\031\022\027/api/v1/auth/me/apiKeys'
+  _globals['_AUTHSERVICE'].methods_by_name['RevokeApiKey']._loaded_options = None
+  _globals['_AUTHSERVICE'].methods_by_name['RevokeApiKey']._serialized_options = b'\202\323\344\223\002&*$/api/v1/auth/me/apiKeys/{api_key_id}'
   _globals['_AUTHSERVICE'].methods_by_name['DeleteAccount']._loaded_options = None
   _globals['_AUTHSERVICE'].methods_by_name['DeleteAccount']._serialized_options = b'\202\323\344\223\002\024*\017/api/v1/auth/me:\001*'
-  _globals['_ROLE']._serialized_start=1364
-  _globals['_ROLE']._serialized_end=1423
+  _globals['_ROLE']._serialized_start=2456
+  _globals['_ROLE']._serialized_end=2515
   _globals['_USER']._serialized_start=177
   _globals['_USER']._serialized_end=331
   _globals['_TOKENS']._serialized_start=334
@@ -111,6 +147,36 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CHANGEPASSWORDREQUEST']._serialized_end=1292
   _globals['_CHANGEPASSWORDRESPONSE']._serialized_start=1294
   _globals['_CHANGEPASSWORDRESPONSE']._serialized_end=1362
-  _globals['_AUTHSERVICE']._serialized_start=1426
-  _globals['_AUTHSERVICE']._serialized_end=2411
+  _globals['_GETSIGNINOPTIONSREQUEST']._serialized_start=1364
+  _globals['_GETSIGNINOPTIONSREQUEST']._serialized_end=1389
+  _globals['_GETSIGNINOPTIONSRESPONSE']._serialized_start=1391
+  _globals['_GETSIGNINOPTIONSRESPONSE']._serialized_end=1492
+  _globals['_STARTOIDCSIGNINREQUEST']._serialized_start=1494
+  _globals['_STARTOIDCSIGNINREQUEST']._serialized_end=1546
+  _globals['_STARTOIDCSIGNINRESPONSE']._serialized_start=1548
+  _globals['_STARTOIDCSIGNINRESPONSE']._serialized_end=1615
+  _globals['_FINISHOIDCSIGNINREQUEST']._serialized_start=1617
+  _globals['_FINISHOIDCSIGNINREQUEST']._serialized_end=1711
+  _globals['_FINISHOIDCSIGNINRESPONSE']._serialized_start=1713
+  _globals['_FINISHOIDCSIGNINRESPONSE']._serialized_end=1823
+  _globals['_APIKEY']._serialized_start=1826
+  _globals['_APIKEY']._serialized_end=2006
+  _globals['_CREATEAPIKEYREQUEST']._serialized_start=2008
+  _globals['_CREATEAPIKEYREQUEST']._serialized_end=2049
+  _globals['_CREATEAPIKEYRESPONSE']._serialized_start=2051
+  _globals['_CREATEAPIKEYRESPONSE']._serialized_end=2134
+  _globals['_LISTAPIKEYSREQUEST']._serialized_start=2136
+  _globals['_LISTAPIKEYSREQUEST']._serialized_end=2156
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_start=2158
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_end=2225
+  _globals['_REVOKEAPIKEYREQUEST']._serialized_start=2227
+  _globals['_REVOKEAPIKEYREQUEST']._serialized_end=2274
+  _globals['_REVOKEAPIKEYRESPONSE']._serialized_start=2276
+  _globals['_REVOKEAPIKEYRESPONSE']._serialized_end=2298
+  _globals['_EXCHANGEAPIKEYREQUEST']._serialized_start=2300
+  _globals['_EXCHANGEAPIKEYREQUEST']._serialized_end=2345
+  _globals['_EXCHANGEAPIKEYRESPONSE']._serialized_start=2347
+  _globals['_EXCHANGEAPIKEYRESPONSE']._serialized_end=2454
+  _globals['_AUTHSERVICE']._serialized_start=2518
+  _globals['_AUTHSERVICE']._serialized_end=4461
 # @@protoc_insertion_point(module_scope)

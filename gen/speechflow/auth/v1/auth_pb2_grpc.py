@@ -72,6 +72,41 @@ class AuthServiceStub:
                 request_serializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.ChangePasswordRequest.SerializeToString,
                 response_deserializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.ChangePasswordResponse.FromString,
                 _registered_method=True)
+        self.GetSignInOptions = channel.unary_unary(
+                '/speechflow.auth.v1.AuthService/GetSignInOptions',
+                request_serializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.GetSignInOptionsRequest.SerializeToString,
+                response_deserializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.GetSignInOptionsResponse.FromString,
+                _registered_method=True)
+        self.StartOidcSignIn = channel.unary_unary(
+                '/speechflow.auth.v1.AuthService/StartOidcSignIn',
+                request_serializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.StartOidcSignInRequest.SerializeToString,
+                response_deserializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.StartOidcSignInResponse.FromString,
+                _registered_method=True)
+        self.FinishOidcSignIn = channel.unary_unary(
+                '/speechflow.auth.v1.AuthService/FinishOidcSignIn',
+                request_serializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.FinishOidcSignInRequest.SerializeToString,
+                response_deserializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.FinishOidcSignInResponse.FromString,
+                _registered_method=True)
+        self.CreateApiKey = channel.unary_unary(
+                '/speechflow.auth.v1.AuthService/CreateApiKey',
+                request_serializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.CreateApiKeyRequest.SerializeToString,
+                response_deserializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.CreateApiKeyResponse.FromString,
+                _registered_method=True)
+        self.ListApiKeys = channel.unary_unary(
+                '/speechflow.auth.v1.AuthService/ListApiKeys',
+                request_serializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.ListApiKeysRequest.SerializeToString,
+                response_deserializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.ListApiKeysResponse.FromString,
+                _registered_method=True)
+        self.RevokeApiKey = channel.unary_unary(
+                '/speechflow.auth.v1.AuthService/RevokeApiKey',
+                request_serializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.RevokeApiKeyRequest.SerializeToString,
+                response_deserializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.RevokeApiKeyResponse.FromString,
+                _registered_method=True)
+        self.ExchangeApiKey = channel.unary_unary(
+                '/speechflow.auth.v1.AuthService/ExchangeApiKey',
+                request_serializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.ExchangeApiKeyRequest.SerializeToString,
+                response_deserializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.ExchangeApiKeyResponse.FromString,
+                _registered_method=True)
         self.DeleteAccount = channel.unary_unary(
                 '/speechflow.auth.v1.AuthService/DeleteAccount',
                 request_serializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.DeleteAccountRequest.SerializeToString,
@@ -135,6 +170,58 @@ class AuthServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetSignInOptions(self, request, context):
+        """Says how people can sign in here: with a password, with an OpenID Connect provider, or both.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartOidcSignIn(self, request, context):
+        """Begins an OpenID Connect sign-in (authorization code + PKCE): returns the provider's
+        authorization URL to send the browser to.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FinishOidcSignIn(self, request, context):
+        """Completes an OpenID Connect sign-in with the code and state the provider redirected
+        back with; links the account by verified email or creates it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateApiKey(self, request, context):
+        """Creates an API key for the caller; its secret is returned once and stored hashed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListApiKeys(self, request, context):
+        """Lists the caller's API keys (never their secrets).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeApiKey(self, request, context):
+        """Revokes one of the caller's API keys at once.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExchangeApiKey(self, request, context):
+        """Exchanges an API key secret for a short-lived access token; services call it to accept
+        `authorization: Bearer sf_…` (no REST route: not for clients).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DeleteAccount(self, request, context):
         """Deletes the caller's account and, through `user.deleted`, all their documents and files.
         """
@@ -179,6 +266,41 @@ def add_AuthServiceServicer_to_server(servicer, server):
                     servicer.ChangePassword,
                     request_deserializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.ChangePasswordRequest.FromString,
                     response_serializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.ChangePasswordResponse.SerializeToString,
+            ),
+            'GetSignInOptions': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSignInOptions,
+                    request_deserializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.GetSignInOptionsRequest.FromString,
+                    response_serializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.GetSignInOptionsResponse.SerializeToString,
+            ),
+            'StartOidcSignIn': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartOidcSignIn,
+                    request_deserializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.StartOidcSignInRequest.FromString,
+                    response_serializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.StartOidcSignInResponse.SerializeToString,
+            ),
+            'FinishOidcSignIn': grpc.unary_unary_rpc_method_handler(
+                    servicer.FinishOidcSignIn,
+                    request_deserializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.FinishOidcSignInRequest.FromString,
+                    response_serializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.FinishOidcSignInResponse.SerializeToString,
+            ),
+            'CreateApiKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateApiKey,
+                    request_deserializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.CreateApiKeyRequest.FromString,
+                    response_serializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.CreateApiKeyResponse.SerializeToString,
+            ),
+            'ListApiKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListApiKeys,
+                    request_deserializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.ListApiKeysRequest.FromString,
+                    response_serializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.ListApiKeysResponse.SerializeToString,
+            ),
+            'RevokeApiKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeApiKey,
+                    request_deserializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.RevokeApiKeyRequest.FromString,
+                    response_serializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.RevokeApiKeyResponse.SerializeToString,
+            ),
+            'ExchangeApiKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExchangeApiKey,
+                    request_deserializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.ExchangeApiKeyRequest.FromString,
+                    response_serializer=speechflow_dot_auth_dot_v1_dot_auth__pb2.ExchangeApiKeyResponse.SerializeToString,
             ),
             'DeleteAccount': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteAccount,
@@ -377,6 +499,195 @@ class AuthService:
             '/speechflow.auth.v1.AuthService/ChangePassword',
             speechflow_dot_auth_dot_v1_dot_auth__pb2.ChangePasswordRequest.SerializeToString,
             speechflow_dot_auth_dot_v1_dot_auth__pb2.ChangePasswordResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSignInOptions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.auth.v1.AuthService/GetSignInOptions',
+            speechflow_dot_auth_dot_v1_dot_auth__pb2.GetSignInOptionsRequest.SerializeToString,
+            speechflow_dot_auth_dot_v1_dot_auth__pb2.GetSignInOptionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartOidcSignIn(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.auth.v1.AuthService/StartOidcSignIn',
+            speechflow_dot_auth_dot_v1_dot_auth__pb2.StartOidcSignInRequest.SerializeToString,
+            speechflow_dot_auth_dot_v1_dot_auth__pb2.StartOidcSignInResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FinishOidcSignIn(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.auth.v1.AuthService/FinishOidcSignIn',
+            speechflow_dot_auth_dot_v1_dot_auth__pb2.FinishOidcSignInRequest.SerializeToString,
+            speechflow_dot_auth_dot_v1_dot_auth__pb2.FinishOidcSignInResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateApiKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.auth.v1.AuthService/CreateApiKey',
+            speechflow_dot_auth_dot_v1_dot_auth__pb2.CreateApiKeyRequest.SerializeToString,
+            speechflow_dot_auth_dot_v1_dot_auth__pb2.CreateApiKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListApiKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.auth.v1.AuthService/ListApiKeys',
+            speechflow_dot_auth_dot_v1_dot_auth__pb2.ListApiKeysRequest.SerializeToString,
+            speechflow_dot_auth_dot_v1_dot_auth__pb2.ListApiKeysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeApiKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.auth.v1.AuthService/RevokeApiKey',
+            speechflow_dot_auth_dot_v1_dot_auth__pb2.RevokeApiKeyRequest.SerializeToString,
+            speechflow_dot_auth_dot_v1_dot_auth__pb2.RevokeApiKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExchangeApiKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.auth.v1.AuthService/ExchangeApiKey',
+            speechflow_dot_auth_dot_v1_dot_auth__pb2.ExchangeApiKeyRequest.SerializeToString,
+            speechflow_dot_auth_dot_v1_dot_auth__pb2.ExchangeApiKeyResponse.FromString,
             options,
             channel_credentials,
             insecure,

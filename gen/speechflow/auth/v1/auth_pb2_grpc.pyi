@@ -54,6 +54,26 @@ class AuthServiceStub:
     """Changes the caller's password; every other sign-in (refresh token) of the account ends,
     and the caller gets fresh tokens.
     """
+    GetSignInOptions: _grpc.UnaryUnaryMultiCallable[_auth_pb2.GetSignInOptionsRequest, _auth_pb2.GetSignInOptionsResponse]
+    """Says how people can sign in here: with a password, with an OpenID Connect provider, or both."""
+    StartOidcSignIn: _grpc.UnaryUnaryMultiCallable[_auth_pb2.StartOidcSignInRequest, _auth_pb2.StartOidcSignInResponse]
+    """Begins an OpenID Connect sign-in (authorization code + PKCE): returns the provider's
+    authorization URL to send the browser to.
+    """
+    FinishOidcSignIn: _grpc.UnaryUnaryMultiCallable[_auth_pb2.FinishOidcSignInRequest, _auth_pb2.FinishOidcSignInResponse]
+    """Completes an OpenID Connect sign-in with the code and state the provider redirected
+    back with; links the account by verified email or creates it.
+    """
+    CreateApiKey: _grpc.UnaryUnaryMultiCallable[_auth_pb2.CreateApiKeyRequest, _auth_pb2.CreateApiKeyResponse]
+    """Creates an API key for the caller; its secret is returned once and stored hashed."""
+    ListApiKeys: _grpc.UnaryUnaryMultiCallable[_auth_pb2.ListApiKeysRequest, _auth_pb2.ListApiKeysResponse]
+    """Lists the caller's API keys (never their secrets)."""
+    RevokeApiKey: _grpc.UnaryUnaryMultiCallable[_auth_pb2.RevokeApiKeyRequest, _auth_pb2.RevokeApiKeyResponse]
+    """Revokes one of the caller's API keys at once."""
+    ExchangeApiKey: _grpc.UnaryUnaryMultiCallable[_auth_pb2.ExchangeApiKeyRequest, _auth_pb2.ExchangeApiKeyResponse]
+    """Exchanges an API key secret for a short-lived access token; services call it to accept
+    `authorization: Bearer sf_…` (no REST route: not for clients).
+    """
     DeleteAccount: _grpc.UnaryUnaryMultiCallable[_auth_pb2.DeleteAccountRequest, _auth_pb2.DeleteAccountResponse]
     """Deletes the caller's account and, through `user.deleted`, all their documents and files."""
 
@@ -81,6 +101,26 @@ class AuthServiceAsyncStub(AuthServiceStub):
     ChangePassword: _aio.UnaryUnaryMultiCallable[_auth_pb2.ChangePasswordRequest, _auth_pb2.ChangePasswordResponse]  # type: ignore[assignment]
     """Changes the caller's password; every other sign-in (refresh token) of the account ends,
     and the caller gets fresh tokens.
+    """
+    GetSignInOptions: _aio.UnaryUnaryMultiCallable[_auth_pb2.GetSignInOptionsRequest, _auth_pb2.GetSignInOptionsResponse]  # type: ignore[assignment]
+    """Says how people can sign in here: with a password, with an OpenID Connect provider, or both."""
+    StartOidcSignIn: _aio.UnaryUnaryMultiCallable[_auth_pb2.StartOidcSignInRequest, _auth_pb2.StartOidcSignInResponse]  # type: ignore[assignment]
+    """Begins an OpenID Connect sign-in (authorization code + PKCE): returns the provider's
+    authorization URL to send the browser to.
+    """
+    FinishOidcSignIn: _aio.UnaryUnaryMultiCallable[_auth_pb2.FinishOidcSignInRequest, _auth_pb2.FinishOidcSignInResponse]  # type: ignore[assignment]
+    """Completes an OpenID Connect sign-in with the code and state the provider redirected
+    back with; links the account by verified email or creates it.
+    """
+    CreateApiKey: _aio.UnaryUnaryMultiCallable[_auth_pb2.CreateApiKeyRequest, _auth_pb2.CreateApiKeyResponse]  # type: ignore[assignment]
+    """Creates an API key for the caller; its secret is returned once and stored hashed."""
+    ListApiKeys: _aio.UnaryUnaryMultiCallable[_auth_pb2.ListApiKeysRequest, _auth_pb2.ListApiKeysResponse]  # type: ignore[assignment]
+    """Lists the caller's API keys (never their secrets)."""
+    RevokeApiKey: _aio.UnaryUnaryMultiCallable[_auth_pb2.RevokeApiKeyRequest, _auth_pb2.RevokeApiKeyResponse]  # type: ignore[assignment]
+    """Revokes one of the caller's API keys at once."""
+    ExchangeApiKey: _aio.UnaryUnaryMultiCallable[_auth_pb2.ExchangeApiKeyRequest, _auth_pb2.ExchangeApiKeyResponse]  # type: ignore[assignment]
+    """Exchanges an API key secret for a short-lived access token; services call it to accept
+    `authorization: Bearer sf_…` (no REST route: not for clients).
     """
     DeleteAccount: _aio.UnaryUnaryMultiCallable[_auth_pb2.DeleteAccountRequest, _auth_pb2.DeleteAccountResponse]  # type: ignore[assignment]
     """Deletes the caller's account and, through `user.deleted`, all their documents and files."""
@@ -148,6 +188,68 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_auth_pb2.ChangePasswordResponse, _abc.Awaitable[_auth_pb2.ChangePasswordResponse]]:
         """Changes the caller's password; every other sign-in (refresh token) of the account ends,
         and the caller gets fresh tokens.
+        """
+
+    @_abc_1.abstractmethod
+    def GetSignInOptions(
+        self,
+        request: _auth_pb2.GetSignInOptionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.GetSignInOptionsResponse, _abc.Awaitable[_auth_pb2.GetSignInOptionsResponse]]:
+        """Says how people can sign in here: with a password, with an OpenID Connect provider, or both."""
+
+    @_abc_1.abstractmethod
+    def StartOidcSignIn(
+        self,
+        request: _auth_pb2.StartOidcSignInRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.StartOidcSignInResponse, _abc.Awaitable[_auth_pb2.StartOidcSignInResponse]]:
+        """Begins an OpenID Connect sign-in (authorization code + PKCE): returns the provider's
+        authorization URL to send the browser to.
+        """
+
+    @_abc_1.abstractmethod
+    def FinishOidcSignIn(
+        self,
+        request: _auth_pb2.FinishOidcSignInRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.FinishOidcSignInResponse, _abc.Awaitable[_auth_pb2.FinishOidcSignInResponse]]:
+        """Completes an OpenID Connect sign-in with the code and state the provider redirected
+        back with; links the account by verified email or creates it.
+        """
+
+    @_abc_1.abstractmethod
+    def CreateApiKey(
+        self,
+        request: _auth_pb2.CreateApiKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.CreateApiKeyResponse, _abc.Awaitable[_auth_pb2.CreateApiKeyResponse]]:
+        """Creates an API key for the caller; its secret is returned once and stored hashed."""
+
+    @_abc_1.abstractmethod
+    def ListApiKeys(
+        self,
+        request: _auth_pb2.ListApiKeysRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.ListApiKeysResponse, _abc.Awaitable[_auth_pb2.ListApiKeysResponse]]:
+        """Lists the caller's API keys (never their secrets)."""
+
+    @_abc_1.abstractmethod
+    def RevokeApiKey(
+        self,
+        request: _auth_pb2.RevokeApiKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.RevokeApiKeyResponse, _abc.Awaitable[_auth_pb2.RevokeApiKeyResponse]]:
+        """Revokes one of the caller's API keys at once."""
+
+    @_abc_1.abstractmethod
+    def ExchangeApiKey(
+        self,
+        request: _auth_pb2.ExchangeApiKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.ExchangeApiKeyResponse, _abc.Awaitable[_auth_pb2.ExchangeApiKeyResponse]]:
+        """Exchanges an API key secret for a short-lived access token; services call it to accept
+        `authorization: Bearer sf_…` (no REST route: not for clients).
         """
 
     @_abc_1.abstractmethod

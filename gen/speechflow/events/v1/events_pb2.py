@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from speechflow.library.v1 import library_pb2 as speechflow_dot_library_dot_v1_dot_library__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!speechflow/events/v1/events.proto\x12\x14speechflow.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#speechflow/library/v1/library.proto\"\x92\x04\n\nJobContext\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\x12\x13\n\x0bowner_email\x18\x04 \x01(\t\x12\x12\n\nowner_name\x18\x05 \x01(\t\x12\x0f\n\x07version\x18\x06 \x01(\x05\x12\r\n\x05title\x18\x07 \x01(\t\x12\x1a\n\x12original_file_name\x18\x08 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\t \x01(\t\x12\x18\n\x10\x64uration_seconds\x18\n \x01(\x01\x12\x14\n\x0coriginal_key\x18\x0b \x01(\t\x12\x10\n\x08language\x18\x0c \x01(\t\x12<\n\x0esummary_length\x18\r \x01(\x0e\x32$.speechflow.library.v1.SummaryLength\x12/\n\x0b\x63reate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08hotwords\x18\x0f \x01(\t\x12\x14\n\x0cmin_speakers\x18\x10 \x01(\x05\x12\x14\n\x0cmax_speakers\x18\x11 \x01(\x05\x12\x18\n\x10summary_language\x18\x12 \x01(\t\x12\x1c\n\x14summary_instructions\x18\x13 \x01(\t\x12\x0e\n\x06notify\x18\x14 \x01(\x08\x12\x1b\n\x13transcript_revision\x18\x15 \x01(\x05\"o\n\x0eUserRegistered\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12/\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x1e\n\x0bUserDeleted\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"A\n\x10\x44ocumentUploaded\x12-\n\x03job\x18\x01 \x01(\x0b\x32 .speechflow.events.v1.JobContext\"\x81\x02\n\x0f\x44ocumentChanged\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x35\n\x06status\x18\x03 \x01(\x0e\x32%.speechflow.library.v1.DocumentStatus\x12\x10\n\x08progress\x18\x04 \x01(\x05\x12+\n\x05stage\x18\x05 \x01(\x0e\x32\x1c.speechflow.library.v1.Stage\x12\x0f\n\x07message\x18\x06 \x01(\t\x12/\n\x0bupdate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07version\x18\x08 \x01(\x05\"?\n\x0eStageRequested\x12-\n\x03job\x18\x01 \x01(\x0b\x32 .speechflow.events.v1.JobContext\"C\n\x07Segment\x12\x15\n\rstart_seconds\x18\x01 \x01(\x01\x12\x13\n\x0b\x65nd_seconds\x18\x02 \x01(\x01\x12\x0c\n\x04text\x18\x03 \x01(\t\"\x86\x01\n\nTranscript\x12/\n\x08segments\x18\x01 \x03(\x0b\x32\x1d.speechflow.events.v1.Segment\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x10\n\x08language\x18\x03 \x01(\t\x12\x18\n\x10\x64uration_seconds\x18\x04 \x01(\x01\x12\r\n\x05model\x18\x05 \x01(\t\"\x91\x01\n\x10ProgressReported\x12-\n\x03job\x18\x01 \x01(\x0b\x32 .speechflow.events.v1.JobContext\x12+\n\x05stage\x18\x02 \x01(\x0e\x32\x1c.speechflow.library.v1.Stage\x12\x10\n\x08progress\x18\x03 \x01(\x05\x12\x0f\n\x07message\x18\x04 \x01(\t\"\xc8\x01\n\x16TranscriptionCompleted\x12-\n\x03job\x18\x01 \x01(\x0b\x32 .speechflow.events.v1.JobContext\x12\x16\n\x0etranscript_key\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\x12\x19\n\x11\x64\x65tected_language\x18\x04 \x01(\t\x12\x18\n\x10\x64uration_seconds\x18\x05 \x01(\x01\x12\r\n\x05model\x18\x06 \x01(\t\x12\x15\n\rspeaker_count\x18\x07 \x01(\x05\"6\n\nActionItem\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\r\n\x05owner\x18\x02 \x01(\t\x12\x0b\n\x03\x64ue\x18\x03 \x01(\t\"/\n\x0bSpeakerName\x12\x12\n\nspeaker_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"B\n\x05Topic\x12\r\n\x05title\x18\x01 \x01(\t\x12\x15\n\rstart_seconds\x18\x02 \x01(\x01\x12\x13\n\x0b\x65nd_seconds\x18\x03 \x01(\x01\"\xbf\x02\n\x07Summary\x12\r\n\x05title\x18\x01 \x01(\t\x12\x0f\n\x07summary\x18\x02 \x01(\t\x12\x12\n\nkey_points\x18\x03 \x03(\t\x12\x11\n\tdecisions\x18\x04 \x03(\t\x12\x36\n\x0c\x61\x63tion_items\x18\x05 \x03(\x0b\x32 .speechflow.events.v1.ActionItem\x12+\n\x06topics\x18\x06 \x03(\x0b\x32\x1b.speechflow.events.v1.Topic\x12\x10\n\x08language\x18\x07 \x01(\t\x12\x10\n\x08provider\x18\x08 \x01(\t\x12\r\n\x05model\x18\t \x01(\t\x12\x1b\n\x13\x62uilt_from_sections\x18\n \x01(\x08\x12\x38\n\rspeaker_names\x18\x0b \x03(\x0b\x32!.speechflow.events.v1.SpeakerName\"\x86\x01\n\x10SummaryCompleted\x12-\n\x03job\x18\x01 \x01(\x0b\x32 .speechflow.events.v1.JobContext\x12.\n\x07summary\x18\x02 \x01(\x0b\x32\x1d.speechflow.events.v1.Summary\x12\x13\n\x0bsummary_key\x18\x03 \x01(\t\"}\n\x10\x44ocumentRendered\x12-\n\x03job\x18\x01 \x01(\x0b\x32 .speechflow.events.v1.JobContext\x12\x0f\n\x07pdf_key\x18\x02 \x01(\t\x12\x15\n\rthumbnail_key\x18\x03 \x01(\t\x12\x12\n\npage_count\x18\x04 \x01(\x05\"h\n\x10NotificationSent\x12-\n\x03job\x18\x01 \x01(\x0b\x32 .speechflow.events.v1.JobContext\x12\x11\n\tcompleted\x18\x02 \x01(\x08\x12\x12\n\nmessage_id\x18\x03 \x01(\t\"\xa3\x01\n\x10ProcessingFailed\x12-\n\x03job\x18\x01 \x01(\x0b\x32 .speechflow.events.v1.JobContext\x12+\n\x05stage\x18\x02 \x01(\x0e\x32\x1c.speechflow.library.v1.Stage\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x11\n\tpermanent\x18\x04 \x01(\x08\x12\x10\n\x08\x61ttempts\x18\x05 \x01(\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!speechflow/events/v1/events.proto\x12\x14speechflow.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#speechflow/library/v1/library.proto\"\xe7\x04\n\nJobContext\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\x12\x13\n\x0bowner_email\x18\x04 \x01(\t\x12\x12\n\nowner_name\x18\x05 \x01(\t\x12\x0f\n\x07version\x18\x06 \x01(\x05\x12\r\n\x05title\x18\x07 \x01(\t\x12\x1a\n\x12original_file_name\x18\x08 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\t \x01(\t\x12\x18\n\x10\x64uration_seconds\x18\n \x01(\x01\x12\x14\n\x0coriginal_key\x18\x0b \x01(\t\x12\x10\n\x08language\x18\x0c \x01(\t\x12<\n\x0esummary_length\x18\r \x01(\x0e\x32$.speechflow.library.v1.SummaryLength\x12/\n\x0b\x63reate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08hotwords\x18\x0f \x01(\t\x12\x14\n\x0cmin_speakers\x18\x10 \x01(\x05\x12\x14\n\x0cmax_speakers\x18\x11 \x01(\x05\x12\x18\n\x10summary_language\x18\x12 \x01(\t\x12\x1c\n\x14summary_instructions\x18\x13 \x01(\t\x12\x0e\n\x06notify\x18\x14 \x01(\x08\x12\x1b\n\x13transcript_revision\x18\x15 \x01(\x05\x12\x16\n\x0etranscript_key\x18\x16 \x01(\t\x12\x13\n\x0bsummary_key\x18\x17 \x01(\t\x12\x0f\n\x07pdf_key\x18\x18 \x01(\t\x12\x15\n\rthumbnail_key\x18\x19 \x01(\t\"o\n\x0eUserRegistered\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12/\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x1e\n\x0bUserDeleted\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"A\n\x10\x44ocumentUploaded\x12-\n\x03job\x18\x01 \x01(\x0b\x32 .speechflow.events.v1.JobContext\"\x81\x02\n\x0f\x44ocumentChanged\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x35\n\x06status\x18\x03 \x01(\x0e\x32%.speechflow.library.v1.DocumentStatus\x12\x10\n\x08progress\x18\x04 \x01(\x05\x12+\n\x05stage\x18\x05 \x01(\x0e\x32\x1c.speechflow.library.v1.Stage\x12\x0f\n\x07message\x18\x06 \x01(\t\x12/\n\x0bupdate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07version\x18\x08 \x01(\x05\"?\n\x0eStageRequested\x12-\n\x03job\x18\x01 \x01(\x0b\x32 .speechflow.events.v1.JobContext\"\x9d\x01\n\x15NotificationRequested\x12-\n\x03job\x18\x01 \x01(\x0b\x32 .speechflow.events.v1.JobContext\x12\x11\n\tcompleted\x18\x02 \x01(\x08\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x32\n\x0c\x66\x61iled_stage\x18\x04 \x01(\x0e\x32\x1c.speechflow.library.v1.Stage\"8\n\x0f\x44ocumentDeleted\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\"C\n\x07Segment\x12\x15\n\rstart_seconds\x18\x01 \x01(\x01\x12\x13\n\x0b\x65nd_seconds\x18\x02 \x01(\x01\x12\x0c\n\x04text\x18\x03 \x01(\t\"\x86\x01\n\nTranscript\x12/\n\x08segments\x18\x01 \x03(\x0b\x32\x1d.speechflow.events.v1.Segment\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x10\n\x08language\x18\x03 \x01(\t\x12\x18\n\x10\x64uration_seconds\x18\x04 \x01(\x01\x12\r\n\x05model\x18\x05 \x01(\t\"\x91\x01\n\x10ProgressReported\x12-\n\x03job\x18\x01 \x01(\x0b\x32 .speechflow.events.v1.JobContext\x12+\n\x05stage\x18\x02 \x01(\x0e\x32\x1c.speechflow.library.v1.Stage\x12\x10\n\x08progress\x18\x03 \x01(\x05\x12\x0f\n\x07message\x18\x04 \x01(\t\"\xc8\x01\n\x16TranscriptionCompleted\x12-\n\x03job\x18\x01 \x01(\x0b\x32 .speechflow.events.v1.JobContext\x12\x16\n\x0etranscript_key\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\x12\x19\n\x11\x64\x65tected_language\x18\x04 \x01(\t\x12\x18\n\x10\x64uration_seconds\x18\x05 \x01(\x01\x12\r\n\x05model\x18\x06 \x01(\t\x12\x15\n\rspeaker_count\x18\x07 \x01(\x05\"6\n\nActionItem\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\r\n\x05owner\x18\x02 \x01(\t\x12\x0b\n\x03\x64ue\x18\x03 \x01(\t\"/\n\x0bSpeakerName\x12\x12\n\nspeaker_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"B\n\x05Topic\x12\r\n\x05title\x18\x01 \x01(\t\x12\x15\n\rstart_seconds\x18\x02 \x01(\x01\x12\x13\n\x0b\x65nd_seconds\x18\x03 \x01(\x01\"\xbf\x02\n\x07Summary\x12\r\n\x05title\x18\x01 \x01(\t\x12\x0f\n\x07summary\x18\x02 \x01(\t\x12\x12\n\nkey_points\x18\x03 \x03(\t\x12\x11\n\tdecisions\x18\x04 \x03(\t\x12\x36\n\x0c\x61\x63tion_items\x18\x05 \x03(\x0b\x32 .speechflow.events.v1.ActionItem\x12+\n\x06topics\x18\x06 \x03(\x0b\x32\x1b.speechflow.events.v1.Topic\x12\x10\n\x08language\x18\x07 \x01(\t\x12\x10\n\x08provider\x18\x08 \x01(\t\x12\r\n\x05model\x18\t \x01(\t\x12\x1b\n\x13\x62uilt_from_sections\x18\n \x01(\x08\x12\x38\n\rspeaker_names\x18\x0b \x03(\x0b\x32!.speechflow.events.v1.SpeakerName\"\x86\x01\n\x10SummaryCompleted\x12-\n\x03job\x18\x01 \x01(\x0b\x32 .speechflow.events.v1.JobContext\x12.\n\x07summary\x18\x02 \x01(\x0b\x32\x1d.speechflow.events.v1.Summary\x12\x13\n\x0bsummary_key\x18\x03 \x01(\t\"}\n\x10\x44ocumentRendered\x12-\n\x03job\x18\x01 \x01(\x0b\x32 .speechflow.events.v1.JobContext\x12\x0f\n\x07pdf_key\x18\x02 \x01(\t\x12\x15\n\rthumbnail_key\x18\x03 \x01(\t\x12\x12\n\npage_count\x18\x04 \x01(\x05\"h\n\x10NotificationSent\x12-\n\x03job\x18\x01 \x01(\x0b\x32 .speechflow.events.v1.JobContext\x12\x11\n\tcompleted\x18\x02 \x01(\x08\x12\x12\n\nmessage_id\x18\x03 \x01(\t\"\xa3\x01\n\x10ProcessingFailed\x12-\n\x03job\x18\x01 \x01(\x0b\x32 .speechflow.events.v1.JobContext\x12+\n\x05stage\x18\x02 \x01(\x0e\x32\x1c.speechflow.library.v1.Stage\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x11\n\tpermanent\x18\x04 \x01(\x08\x12\x10\n\x08\x61ttempts\x18\x05 \x01(\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,39 +34,43 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'speechflow.events.v1.events
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_JOBCONTEXT']._serialized_start=130
-  _globals['_JOBCONTEXT']._serialized_end=660
-  _globals['_USERREGISTERED']._serialized_start=662
-  _globals['_USERREGISTERED']._serialized_end=773
-  _globals['_USERDELETED']._serialized_start=775
-  _globals['_USERDELETED']._serialized_end=805
-  _globals['_DOCUMENTUPLOADED']._serialized_start=807
-  _globals['_DOCUMENTUPLOADED']._serialized_end=872
-  _globals['_DOCUMENTCHANGED']._serialized_start=875
-  _globals['_DOCUMENTCHANGED']._serialized_end=1132
-  _globals['_STAGEREQUESTED']._serialized_start=1134
-  _globals['_STAGEREQUESTED']._serialized_end=1197
-  _globals['_SEGMENT']._serialized_start=1199
-  _globals['_SEGMENT']._serialized_end=1266
-  _globals['_TRANSCRIPT']._serialized_start=1269
-  _globals['_TRANSCRIPT']._serialized_end=1403
-  _globals['_PROGRESSREPORTED']._serialized_start=1406
-  _globals['_PROGRESSREPORTED']._serialized_end=1551
-  _globals['_TRANSCRIPTIONCOMPLETED']._serialized_start=1554
-  _globals['_TRANSCRIPTIONCOMPLETED']._serialized_end=1754
-  _globals['_ACTIONITEM']._serialized_start=1756
-  _globals['_ACTIONITEM']._serialized_end=1810
-  _globals['_SPEAKERNAME']._serialized_start=1812
-  _globals['_SPEAKERNAME']._serialized_end=1859
-  _globals['_TOPIC']._serialized_start=1861
-  _globals['_TOPIC']._serialized_end=1927
-  _globals['_SUMMARY']._serialized_start=1930
-  _globals['_SUMMARY']._serialized_end=2249
-  _globals['_SUMMARYCOMPLETED']._serialized_start=2252
-  _globals['_SUMMARYCOMPLETED']._serialized_end=2386
-  _globals['_DOCUMENTRENDERED']._serialized_start=2388
-  _globals['_DOCUMENTRENDERED']._serialized_end=2513
-  _globals['_NOTIFICATIONSENT']._serialized_start=2515
-  _globals['_NOTIFICATIONSENT']._serialized_end=2619
-  _globals['_PROCESSINGFAILED']._serialized_start=2622
-  _globals['_PROCESSINGFAILED']._serialized_end=2785
+  _globals['_JOBCONTEXT']._serialized_end=745
+  _globals['_USERREGISTERED']._serialized_start=747
+  _globals['_USERREGISTERED']._serialized_end=858
+  _globals['_USERDELETED']._serialized_start=860
+  _globals['_USERDELETED']._serialized_end=890
+  _globals['_DOCUMENTUPLOADED']._serialized_start=892
+  _globals['_DOCUMENTUPLOADED']._serialized_end=957
+  _globals['_DOCUMENTCHANGED']._serialized_start=960
+  _globals['_DOCUMENTCHANGED']._serialized_end=1217
+  _globals['_STAGEREQUESTED']._serialized_start=1219
+  _globals['_STAGEREQUESTED']._serialized_end=1282
+  _globals['_NOTIFICATIONREQUESTED']._serialized_start=1285
+  _globals['_NOTIFICATIONREQUESTED']._serialized_end=1442
+  _globals['_DOCUMENTDELETED']._serialized_start=1444
+  _globals['_DOCUMENTDELETED']._serialized_end=1500
+  _globals['_SEGMENT']._serialized_start=1502
+  _globals['_SEGMENT']._serialized_end=1569
+  _globals['_TRANSCRIPT']._serialized_start=1572
+  _globals['_TRANSCRIPT']._serialized_end=1706
+  _globals['_PROGRESSREPORTED']._serialized_start=1709
+  _globals['_PROGRESSREPORTED']._serialized_end=1854
+  _globals['_TRANSCRIPTIONCOMPLETED']._serialized_start=1857
+  _globals['_TRANSCRIPTIONCOMPLETED']._serialized_end=2057
+  _globals['_ACTIONITEM']._serialized_start=2059
+  _globals['_ACTIONITEM']._serialized_end=2113
+  _globals['_SPEAKERNAME']._serialized_start=2115
+  _globals['_SPEAKERNAME']._serialized_end=2162
+  _globals['_TOPIC']._serialized_start=2164
+  _globals['_TOPIC']._serialized_end=2230
+  _globals['_SUMMARY']._serialized_start=2233
+  _globals['_SUMMARY']._serialized_end=2552
+  _globals['_SUMMARYCOMPLETED']._serialized_start=2555
+  _globals['_SUMMARYCOMPLETED']._serialized_end=2689
+  _globals['_DOCUMENTRENDERED']._serialized_start=2691
+  _globals['_DOCUMENTRENDERED']._serialized_end=2816
+  _globals['_NOTIFICATIONSENT']._serialized_start=2818
+  _globals['_NOTIFICATIONSENT']._serialized_end=2922
+  _globals['_PROCESSINGFAILED']._serialized_start=2925
+  _globals['_PROCESSINGFAILED']._serialized_end=3088
 # @@protoc_insertion_point(module_scope)

@@ -53,6 +53,10 @@ class JobContext(_message.Message):
     SUMMARY_INSTRUCTIONS_FIELD_NUMBER: _builtins.int
     NOTIFY_FIELD_NUMBER: _builtins.int
     TRANSCRIPT_REVISION_FIELD_NUMBER: _builtins.int
+    TRANSCRIPT_KEY_FIELD_NUMBER: _builtins.int
+    SUMMARY_KEY_FIELD_NUMBER: _builtins.int
+    PDF_KEY_FIELD_NUMBER: _builtins.int
+    THUMBNAIL_KEY_FIELD_NUMBER: _builtins.int
     job_id: _builtins.str
     document_id: _builtins.str
     owner_id: _builtins.str
@@ -89,6 +93,13 @@ class JobContext(_message.Message):
     """Whether this version's completion sends an email (uploads: yes; regenerate: if asked)."""
     transcript_revision: _builtins.int
     """Transcript revision this version was made from (edits make new revisions)."""
+    transcript_key: _builtins.str
+    """References to this version's inputs, filled in by the library as each becomes known
+    (events carry keys, never whole transcripts).
+    """
+    summary_key: _builtins.str
+    pdf_key: _builtins.str
+    thumbnail_key: _builtins.str
     @_builtins.property
     def create_time(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -115,10 +126,14 @@ class JobContext(_message.Message):
         summary_instructions: _builtins.str = ...,
         notify: _builtins.bool = ...,
         transcript_revision: _builtins.int = ...,
+        transcript_key: _builtins.str = ...,
+        summary_key: _builtins.str = ...,
+        pdf_key: _builtins.str = ...,
+        thumbnail_key: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_type", b"content_type", "create_time", b"create_time", "document_id", b"document_id", "duration_seconds", b"duration_seconds", "hotwords", b"hotwords", "job_id", b"job_id", "language", b"language", "max_speakers", b"max_speakers", "min_speakers", b"min_speakers", "notify", b"notify", "original_file_name", b"original_file_name", "original_key", b"original_key", "owner_email", b"owner_email", "owner_id", b"owner_id", "owner_name", b"owner_name", "summary_instructions", b"summary_instructions", "summary_language", b"summary_language", "summary_length", b"summary_length", "title", b"title", "transcript_revision", b"transcript_revision", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_type", b"content_type", "create_time", b"create_time", "document_id", b"document_id", "duration_seconds", b"duration_seconds", "hotwords", b"hotwords", "job_id", b"job_id", "language", b"language", "max_speakers", b"max_speakers", "min_speakers", b"min_speakers", "notify", b"notify", "original_file_name", b"original_file_name", "original_key", b"original_key", "owner_email", b"owner_email", "owner_id", b"owner_id", "owner_name", b"owner_name", "pdf_key", b"pdf_key", "summary_instructions", b"summary_instructions", "summary_key", b"summary_key", "summary_language", b"summary_language", "summary_length", b"summary_length", "thumbnail_key", b"thumbnail_key", "title", b"title", "transcript_key", b"transcript_key", "transcript_revision", b"transcript_revision", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -267,6 +282,67 @@ class StageRequested(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___StageRequested: _TypeAlias = StageRequested  # noqa: Y015
+
+@_typing.final
+class NotificationRequested(_message.Message):
+    """NotificationRequested: `speechflow.library.v1.notification.requested`, once a version
+    completed (its report exists) or failed.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    JOB_FIELD_NUMBER: _builtins.int
+    COMPLETED_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    FAILED_STAGE_FIELD_NUMBER: _builtins.int
+    completed: _builtins.bool
+    """True for a completion email, false for a failure email."""
+    reason: _builtins.str
+    """Why it failed, in words a person understands (failure emails only)."""
+    failed_stage: _library_pb2.Stage.ValueType
+    @_builtins.property
+    def job(self) -> Global___JobContext: ...
+    def __init__(
+        self,
+        *,
+        job: Global___JobContext | None = ...,
+        completed: _builtins.bool = ...,
+        reason: _builtins.str = ...,
+        failed_stage: _library_pb2.Stage.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["job", b"job"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["completed", b"completed", "failed_stage", b"failed_stage", "job", b"job", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NotificationRequested: _TypeAlias = NotificationRequested  # noqa: Y015
+
+@_typing.final
+class DocumentDeleted(_message.Message):
+    """DocumentDeleted: `speechflow.library.v1.document.deleted`, once a document and its rows
+    are gone; stages drop late work for it and never email about it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    OWNER_ID_FIELD_NUMBER: _builtins.int
+    document_id: _builtins.str
+    owner_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        document_id: _builtins.str = ...,
+        owner_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_id", b"document_id", "owner_id", b"owner_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DocumentDeleted: _TypeAlias = DocumentDeleted  # noqa: Y015
 
 @_typing.final
 class Segment(_message.Message):

@@ -45,6 +45,34 @@ DOCUMENT_STATUS_COMPLETED: DocumentStatus.ValueType  # 3
 DOCUMENT_STATUS_FAILED: DocumentStatus.ValueType  # 4
 Global___DocumentStatus: _TypeAlias = DocumentStatus  # noqa: Y015
 
+class _NotificationState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _NotificationStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_NotificationState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    NOTIFICATION_STATE_UNSPECIFIED: _NotificationState.ValueType  # 0
+    NOTIFICATION_STATE_PENDING: _NotificationState.ValueType  # 1
+    """The email is queued."""
+    NOTIFICATION_STATE_SENT: _NotificationState.ValueType  # 2
+    NOTIFICATION_STATE_FAILED: _NotificationState.ValueType  # 3
+    """Sending gave up; the document keeps its status."""
+    NOTIFICATION_STATE_NOT_REQUESTED: _NotificationState.ValueType  # 4
+    """No email for this version (a regenerate without `notify`)."""
+
+class NotificationState(_NotificationState, metaclass=_NotificationStateEnumTypeWrapper):
+    """NotificationState is how the email about a document's latest version went."""
+
+NOTIFICATION_STATE_UNSPECIFIED: NotificationState.ValueType  # 0
+NOTIFICATION_STATE_PENDING: NotificationState.ValueType  # 1
+"""The email is queued."""
+NOTIFICATION_STATE_SENT: NotificationState.ValueType  # 2
+NOTIFICATION_STATE_FAILED: NotificationState.ValueType  # 3
+"""Sending gave up; the document keeps its status."""
+NOTIFICATION_STATE_NOT_REQUESTED: NotificationState.ValueType  # 4
+"""No email for this version (a regenerate without `notify`)."""
+Global___NotificationState: _TypeAlias = NotificationState  # noqa: Y015
+
 class _FileKind:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -223,6 +251,8 @@ class Document(_message.Message):
     SUMMARY_FIELD_NUMBER: _builtins.int
     SUMMARY_TEMPLATE_ID_FIELD_NUMBER: _builtins.int
     SPEAKER_COUNT_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    NOTIFICATION_STATE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     folder_id: _builtins.str
     title: _builtins.str
@@ -248,6 +278,12 @@ class Document(_message.Message):
     """Summary template the latest summary was written with; empty for the default."""
     speaker_count: _builtins.int
     """How many voices the transcript tells apart (0 before transcription)."""
+    version: _builtins.int
+    """The document version whose outputs are served (1 at upload; +1 per regenerate or retry)."""
+    notification_state: Global___NotificationState.ValueType
+    """Whether the email about this version went out; a notification problem never fails a
+    document whose report exists.
+    """
     @_builtins.property
     def duration(self) -> _duration_pb2.Duration: ...
     @_builtins.property
@@ -294,10 +330,12 @@ class Document(_message.Message):
         summary: Global___DocumentSummary | None = ...,
         summary_template_id: _builtins.str = ...,
         speaker_count: _builtins.int = ...,
+        version: _builtins.int = ...,
+        notification_state: Global___NotificationState.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "duration", b"duration", "process_time", b"process_time", "summary", b"summary", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action_items", b"action_items", "content_type", b"content_type", "create_time", b"create_time", "detected_language", b"detected_language", "duration", b"duration", "error_message", b"error_message", "folder_id", b"folder_id", "has_pdf", b"has_pdf", "has_thumbnail", b"has_thumbnail", "id", b"id", "key_points", b"key_points", "language", b"language", "original_file_name", b"original_file_name", "process_time", b"process_time", "progress", b"progress", "size_bytes", b"size_bytes", "speaker_count", b"speaker_count", "stage", b"stage", "status", b"status", "summary", b"summary", "summary_language", b"summary_language", "summary_length", b"summary_length", "summary_template_id", b"summary_template_id", "summary_text", b"summary_text", "title", b"title", "transcript_text", b"transcript_text", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action_items", b"action_items", "content_type", b"content_type", "create_time", b"create_time", "detected_language", b"detected_language", "duration", b"duration", "error_message", b"error_message", "folder_id", b"folder_id", "has_pdf", b"has_pdf", "has_thumbnail", b"has_thumbnail", "id", b"id", "key_points", b"key_points", "language", b"language", "notification_state", b"notification_state", "original_file_name", b"original_file_name", "process_time", b"process_time", "progress", b"progress", "size_bytes", b"size_bytes", "speaker_count", b"speaker_count", "stage", b"stage", "status", b"status", "summary", b"summary", "summary_language", b"summary_language", "summary_length", b"summary_length", "summary_template_id", b"summary_template_id", "summary_text", b"summary_text", "title", b"title", "transcript_text", b"transcript_text", "update_time", b"update_time", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
