@@ -216,7 +216,7 @@ class AuthServiceServicer:
 
     def ExchangeApiKey(self, request, context):
         """Exchanges an API key secret for a short-lived access token; services call it to accept
-        `authorization: Bearer sf_…` (no REST route: not for clients).
+        `authorization: Bearer sf_…`, and scripts may too.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

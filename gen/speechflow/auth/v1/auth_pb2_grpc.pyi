@@ -72,7 +72,7 @@ class AuthServiceStub:
     """Revokes one of the caller's API keys at once."""
     ExchangeApiKey: _grpc.UnaryUnaryMultiCallable[_auth_pb2.ExchangeApiKeyRequest, _auth_pb2.ExchangeApiKeyResponse]
     """Exchanges an API key secret for a short-lived access token; services call it to accept
-    `authorization: Bearer sf_…` (no REST route: not for clients).
+    `authorization: Bearer sf_…`, and scripts may too.
     """
     DeleteAccount: _grpc.UnaryUnaryMultiCallable[_auth_pb2.DeleteAccountRequest, _auth_pb2.DeleteAccountResponse]
     """Deletes the caller's account and, through `user.deleted`, all their documents and files."""
@@ -120,7 +120,7 @@ class AuthServiceAsyncStub(AuthServiceStub):
     """Revokes one of the caller's API keys at once."""
     ExchangeApiKey: _aio.UnaryUnaryMultiCallable[_auth_pb2.ExchangeApiKeyRequest, _auth_pb2.ExchangeApiKeyResponse]  # type: ignore[assignment]
     """Exchanges an API key secret for a short-lived access token; services call it to accept
-    `authorization: Bearer sf_…` (no REST route: not for clients).
+    `authorization: Bearer sf_…`, and scripts may too.
     """
     DeleteAccount: _aio.UnaryUnaryMultiCallable[_auth_pb2.DeleteAccountRequest, _auth_pb2.DeleteAccountResponse]  # type: ignore[assignment]
     """Deletes the caller's account and, through `user.deleted`, all their documents and files."""
@@ -249,7 +249,7 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_auth_pb2.ExchangeApiKeyResponse, _abc.Awaitable[_auth_pb2.ExchangeApiKeyResponse]]:
         """Exchanges an API key secret for a short-lived access token; services call it to accept
-        `authorization: Bearer sf_…` (no REST route: not for clients).
+        `authorization: Bearer sf_…`, and scripts may too.
         """
 
     @_abc_1.abstractmethod
