@@ -37,6 +37,7 @@ class Labels:
     # Table headers.
     action: str
     owner: str
+    due: str
     time_range: str
     topic: str
     # Shown instead of an empty section.
@@ -47,6 +48,7 @@ class Labels:
     no_topics: str
     no_transcript: str
     unassigned_owner: str
+    no_due: str
     ai_notice: str
     page_of: str  # format string with {page} and {total}
     months: tuple[str, ...]
@@ -77,6 +79,7 @@ _ENGLISH = Labels(
     speakers="Speakers",
     action="Action",
     owner="Owner",
+    due="Due",
     time_range="Time",
     topic="Topic",
     no_summary="None — no summary was produced.",
@@ -86,6 +89,7 @@ _ENGLISH = Labels(
     no_topics="None — no topics were identified.",
     no_transcript="None — the recording contained no recognised speech.",
     unassigned_owner="Unassigned",
+    no_due="—",
     ai_notice=(
         "The transcript, summary, key points, decisions, action items and topics in this "
         "report were generated automatically by AI models. They may contain errors or "
@@ -133,6 +137,7 @@ _FRENCH = Labels(
     speakers="Intervenants",
     action="Action",
     owner="Responsable",
+    due="Échéance",
     time_range="Horaire",
     topic="Sujet",
     no_summary="Aucune — aucune synthèse n'a été produite.",
@@ -142,6 +147,7 @@ _FRENCH = Labels(
     no_topics="Aucun — aucun sujet n'a été identifié.",
     no_transcript="Aucune — l'enregistrement ne contient aucune parole reconnue.",
     unassigned_owner="Non attribuée",
+    no_due="—",
     ai_notice=(
         "La transcription, la synthèse, les points clés, les décisions, les actions et les "
         "sujets de ce rapport ont été générés automatiquement par des modèles d'IA. Ils "

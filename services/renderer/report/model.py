@@ -30,6 +30,8 @@ class ModelsUsed:
 class ActionItem:
     text: str
     owner: str | None = None
+    # An ISO 8601 date when the meeting made it clear, otherwise the words said; "" if none.
+    due: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from services.renderer.report.styles import (
 from services.renderer.report.text import (
     escape_markup,
     format_date,
+    format_due,
     format_duration,
     format_time_range,
     paragraphs_markup,
@@ -149,13 +150,14 @@ def _action_items(data: ReportInput, labels: Labels, styles: ReportStyles) -> li
         [
             Paragraph(escape_markup(item.text), styles.table_cell),
             Paragraph(escape_markup(item.owner or labels.unassigned_owner), styles.table_cell),
+            Paragraph(escape_markup(format_due(item.due, labels)), styles.table_cell),
         ]
         for item in items
     ]
     table = _grid_table(
-        [labels.action, labels.owner],
+        [labels.action, labels.owner, labels.due],
         rows,
-        [CONTENT_WIDTH * 0.72, CONTENT_WIDTH * 0.28],
+        [CONTENT_WIDTH * 0.56, CONTENT_WIDTH * 0.22, CONTENT_WIDTH * 0.22],
         styles,
     )
     return [heading, table]

@@ -64,3 +64,15 @@ def format_date(created: dt.date, labels: Labels) -> str:
     zone = created.tzname()
     time_of_day = f"{created:%H:%M}" + (f" {zone}" if zone else "")
     return f"{day}, {time_of_day}"
+
+
+def format_due(due: str, labels: Labels) -> str:
+    """An action item's due: ISO dates in the report's words ("5 November 2026"), words said
+    ("next week") as they are, the empty mark when none was given."""
+    due = due.strip()
+    if not due:
+        return labels.no_due
+    try:
+        return format_date(dt.date.fromisoformat(due), labels)
+    except ValueError:
+        return due
