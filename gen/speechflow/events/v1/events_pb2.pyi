@@ -744,3 +744,57 @@ class ProcessingFailed(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ProcessingFailed: _TypeAlias = ProcessingFailed  # noqa: Y015
+
+@_typing.final
+class TranscriptionChunkRequested(_message.Message):
+    """TranscriptionChunkRequested: `speechflow.transcriber-chunks.v1.chunk.requested`, one per
+    chunk of a recording longer than the fan-out threshold, on a work-queue stream that every
+    transcriber replica takes chunks from. The replica that owns the job cut the recording at
+    silences, stored each chunk's audio, and merges the chunk results stored at `result_key`.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    JOB_FIELD_NUMBER: _builtins.int
+    CHUNK_INDEX_FIELD_NUMBER: _builtins.int
+    AUDIO_KEY_FIELD_NUMBER: _builtins.int
+    RESULT_KEY_FIELD_NUMBER: _builtins.int
+    AUDIO_OFFSET_SECONDS_FIELD_NUMBER: _builtins.int
+    KEEP_START_SECONDS_FIELD_NUMBER: _builtins.int
+    KEEP_END_SECONDS_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    chunk_index: _builtins.int
+    audio_key: _builtins.str
+    """Storage key of the chunk's audio (16 kHz mono FLAC, overlap included)."""
+    result_key: _builtins.str
+    """Storage key the chunk's words, speaker turns and voices are written to (JSON)."""
+    audio_offset_seconds: _builtins.float
+    """Where the chunk's audio starts in the recording."""
+    keep_start_seconds: _builtins.float
+    """The part of the recording this chunk speaks for; the rest of its audio is overlap that
+    the merge uses to join it to its neighbours without losing or doubling words.
+    """
+    keep_end_seconds: _builtins.float
+    language: _builtins.str
+    """The recording's language, decided once by the owner, so every chunk uses one model."""
+    @_builtins.property
+    def job(self) -> Global___JobContext: ...
+    def __init__(
+        self,
+        *,
+        job: Global___JobContext | None = ...,
+        chunk_index: _builtins.int = ...,
+        audio_key: _builtins.str = ...,
+        result_key: _builtins.str = ...,
+        audio_offset_seconds: _builtins.float = ...,
+        keep_start_seconds: _builtins.float = ...,
+        keep_end_seconds: _builtins.float = ...,
+        language: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["job", b"job"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["audio_key", b"audio_key", "audio_offset_seconds", b"audio_offset_seconds", "chunk_index", b"chunk_index", "job", b"job", "keep_end_seconds", b"keep_end_seconds", "keep_start_seconds", b"keep_start_seconds", "language", b"language", "result_key", b"result_key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TranscriptionChunkRequested: _TypeAlias = TranscriptionChunkRequested  # noqa: Y015
