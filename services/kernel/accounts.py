@@ -20,13 +20,13 @@ from nats.aio.msg import Msg
 from nats.js.api import DeliverPolicy
 from nats.js.errors import NotFoundError
 
+from services.kernel.catalogue import USER_DELETED
 from services.kernel.jetstream import EventBus
 from services.kernel.tasks import cancel_and_wait
 from speechflow.events.v1 import events_pb2
 
 log = logging.getLogger("speechflow.accounts")
 
-USER_DELETED = "speechflow.auth.v1.user.deleted"
 _FIRST_RETRY_SECONDS = 1.0
 _LAST_RETRY_SECONDS = 30.0
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field
 
 from services.kernel.app import ServiceApp
+from services.kernel.catalogue import Consumer, processing_failed, stage_inputs
 from services.kernel.jetstream import (
     ConsumerSpec,
     EventBus,
@@ -56,27 +56,11 @@ class StageSettings(ServiceSettings):
         )
 
 
-@dataclass(frozen=True)
-class StageInput:
-    """Events a stage consumes from one producer's stream."""
-
-    producer: str
-    subjects: Sequence[str]
-
-
-def stage_consumer(
-    name: str, source: StageInput, settings: StageSettings | None = None
-) -> ConsumerSpec:
-    """The durable consumer through which stage `name` reads `source` (also what its NATS
-    permissions are derived from, see services/mesh/nats_auth.py)."""
+def stage_consumer(consumer: Consumer, settings: StageSettings | None = None) -> ConsumerSpec:
+    """The durable consumer through which a stage reads one of its catalogue inputs, with
+    this deployment's delivery knobs."""
     knobs = settings or StageSettings.model_construct()
-    return ConsumerSpec(
-        stream=producer_stream(source.producer).name,
-        durable=f"{name}-from-{source.producer}",
-        subjects=list(source.subjects),
-        ack_wait_seconds=knobs.ack_wait_seconds,
-        concurrency=knobs.concurrency,
-    )
+    return consumer.spec(ack_wait_seconds=knobs.ack_wait_seconds, concurrency=knobs.concurrency)
 
 
 def job_context(event: ReceivedEvent) -> events_pb2.JobContext:
@@ -141,7 +125,7 @@ class PipelineStage:
         self.counters = counters
 
     def start(
-        self, inputs: Sequence[StageInput], handler: Callable[[ReceivedEvent], Awaitable[None]]
+        self, inputs: Sequence[Consumer], handler: Callable[[ReceivedEvent], Awaitable[None]]
     ) -> None:
         async def counted(event: ReceivedEvent) -> None:
             self.counters.in_progress += 1
@@ -156,12 +140,12 @@ class PipelineStage:
             STAGE_JOBS.labels(self.name, "completed").inc()
 
         for source in inputs:
-            spec = stage_consumer(self.name, source, self._settings)
+            spec = stage_consumer(source, self._settings)
             self._bus.start_consumer(
                 spec, counted, retry=self._settings.retry, on_gave_up=self._gave_up
             )
 
-    async def ensure_input_streams(self, inputs: Sequence[StageInput]) -> None:
+    async def ensure_input_streams(self, inputs: Sequence[Consumer]) -> None:
         await self._bus.ensure_streams([producer_stream(i.producer) for i in inputs])
 
     async def _gave_up(self, event: ReceivedEvent, error: Exception, permanent: bool) -> None:
@@ -174,7 +158,7 @@ class PipelineStage:
             else (f"{error} (gave up after {event.attempt} attempts)")
         )
         await self._bus.publish(
-            f"speechflow.{self.name}.v1.processing.failed",
+            processing_failed(self.name),
             events_pb2.ProcessingFailed(
                 job=job,
                 stage=self._stage,  # type: ignore[arg-type]
@@ -194,15 +178,16 @@ async def start_stage_service(
     counters: JobCounters,
     service_name: str,
     register: Callable[[Any], None],
-    inputs: Sequence[StageInput],
     handler_for: Callable[[EventBus], Callable[[ReceivedEvent], Awaitable[None]]],
 ) -> ServiceApp:
-    """Serves the stage's own API, then consumes its inputs with the handler built for the
-    service's event bus (each stage's app.py only says what is particular to it)."""
+    """Serves the stage's own API, then consumes its inputs (the catalogue's, for `name`) with
+    the handler built for the service's event bus (each stage's app.py only says what is
+    particular to it)."""
     app, bus = await start_worker_service(
         name=name, settings=settings, service_name=service_name, register=register
     )
     runtime = PipelineStage(name=name, stage=stage, bus=bus, settings=settings, counters=counters)
+    inputs = stage_inputs(name)
     await runtime.ensure_input_streams(inputs)
     runtime.start(inputs, handler_for(bus))
     app.parts["counters"] = counters

@@ -1,16 +1,14 @@
 """NATS users of the mesh: one per service, each allowed to publish only its own events and
 to read only what it consumes; an `operator` user (full rights) for tools and tests.
 
-The permissions are derived from what the services already declare — each stage's `INPUTS`
-(through `services.kernel.stage.stage_consumer`), the library's consumers and its plain
-`document.changed` subscription — so a new input cannot be forgotten here. Passwords are
+The permissions are derived from the pipeline catalogue (services/kernel/catalogue.py): every
+durable consumer and follower declared there, so a new input cannot be forgotten here. Passwords are
 random, kept in one file per user (mode 0600, like auth's JWT key) and reused on the next
 start; the server only ever sees their bcrypt hashes.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,12 +17,12 @@ from pathlib import Path
 
 import bcrypt
 
+from services.kernel import catalogue
 from services.kernel.jetstream import ConsumerSpec, inbox_prefix, producer_stream
 from services.kernel.settings import NatsCredentials
 
 OPERATOR = "operator"
-SERVICE_NAMES = ("auth", "library", "transcriber", "summarizer", "renderer", "notifier")
-STAGE_NAMES = ("transcriber", "summarizer", "renderer", "notifier")
+SERVICE_NAMES = catalogue.SERVICES
 # The passwords are 256-bit random tokens, so the hash only has to hide them if the server
 # config leaks; a low cost keeps every (re)connect cheap.
 _BCRYPT_COST = 6
@@ -61,34 +59,26 @@ class ServiceBusUse:
 
 
 def service_bus_uses() -> list[ServiceBusUse]:
-    """Every service's declared use of the bus (imports each composition root)."""
-    from services.kernel.accounts import USER_DELETED
-    from services.kernel.stage import stage_consumer
-    from services.library.accounts import CONSUMER as LIBRARY_ACCOUNT_CONSUMER
-    from services.library.events import DOCUMENT_CHANGED
-    from services.library.jobs_api import STAGE_CONSUMERS
-    from services.library.pipeline import consumer_specs
-
-    uses = [
-        ServiceBusUse("auth"),
-        ServiceBusUse(
-            "library",
-            consumers=[LIBRARY_ACCOUNT_CONSUMER, *consumer_specs()],
-            subscriptions=[DOCUMENT_CHANGED],
-            observed_consumers=[
-                (producer_stream(producer).name, durable)
-                for consumers in STAGE_CONSUMERS.values()
-                for producer, durable in consumers
-            ],
-        ),
-    ]
-    # Every stage (services.kernel.worker.start_worker_service) follows account deletions.
-    deletions = (producer_stream("auth").name, USER_DELETED)
-    for name in STAGE_NAMES:
-        inputs = importlib.import_module(f"services.{name}.app").INPUTS
+    """Every service's use of the bus, as the pipeline catalogue declares it."""
+    stage_inputs = [c for c in catalogue.consumers() if c.service in catalogue.STAGE_SERVICES]
+    uses = []
+    for name in catalogue.SERVICES:
+        followers = catalogue.followers_of(name)
         uses.append(
             ServiceBusUse(
-                name, consumers=[stage_consumer(name, i) for i in inputs], followed=[deletions]
+                name,
+                consumers=[c.spec() for c in catalogue.consumers() if c.service == name],
+                subscriptions=[s for f in followers if not f.replays_stream for s in f.subjects],
+                # The library's queue view reads the backlog of every stage input.
+                observed_consumers=[(c.stream, c.durable) for c in stage_inputs]
+                if name == catalogue.LIBRARY
+                else (),
+                followed=[
+                    (producer_stream(f.producer).name, subject)
+                    for f in followers
+                    if f.replays_stream
+                    for subject in f.subjects
+                ],
             )
         )
     return uses

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from services.kernel.app import ServiceApp
 from services.kernel.links import download_signing_secret, files_base_url
-from services.kernel.stage import StageInput, start_stage_service
+from services.kernel.stage import start_stage_service
 from services.kernel.storage import StorageSettings, local_url_signer, store_from_settings
 from services.kernel.worker import JobCounters
 from services.notifier.api import NotifierServicer
@@ -17,16 +17,6 @@ from speechflow.library.v1 import library_pb2
 from speechflow.notifier.v1 import notifier_pb2, notifier_pb2_grpc
 
 SERVICE = notifier_pb2.DESCRIPTOR.services_by_name["NotifierService"].full_name
-# One input per producer stream (a durable consumer each).
-INPUTS = [
-    StageInput(
-        "renderer",
-        ["speechflow.renderer.v1.document.rendered", "speechflow.renderer.v1.processing.failed"],
-    ),
-    StageInput("library", ["speechflow.library.v1.notification.requested"]),
-    StageInput("transcriber", ["speechflow.transcriber.v1.processing.failed"]),
-    StageInput("summarizer", ["speechflow.summarizer.v1.processing.failed"]),
-]
 
 
 async def start_notifier(
@@ -59,7 +49,6 @@ async def start_notifier(
         register=lambda server: notifier_pb2_grpc.add_NotifierServiceServicer_to_server(
             servicer, server
         ),
-        inputs=INPUTS,
         handler_for=lambda bus: (
             NotificationWorker(
                 bus=bus,

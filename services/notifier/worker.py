@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from google.protobuf import json_format
 
+from services.kernel import catalogue
 from services.kernel.jetstream import EventBus, PermanentError, ReceivedEvent, TransientError
 from services.kernel.links import document_url
 from services.kernel.stage import event_id, job_context, summary_object_key
@@ -33,7 +34,6 @@ from speechflow.library.v1 import library_pb2
 
 log = logging.getLogger("speechflow.notifier")
 
-SENT = "speechflow.notifier.v1.notification.sent"
 FAILED_STEPS = {
     library_pb2.STAGE_UPLOAD: FailedStep.UPLOAD,
     library_pb2.STAGE_TRANSCRIPTION: FailedStep.TRANSCRIPTION,
@@ -92,7 +92,7 @@ class NotificationWorker:
 
     async def _report(self, job: events_pb2.JobContext, completed: bool, message_id: str) -> None:
         await self._bus.publish(
-            SENT,
+            catalogue.NOTIFICATION_SENT,
             events_pb2.NotificationSent(job=job, completed=completed, message_id=message_id),
             event_id=event_id(job, "notified" if completed else "failure-notified"),
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.kernel.app import ServiceApp
-from services.kernel.stage import StageInput, start_stage_service
+from services.kernel.stage import start_stage_service
 from services.kernel.storage import StorageSettings, store_from_settings
 from services.kernel.worker import JobCounters
 from services.renderer.api import RendererServicer
@@ -13,10 +13,6 @@ from speechflow.library.v1 import library_pb2
 from speechflow.renderer.v1 import renderer_pb2, renderer_pb2_grpc
 
 SERVICE = renderer_pb2.DESCRIPTOR.services_by_name["RendererService"].full_name
-INPUTS = [
-    StageInput("summarizer", ["speechflow.summarizer.v1.summary.completed"]),
-    StageInput("library", ["speechflow.library.v1.render.requested"]),
-]
 
 
 async def start_renderer(
@@ -34,6 +30,5 @@ async def start_renderer(
         register=lambda server: renderer_pb2_grpc.add_RendererServiceServicer_to_server(
             servicer, server
         ),
-        inputs=INPUTS,
         handler_for=lambda bus: RenderWorker(bus=bus, store=store).handle,
     )

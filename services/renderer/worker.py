@@ -12,6 +12,7 @@ from typing import TypeVar
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
+from services.kernel import catalogue
 from services.kernel.jetstream import EventBus, ReceivedEvent
 from services.kernel.stage import (
     event_id,
@@ -29,9 +30,6 @@ from speechflow.library.v1 import library_pb2
 
 log = logging.getLogger("speechflow.renderer")
 M = TypeVar("M", bound=Message)
-
-RENDERED = "speechflow.renderer.v1.document.rendered"
-SUMMARY_COMPLETED = "speechflow.summarizer.v1.summary.completed"
 
 
 def rendered_marker(job: events_pb2.JobContext) -> str:
@@ -67,7 +65,7 @@ class RenderWorker:
             )
             log.info("rendered", extra={"document_id": job.document_id, "pages": pages})
         await self._bus.publish(
-            RENDERED,
+            catalogue.DOCUMENT_RENDERED,
             events_pb2.DocumentRendered(
                 job=job, pdf_key=pdf, thumbnail_key=thumbnail, page_count=pages
             ),
@@ -77,7 +75,7 @@ class RenderWorker:
     async def _summary(
         self, event: ReceivedEvent, job: events_pb2.JobContext
     ) -> events_pb2.Summary:
-        if event.subject == SUMMARY_COMPLETED:
+        if event.subject == catalogue.SUMMARY_COMPLETED:
             return event.parse(events_pb2.SummaryCompleted).summary
         # A retry or re-render: the summarizer stored this version's summary.
         return await self._load(summary_object_key(job), events_pb2.Summary())

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from services.kernel.app import ServiceApp
-from services.kernel.stage import StageInput, start_stage_service
+from services.kernel.stage import start_stage_service
 from services.kernel.storage import StorageSettings, store_from_settings
 from services.kernel.worker import JobCounters
 from services.summarizer.api import SummarizerServicer
@@ -18,10 +18,6 @@ from speechflow.library.v1 import library_pb2
 from speechflow.summarizer.v1 import summarizer_pb2, summarizer_pb2_grpc
 
 SERVICE = summarizer_pb2.DESCRIPTOR.services_by_name["SummarizerService"].full_name
-INPUTS = [
-    StageInput("transcriber", ["speechflow.transcriber.v1.transcription.completed"]),
-    StageInput("library", ["speechflow.library.v1.summary.requested"]),
-]
 
 
 async def start_summarizer(
@@ -74,6 +70,5 @@ async def start_summarizer(
         register=lambda server: summarizer_pb2_grpc.add_SummarizerServiceServicer_to_server(
             servicer, server
         ),
-        inputs=INPUTS,
         handler_for=lambda bus: SummaryWorker(bus=bus, store=store, chain=chain).handle,
     )

@@ -10,6 +10,7 @@ import logging
 
 from google.protobuf import json_format
 
+from services.kernel import catalogue
 from services.kernel.jetstream import EventBus, PermanentError, ReceivedEvent, TransientError
 from services.kernel.stage import (
     event_id,
@@ -36,11 +37,9 @@ from speechflow.library.v1 import library_pb2
 
 log = logging.getLogger("speechflow.summarizer")
 
-COMPLETED = "speechflow.summarizer.v1.summary.completed"
-PROGRESSED = "speechflow.summarizer.v1.summary.progressed"
-# The share of the document's progress bar that summarization owns (the library's stages).
-START_PROGRESS = 50
-END_PROGRESS = 75
+# The share of the document's progress bar that summarization owns.
+_STEP = catalogue.stage_step(catalogue.SUMMARIZER)
+START_PROGRESS, END_PROGRESS = _STEP.start_progress, _STEP.end_progress
 LENGTHS = {
     library_pb2.SUMMARY_LENGTH_SHORT: "short",
     library_pb2.SUMMARY_LENGTH_MEDIUM: "medium",
@@ -156,7 +155,7 @@ class SummaryWorker:
                 "summarized", extra={"document_id": job.document_id, "provider": summary.provider}
             )
         await self._bus.publish(
-            COMPLETED,
+            catalogue.SUMMARY_COMPLETED,
             events_pb2.SummaryCompleted(job=job, summary=summary, summary_key=key),
             event_id=event_id(job, "summarized"),
         )
@@ -167,7 +166,7 @@ class SummaryWorker:
             progress = START_PROGRESS + max(1, span * done // max(total, 1))
             await report_progress(
                 self._bus,
-                PROGRESSED,
+                catalogue.SUMMARY_PROGRESSED,
                 events_pb2.ProgressReported(
                     job=job,
                     stage=library_pb2.STAGE_SUMMARIZATION,

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from services.kernel.app import ServiceApp
-from services.kernel.stage import StageInput, start_stage_service
+from services.kernel.stage import start_stage_service
 from services.kernel.storage import StorageSettings, store_from_settings
 from services.kernel.worker import JobCounters
 from services.transcriber.api import TranscriberServicer
@@ -28,15 +28,6 @@ from speechflow.transcriber.v1 import transcriber_pb2, transcriber_pb2_grpc
 log = logging.getLogger("speechflow.transcriber")
 
 SERVICE = transcriber_pb2.DESCRIPTOR.services_by_name["TranscriberService"].full_name
-INPUTS = [
-    StageInput(
-        "library",
-        [
-            "speechflow.library.v1.document.uploaded",
-            "speechflow.library.v1.transcription.requested",
-        ],
-    )
-]
 
 
 def build_diarizer(settings: TranscriberSettings, spool: Path) -> tuple[Diarizer, str]:
@@ -109,7 +100,6 @@ async def start_transcriber(
         register=lambda server: transcriber_pb2_grpc.add_TranscriberServiceServicer_to_server(
             servicer, server
         ),
-        inputs=INPUTS,
         handler_for=lambda bus: (
             TranscriptionWorker(bus=bus, store=store, transcriber=transcriber, spool=spool).handle
         ),

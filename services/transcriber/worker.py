@@ -9,6 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from services.kernel import catalogue
 from services.kernel.jetstream import EventBus, PermanentError, ReceivedEvent, TransientError
 from services.kernel.metrics import TRANSCRIPTION_REALTIME_FACTOR
 from services.kernel.stage import event_id, job_context, report_progress, transcript_object_key
@@ -26,9 +27,9 @@ from speechflow.library.v1 import library_pb2
 
 log = logging.getLogger("speechflow.transcriber")
 
-PROGRESSED = "speechflow.transcriber.v1.transcription.progressed"
-COMPLETED = "speechflow.transcriber.v1.transcription.completed"
-START, END = 10, 50  # transcription spans 10 -> 50 % of a document's progress
+# The span of a document's progress that transcription owns.
+_STEP = catalogue.stage_step(catalogue.TRANSCRIBER)
+START, END = _STEP.start_progress, _STEP.end_progress
 
 
 def transcript_message(transcript: Transcript) -> library_pb2.Transcript:
@@ -95,7 +96,7 @@ class TranscriptionWorker:
             data = serialize_transcript(transcript)
             await asyncio.to_thread(self._store.put_bytes, key, data, "application/json")
         await self._bus.publish(
-            COMPLETED,
+            catalogue.TRANSCRIPTION_COMPLETED,
             events_pb2.TranscriptionCompleted(
                 job=job,
                 transcript_key=key,
@@ -151,7 +152,7 @@ class TranscriptionWorker:
     async def _report(self, job: events_pb2.JobContext, progress: int) -> None:
         await report_progress(
             self._bus,
-            PROGRESSED,
+            catalogue.TRANSCRIPTION_PROGRESSED,
             events_pb2.ProgressReported(
                 job=job,
                 stage=library_pb2.STAGE_TRANSCRIPTION,

@@ -17,6 +17,9 @@ import pytest
 from google.protobuf import json_format
 from nats.js.api import DeliverPolicy
 
+from services.kernel.catalogue import DOCUMENT_RENDERED as RENDERED
+from services.kernel.catalogue import NOTIFICATION_SENT as SENT
+from services.kernel.catalogue import processing_failed
 from services.kernel.jetstream import EventBus, ReceivedEvent, producer_stream
 from services.kernel.links import files_base_url
 from services.kernel.stage import summary_object_key
@@ -28,11 +31,10 @@ from services.kernel.storage import (
 )
 from services.mesh.nats_server import NatsServer
 from services.notifier.email import OutboxSender
-from services.notifier.worker import SENT, NotificationWorker
+from services.notifier.worker import NotificationWorker
 from speechflow.events.v1 import events_pb2
 
-RENDERED = "speechflow.renderer.v1.document.rendered"
-FAILED = "speechflow.summarizer.v1.processing.failed"
+FAILED = processing_failed("summarizer")
 NBSP = "\u00a0"
 
 

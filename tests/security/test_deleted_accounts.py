@@ -13,7 +13,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from services.auth.keys import AccessTokenIssuer, public_pem
-from services.kernel.accounts import USER_DELETED, DeletedAccounts
+from services.kernel.accounts import DeletedAccounts
+from services.kernel.catalogue import USER_DELETED
 from services.kernel.errors import Unauthenticated
 from services.kernel.jetstream import EventBus, producer_stream
 from services.kernel.tokens import Role, TokenVerifier

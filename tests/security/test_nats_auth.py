@@ -13,6 +13,8 @@ from nats.js.api import DeliverPolicy
 from nats.js.errors import NotFoundError
 
 from bench.client import register_user
+from services.kernel import catalogue
+from services.kernel.catalogue import USER_DELETED
 from services.kernel.jetstream import producer_stream
 from services.kernel.stage import stage_consumer
 from services.mesh.nats_auth import ServiceBusUse, permissions_for, service_bus_uses
@@ -20,7 +22,6 @@ from services.mesh.runner import Mesh
 from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
 
-USER_DELETED = "speechflow.auth.v1.user.deleted"
 VIOLATION_TIMEOUT_SECONDS = 10
 
 
@@ -112,9 +113,9 @@ def test_a_stage_may_pull_only_its_declared_inputs() -> None:
 
 
 def test_a_new_stage_input_is_granted_without_editing_the_permissions() -> None:
-    from services.kernel.stage import StageInput
-
-    extra = stage_consumer("renderer", StageInput("auth", [USER_DELETED]))
+    extra = stage_consumer(
+        catalogue.Consumer("renderer-from-auth", "renderer", catalogue.AUTH, (USER_DELETED,))
+    )
     granted = permissions_for(ServiceBusUse("renderer", consumers=[extra]))
     assert f"$JS.API.CONSUMER.MSG.NEXT.{extra.stream}.{extra.durable}" in granted.publish
     assert f"$JS.ACK.{extra.stream}.{extra.durable}.>" in granted.publish
