@@ -52,7 +52,10 @@ async def start_auth(
     db = Database(url)
     key = load_or_create_signing_key(settings.signing_key_file, settings.jwt_public_key_file)
     bus = await EventBus.connect(
-        settings.nats_url, source="auth", credentials=settings.nats_credentials()
+        settings.nats_url,
+        source="auth",
+        credentials=settings.nats_credentials(),
+        stream_replicas=settings.nats_stream_replicas,
     )
     await bus.ensure_streams([producer_stream("auth")])
     outbox = Outbox(OUTBOX, source="auth")

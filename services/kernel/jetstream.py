@@ -1,6 +1,9 @@
 """JetStream event bus: streams and durable consumers declared as code, publishing with a
 dedup id, and pull consumption that acks only after the handler's effect is committed.
 
+Publishing survives a JetStream cluster electing a new stream leader: the publish is retried
+with the same dedup id until the stream answers (see `PUBLISH_RETRY_SECONDS`).
+
 Handler outcome: return -> ack; raise `TransientError` -> nak with exponential backoff until
 the retry budget is spent; raise `PermanentError` (or exhaust retries) -> `on_gave_up` runs
 (e.g. publishes `processing.failed`) and only then the message is terminated.
@@ -21,6 +24,7 @@ import nats
 from google.protobuf.message import Message
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
+from nats.errors import ConnectionReconnectingError, NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import (
@@ -30,7 +34,7 @@ from nats.js.api import (
     StorageType,
     StreamConfig,
 )
-from nats.js.errors import NotFoundError
+from nats.js.errors import NoStreamResponseError, NotFoundError, ServiceUnavailableError
 
 from services.kernel.logs import request_id_var
 from services.kernel.metrics import (
@@ -53,6 +57,31 @@ HEADER_REQUEST_ID = "Speechflow-Request-Id"
 
 # What is left of a shutdown grace period is usually less; see EventBus.close.
 DRAIN_TIMEOUT_SECONDS = 5.0
+# A 3-node cluster takes about 5 s to elect a new stream leader after one is killed; a
+# publish keeps trying that long and more, well inside the stream's duplicate window, so a
+# retry that the old leader had in fact stored is dropped as a duplicate, not stored twice.
+PUBLISH_RETRY_SECONDS = 30.0
+PUBLISH_TIMEOUT_SECONDS = 2.0
+_PUBLISH_BACKOFF_SECONDS = (0.1, 0.25, 0.5, 1.0)
+# What a publish meets while the stream has no leader (or the client is between servers).
+_LEADERLESS_ERRORS = (
+    NoStreamResponseError,
+    NoRespondersError,
+    NatsTimeoutError,
+    TimeoutError,
+    ServiceUnavailableError,
+    ConnectionReconnectingError,
+)
+
+
+def server_urls(url: str | Sequence[str]) -> list[str]:
+    """`NATS_URL` as a list of servers: one URL, or several separated by commas (the nodes
+    of a cluster; the client fails over between them)."""
+    urls = [url] if isinstance(url, str) else list(url)
+    servers = [part.strip() for entry in urls for part in entry.split(",") if part.strip()]
+    if not servers:
+        raise ValueError("no NATS server URL given")
+    return servers
 
 
 def inbox_prefix(user: str) -> str:
@@ -132,11 +161,18 @@ class EventBus:
     source: str
     client: NatsClient
     js: JetStreamContext
+    # Copies of each stream kept by a cluster (NATS_STREAM_REPLICAS); 1 on a single server.
+    stream_replicas: int = 1
     _consumers: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
     async def connect(
-        cls, url: str, source: str, credentials: NatsCredentials | None = None
+        cls,
+        url: str | Sequence[str],
+        source: str,
+        credentials: NatsCredentials | None = None,
+        *,
+        stream_replicas: int = 1,
     ) -> EventBus:
         login: dict[str, str] = {}
         if credentials is not None:
@@ -148,13 +184,18 @@ class EventBus:
                 "inbox_prefix": inbox_prefix(credentials.user),
             }
         client = await nats.connect(
-            url,
+            servers=server_urls(url),
             name=source,
             max_reconnect_attempts=-1,  # keep trying: NATS restarts must not kill services
             reconnect_time_wait=0.5,
             **login,  # type: ignore[arg-type]
         )
-        return cls(source=source, client=client, js=client.jetstream())
+        return cls(
+            source=source,
+            client=client,
+            js=client.jetstream(),
+            stream_replicas=stream_replicas,
+        )
 
     async def ensure_streams(self, specs: Sequence[StreamSpec]) -> None:
         """Creates missing streams; only the producer's own stream is also updated, so a
@@ -167,6 +208,8 @@ class EventBus:
                 storage=StorageType.FILE,
                 max_age=spec.max_age_seconds,
                 duplicate_window=spec.duplicate_window_seconds,
+                # Consumers inherit it: each keeps as many copies as its stream.
+                num_replicas=self.stream_replicas,
             )
             try:
                 await self.js.stream_info(spec.name)
@@ -186,12 +229,32 @@ class EventBus:
             HEADER_TIME: datetime.now(UTC).isoformat(),
             HEADER_REQUEST_ID: request_id_var.get() or event_id,
         }
-        await self.js.publish(subject, message.SerializeToString(), headers=headers)
+        await self.publish_raw(subject, message.SerializeToString(), headers)
         return event_id
 
     async def publish_raw(self, subject: str, data: bytes, headers: dict[str, str]) -> None:
-        """Publishes a message prepared earlier (the outbox relay)."""
-        await self.js.publish(subject, data, headers=headers)
+        """Publishes a message prepared earlier (the outbox relay), waiting out a leader
+        election; any other refusal (no such stream, permissions) raises at once."""
+        attempt = 0
+        async with asyncio.timeout(PUBLISH_RETRY_SECONDS):
+            while True:
+                try:
+                    await self.js.publish(
+                        subject, data, timeout=PUBLISH_TIMEOUT_SECONDS, headers=headers
+                    )
+                    return
+                except _LEADERLESS_ERRORS as exc:
+                    delay = _PUBLISH_BACKOFF_SECONDS[
+                        min(attempt, len(_PUBLISH_BACKOFF_SECONDS) - 1)
+                    ]
+                    attempt += 1
+                    # Once per publish at warning level: an election retries many times.
+                    log.log(
+                        logging.WARNING if attempt == 1 else logging.DEBUG,
+                        "stream did not acknowledge the publish; retrying",
+                        extra={"subject": subject, "attempt": attempt, "error": repr(exc)},
+                    )
+                    await asyncio.sleep(delay)
 
     async def ensure_consumer(self, spec: ConsumerSpec) -> None:
         config = ConsumerConfig(

@@ -34,7 +34,13 @@ class ServiceSettings(BaseSettings):
     log_level: str = Field(default="INFO", validation_alias=env_alias("LOG_LEVEL"))
     grpc_host: str = Field(default="127.0.0.1", validation_alias=env_alias("GRPC_HOST"))
     grpc_port: int = 0
+    # One server, or the nodes of a cluster separated by commas (the client fails over).
     nats_url: str = Field(default="nats://127.0.0.1:4222", validation_alias=env_alias("NATS_URL"))
+    # Copies a JetStream cluster keeps of each stream (3 survives losing any one node); a
+    # single nats-server accepts only 1. Every service must use the same value.
+    nats_stream_replicas: int = Field(
+        default=1, ge=1, le=5, validation_alias=env_alias("NATS_STREAM_REPLICAS")
+    )
     # Each service has its own NATS user whose permissions cover only its own subjects; the
     # password lives in a file (mode 0600) that `make up` or compose's nats-auth step writes.
     nats_user: str = Field(default="", validation_alias=env_alias("NATS_USER"))

@@ -73,7 +73,10 @@ async def start_worker_service(
 ) -> tuple[ServiceApp, EventBus]:
     """Connects to NATS (declaring this producer's stream) and serves the stage's own API."""
     bus = await EventBus.connect(
-        settings.nats_url, source=name, credentials=settings.nats_credentials()
+        settings.nats_url,
+        source=name,
+        credentials=settings.nats_credentials(),
+        stream_replicas=settings.nats_stream_replicas,
     )
     await bus.ensure_streams([producer_stream(name)])
     # Tokens of accounts deleted since they were issued are refused by every stage.

@@ -94,7 +94,10 @@ async def start_library(
         url_signer=local_url_signer(secret, files_base_url(settings.public_base_url)),
     )
     bus = await EventBus.connect(
-        settings.nats_url, source="library", credentials=settings.nats_credentials()
+        settings.nats_url,
+        source="library",
+        credentials=settings.nats_credentials(),
+        stream_replicas=settings.nats_stream_replicas,
     )
     await bus.ensure_streams([producer_stream("library")])
     outbox = Outbox(OUTBOX, source="library")
