@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 
@@ -17,6 +18,16 @@ from services.mesh.processes import ManagedProcess, find_executable, http_status
 MAX_PAYLOAD = "8MB"
 MAX_MEMORY_STORE = "256MB"
 MAX_FILE_STORE = "4GB"
+
+
+@dataclass(frozen=True)
+class ClusterRoutes:
+    """How one node joins a cluster: where it listens for routes and whom it dials."""
+
+    name: str
+    port: int
+    # `nats-route://host:port` of the other nodes (a node's own address is ignored anyway).
+    routes: tuple[str, ...]
 
 
 class NatsServer(ManagedProcess):
@@ -38,6 +49,8 @@ class NatsServer(ManagedProcess):
         users: Sequence[NatsUser] = (),
         client_credentials: NatsCredentials | None = None,
         authorization_config: Path | None = None,
+        server_name: str = "speechflow",
+        cluster: ClusterRoutes | None = None,
     ) -> None:
         super().__init__("nats-server", data_dir)
         self.data_dir = self.workdir
@@ -48,6 +61,9 @@ class NatsServer(ManagedProcess):
         self.client_credentials = client_credentials
         # An `authorization` block written elsewhere (`speechflow-admin nats-auth`).
         self.authorization_config = authorization_config
+        # Unique per node in a cluster: JetStream names stream leaders and peers by it.
+        self.server_name = server_name
+        self.cluster = cluster
 
     @property
     def address(self) -> str:
@@ -96,7 +112,7 @@ class NatsServer(ManagedProcess):
         # json.dumps gives a double-quoted string with escapes the NATS config parser accepts.
         return "\n".join(
             [
-                'server_name: "speechflow"',
+                f"server_name: {json.dumps(self.server_name)}",
                 f"listen: {json.dumps(f'{self.host}:{self.port}')}",
                 f"http: {json.dumps(f'{self.host}:{self.monitor_port}')}",
                 f"max_payload: {MAX_PAYLOAD}",
@@ -105,6 +121,7 @@ class NatsServer(ManagedProcess):
                 f"  max_memory_store: {MAX_MEMORY_STORE}",
                 f"  max_file_store: {MAX_FILE_STORE}",
                 "}",
+                *([cluster_block(self.host, self.cluster)] if self.cluster else []),
                 *([authorization_block(self.users)] if self.users else []),
                 *(
                     [self.authorization_config.read_text(encoding="utf-8")]
@@ -114,6 +131,17 @@ class NatsServer(ManagedProcess):
                 "",
             ]
         )
+
+
+def cluster_block(host: str, cluster: ClusterRoutes) -> str:
+    """The `cluster { ... }` section. The launcher binds routes to its own host (loopback):
+    a cluster across machines also needs route authorization and TLS (docs/deploying.md)."""
+    block = {
+        "name": cluster.name,
+        "listen": f"{host}:{cluster.port}",
+        "routes": list(cluster.routes),
+    }
+    return f"cluster {json.dumps(block, indent=2)}"
 
 
 def authorization_block(users: Sequence[NatsUser]) -> str:

@@ -31,6 +31,7 @@ from services.mesh.nats_auth import (
     mesh_users,
     service_bus_uses,
 )
+from services.mesh.nats_cluster import NatsCluster
 from services.mesh.nats_server import NatsServer
 from services.mesh.processes import ManagedProcess, http_status
 from services.mesh.services import NATS_CREDENTIALS_DIR_VARIABLE, SERVICES, ServiceProcess
@@ -75,6 +76,9 @@ class MeshSettings(BaseSettings):
     mesh_storage: Storage = "local"
     postgres_port: int = 5432
     s3_port: int = 8333
+    # Nodes of nats-server (MESH_NATS_CLUSTER=3: a local JetStream cluster, node n1 on
+    # nats_port / nats_monitor_port, the others on free ports, every stream on 3 of them).
+    mesh_nats_cluster: int = Field(default=1, ge=1, le=5)
 
     def service_port(self, name: str) -> int:
         return int(getattr(self, f"{name}_grpc_port"))
@@ -86,7 +90,9 @@ class Mesh:
 
     settings: MeshSettings
     extra_environment: dict[str, str] = field(default_factory=dict)
+    # The single server, or node n1 of the cluster (tests and tools connect through it).
     nats: NatsServer | None = None
+    nats_cluster: NatsCluster | None = None
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     web: StaticWebServer | None = None
     apidocs: StaticWebServer | None = None
@@ -110,7 +116,7 @@ class Mesh:
             "PUBLIC_BASE_URL": f"http://localhost:{self.settings.envoy_port}",
             **dotenv,
             "DATA_DIR": str(data),
-            "NATS_URL": f"nats://127.0.0.1:{self.settings.nats_port}",
+            **self.nats_environment(),
             "LIBRARY_ADDRESS": f"127.0.0.1:{self.settings.library_grpc_port}",
             # The library asks the summarizer whether it can translate a summary.
             "SUMMARIZER_ADDRESS": f"127.0.0.1:{self.settings.summarizer_grpc_port}",
@@ -121,6 +127,15 @@ class Mesh:
             NATS_CREDENTIALS_DIR_VARIABLE: str(self.nats_credentials_dir),
             **(self.backing.environment if self.backing else {}),
             **self.extra_environment,
+        }
+
+    def nats_environment(self) -> dict[str, str]:
+        if self.nats_cluster is None:
+            return {"NATS_URL": f"nats://127.0.0.1:{self.settings.nats_port}"}
+        return {
+            "NATS_URL": self.nats_cluster.servers_setting,
+            # Three copies survive losing any one node; more only slow every write down.
+            "NATS_STREAM_REPLICAS": str(min(self.nats_cluster.size, 3)),
         }
 
     async def start(self) -> None:
@@ -134,14 +149,27 @@ class Mesh:
         self.nats_credentials = load_or_create_credentials(self.nats_credentials_dir)
         # Importing every service's declarations takes a moment: not on the event loop.
         uses = await asyncio.to_thread(service_bus_uses)
-        self.nats = NatsServer(
-            self.data_dir / "nats",
-            s.nats_port,
-            s.nats_monitor_port,
-            users=mesh_users(self.nats_credentials, uses),
-            client_credentials=self.nats_credentials[OPERATOR],
-        )
-        await asyncio.to_thread(self.nats.start)
+        users = mesh_users(self.nats_credentials, uses)
+        if s.mesh_nats_cluster > 1:
+            self.nats_cluster = NatsCluster(
+                self.data_dir / "nats-cluster",
+                s.mesh_nats_cluster,
+                users=users,
+                client_credentials=self.nats_credentials[OPERATOR],
+                first_port=s.nats_port,
+                first_monitor_port=s.nats_monitor_port,
+            )
+            self.nats = self.nats_cluster.nodes[0]
+            await asyncio.to_thread(self.nats_cluster.start)
+        else:
+            self.nats = NatsServer(
+                self.data_dir / "nats",
+                s.nats_port,
+                s.nats_monitor_port,
+                users=users,
+                client_credentials=self.nats_credentials[OPERATOR],
+            )
+            await asyncio.to_thread(self.nats.start)
         environment = self.service_environment()
         # Auth first: it writes the token key every other service verifies with.
         for index, definition in enumerate(SERVICES, start=1):
@@ -191,10 +219,21 @@ class Mesh:
             *reversed(self.services.values()),
         ]
         await asyncio.gather(*(asyncio.to_thread(p.stop) for p in stoppable))
-        if self.nats is not None:
+        if self.nats_cluster is not None:
+            await asyncio.to_thread(self.nats_cluster.stop)
+        elif self.nats is not None:
             await asyncio.to_thread(self.nats.stop)
         if self.backing is not None:
             await asyncio.to_thread(self.backing.stop)
+
+    def _nats_rows(self) -> list[tuple[str, str]]:
+        s = self.settings
+        if self.nats_cluster is None:
+            return [("NATS (monitor)", f"nats://localhost:{s.nats_port} ({s.nats_monitor_port})")]
+        return [
+            (f"NATS {n.server_name} (monitor)", f"nats://localhost:{n.port} ({n.monitor_port})")
+            for n in self.nats_cluster.nodes
+        ]
 
     def summary(self) -> str:
         s = self.settings
@@ -202,7 +241,7 @@ class Mesh:
             ("Web UI, gRPC, gRPC-Web, REST", f"http://localhost:{s.envoy_port}"),
             ("REST API reference", f"http://localhost:{s.envoy_port}/api/docs"),
             ("Envoy admin", f"http://localhost:{s.envoy_admin_port}"),
-            ("NATS (monitor)", f"nats://localhost:{s.nats_port} ({s.nats_monitor_port})"),
+            *self._nats_rows(),
             *((f"{d.name} (plain gRPC)", f"localhost:{s.service_port(d.name)}") for d in SERVICES),
             *(
                 (f"{p.definition.name} metrics", f"http://localhost:{p.metrics_port}/metrics")
