@@ -17,9 +17,11 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from services.auth import callers, domain
+from services.auth.api_keys import ApiKeyService
+from services.auth.api_keys_rpc import ApiKeyRpcs
 from services.auth.export import export_chunks
 from services.auth.keys import AccessTokenIssuer
-from services.auth.store import AuthStore, RefreshTokenRow, UserRow
+from services.auth.store import ApiKeyRow, AuthStore, RefreshTokenRow, UserRow
 from services.auth.throttle import LoginThrottle, Quota, fresh_counter
 from services.kernel.db import Database
 from services.kernel.errors import (
@@ -63,7 +65,7 @@ class PasswordHasher:
         return await asyncio.to_thread(bcrypt.checkpw, password.encode(), hashed.encode())
 
 
-class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
+class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
     def __init__(
         self,
         *,
@@ -75,6 +77,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         registrations: Quota,
         refresh_ttl: timedelta,
         password_min_length: int,
+        api_keys: ApiKeyService,
         library_address: str = "127.0.0.1:50052",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -88,6 +91,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         self._password_min_length = password_min_length
         self._clock = clock
         self._library_address = library_address
+        self.api_keys = api_keys
         # Compared against when the email is unknown, so both paths cost one bcrypt check.
         self._dummy_hash = bcrypt.hashpw(
             b"not-a-real-password", bcrypt.gensalt(hasher.cost)
@@ -374,10 +378,12 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         async with self._db.session() as session:
             row = await AuthStore(session).user_by_id(principal.user_id)
             if row is not None:
-                # Refresh tokens go with the user (ON DELETE CASCADE, and explicitly for SQLite).
+                # Refresh tokens and API keys go with the user (ON DELETE CASCADE, and
+                # explicitly for SQLite).
                 await session.execute(
                     delete(RefreshTokenRow).where(RefreshTokenRow.user_id == row.id)
                 )
+                await session.execute(delete(ApiKeyRow).where(ApiKeyRow.user_id == row.id))
                 await session.delete(row)
                 await self._outbox.add(
                     session, USER_DELETED, events_pb2.UserDeleted(user_id=principal.user_id)

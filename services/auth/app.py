@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from services.auth.api import AuthServicer, PasswordHasher
+from services.auth.api_keys import ApiKeyService
 from services.auth.keys import AccessTokenIssuer, load_or_create_signing_key
 from services.auth.settings import AuthSettings
 from services.auth.store import OUTBOX
 from services.auth.throttle import Backoff, LoginThrottle, Quota
+from services.kernel.api_keys import ApiKeyAuthenticator
 from services.kernel.app import ServiceApp
 from services.kernel.db import Database, service_database_url, upgrade_schema
 from services.kernel.jetstream import EventBus, producer_stream
@@ -22,7 +25,9 @@ from speechflow.auth.v1 import auth_pb2, auth_pb2_grpc
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE = auth_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name
-PUBLIC_METHODS = [f"/{SERVICE}/{m}" for m in ("Register", "Login", "RefreshToken", "Logout")]
+PUBLIC_METHODS = [
+    f"/{SERVICE}/{m}" for m in ("Register", "Login", "RefreshToken", "Logout", "ExchangeApiKey")
+]
 
 
 def database_url(settings: AuthSettings) -> str:
@@ -44,6 +49,37 @@ def login_throttle(settings: AuthSettings) -> LoginThrottle:
     )
 
 
+def api_key_service(
+    settings: AuthSettings,
+    db: Database,
+    issuer: AccessTokenIssuer,
+    clock: Callable[[], datetime],
+) -> ApiKeyService:
+    return ApiKeyService(
+        db=db,
+        issuer=replace(issuer, ttl=timedelta(seconds=settings.api_key_token_ttl_seconds)),
+        exchanges=Quota(
+            limit=settings.api_key_exchanges_per_minute,
+            period=timedelta(minutes=1),
+            message="Too many exchanges of this API key.",
+            reason="API_KEY_RATE_LIMITED",
+        ),
+        clock=clock,
+    )
+
+
+def local_api_keys(settings: AuthSettings, api_keys: ApiKeyService) -> ApiKeyAuthenticator:
+    """Auth checks `Bearer sf_…` on its own RPCs in its database, on every call (no cache), so
+    a revoked key stops working here at once."""
+
+    async def exchange(secret: str) -> str:
+        return (await api_keys.exchange(secret, rate_limited=False)).access_token
+
+    return ApiKeyAuthenticator(
+        exchange, cache_seconds=0, requests_per_minute=settings.api_key_requests_per_minute
+    )
+
+
 async def start_auth(
     settings: AuthSettings, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 ) -> ServiceApp:
@@ -59,15 +95,17 @@ async def start_auth(
     )
     await bus.ensure_streams([producer_stream("auth")])
     outbox = Outbox(OUTBOX, source="auth")
+    issuer = AccessTokenIssuer(
+        key=key,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl=timedelta(seconds=settings.access_token_ttl_seconds),
+    )
+    api_keys = api_key_service(settings, db, issuer, clock)
     servicer = AuthServicer(
         db=db,
         outbox=outbox,
-        issuer=AccessTokenIssuer(
-            key=key,
-            issuer=settings.jwt_issuer,
-            audience=settings.jwt_audience,
-            ttl=timedelta(seconds=settings.access_token_ttl_seconds),
-        ),
+        issuer=issuer,
         hasher=PasswordHasher(cost=settings.bcrypt_cost),
         throttle=login_throttle(settings),
         registrations=Quota(
@@ -76,6 +114,7 @@ async def start_auth(
         ),
         refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
         password_min_length=settings.password_min_length,
+        api_keys=api_keys,
         library_address=settings.library_address,
         clock=clock,
     )
@@ -83,6 +122,7 @@ async def start_auth(
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
         public_key_file=settings.jwt_public_key_file,
+        api_keys=local_api_keys(settings, api_keys),
     )
     server = await start_server(
         ServiceSpec(

@@ -60,10 +60,17 @@ class AccessTokenIssuer:
     ttl: timedelta
 
     def issue(
-        self, *, user_id: str, email: str, name: str, role: Role, now: datetime
+        self,
+        *,
+        user_id: str,
+        email: str,
+        name: str,
+        role: Role,
+        now: datetime,
+        api_key_id: str = "",
     ) -> tuple[str, datetime]:
         expires = now + self.ttl
-        claims = {
+        claims: dict[str, str | int] = {
             "sub": user_id,
             "email": email,
             "name": name,
@@ -74,4 +81,7 @@ class AccessTokenIssuer:
             "exp": int(expires.timestamp()),
             "jti": uuid.uuid4().hex,
         }
+        if api_key_id:
+            # Which key the caller used: services rate limit per key (services/kernel/api_keys.py).
+            claims["akid"] = api_key_id
         return jwt.encode(claims, self.key, algorithm=ACCESS_TOKEN_ALGORITHM), expires

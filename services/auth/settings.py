@@ -59,6 +59,14 @@ class AuthSettings(ServiceSettings):
     register_period_seconds: int = Field(
         default=3600, gt=0, validation_alias=env_alias("AUTH_REGISTER_PERIOD_SECONDS")
     )
+    # What an API key's exchange (ExchangeApiKey) returns: an access token this short-lived,
+    # at most this many times a minute per key (each service caches it, see API_KEY_CACHE_SECONDS).
+    api_key_token_ttl_seconds: int = Field(
+        default=5 * 60, ge=30, le=3600, validation_alias=env_alias("AUTH_API_KEY_TOKEN_TTL_SECONDS")
+    )
+    api_key_exchanges_per_minute: int = Field(
+        default=120, ge=1, validation_alias=env_alias("AUTH_API_KEY_EXCHANGES_PER_MINUTE")
+    )
     # Where ExportMyData reads the caller's folders and documents (with the caller's token).
     library_address: str = Field(
         default="127.0.0.1:50052", validation_alias=env_alias("LIBRARY_ADDRESS")

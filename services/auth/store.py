@@ -63,6 +63,20 @@ class RateLimitRow(Base):
     blocked_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
+class ApiKeyRow(Base):
+    """An API key of one user (services/auth/api_keys.py); only its secret's SHA-256 is kept."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    create_time: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_use_time: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
 OUTBOX = outbox_table(Base.metadata)
 
 

@@ -13,7 +13,6 @@ import uuid
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
 import grpc
@@ -193,7 +192,8 @@ class ErrorMappingInterceptor(_AroundInterceptor):
 
 
 class AuthInterceptor(_AroundInterceptor):
-    """Verifies `authorization: Bearer <jwt>` on every RPC except the listed public ones."""
+    """Verifies `authorization: Bearer <jwt or sf_ API key>` on every RPC except the listed
+    public ones."""
 
     def __init__(self, verifier: TokenVerifier, public_methods: Collection[str] = ()) -> None:
         self._verifier = verifier
@@ -220,7 +220,7 @@ class AuthInterceptor(_AroundInterceptor):
                 "Sign in first: send `authorization: Bearer <access token>`.",
                 reason="TOKEN_MISSING",
             )
-        principal = replace(self._verifier.verify(token.strip()), access_token=token.strip())
+        principal = await self._verifier.authenticate(token.strip())
         reset = principal_var.set(principal)
         try:
             yield

@@ -61,6 +61,16 @@ class ServiceSettings(BaseSettings):
     edge_reflection: bool = Field(default=False, validation_alias=env_alias("EDGE_REFLECTION"))
     jwt_issuer: str = Field(default="speechflow-auth", validation_alias=env_alias("JWT_ISSUER"))
     jwt_audience: str = Field(default="speechflow", validation_alias=env_alias("JWT_AUDIENCE"))
+    # `Bearer sf_…` API keys are exchanged with auth here for a short-lived access token, kept
+    # for API_KEY_CACHE_SECONDS (so a revoked key stops working within that time); each key may
+    # make API_KEY_REQUESTS_PER_MINUTE calls to each service.
+    auth_address: str = Field(default="127.0.0.1:50051", validation_alias=env_alias("AUTH_ADDRESS"))
+    api_key_cache_seconds: float = Field(
+        default=30.0, ge=0, le=300, validation_alias=env_alias("API_KEY_CACHE_SECONDS")
+    )
+    api_key_requests_per_minute: int = Field(
+        default=600, ge=1, validation_alias=env_alias("API_KEY_REQUESTS_PER_MINUTE")
+    )
 
     def nats_credentials(self) -> NatsCredentials | None:
         """The service's NATS login, or None to connect with what `nats_url` carries."""

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Container
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jwt
 
 from services.kernel.errors import PermissionDenied, Unauthenticated, Unavailable
+
+if TYPE_CHECKING:
+    from services.kernel.api_keys import ApiKeyAuthenticator
 
 ACCESS_TOKEN_ALGORITHM = "EdDSA"
 
@@ -32,6 +36,8 @@ class Principal:
     role: Role
     # The bearer token itself, so a service can call another on the caller's behalf.
     access_token: str = field(default="", repr=False)
+    # Set when the caller authenticated with an API key (the `akid` claim of its exchange).
+    api_key_id: str = ""
 
     @property
     def is_admin(self) -> bool:
@@ -70,6 +76,7 @@ class TokenVerifier:
         public_key_pem: bytes | None = None,
         public_key_file: Path | None = None,
         deleted_accounts: Container[str] = frozenset(),
+        api_keys: ApiKeyAuthenticator | None = None,
     ) -> None:
         self._issuer = issuer
         self._audience = audience
@@ -78,6 +85,8 @@ class TokenVerifier:
         # A deleted user's token stays valid until it expires; services that follow auth's
         # deletions (services/kernel/accounts.py) refuse it right away.
         self._deleted_accounts = deleted_accounts
+        # None: `Bearer sf_…` API keys are refused (only access tokens are accepted).
+        self.api_keys = api_keys
 
     def _public_key(self) -> bytes:
         if self._key_pem is None:
@@ -111,11 +120,29 @@ class TokenVerifier:
             role = Role(int(claims.get("role", Role.USER)))
         except ValueError as exc:
             raise Unauthenticated("The access token is not valid.", reason="TOKEN_INVALID") from exc
-        if str(claims["sub"]) in self._deleted_accounts:
-            raise Unauthenticated("This account was deleted.", reason="ACCOUNT_DELETED")
+        self.check_not_deleted(str(claims["sub"]))
         return Principal(
             user_id=str(claims["sub"]),
             email=str(claims.get("email", "")),
             name=str(claims.get("name", "")),
             role=role,
+            api_key_id=str(claims.get("akid", "")),
         )
+
+    def check_not_deleted(self, user_id: str) -> None:
+        if user_id in self._deleted_accounts:
+            raise Unauthenticated("This account was deleted.", reason="ACCOUNT_DELETED")
+
+    async def authenticate(self, bearer: str) -> Principal:
+        """The caller behind a bearer credential: an access token verified here, or an API
+        key exchanged with auth; `access_token` is always a JWT to call on the caller's behalf."""
+        from services.kernel.api_keys import is_api_key
+
+        if is_api_key(bearer):
+            if self.api_keys is None:
+                raise Unauthenticated(
+                    "API keys are not accepted here; send an access token.",
+                    reason="API_KEY_NOT_ACCEPTED",
+                )
+            return await self.api_keys.authenticate(bearer, self)
+        return replace(self.verify(bearer), access_token=bearer)

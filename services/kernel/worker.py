@@ -9,6 +9,7 @@ from importlib.metadata import version
 from typing import Any, Protocol, TypeVar
 
 from services.kernel.accounts import DeletedAccounts
+from services.kernel.api_keys import ApiKeyAuthenticator, GrpcApiKeyExchange
 from services.kernel.app import ServiceApp
 from services.kernel.jetstream import EventBus, producer_stream
 from services.kernel.server import ServiceSpec, start_server
@@ -60,6 +61,11 @@ def verifier_for(
         audience=settings.jwt_audience,
         public_key_file=settings.jwt_public_key_file,
         deleted_accounts=deleted_accounts,
+        api_keys=ApiKeyAuthenticator(
+            GrpcApiKeyExchange(settings.auth_address),
+            cache_seconds=settings.api_key_cache_seconds,
+            requests_per_minute=settings.api_key_requests_per_minute,
+        ),
     )
 
 
