@@ -747,7 +747,7 @@ Global___ProcessingFailed: _TypeAlias = ProcessingFailed  # noqa: Y015
 
 @_typing.final
 class TranscriptionChunkRequested(_message.Message):
-    """TranscriptionChunkRequested: `speechflow.transcriber-chunks.v1.chunk.requested`, one per
+    """TranscriptionChunkRequested: `speechflow.fanout.v1.chunk.requested`, one per
     chunk of a recording longer than the fan-out threshold, on a work-queue stream that every
     transcriber replica takes chunks from. The replica that owns the job cut the recording at
     silences, stored each chunk's audio, and merges the chunk results stored at `result_key`.
