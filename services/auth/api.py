@@ -15,17 +15,20 @@ import grpc.aio
 from google.api import httpbody_pb2
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.auth import callers, domain
 from services.auth.api_keys import ApiKeyService
 from services.auth.api_keys_rpc import ApiKeyRpcs
 from services.auth.export import export_chunks
 from services.auth.keys import AccessTokenIssuer
+from services.auth.oidc.sign_in import OidcSignIn, OnCreated
 from services.auth.store import ApiKeyRow, AuthStore, RefreshTokenRow, UserRow
 from services.auth.throttle import LoginThrottle, Quota, fresh_counter
 from services.kernel.db import Database
 from services.kernel.errors import (
     AlreadyExists,
+    FailedPrecondition,
     InvalidArgument,
     PermissionDenied,
     Unauthenticated,
@@ -62,6 +65,8 @@ class PasswordHasher:
         return digest.decode()
 
     async def verify(self, password: str, hashed: str) -> bool:
+        if not hashed:  # an account without a password (it signs in through OIDC)
+            return False
         return await asyncio.to_thread(bcrypt.checkpw, password.encode(), hashed.encode())
 
 
@@ -80,7 +85,11 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
         api_keys: ApiKeyService,
         library_address: str = "127.0.0.1:50052",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        password_sign_in: bool = True,
+        oidc: OidcSignIn | None = None,
     ) -> None:
+        self._password_sign_in = password_sign_in
+        self._oidc = oidc
         self._db = db
         self._outbox = outbox
         self._issuer = issuer
@@ -127,6 +136,7 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
     async def Register(
         self, request: auth_pb2.RegisterRequest, context: Context
     ) -> auth_pb2.RegisterResponse:
+        self._require_password_sign_in()
         email = domain.normalize_email(request.email)
         domain.check_password_strength(
             request.password, email=email, min_length=self._password_min_length
@@ -181,6 +191,7 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
     async def Login(
         self, request: auth_pb2.LoginRequest, context: Context
     ) -> auth_pb2.LoginResponse:
+        self._require_password_sign_in()
         email = request.email.strip().lower()
         if not email or not request.password:
             raise InvalidArgument("Enter your email and password.", reason="CREDENTIALS_REQUIRED")
@@ -213,8 +224,9 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
             await store.save_counter(account_key, account)
             await store.save_counter(client_key, client)
             user = await store.user_by_email(email)
-        hashed = user.password_hash if user else self._dummy_hash
-        ok = await self._hasher.verify(password, hashed) and user is not None
+        # An account without a password costs the same check as an unknown email.
+        hashed = user.password_hash if user and user.password_hash else self._dummy_hash
+        ok = await self._hasher.verify(password, hashed) and hashed is not self._dummy_hash
         async with self._db.session() as session:
             store = AuthStore(session)
             if not ok or user is None:
@@ -390,3 +402,66 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
                 )
         self._outbox.notify()
         return auth_pb2.DeleteAccountResponse()
+
+    def _require_password_sign_in(self) -> None:
+        if not self._password_sign_in:
+            other = f"; sign in with {self._oidc.display_name} instead" if self._oidc else ""
+            raise FailedPrecondition(
+                f"Signing in with a password is turned off here{other}.",
+                reason="PASSWORD_SIGN_IN_DISABLED",
+            )
+
+    def _require_oidc(self) -> OidcSignIn:
+        if self._oidc is None:
+            raise FailedPrecondition(
+                "Single sign-on is not set up here (OIDC_ISSUER, OIDC_CLIENT_ID).",
+                reason="OIDC_DISABLED",
+            )
+        return self._oidc
+
+    async def GetSignInOptions(
+        self, request: auth_pb2.GetSignInOptionsRequest, context: Context
+    ) -> auth_pb2.GetSignInOptionsResponse:
+        return auth_pb2.GetSignInOptionsResponse(
+            password_enabled=self._password_sign_in,
+            oidc_enabled=self._oidc is not None,
+            oidc_display_name=self._oidc.display_name if self._oidc else "",
+        )
+
+    async def StartOidcSignIn(
+        self, request: auth_pb2.StartOidcSignInRequest, context: Context
+    ) -> auth_pb2.StartOidcSignInResponse:
+        started = await self._require_oidc().start(request.redirect_uri)
+        return auth_pb2.StartOidcSignInResponse(
+            authorization_url=started.authorization_url, state=started.state
+        )
+
+    async def FinishOidcSignIn(
+        self, request: auth_pb2.FinishOidcSignInRequest, context: Context
+    ) -> auth_pb2.FinishOidcSignInResponse:
+        user = await self._require_oidc().finish(
+            code=request.code, state=request.state, redirect_uri=request.redirect_uri
+        )
+        self._outbox.notify()  # a first sign-in created the account: user.registered
+        async with self._db.session() as session:
+            tokens = await self._tokens(AuthStore(session), user, str(uuid.uuid4()), self._clock())
+        await self._hand_over(context, tokens)
+        return auth_pb2.FinishOidcSignInResponse(user=user_message(user), tokens=tokens)
+
+
+def registration_recorder(outbox: Outbox) -> OnCreated:
+    """What an account created by a first OIDC sign-in publishes, as Register does."""
+
+    async def record(session: AsyncSession, user: UserRow) -> None:
+        await outbox.add(
+            session,
+            USER_REGISTERED,
+            events_pb2.UserRegistered(
+                user_id=user.id,
+                email=user.email,
+                name=user.name,
+                create_time=timestamp(user.create_time),
+            ),
+        )
+
+    return record

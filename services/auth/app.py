@@ -8,9 +8,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from services.auth.api import AuthServicer, PasswordHasher
+from services.auth.api import AuthServicer, PasswordHasher, registration_recorder
 from services.auth.api_keys import ApiKeyService
 from services.auth.keys import AccessTokenIssuer, load_or_create_signing_key
+from services.auth.oidc import wiring as oidc
 from services.auth.settings import AuthSettings
 from services.auth.store import OUTBOX
 from services.auth.throttle import Backoff, LoginThrottle, Quota
@@ -27,7 +28,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE = auth_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name
 PUBLIC_METHODS = [
     f"/{SERVICE}/{m}" for m in ("Register", "Login", "RefreshToken", "Logout", "ExchangeApiKey")
-]
+] + [f"/{SERVICE}/{m}" for m in oidc.PUBLIC_RPCS]
 
 
 def database_url(settings: AuthSettings) -> str:
@@ -117,6 +118,8 @@ async def start_auth(
         api_keys=api_keys,
         library_address=settings.library_address,
         clock=clock,
+        password_sign_in=settings.password_sign_in_enabled,
+        oidc=oidc.oidc_sign_in(settings, db, registration_recorder(outbox), clock),
     )
     verifier = TokenVerifier(
         issuer=settings.jwt_issuer,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from services.kernel.settings import ServiceSettings, env_alias
 
@@ -71,3 +71,46 @@ class AuthSettings(ServiceSettings):
     library_address: str = Field(
         default="127.0.0.1:50052", validation_alias=env_alias("LIBRARY_ADDRESS")
     )
+    # Password accounts (Register, Login). Off when everyone signs in through OIDC: both answer
+    # FAILED_PRECONDITION, while sign-ins already made (their tokens) keep working.
+    password_sign_in_enabled: bool = Field(
+        default=True, validation_alias=env_alias("PASSWORD_SIGN_IN_ENABLED")
+    )
+    # OpenID Connect sign-in (services/auth/oidc/): on when an issuer and a client id are set.
+    oidc_issuer: str = Field(default="", validation_alias=env_alias("OIDC_ISSUER"))
+    oidc_client_id: str = Field(default="", validation_alias=env_alias("OIDC_CLIENT_ID"))
+    oidc_client_secret: SecretStr = Field(
+        default=SecretStr(""), validation_alias=env_alias("OIDC_CLIENT_SECRET")
+    )
+    oidc_scopes: str = Field(
+        default="openid email profile", validation_alias=env_alias("OIDC_SCOPES")
+    )
+    # Shown on the button: "Sign in with <name>" (empty: the issuer's host name).
+    oidc_display_name: str = Field(default="", validation_alias=env_alias("OIDC_DISPLAY_NAME"))
+    # Comma-separated callbacks StartOidcSignIn accepts (empty: the web app's /oidc/callback
+    # on PUBLIC_BASE_URL); each must also be registered with the provider.
+    oidc_redirect_uris: str = Field(default="", validation_alias=env_alias("OIDC_REDIRECT_URIS"))
+    public_base_url: str = Field(
+        default="http://localhost:8080", validation_alias=env_alias("PUBLIC_BASE_URL")
+    )
+    # A claim that grants ADMIN at sign-in when it is (or, as a list, contains) the value,
+    # e.g. OIDC_ADMIN_CLAIM=groups OIDC_ADMIN_VALUE=speechflow-admins.
+    oidc_admin_claim: str = Field(default="", validation_alias=env_alias("OIDC_ADMIN_CLAIM"))
+    oidc_admin_value: str = Field(default="", validation_alias=env_alias("OIDC_ADMIN_VALUE"))
+    # How long a started sign-in may take at the provider before FinishOidcSignIn refuses it.
+    oidc_sign_in_ttl_seconds: int = Field(
+        default=600, gt=0, validation_alias=env_alias("OIDC_SIGN_IN_TTL_SECONDS")
+    )
+    # The provider's discovery document is fetched again after this long (its JWKS whenever
+    # an ID token names a key it does not hold, so key rotation needs no restart).
+    oidc_metadata_ttl_seconds: int = Field(
+        default=3600, gt=0, validation_alias=env_alias("OIDC_METADATA_TTL_SECONDS")
+    )
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
+
+    def oidc_redirect_uri_list(self) -> list[str]:
+        listed = [uri.strip() for uri in self.oidc_redirect_uris.split(",") if uri.strip()]
+        return listed or [f"{self.public_base_url.rstrip('/')}/oidc/callback"]

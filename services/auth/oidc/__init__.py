@@ -1,0 +1,1 @@
+"""OpenID Connect sign-in (authorization code + PKCE) with any standard provider."""
