@@ -13,22 +13,15 @@ deletes the user's data.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Container
 
 from nats.aio.msg import Msg
-from nats.js.api import DeliverPolicy
-from nats.js.errors import NotFoundError
 
 from services.kernel.catalogue import USER_DELETED
+from services.kernel.following import follow_subject
 from services.kernel.jetstream import EventBus
 from services.kernel.tasks import cancel_and_wait
 from speechflow.events.v1 import events_pb2
-
-log = logging.getLogger("speechflow.accounts")
-
-_FIRST_RETRY_SECONDS = 1.0
-_LAST_RETRY_SECONDS = 30.0
 
 
 class DeletedAccounts(Container[str]):
@@ -36,7 +29,7 @@ class DeletedAccounts(Container[str]):
 
     def __init__(self) -> None:
         self._ids: set[str] = set()
-        self._follower: asyncio.Task[None] | None = None
+        self._follower: asyncio.Task[object] | None = None
 
     def __contains__(self, user_id: object) -> bool:
         return user_id in self._ids
@@ -45,37 +38,16 @@ class DeletedAccounts(Container[str]):
         self._ids.add(user_id)
 
     def follow(self, bus: EventBus) -> None:
-        """Replays and then follows the deletions in the background."""
-        self._follower = asyncio.create_task(self._follow(bus))
+        """Replays and then follows the deletions in the background (every replica sees every
+        deletion)."""
 
-    async def stop(self) -> None:
-        if self._follower is not None:
-            await cancel_and_wait([self._follower])
-
-    async def _follow(self, bus: EventBus) -> None:
         async def on_message(msg: Msg) -> None:
             deleted = events_pb2.UserDeleted.FromString(msg.data)
             if deleted.user_id:
                 self.add(deleted.user_id)
 
-        # An ordered consumer is ephemeral and this process's own: every replica of a service
-        # sees every deletion (a shared durable would hand each event to one replica only).
-        delay = _FIRST_RETRY_SECONDS
-        while True:
-            try:
-                await bus.js.subscribe(
-                    USER_DELETED,
-                    cb=on_message,
-                    ordered_consumer=True,
-                    deliver_policy=DeliverPolicy.ALL,
-                )
-                return
-            except NotFoundError:
-                pass  # auth has not declared its stream yet (it may start after us)
-            except Exception as error:
-                log.warning(
-                    "cannot follow account deletions yet; retrying",
-                    extra={"error": str(error), "retry_in_seconds": delay},
-                )
-            await asyncio.sleep(delay)
-            delay = min(_LAST_RETRY_SECONDS, delay * 2)
+        self._follower = asyncio.create_task(follow_subject(bus, USER_DELETED, on_message))
+
+    async def stop(self) -> None:
+        if self._follower is not None:
+            await cancel_and_wait([self._follower])

@@ -26,6 +26,7 @@ from services.kernel.jetstream import (
 from services.kernel.metrics import STAGE_JOBS
 from services.kernel.settings import ServiceSettings, env_alias
 from services.kernel.storage import transcript_key
+from services.kernel.versions import CurrentVersions, DocumentVersions, EveryVersionCurrent
 from services.kernel.worker import JobCounters, start_worker_service
 from speechflow.events.v1 import events_pb2
 
@@ -117,17 +118,23 @@ class PipelineStage:
         bus: EventBus,
         settings: StageSettings,
         counters: JobCounters,
+        versions: CurrentVersions | None = None,
     ) -> None:
         self.name = name
         self._stage = stage
         self._bus = bus
         self._settings = settings
         self.counters = counters
+        self._versions = versions or EveryVersionCurrent()
 
     def start(
         self, inputs: Sequence[Consumer], handler: Callable[[ReceivedEvent], Awaitable[None]]
     ) -> None:
         async def counted(event: ReceivedEvent) -> None:
+            # A job of a superseded version or a deleted document is acked undone.
+            if not await self._versions.still_current(job_context(event), before="starting"):
+                STAGE_JOBS.labels(self.name, "dropped").inc()
+                return
             self.counters.in_progress += 1
             try:
                 await handler(event)
@@ -178,17 +185,23 @@ async def start_stage_service(
     counters: JobCounters,
     service_name: str,
     register: Callable[[Any], None],
-    handler_for: Callable[[EventBus], Callable[[ReceivedEvent], Awaitable[None]]],
+    handler_for: Callable[[EventBus, CurrentVersions], Callable[[ReceivedEvent], Awaitable[None]]],
 ) -> ServiceApp:
     """Serves the stage's own API, then consumes its inputs (the catalogue's, for `name`) with
-    the handler built for the service's event bus (each stage's app.py only says what is
-    particular to it)."""
+    the handler built for the service's event bus and the document versions it follows (each
+    stage's app.py only says what is particular to it)."""
     app, bus = await start_worker_service(
         name=name, settings=settings, service_name=service_name, register=register
     )
-    runtime = PipelineStage(name=name, stage=stage, bus=bus, settings=settings, counters=counters)
+    versions = DocumentVersions()
+    versions.follow(bus)
+    # Closers run last to first: stop following before the connection closes.
+    app.closers.append(versions.stop)
+    runtime = PipelineStage(
+        name=name, stage=stage, bus=bus, settings=settings, counters=counters, versions=versions
+    )
     inputs = stage_inputs(name)
     await runtime.ensure_input_streams(inputs)
-    runtime.start(inputs, handler_for(bus))
+    runtime.start(inputs, handler_for(bus, versions))
     app.parts["counters"] = counters
     return app

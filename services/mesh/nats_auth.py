@@ -115,10 +115,13 @@ def permissions_for(use: ServiceBusUse) -> NatsPermissions:
     publish += [f"{_JS_API}.CONSUMER.INFO.{s}.{d}" for s, d in use.observed_consumers]
     for stream, _subject in use.followed:
         # nats-py names no ephemeral consumer, so its filter is not in the request subject
-        # and the grant is per stream; flow-control replies go to `$JS.FC.<stream>.…`.
+        # and the grant is per stream (which already lets it read the whole stream, so
+        # reading one message, to learn where a replay ends, grants nothing more);
+        # flow-control replies go to `$JS.FC.<stream>.…`.
         publish += [
             f"{_JS_API}.STREAM.NAMES",
             f"{_JS_API}.STREAM.INFO.{stream}",
+            f"{_JS_API}.STREAM.MSG.GET.{stream}",
             f"{_JS_API}.CONSUMER.CREATE.{stream}",
             f"$JS.FC.{stream}.>",
         ]

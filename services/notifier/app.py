@@ -49,9 +49,10 @@ async def start_notifier(
         register=lambda server: notifier_pb2_grpc.add_NotifierServiceServicer_to_server(
             servicer, server
         ),
-        handler_for=lambda bus: (
+        handler_for=lambda bus, versions: (
             NotificationWorker(
                 bus=bus,
+                versions=versions,
                 store=store,
                 sender=sender,
                 public_base_url=settings.public_base_url,

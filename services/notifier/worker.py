@@ -19,6 +19,7 @@ from services.kernel.jetstream import EventBus, PermanentError, ReceivedEvent, T
 from services.kernel.links import document_url
 from services.kernel.stage import event_id, job_context, summary_object_key
 from services.kernel.storage import ObjectStore, pdf_key
+from services.kernel.versions import CurrentVersions, EveryVersionCurrent
 from services.notifier.email import (
     ActionItem,
     EmailContext,
@@ -55,8 +56,10 @@ class NotificationWorker:
         sender: EmailSender,
         public_base_url: str,
         link_ttl: timedelta,
+        versions: CurrentVersions | None = None,
     ) -> None:
         self._bus = bus
+        self._versions = versions or EveryVersionCurrent()
         self._store = store
         self._sender = sender
         self._base_url = public_base_url
@@ -81,6 +84,10 @@ class NotificationWorker:
                 context, failed.reason, step=FAILED_STEPS.get(failed.stage, FailedStep.UNKNOWN)
             )
         key = event_id(job, "completion-email" if completed else "failure-email")
+        # Never email about a deleted document or a superseded version (its link would lead
+        # to nothing, or to another version's report).
+        if not await self._versions.still_current(job, before="sending the email"):
+            return
         try:
             message_id = await self._sender.send(email, idempotency_key=key)
         except TransientEmailError as exc:
@@ -103,7 +110,7 @@ class NotificationWorker:
         if with_pdf:
             pdf_url = await asyncio.to_thread(
                 self._store.presigned_get_url,
-                pdf_key(job.owner_id, job.document_id),
+                job.pdf_key or pdf_key(job.owner_id, job.document_id, job.version),
                 self._link_ttl,
                 f"{job.title or 'report'}.pdf",
             )

@@ -30,5 +30,7 @@ async def start_renderer(
         register=lambda server: renderer_pb2_grpc.add_RendererServiceServicer_to_server(
             servicer, server
         ),
-        handler_for=lambda bus: RenderWorker(bus=bus, store=store).handle,
+        handler_for=lambda bus, versions: (
+            RenderWorker(bus=bus, store=store, versions=versions).handle
+        ),
     )

@@ -22,6 +22,7 @@ from services.kernel.stage import (
 )
 from services.kernel.storage import ObjectStore, pdf_key, thumbnail_key, transcript_key
 from services.kernel.transcripts import parse_transcript
+from services.kernel.versions import CurrentVersions, EveryVersionCurrent
 from services.renderer.api import page_count
 from services.renderer.conversion import report_input
 from services.renderer.report import render_report, render_thumbnail
@@ -38,16 +39,19 @@ def rendered_marker(job: events_pb2.JobContext) -> str:
 
 
 class RenderWorker:
-    def __init__(self, *, bus: EventBus, store: ObjectStore) -> None:
+    def __init__(
+        self, *, bus: EventBus, store: ObjectStore, versions: CurrentVersions | None = None
+    ) -> None:
         self._bus = bus
         self._store = store
+        self._versions = versions or EveryVersionCurrent()
 
     async def handle(self, event: ReceivedEvent) -> None:
         job = job_context(event)
         marker = rendered_marker(job)
         pdf, thumbnail = (
-            pdf_key(job.owner_id, job.document_id),
-            thumbnail_key(job.owner_id, job.document_id),
+            pdf_key(job.owner_id, job.document_id, job.version),
+            thumbnail_key(job.owner_id, job.document_id, job.version),
         )
         if await asyncio.to_thread(self._store.stat, marker) is not None:
             pages = int(json.loads(await asyncio.to_thread(self._store.get_bytes, marker))["pages"])
@@ -55,6 +59,8 @@ class RenderWorker:
             summary = await self._summary(event, job)
             transcript = await self._transcript(job)
             document, image, pages = await asyncio.to_thread(_render, job, transcript, summary)
+            if not await self._versions.still_current(job, before="storing the PDF"):
+                return
             await asyncio.to_thread(self._store.put_bytes, pdf, document, "application/pdf")
             await asyncio.to_thread(self._store.put_bytes, thumbnail, image, "image/png")
             await asyncio.to_thread(

@@ -70,5 +70,7 @@ async def start_summarizer(
         register=lambda server: summarizer_pb2_grpc.add_SummarizerServiceServicer_to_server(
             servicer, server
         ),
-        handler_for=lambda bus: SummaryWorker(bus=bus, store=store, chain=chain).handle,
+        handler_for=lambda bus, versions: (
+            SummaryWorker(bus=bus, store=store, chain=chain, versions=versions).handle
+        ),
     )

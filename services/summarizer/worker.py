@@ -21,6 +21,7 @@ from services.kernel.stage import (
 )
 from services.kernel.storage import ObjectStore
 from services.kernel.transcripts import parse_transcript, seconds, speaker_names
+from services.kernel.versions import CurrentVersions, EveryVersionCurrent
 from services.summarizer.engine import (
     AllProvidersFailedError,
     Language,
@@ -120,10 +121,18 @@ def summary_message(
 
 
 class SummaryWorker:
-    def __init__(self, *, bus: EventBus, store: ObjectStore, chain: ProviderChain) -> None:
+    def __init__(
+        self,
+        *,
+        bus: EventBus,
+        store: ObjectStore,
+        chain: ProviderChain,
+        versions: CurrentVersions | None = None,
+    ) -> None:
         self._bus = bus
         self._store = store
         self._chain = chain
+        self._versions = versions or EveryVersionCurrent()
 
     async def handle(self, event: ReceivedEvent) -> None:
         job = job_context(event)
@@ -149,6 +158,8 @@ class SummaryWorker:
                     f"No summarizer could summarize the transcript: {exc}"
                 ) from exc
             summary = summary_message(result, speaker_ids_by_label(transcript))
+            if not await self._versions.still_current(job, before="storing the summary"):
+                return
             data = json_format.MessageToJson(summary).encode()
             await asyncio.to_thread(self._store.put_bytes, key, data, "application/json")
             log.info(

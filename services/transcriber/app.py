@@ -100,7 +100,9 @@ async def start_transcriber(
         register=lambda server: transcriber_pb2_grpc.add_TranscriberServiceServicer_to_server(
             servicer, server
         ),
-        handler_for=lambda bus: (
-            TranscriptionWorker(bus=bus, store=store, transcriber=transcriber, spool=spool).handle
+        handler_for=lambda bus, versions: (
+            TranscriptionWorker(
+                bus=bus, store=store, transcriber=transcriber, spool=spool, versions=versions
+            ).handle
         ),
     )

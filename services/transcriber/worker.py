@@ -15,6 +15,7 @@ from services.kernel.metrics import TRANSCRIPTION_REALTIME_FACTOR
 from services.kernel.stage import event_id, job_context, report_progress, transcript_object_key
 from services.kernel.storage import ObjectStore
 from services.kernel.transcripts import duration, parse_transcript, plain_text, serialize_transcript
+from services.kernel.versions import CurrentVersions, EveryVersionCurrent
 from services.transcriber.engine import (
     PermanentTranscriptionError,
     Transcriber,
@@ -75,9 +76,16 @@ def transcription_options(job: events_pb2.JobContext) -> TranscriptionOptions:
 
 class TranscriptionWorker:
     def __init__(
-        self, *, bus: EventBus, store: ObjectStore, transcriber: Transcriber, spool: Path
+        self,
+        *,
+        bus: EventBus,
+        store: ObjectStore,
+        transcriber: Transcriber,
+        spool: Path,
+        versions: CurrentVersions | None = None,
     ) -> None:
         self._bus = bus
+        self._versions = versions or EveryVersionCurrent()
         self._store = store
         self._transcriber = transcriber
         self._spool = spool
@@ -93,6 +101,8 @@ class TranscriptionWorker:
             transcript = parse_transcript(stored)
         else:
             transcript = await self._transcribe(job)
+            if not await self._versions.still_current(job, before="storing the transcript"):
+                return
             data = serialize_transcript(transcript)
             await asyncio.to_thread(self._store.put_bytes, key, data, "application/json")
         await self._bus.publish(

@@ -40,6 +40,7 @@ from services.kernel.storage import (
     pdf_key,
     sign_local_token,
     store_from_settings,
+    thumbnail_key,
     upload_key,
     verify_local_token,
 )
@@ -129,7 +130,7 @@ def test_file_round_trips_through_get_bytes_and_chunks(
 
 
 def test_stat_reports_size_content_type_and_aware_time(store: ObjectStore, user: str) -> None:
-    key = pdf_key(user, "doc1")
+    key = pdf_key(user, "doc1", 1)
 
     store.put_bytes(key, b"%PDF-1.7 tiny", "application/pdf")
 
@@ -152,7 +153,7 @@ def test_put_replaces_an_existing_object_and_its_type(store: ObjectStore, user: 
 
 
 def test_missing_object_has_no_stat_and_cannot_be_read(store: ObjectStore, user: str) -> None:
-    key = pdf_key(user, "absent")
+    key = pdf_key(user, "absent", 1)
 
     assert store.stat(key) is None
     with pytest.raises(ObjectNotFound):
@@ -178,7 +179,7 @@ def test_stream_stopped_early_is_released_and_store_keeps_working(
 
 
 def test_stream_closes_itself_when_exhausted(store: ObjectStore, user: str) -> None:
-    key = pdf_key(user, "doc1")
+    key = pdf_key(user, "doc1", 1)
     store.put_bytes(key, b"abcdefg", "application/pdf")
 
     stream = store.iter_chunks(key, chunk_size=3)
@@ -211,7 +212,7 @@ def test_list_yields_objects_of_the_folder_in_key_order(store: ObjectStore, user
 
 
 def test_delete_is_idempotent(store: ObjectStore, user: str) -> None:
-    key = pdf_key(user, "doc1")
+    key = pdf_key(user, "doc1", 1)
     store.put_bytes(key, b"pdf", "application/pdf")
 
     store.delete(key)
@@ -222,8 +223,8 @@ def test_delete_is_idempotent(store: ObjectStore, user: str) -> None:
 
 
 def test_delete_prefix_removes_only_that_folder_and_counts(store: ObjectStore, user: str) -> None:
-    doomed = [pdf_key(user, "doc1"), f"pdfs/{user}/doc1/thumbnail.png"]
-    kept = [pdf_key(user, "doc2"), pdf_key(f"{user}0", "doc1")]
+    doomed = [pdf_key(user, "doc1", 1), f"pdfs/{user}/doc1/thumbnail.png"]
+    kept = [pdf_key(user, "doc2", 1), pdf_key(f"{user}0", "doc1", 1)]
     for key in doomed + kept:
         store.put_bytes(key, b"data", "application/pdf")
 
@@ -237,7 +238,7 @@ def test_delete_prefix_removes_only_that_folder_and_counts(store: ObjectStore, u
 def test_every_folder_of_a_document_can_be_deleted(store: ObjectStore, user: str) -> None:
     keys = [
         upload_key("audio", user, "doc1", "wav"),
-        pdf_key(user, "doc1"),
+        pdf_key(user, "doc1", 1),
         f"transcripts/{user}/doc1/transcript.json",
     ]
     for key in keys:
@@ -292,7 +293,7 @@ def test_download_links_outside_s3_lifetime_limits_are_refused(
     store: ObjectStore, user: str, lifetime: timedelta
 ) -> None:
     with pytest.raises(ValueError, match="between 1 s and 7 days"):
-        store.presigned_get_url(pdf_key(user, "doc1"), lifetime)
+        store.presigned_get_url(pdf_key(user, "doc1", 1), lifetime)
 
 
 # --- S3 adapter --------------------------------------------------------------------------
@@ -302,7 +303,7 @@ def test_s3_presigned_get_downloads_the_bytes_under_the_download_name(
     s3_server: SeaweedS3, user: str
 ) -> None:
     store = s3_store(s3_server)
-    key = pdf_key(user, "doc1")
+    key = pdf_key(user, "doc1", 1)
     store.put_bytes(key, b"%PDF-1.7 report", "application/pdf")
 
     url = store.presigned_get_url(key, timedelta(hours=1), "Réunion du lundi.pdf")
@@ -337,10 +338,10 @@ def test_s3_streams_return_their_connection_even_when_stopped_early(
 
 def test_s3_objects_are_private_without_a_signature(s3_server: SeaweedS3, user: str) -> None:
     store = s3_store(s3_server)
-    key = pdf_key(user, "doc1")
+    key = pdf_key(user, "doc1", 1)
     store.put_bytes(key, b"%PDF-1.7", "application/pdf")
 
-    anonymous = httpx.get(f"{s3_server.url}/pdfs/{user}/doc1/document.pdf")
+    anonymous = httpx.get(f"{s3_server.url}/pdfs/{user}/doc1/pdf-v1.pdf")
 
     assert anonymous.status_code == HTTPStatus.FORBIDDEN
 
@@ -352,7 +353,7 @@ def test_s3_links_for_a_public_endpoint_are_signed_for_that_host(
     # the download only works if the link was signed for the public host.
     public = f"http://localhost:{s3_server.s3_port}"
     store = s3_store(s3_server, public_endpoint=public)
-    key = pdf_key(user, "doc1")
+    key = pdf_key(user, "doc1", 1)
     store.put_bytes(key, b"%PDF-1.7 public", "application/pdf")
 
     url = store.presigned_get_url(key, timedelta(minutes=10))
@@ -371,10 +372,10 @@ def test_s3_links_for_an_https_public_endpoint_need_no_network(user: str) -> Non
         http_client=fail_fast_http(),
     )
 
-    url = urlsplit(store.presigned_get_url(pdf_key(user, "doc1"), timedelta(hours=1), "a.pdf"))
+    url = urlsplit(store.presigned_get_url(pdf_key(user, "doc1", 1), timedelta(hours=1), "a.pdf"))
 
     assert (url.scheme, url.netloc) == ("https", "files.speechflow.test")
-    assert url.path == f"/pdfs/{user}/doc1/document.pdf"
+    assert url.path == f"/pdfs/{user}/doc1/pdf-v1.pdf"
     query = parse_qs(url.query)
     assert query["X-Amz-Expires"] == ["3600"]
     assert "us-east-1" in query["X-Amz-Credential"][0]
@@ -390,11 +391,11 @@ def test_s3_wrong_secret_fails_with_a_clear_error(s3_server: SeaweedS3, user: st
     )
 
     with pytest.raises(StorageCredentialsRejected, match="S3_SECRET_KEY") as raised:
-        store.put_bytes(pdf_key(user, "doc1"), b"x", "application/pdf")
+        store.put_bytes(pdf_key(user, "doc1", 1), b"x", "application/pdf")
     assert raised.value.reason == "STORAGE_CREDENTIALS_REJECTED"
     # A rejected HEAD must not pass for "no such object".
     with pytest.raises(StorageCredentialsRejected):
-        store.stat(pdf_key(user, "doc1"))
+        store.stat(pdf_key(user, "doc1", 1))
 
 
 def test_s3_unreachable_server_is_reported_unavailable(user: str) -> None:
@@ -403,7 +404,7 @@ def test_s3_unreachable_server_is_reported_unavailable(user: str) -> None:
     )
 
     with pytest.raises(StorageUnavailable) as raised:
-        store.get_bytes(pdf_key(user, "doc1"))
+        store.get_bytes(pdf_key(user, "doc1", 1))
     assert raised.value.reason == "STORAGE_UNAVAILABLE"
 
 
@@ -414,10 +415,10 @@ def test_s3_creates_its_private_buckets_on_first_use(s3_server: SeaweedS3, user:
     admin = s3_server.client()
     assert not admin.bucket_exists(buckets["pdfs"])
 
-    store.put_bytes(pdf_key(user, "doc1"), b"%PDF", "application/pdf")
+    store.put_bytes(pdf_key(user, "doc1", 1), b"%PDF", "application/pdf")
 
     assert all(admin.bucket_exists(bucket) for bucket in buckets.values())
-    assert admin.stat_object(buckets["pdfs"], f"{user}/doc1/document.pdf").size == 4
+    assert admin.stat_object(buckets["pdfs"], f"{user}/doc1/pdf-v1.pdf").size == 4
     store.ensure_buckets()  # idempotent
 
 
@@ -428,7 +429,7 @@ def test_local_download_link_comes_from_the_injected_signer(
     tmp_path: Path, signer: RecordingSigner, user: str
 ) -> None:
     store = LocalObjectStore(tmp_path, signer)
-    key = pdf_key(user, "doc1")
+    key = pdf_key(user, "doc1", 1)
 
     url = store.presigned_get_url(key, timedelta(hours=1), "Réunion.pdf")
 
@@ -444,7 +445,7 @@ def test_local_writes_leave_no_partial_files_behind(
     store = LocalObjectStore(tmp_path / "objects", signer)
 
     store.put_file(upload_key("audio", user, "doc1", "mp3"), big_file, "audio/mpeg")
-    store.put_bytes(pdf_key(user, "doc1"), b"%PDF", "application/pdf")
+    store.put_bytes(pdf_key(user, "doc1", 1), b"%PDF", "application/pdf")
 
     assert list((tmp_path / "objects" / ".partial").iterdir()) == []
     assert big_file.exists()  # copied, not moved: the caller owns its file
@@ -455,9 +456,9 @@ def test_local_delete_prunes_empty_folders(
 ) -> None:
     root = tmp_path / "objects"
     store = LocalObjectStore(root, signer)
-    store.put_bytes(pdf_key(user, "doc1"), b"%PDF", "application/pdf")
+    store.put_bytes(pdf_key(user, "doc1", 1), b"%PDF", "application/pdf")
 
-    store.delete(pdf_key(user, "doc1"))
+    store.delete(pdf_key(user, "doc1", 1))
 
     assert not (root / "pdfs" / user).exists()
     assert not (root / ".meta" / "pdfs" / user).exists()
@@ -527,15 +528,24 @@ def test_local_tokens_need_aware_times_and_a_real_secret() -> None:
 @pytest.mark.parametrize("bad_id", ["", "..", "a/b", "a\\b", "."])
 def test_key_builders_refuse_ids_that_are_not_one_segment(bad_id: str) -> None:
     with pytest.raises(InvalidObjectKey):
-        pdf_key(bad_id, "doc1")
+        pdf_key(bad_id, "doc1", 1)
     with pytest.raises(InvalidObjectKey):
         upload_key("audio", "u1", bad_id, "mp3")
 
 
 def test_key_builders_follow_the_documented_layout() -> None:
     assert upload_key("video", "u1", "d1", ".MP4") == "uploads/video/u1/d1/original.mp4"
-    assert pdf_key("u1", "d1") == "pdfs/u1/d1/document.pdf"
+    assert pdf_key("u1", "d1", 1) == "pdfs/u1/d1/pdf-v1.pdf"
+    assert thumbnail_key("u1", "d1", 3) == "pdfs/u1/d1/thumbnail-v3.png"
     assert document_prefixes("u1", "d1")[-1] == "temp/d1/"
+
+
+@pytest.mark.parametrize("bad_version", [0, -1, True])
+def test_report_keys_need_the_document_version_they_belong_to(bad_version: int) -> None:
+    with pytest.raises(InvalidObjectKey):
+        pdf_key("u1", "d1", bad_version)
+    with pytest.raises(InvalidObjectKey):
+        thumbnail_key("u1", "d1", bad_version)
 
 
 @pytest.mark.parametrize(
@@ -592,11 +602,11 @@ def test_settings_select_s3_from_the_environment(
 
     settings = StorageSettings(_env_file=None)  # type: ignore[call-arg]
     store = store_from_settings(settings)
-    store.put_bytes(pdf_key(user, "doc1"), b"%PDF", "application/pdf")
+    store.put_bytes(pdf_key(user, "doc1", 1), b"%PDF", "application/pdf")
 
     assert isinstance(store, S3ObjectStore)
-    assert s3_server.client().stat_object(f"pdfs-{user}", f"{user}/doc1/document.pdf").size == 4
-    link = store.presigned_get_url(pdf_key(user, "doc1"), timedelta(hours=1))
+    assert s3_server.client().stat_object(f"pdfs-{user}", f"{user}/doc1/pdf-v1.pdf").size == 4
+    link = store.presigned_get_url(pdf_key(user, "doc1", 1), timedelta(hours=1))
     assert urlsplit(link).netloc == "files.speechflow.test"
 
 

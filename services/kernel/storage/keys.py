@@ -70,14 +70,17 @@ def upload_key(kind: MediaKind, user_id: str, document_id: str, extension: str) 
     )
 
 
-def pdf_key(user_id: str, document_id: str) -> str:
-    """`pdfs/{userId}/{docId}/document.pdf`."""
-    return validate_key(f"{_document_folder(PDFS, user_id, document_id)}document.pdf")
+def pdf_key(user_id: str, document_id: str, version: int) -> str:
+    """`pdfs/{userId}/{docId}/pdf-v{version}.pdf`: one report per document version, so a late
+    render of an older version can never overwrite the current one."""
+    folder = _document_folder(PDFS, user_id, document_id)
+    return validate_key(f"{folder}pdf-v{_version(version)}.pdf")
 
 
-def thumbnail_key(user_id: str, document_id: str) -> str:
-    """`pdfs/{userId}/{docId}/thumbnail.png`."""
-    return validate_key(f"{_document_folder(PDFS, user_id, document_id)}thumbnail.png")
+def thumbnail_key(user_id: str, document_id: str, version: int) -> str:
+    """`pdfs/{userId}/{docId}/thumbnail-v{version}.png` (one per version, like the PDF)."""
+    folder = _document_folder(PDFS, user_id, document_id)
+    return validate_key(f"{folder}thumbnail-v{_version(version)}.png")
 
 
 def transcript_key(user_id: str, document_id: str, name: str) -> str:
@@ -117,6 +120,12 @@ def user_prefixes(user_id: str) -> tuple[str, ...]:
 
 def _document_folder(area: str, user_id: str, document_id: str) -> str:
     return f"{area}/{_segment(user_id, 'user id')}/{_segment(document_id, 'document id')}/"
+
+
+def _version(version: int) -> int:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise InvalidObjectKey(f"A document version must be a positive integer, not {version!r}.")
+    return version
 
 
 def _segment(value: str, what: str) -> str:
