@@ -60,12 +60,14 @@ lint: deps ## buf lint, ruff and mypy
 typecheck: deps ## mypy only
 	$(VENV)/bin/mypy
 
-proto: $(STAMP) ## Regenerate Python stubs, the Envoy descriptor and the OpenAPI document from proto/
+proto: $(STAMP) ## Regenerate the stubs, Envoy descriptor and OpenAPI document from proto/, and docs/events.md
 	$(PY) -m scripts.gen_proto
+	$(PY) -m scripts.gen_events_doc
 
 proto-check: proto ## Fail if generated code differs from what is committed
 	@git diff --exit-code --stat -- gen/ || { echo "generated code is stale: run 'make proto' and commit gen/"; exit 1; }
 	@test -z "$$(git status --porcelain -- gen/)" || { git status --porcelain -- gen/; echo "untracked generated files: run 'make proto' and commit gen/"; exit 1; }
+	@git diff --exit-code --stat -- docs/events.md || { echo "docs/events.md is stale: run 'make proto' and commit it"; exit 1; }
 
 lock: ## Re-pin every Python dependency into requirements/lock.txt
 	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -q -o requirements/lock.txt

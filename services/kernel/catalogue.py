@@ -101,6 +101,8 @@ class StageStep:
     start_progress: int
     end_progress: int
     progressed: str | None = None
+    # When `completed` is published, in a few words (docs/events.md).
+    completed_when: str = "after its output is stored (deterministic event id)"
 
     @property
     def failed(self) -> str:
@@ -160,6 +162,7 @@ STAGES: Final[tuple[StageStep, ...]] = (
         completed_message=events_pb2.NotificationSent,
         start_progress=RENDERED_PROGRESS,
         end_progress=DONE_PROGRESS,
+        completed_when="after the email is sent (or at once if the version asked for none)",
     ),
 )
 
@@ -337,7 +340,7 @@ EVENTS: Final[tuple[EventType, ...]] = (
             step.command,
             step.command_message,
             LIBRARY,
-            f"the library asks the {step.service} to run a version (outbox)",
+            f"asks the {step.service} to run a version (outbox)",
         )
         for step in STAGES
     ),
@@ -361,7 +364,7 @@ EVENTS: Final[tuple[EventType, ...]] = (
                 step.completed,
                 step.completed_message,
                 step.service,
-                "after its output is stored (deterministic event id)",
+                step.completed_when,
             ),
             EventType(
                 step.failed,
