@@ -8,9 +8,10 @@ import { loginView, registerView } from "./views/auth";
 import { documentView } from "./views/document";
 import { jobsView } from "./views/jobs";
 import { libraryView } from "./views/library";
+import { CALLBACK_PATH, oidcCallbackView } from "./views/oidc";
 import { cancelUploads } from "./views/upload";
 
-const PUBLIC_PATHS = new Set(["/login", "/register"]);
+const PUBLIC_PATHS = new Set(["/login", "/register", CALLBACK_PATH]);
 
 const header = h("header", { className: "topbar" });
 const main = h("main", { id: "main", tabindex: "-1" });
@@ -75,6 +76,7 @@ async function loadUser(): Promise<void> {
 router
   .add("/login", loginView)
   .add("/register", registerView)
+  .add(CALLBACK_PATH, oidcCallbackView)
   .add("/", libraryView)
   .add("/documents/:documentId", documentView)
   .add("/account", accountView)

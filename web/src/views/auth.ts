@@ -4,6 +4,7 @@ import { alertBox, h, labelled } from "../dom";
 import { showError } from "../errors";
 import { auth, session } from "../rpc";
 import type { View } from "../router";
+import { offerSingleSignOn } from "./oidc";
 
 type Mode = "login" | "register";
 
@@ -23,15 +24,21 @@ function authForm(mode: Mode, outlet: HTMLElement, query: URLSearchParams): void
   const next = query.get("next");
   const otherHref = (registering ? "/login" : "/register") + (next ? `?next=${encodeURIComponent(next)}` : "");
 
+  // Hidden when password sign-in is turned off; single sign-on goes above it (views/oidc.ts).
+  const passwordPart = h(
+    "div",
+    { className: "password-sign-in" },
+    registering ? labelled("Name", name) : null,
+    labelled("Email", email),
+    labelled("Password", password, registering ? "At least 8 characters." : undefined),
+    submit,
+  );
   const form = h(
     "form",
     { className: "card auth-form", novalidate: false },
     h("h1", {}, registering ? "Create your account" : "Sign in to SpeechFlow"),
     alert.element,
-    registering ? labelled("Name", name) : null,
-    labelled("Email", email),
-    labelled("Password", password, registering ? "At least 8 characters." : undefined),
-    submit,
+    passwordPart,
     h(
       "p",
       {},
@@ -57,6 +64,7 @@ function authForm(mode: Mode, outlet: HTMLElement, query: URLSearchParams): void
       });
   });
   outlet.append(h("div", { className: "auth-page" }, form));
+  offerSingleSignOn(passwordPart, alert, next);
   (registering ? name : email).focus();
 }
 
