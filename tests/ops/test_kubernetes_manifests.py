@@ -30,6 +30,8 @@ ROOT = Path(__file__).resolve().parents[2]
 KUBERNETES = ROOT / "deploy" / "kubernetes"
 OVERLAYS = ("dev", "production")
 GENERATE_SECRETS = KUBERNETES / "generate-secrets.sh"
+# Applied by hand, outside the overlays (docs/deploying.md).
+RESTORE_JOB = KUBERNETES / "restore-job.yaml"
 # The oldest Kubernetes release the manifests must run on (gRPC probes and the preStop
 # sleep action are GA there); kubernetes-validate bundles its schemas.
 KUBERNETES_VERSION = "1.35.0"
@@ -164,6 +166,26 @@ def test_every_object_is_in_the_overlays_namespace(overlays: dict[str, list[Obje
                 assert document["metadata"]["name"] == expected
             else:
                 assert document["metadata"]["namespace"] == expected, document["metadata"]
+
+
+def test_the_restore_job_is_valid_and_reads_what_the_backup_wrote(objects: list[Object]) -> None:
+    restore = yaml.safe_load(RESTORE_JOB.read_text(encoding="utf-8"))
+    validate(restore)
+    backup = named(objects, "CronJob", "backup")
+    backup_container = pod_spec(backup)["containers"][0]
+    restore_container = restore["spec"]["template"]["spec"]["containers"][0]
+    assert restore_container["command"][:4] == ["python", "-m", "services.admin", "restore"]
+    assert restore_container["command"][4].startswith("/backups/")
+    # Same settings and the same volume as the backup it reads.
+    assert restore_container["envFrom"] == backup_container["envFrom"]
+    assert restore_container["env"] == backup_container["env"]
+    claims = {
+        v["persistentVolumeClaim"]["claimName"]
+        for spec in (pod_spec(backup), restore["spec"]["template"]["spec"])
+        for v in spec["volumes"]
+        if "persistentVolumeClaim" in v
+    }
+    assert claims == {"speechflow-backups"}
 
 
 # ---- workloads ---------------------------------------------------------------------------
