@@ -492,6 +492,14 @@ def test_generate_secrets_writes_every_secret_and_key_the_pods_read(
     assert written["speechflow-nats-users"] == {OPERATOR, *SERVICE_NAMES}
 
 
+def test_the_how_to_names_every_secret_and_key_the_pods_read(objects: list[Object]) -> None:
+    how_to = (ROOT / "docs" / "deploying.md").read_text(encoding="utf-8")
+    for name, keys in referenced_secret_keys(objects).items():
+        assert f"`{name}`" in how_to, name
+        for key in keys:
+            assert f"`{key}`" in how_to, (name, key)
+
+
 def test_generated_secrets_are_valid_objects_without_a_fixed_value(
     generated_secrets: list[Object],
 ) -> None:
