@@ -55,6 +55,12 @@ SUMMARY_PROGRESSED: Final = "speechflow.summarizer.v1.summary.progressed"
 SUMMARY_COMPLETED: Final = "speechflow.summarizer.v1.summary.completed"
 DOCUMENT_RENDERED: Final = "speechflow.renderer.v1.document.rendered"
 NOTIFICATION_SENT: Final = "speechflow.notifier.v1.notification.sent"
+# fanout: the chunks of one long recording, published by the transcriber replica that owns
+# the job for any transcriber replica to take. They travel on a work-queue stream of their own
+# (a chunk job is removed once acked), so the library's consumer of the transcriber's stream
+# never sees them (services/transcriber/fanout).
+FANOUT: Final = "fanout"
+TRANSCRIPTION_CHUNK_REQUESTED: Final = "speechflow.fanout.v1.chunk.requested"
 
 
 def processing_failed(stage_service: str) -> str:
@@ -245,6 +251,14 @@ LIBRARY_STAGE_CONSUMERS: Final = tuple(
 )
 
 
+# Work queues: a service feeds and consumes them itself (not stage inputs, so the stage runtime
+# does not start them; the service does).
+TRANSCRIBER_CHUNK_CONSUMER: Final = Consumer(
+    "transcriber-chunks", TRANSCRIBER, FANOUT, (TRANSCRIPTION_CHUNK_REQUESTED,)
+)
+WORK_QUEUE_CONSUMERS: Final = (TRANSCRIBER_CHUNK_CONSUMER,)
+
+
 def consumers(flow: Flow = ACTIVE_FLOW) -> list[Consumer]:
     """Every durable consumer of the mesh."""
     stage_inputs = [_stage_command_consumer(step, flow) for step in STAGES]
@@ -374,6 +388,13 @@ EVENTS: Final[tuple[EventType, ...]] = (
             ),
         )
     ),
+    EventType(
+        TRANSCRIPTION_CHUNK_REQUESTED,
+        events_pb2.TranscriptionChunkRequested,
+        FANOUT,
+        "by the transcriber replica that took a recording longer than the fan-out threshold, "
+        "once per chunk (work queue)",
+    ),
 )
 
 
@@ -399,7 +420,7 @@ def readers_of(subject: str, flow: Flow = ACTIVE_FLOW) -> list[str]:
     """Services that read `subject` (through a durable or a follower)."""
     names: list[str] = []
     patterns: Sequence[tuple[str, Sequence[str]]] = [
-        *((c.service, c.subjects) for c in consumers(flow)),
+        *((c.service, c.subjects) for c in (*consumers(flow), *WORK_QUEUE_CONSUMERS)),
         *((f.service, f.subjects) for f in FOLLOWERS),
     ]
     for service, subjects in patterns:

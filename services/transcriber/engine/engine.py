@@ -118,7 +118,7 @@ class TranscriptionEngine:
         progress.report(0.0)
         audio = decode_audio(source)
         duration = len(audio) / SAMPLE_RATE
-        language = normalize_language(options.language) or self._detect_language(audio)
+        language = normalize_language(options.language) or self.detect_language(audio)
         model_name = self.model_name_for(language)
         words: list[Word] = []
         for raw in _guarded(self._decode(self._model(model_name), audio, language, options)):
@@ -135,7 +135,7 @@ class TranscriptionEngine:
             speakers=speakers_of(segments),
         )
 
-    def _detect_language(self, audio: Samples) -> str:
+    def detect_language(self, audio: Samples) -> str:
         """The spoken language, so English is decoded by the English model (the multilingual
         one reads English worse at the same size)."""
         model = self._model(self._settings.model_multilingual)

@@ -78,7 +78,7 @@ class SpeakerLabellingTranscriber:
     ) -> Transcript:
         progress = ThrottledProgress(on_progress, min_interval=0.0)
         words: list[Word] = []
-        speakers = _GlobalSpeakers()
+        speakers = GlobalSpeakers()
         first: Transcript | None = None
         duration = 0.0
         with AudioWindows(source, self._window_seconds) as windows:
@@ -100,7 +100,7 @@ class SpeakerLabellingTranscriber:
                 transcript = self._recognizer.transcribe(window.samples, options, report)
                 first = first or transcript
                 words += _shifted(transcript, window.offset)
-                speakers.add(window, _result(voiced))
+                speakers.add(window.offset, _result(voiced))
                 duration = window.offset + transcript.duration
                 # Let the window go before the next is decoded: one window in memory, not two.
                 del window, transcript
@@ -140,15 +140,18 @@ class _Voice:
 
 
 @dataclass(slots=True)
-class _GlobalSpeakers:
-    """Speakers of the whole recording, built up window by window."""
+class GlobalSpeakers:
+    """Speakers of the whole recording, built up window by window (or chunk by chunk, when
+    separate workers diarized the pieces: services/transcriber/fanout/merge.py)."""
 
     voices: list[_Voice | None] = field(default_factory=list)
     talk: list[float] = field(default_factory=list)
     timeline: list[SpeakerTurn] = field(default_factory=list)
     windows: int = 0
 
-    def add(self, window: AudioWindow, voiced: VoicedTurns) -> None:
+    def add(self, offset: float, voiced: VoicedTurns) -> None:
+        """One window's turns (seconds from `offset`, where the window starts in the
+        recording) and voices, in recording order."""
         self.windows += 1
         talk: dict[int, float] = {}
         for turn in voiced.turns:
@@ -156,9 +159,7 @@ class _GlobalSpeakers:
         mapping = self._match(voiced.voices, talk)
         for turn in voiced.turns:
             self.timeline.append(
-                SpeakerTurn(
-                    window.offset + turn.start, window.offset + turn.end, mapping[turn.speaker]
-                )
+                SpeakerTurn(offset + turn.start, offset + turn.end, mapping[turn.speaker])
             )
 
     def turns(self, min_speakers: int, max_speakers: int) -> list[SpeakerTurn]:

@@ -1,0 +1,200 @@
+"""Chunk jobs: the work-queue stream they travel on, where their audio and results are
+stored, and the worker every transcriber replica runs to take them.
+
+A chunk job is acked only once its result is stored; while it runs, the kernel's heartbeat
+keeps it from being redelivered, so only a crashed replica's chunk goes to another replica.
+A chunk whose result already exists (a duplicate, or a retried job) is acked at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+from nats.js.api import RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+
+from services.kernel import catalogue
+from services.kernel.jetstream import (
+    ConsumerSpec,
+    EventBus,
+    PermanentError,
+    ReceivedEvent,
+    TransientError,
+)
+from services.kernel.stage import StageSettings
+from services.kernel.storage import ObjectNotFound, ObjectStore, temp_key, transcript_key
+from services.transcriber.engine import (
+    PermanentTranscriptionError,
+    Transcriber,
+    TranscriptionError,
+    TranscriptionOptions,
+)
+from services.transcriber.engine.audio import decode_audio
+from services.transcriber.engine.diarization import Diarizer, VoicedTurns
+from services.transcriber.engine.transcript import Samples, Word
+from services.transcriber.fanout.result import ChunkResult
+from speechflow.events.v1 import events_pb2
+
+log = logging.getLogger("speechflow.transcriber.fanout")
+
+CONSUMER = catalogue.TRANSCRIBER_CHUNK_CONSUMER
+CHUNK_REQUESTED = catalogue.TRANSCRIPTION_CHUNK_REQUESTED
+# Chunk jobs are consumed within minutes; a day covers any outage of every replica.
+_MAX_AGE_SECONDS = 24 * 3600.0
+_DUPLICATE_WINDOW_SECONDS = 120.0
+
+
+def chunk_consumer(settings: StageSettings) -> ConsumerSpec:
+    # One chunk at a time per replica: a chunk already keeps the replica's cores busy, and
+    # what one replica does not take, another does.
+    return CONSUMER.spec(ack_wait_seconds=settings.ack_wait_seconds, concurrency=1)
+
+
+async def ensure_chunk_stream(bus: EventBus) -> None:
+    """Creates the chunk stream (work-queue retention: a chunk job is removed once acked)."""
+    config = StreamConfig(
+        name=CONSUMER.stream,
+        subjects=list(CONSUMER.subjects),
+        retention=RetentionPolicy.WORK_QUEUE,
+        storage=StorageType.FILE,
+        max_age=_MAX_AGE_SECONDS,
+        duplicate_window=_DUPLICATE_WINDOW_SECONDS,
+        num_replicas=getattr(bus, "stream_replicas", 1),
+    )
+    try:
+        await bus.js.stream_info(CONSUMER.stream)
+    except NotFoundError:
+        await bus.js.add_stream(config)
+
+
+def _name(job: events_pb2.JobContext, index: int, suffix: str) -> str:
+    return f"chunk-v{job.version}-{index:04d}{suffix}"
+
+
+def chunk_audio_key(job: events_pb2.JobContext, index: int) -> str:
+    """The chunk's audio, a processing artifact (deleted once every chunk is done)."""
+    return temp_key(job.document_id, _name(job, index, ".flac"))
+
+
+def chunk_result_key(job: events_pb2.JobContext, index: int) -> str:
+    """By document, version and chunk index, beside the transcript it becomes part of."""
+    return transcript_key(job.owner_id, job.document_id, _name(job, index, ".json"))
+
+
+def chunk_failure_key(job: events_pb2.JobContext, index: int) -> str:
+    """Written when a chunk is given up on, so the owner fails the job instead of waiting."""
+    return transcript_key(job.owner_id, job.document_id, _name(job, index, ".failed.json"))
+
+
+def chunk_results_folder(job: events_pb2.JobContext) -> str:
+    """The folder of the results (and of the transcript), listed to see which are in."""
+    return transcript_key(job.owner_id, job.document_id, "_").rsplit("/", 1)[0] + "/"
+
+
+class ChunkWorker:
+    """Transcribes and diarizes one chunk and stores its result."""
+
+    def __init__(self, *, store: ObjectStore, recognizer: Transcriber, diarizer: Diarizer) -> None:
+        self._store = store
+        self._recognizer = recognizer
+        self._diarizer = diarizer
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="chunk-diarize")
+
+    async def handle(self, event: ReceivedEvent) -> None:
+        request = event.parse(events_pb2.TranscriptionChunkRequested)
+        if await asyncio.to_thread(self._store.stat, request.result_key) is not None:
+            return  # done before (a duplicate job, or the chunk of a retried job)
+        fields = _log_fields(request)
+        log.info("chunk started", extra=fields)
+        started = time.perf_counter()
+        try:
+            data = await asyncio.to_thread(self._store.get_bytes, request.audio_key)
+        except ObjectNotFound as exc:
+            # The owner deletes chunk audio only once every result is in, or the document
+            # is gone: nothing left to do for it.
+            raise PermanentError(f"chunk audio {request.audio_key} is gone") from exc
+        try:
+            result = await asyncio.to_thread(self._transcribe, request, data)
+        except PermanentTranscriptionError as exc:
+            raise PermanentError(str(exc)) from exc
+        except TranscriptionError as exc:
+            raise TransientError(str(exc)) from exc
+        await asyncio.to_thread(
+            self._store.put_bytes, request.result_key, result.to_json(), "application/json"
+        )
+        log.info(
+            "chunk transcribed",
+            extra={**fields, "words": len(result.words), "seconds": time.perf_counter() - started},
+        )
+
+    async def gave_up(self, event: ReceivedEvent, error: Exception, permanent: bool) -> None:
+        request = event.parse(events_pb2.TranscriptionChunkRequested)
+        failure = json.dumps({"reason": str(error), "permanent": permanent}).encode()
+        key = chunk_failure_key(request.job, request.chunk_index)
+        await asyncio.to_thread(self._store.put_bytes, key, failure, "application/json")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _transcribe(
+        self, request: events_pb2.TranscriptionChunkRequested, data: bytes
+    ) -> ChunkResult:
+        """Blocking: recognition and diarization of the chunk's audio side by side, as the
+        windowed transcriber does for a window."""
+        samples = decode_audio(io.BytesIO(data))
+        job = request.job
+        voiced = self._pool.submit(self._diarize, samples, job, request.chunk_index == 0)
+        options = TranscriptionOptions(
+            language=request.language,
+            hotwords=job.hotwords,
+            min_speakers=job.min_speakers,
+            max_speakers=job.max_speakers,
+        )
+        transcript = self._recognizer.transcribe(samples, options)
+        offset = request.audio_offset_seconds
+        words: list[Word] = [
+            replace(word, start=word.start + offset, end=word.end + offset)
+            for segment in transcript.segments
+            for word in segment.words
+        ]
+        try:
+            turns = voiced.result()
+        except Exception:
+            log.warning(
+                "chunk diarization failed; its words take the nearest speaker", exc_info=True
+            )
+            turns = VoicedTurns([], {})
+        return ChunkResult.of(
+            index=request.chunk_index,
+            audio_offset=offset,
+            keep_start=request.keep_start_seconds,
+            keep_end=request.keep_end_seconds,
+            language=transcript.language,
+            model=transcript.model,
+            words=words,
+            voiced=turns,
+        )
+
+    def _diarize(self, samples: Samples, job: events_pb2.JobContext, first: bool) -> VoicedTurns:
+        # As for windows: the minimum is about the whole recording, so only the first
+        # chunk gets it (a later chunk may hear fewer people).
+        return self._diarizer.diarize_with_voices(
+            samples,
+            min_speakers=job.min_speakers if first else 0,
+            max_speakers=job.max_speakers,
+        )
+
+
+def _log_fields(request: events_pb2.TranscriptionChunkRequested) -> dict[str, object]:
+    return {
+        "document_id": request.job.document_id,
+        "version": request.job.version,
+        "chunk": request.chunk_index,
+        "offset": request.audio_offset_seconds,
+    }

@@ -1,0 +1,261 @@
+"""The owner's side of fan-out: plan, publish, wait, merge.
+
+The replica whose stage consumer took the job cuts the recording (plan.py), stores each
+chunk's audio and publishes its chunk job as soon as it is cut, so other replicas start
+while the rest is still being decoded. It then waits — its own chunk consumer takes chunks
+too — until every chunk's result is stored, reporting the share of audio done as progress,
+and merges them. A retried job finds the results stored by the earlier attempt and publishes
+only the missing chunks. The owner's own job stays alive meanwhile through the kernel's
+heartbeat; if the owner crashes, its job is redelivered and the next owner reuses every
+chunk finished so far.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from services.kernel.jetstream import EventBus, PermanentError, TransientError
+from services.kernel.stage import event_id
+from services.kernel.storage import ObjectStore
+from services.transcriber.engine import PermanentTranscriptionError, TranscriptionError
+from services.transcriber.engine.audio_chunks import encode_flac
+from services.transcriber.engine.transcript import (
+    ProgressCallback,
+    Samples,
+    Transcript,
+    normalize_language,
+)
+from services.transcriber.engine.windows import AudioWindows
+from services.transcriber.fanout.chunks import (
+    CHUNK_REQUESTED,
+    chunk_audio_key,
+    chunk_failure_key,
+    chunk_result_key,
+    chunk_results_folder,
+)
+from services.transcriber.fanout.merge import merge_chunks
+from services.transcriber.fanout.plan import PlannedChunk, plan_chunks
+from services.transcriber.fanout.result import ChunkResult
+from speechflow.events.v1 import events_pb2
+
+log = logging.getLogger("speechflow.transcriber.fanout")
+
+POLL_SECONDS = 0.5
+# No chunk finishing for this long means the chunk jobs were lost (e.g. the stream was
+# purged): the job fails over to a retry, which publishes the missing chunks again.
+STALL_SECONDS = 1800.0
+_PUBLISH_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class FanOutSettings:
+    threshold_seconds: float  # longer recordings fan out; 0 = never
+    chunk_seconds: float
+    overlap_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """What the owner waits for: one chunk's result (or its failure)."""
+
+    index: int
+    keep_start: float
+    keep_end: float
+    result_key: str
+    failure_key: str
+
+
+class FanOut:
+    def __init__(
+        self,
+        *,
+        bus: EventBus,
+        store: ObjectStore,
+        settings: FanOutSettings,
+        detect_language: Callable[[Samples], str],
+    ) -> None:
+        self._bus = bus
+        self._store = store
+        self._settings = settings
+        self._detect_language = detect_language
+
+    async def transcribe(
+        self, job: events_pb2.JobContext, media: Path, on_progress: ProgressCallback
+    ) -> Transcript | None:
+        """The transcript, from chunks done by any replica; None if the recording is not
+        longer than the threshold (the caller transcribes it whole, as before)."""
+        if self._settings.threshold_seconds <= 0:
+            return None
+        loop = asyncio.get_running_loop()
+        run = uuid.uuid4().hex[:12]
+        try:
+            planned = await asyncio.to_thread(self._plan_and_publish, job, media, loop, run)
+        except PermanentTranscriptionError as exc:
+            raise PermanentError(str(exc)) from exc
+        except TranscriptionError as exc:
+            raise TransientError(str(exc)) from exc
+        if planned is None:
+            return None
+        log.info(
+            "recording fanned out",
+            extra={"document_id": job.document_id, "chunks": len(planned), "run": run},
+        )
+        results = await self._wait(job, planned, on_progress)
+        transcript = await asyncio.to_thread(
+            merge_chunks,
+            results,
+            self._settings.overlap_seconds,
+            min_speakers=job.min_speakers,
+            max_speakers=job.max_speakers,
+        )
+        # Every result is in: the chunks' audio is no longer needed (the results stay until
+        # the transcript is stored, see `discard`).
+        await asyncio.to_thread(self._delete, [chunk_audio_key(job, p.index) for p in planned])
+        return transcript
+
+    async def discard(self, job: events_pb2.JobContext) -> None:
+        """Once the transcript is stored: drop the chunk results of this version."""
+        folder = chunk_results_folder(job)
+        prefix = f"{folder}chunk-v{job.version}-"
+        keys = await asyncio.to_thread(
+            lambda: [info.key for info in self._store.list(folder) if info.key.startswith(prefix)]
+        )
+        await asyncio.to_thread(self._delete, keys)
+
+    def _plan_and_publish(
+        self,
+        job: events_pb2.JobContext,
+        media: Path,
+        loop: asyncio.AbstractEventLoop,
+        run: str,
+    ) -> list[_Pending] | None:
+        """Blocking (a worker thread): cut, store and publish, one chunk at a time."""
+        settings = self._settings
+        with AudioWindows(media, settings.chunk_seconds) as windows:
+            length = windows.estimated_seconds or job.duration_seconds
+            if length <= settings.threshold_seconds:
+                return None
+            language = normalize_language(job.language)
+            planned: list[_Pending] = []
+            for chunk in plan_chunks(windows, settings.overlap_seconds):
+                if not language:
+                    # Once, for the whole recording: every chunk is read by the same model.
+                    language = normalize_language(self._detect_language(chunk.samples))
+                planned.append(self._publish(job, chunk, language, loop, run))
+        return planned
+
+    def _publish(
+        self,
+        job: events_pb2.JobContext,
+        chunk: PlannedChunk,
+        language: str,
+        loop: asyncio.AbstractEventLoop,
+        run: str,
+    ) -> _Pending:
+        pending = _Pending(
+            index=chunk.index,
+            keep_start=chunk.keep_start,
+            keep_end=chunk.keep_end,
+            result_key=chunk_result_key(job, chunk.index),
+            failure_key=chunk_failure_key(job, chunk.index),
+        )
+        self._store.delete(pending.failure_key)  # an earlier attempt's; this one retries it
+        if self._reusable(pending):
+            return pending
+        audio_key = chunk_audio_key(job, chunk.index)
+        pcm = (np.clip(chunk.samples, -1.0, 1.0) * 32767).astype(np.int16)
+        self._store.put_bytes(audio_key, encode_flac(pcm), "audio/flac")
+        request = events_pb2.TranscriptionChunkRequested(
+            job=job,
+            chunk_index=chunk.index,
+            audio_key=audio_key,
+            result_key=pending.result_key,
+            audio_offset_seconds=chunk.audio_offset,
+            keep_start_seconds=chunk.keep_start,
+            keep_end_seconds=chunk.keep_end,
+            language=language,
+        )
+        # Per run: a retry must not be dropped as a duplicate of a chunk job that failed.
+        published = self._bus.publish(
+            CHUNK_REQUESTED, request, event_id=event_id(job, f"chunk-{chunk.index}-{run}")
+        )
+        asyncio.run_coroutine_threadsafe(published, loop).result(_PUBLISH_TIMEOUT_SECONDS)
+        return pending
+
+    def _reusable(self, pending: _Pending) -> bool:
+        """A result of an earlier attempt counts if it was cut where this plan cuts (the
+        chunk settings may have changed in between)."""
+        if self._store.stat(pending.result_key) is None:
+            return False
+        stored = ChunkResult.from_json(self._store.get_bytes(pending.result_key))
+        if _same_span(stored, pending):
+            return True
+        self._store.delete(pending.result_key)
+        return False
+
+    async def _wait(
+        self,
+        job: events_pb2.JobContext,
+        planned: list[_Pending],
+        on_progress: ProgressCallback,
+    ) -> list[ChunkResult]:
+        total = sum(p.keep_end - p.keep_start for p in planned) or 1.0
+        waiting = {p.index: p for p in planned}
+        results: dict[int, ChunkResult] = {}
+        last_change = time.monotonic()
+        while waiting:
+            found = await asyncio.to_thread(self._collect, job, waiting)
+            if found:
+                last_change = time.monotonic()
+                for result in found:
+                    results[result.index] = result
+                    del waiting[result.index]
+                done = sum(r.keep_end - r.keep_start for r in results.values())
+                on_progress(done / total)
+            elif time.monotonic() - last_change > STALL_SECONDS:
+                raise TransientError(f"no chunk finished in {STALL_SECONDS:.0f} s")
+            if waiting:
+                await asyncio.sleep(POLL_SECONDS)
+        return [results[p.index] for p in planned]
+
+    def _collect(
+        self, job: events_pb2.JobContext, waiting: dict[int, _Pending]
+    ) -> list[ChunkResult]:
+        """Blocking: the results (newly) stored, found with one listing of the folder."""
+        present = {info.key for info in self._store.list(chunk_results_folder(job))}
+        found: list[ChunkResult] = []
+        for pending in waiting.values():
+            if pending.failure_key in present:
+                failure = json.loads(self._store.get_bytes(pending.failure_key))
+                reason = f"chunk {pending.index + 1}: {failure.get('reason', 'failed')}"
+                if failure.get("permanent"):
+                    raise PermanentError(reason)
+                raise TransientError(reason)
+            if pending.result_key in present:
+                result = ChunkResult.from_json(self._store.get_bytes(pending.result_key))
+                if _same_span(result, pending):
+                    found.append(result)
+        return found
+
+    def _delete(self, keys: list[str]) -> None:
+        for key in keys:
+            try:
+                self._store.delete(key)
+            except Exception:
+                log.warning("could not delete a chunk object", extra={"key": key}, exc_info=True)
+
+
+def _same_span(result: ChunkResult, pending: _Pending) -> bool:
+    return (
+        abs(result.keep_start - pending.keep_start) < 1e-3
+        and abs(result.keep_end - pending.keep_end) < 1e-3
+    )
