@@ -165,6 +165,8 @@ async def start_library(
         name="library",
         server=server,
         background=background,
-        closers=[hub.stop, bus.close, db.dispose],
+        # Closers run last to first: the watch hub, then the consumers and the NATS
+        # connection, and only then the database their handlers write to.
+        closers=[db.dispose, bus.close, hub.stop],
         parts={"library": library, "pipeline": pipeline, "db": db, "limits": library.limits},
     )
