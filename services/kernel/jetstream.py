@@ -235,8 +235,8 @@ class EventBus:
     async def publish_raw(self, subject: str, data: bytes, headers: dict[str, str]) -> None:
         """Publishes a message prepared earlier (the outbox relay), waiting out a leader
         election; any other refusal (no such stream, permissions) raises at once."""
-        attempt = 0
         async with asyncio.timeout(PUBLISH_RETRY_SECONDS):
+            attempt = 0
             while True:
                 try:
                     await self.js.publish(
@@ -244,17 +244,9 @@ class EventBus:
                     )
                     return
                 except _LEADERLESS_ERRORS as exc:
-                    delay = _PUBLISH_BACKOFF_SECONDS[
-                        min(attempt, len(_PUBLISH_BACKOFF_SECONDS) - 1)
-                    ]
                     attempt += 1
-                    # Once per publish at warning level: an election retries many times.
-                    log.log(
-                        logging.WARNING if attempt == 1 else logging.DEBUG,
-                        "stream did not acknowledge the publish; retrying",
-                        extra={"subject": subject, "attempt": attempt, "error": repr(exc)},
-                    )
-                    await asyncio.sleep(delay)
+                    _log_leaderless("stream did not acknowledge the publish", subject, attempt, exc)
+                    await asyncio.sleep(_backoff(attempt))
 
     async def ensure_consumer(self, spec: ConsumerSpec) -> None:
         config = ConsumerConfig(
@@ -386,7 +378,7 @@ class EventBus:
                 )
                 await msg.nak(delay=delay)
         else:
-            await msg.ack_sync()
+            await _acknowledge(msg, event, within=spec.ack_wait_seconds)
         finally:
             heartbeat.cancel()
             request_id_var.reset(token)
@@ -424,6 +416,41 @@ class EventBus:
         except TimeoutError:
             log.warning("NATS drain timed out; closing", extra={"drain_seconds": drain_seconds})
             await self.client.close()
+
+
+async def _acknowledge(msg: Msg, event: ReceivedEvent, within: float) -> None:
+    """Acks and waits for the server to confirm, retrying while the consumer has no leader
+    (an R3 consumer's new leader knows the message is pending). Unconfirmed within `within`
+    (the ack wait), the message is redelivered anyway: the handler's effects are idempotent."""
+    try:
+        async with asyncio.timeout(within):
+            attempt = 0
+            while True:
+                try:
+                    await msg.ack_sync(timeout=PUBLISH_TIMEOUT_SECONDS)
+                    return
+                except _LEADERLESS_ERRORS as exc:
+                    attempt += 1
+                    _log_leaderless("consumer did not confirm the ack", event.subject, attempt, exc)
+                    await asyncio.sleep(_backoff(attempt))
+    except TimeoutError:
+        log.warning(
+            "ack not confirmed; the event will be redelivered",
+            extra={"subject": event.subject, "attempt": event.attempt},
+        )
+
+
+def _backoff(attempt: int) -> float:
+    return _PUBLISH_BACKOFF_SECONDS[min(attempt, len(_PUBLISH_BACKOFF_SECONDS)) - 1]
+
+
+def _log_leaderless(what: str, subject: str, attempt: int, error: Exception) -> None:
+    # At warning level once per message: an election makes it retry many times.
+    log.log(
+        logging.WARNING if attempt == 1 else logging.DEBUG,
+        f"{what}; retrying",
+        extra={"subject": subject, "attempt": attempt, "error": repr(error)},
+    )
 
 
 async def _keep_alive(msg: Msg, every: float) -> None:
