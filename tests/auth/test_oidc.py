@@ -15,10 +15,14 @@ import grpc
 import grpc.aio
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import update
 
-from services.auth.app import start_auth
+from services.auth.app import database_url, start_auth
+from services.auth.oidc.store import OidcSignInRow
 from services.auth.settings import AuthSettings
+from services.kernel.db import Database
 from services.mesh.nats_server import NatsServer
+from services.mesh.processes import free_port
 from speechflow.auth.v1 import auth_pb2, auth_pb2_grpc
 from speechflow.library.v1 import library_pb2, library_pb2_grpc
 from tests.auth.conftest import Clock, auth_settings
@@ -125,6 +129,16 @@ async def started_and_called_back(oidc: OidcHarness, account: ProviderAccount) -
     )
     back = await sign_in_at_provider(started.authorization_url, account.login, REDIRECT_URI)
     return back.code, back.state
+
+
+async def tamper_with_started_sign_ins(settings: AuthSettings, **values: str) -> None:
+    """What an attacker holding only the code could not supply: another nonce or verifier."""
+    db = Database(database_url(settings))
+    try:
+        async with db.session() as session:
+            await session.execute(update(OidcSignInRow).values(**values))
+    finally:
+        await db.dispose()
 
 
 async def test_a_first_sign_in_creates_the_account_and_its_tokens_work_on_the_library(
@@ -327,3 +341,52 @@ async def test_without_a_provider_sign_in_options_say_password_only(
             Code.FAILED_PRECONDITION,
         )
         assert error_info(error).reason == "OIDC_DISABLED"
+
+
+@pytest.mark.parametrize(
+    "tampered",
+    [
+        pytest.param({"nonce": "not-the-nonce-sent"}, id="id-token-for-another-nonce"),
+        pytest.param({"code_verifier": "x" * 48}, id="code-without-its-pkce-verifier"),
+    ],
+)
+async def test_a_sign_in_that_does_not_match_what_was_started_is_refused(
+    oidc: OidcHarness, tampered: dict[str, str]
+) -> None:
+    code, state = await started_and_called_back(oidc, ADA)
+    await tamper_with_started_sign_ins(oidc.settings, **tampered)
+    error = await call_fails(
+        oidc.stub.FinishOidcSignIn(
+            auth_pb2.FinishOidcSignInRequest(code=code, state=state, redirect_uri=REDIRECT_URI)
+        ),
+        Code.UNAUTHENTICATED,
+    )
+    assert error_info(error).reason == "OIDC_SIGN_IN_REJECTED"
+
+
+async def test_an_unreachable_provider_is_unavailable_and_passwords_still_work(
+    start_oidc_auth: StartAuth,
+) -> None:
+    async with start_oidc_auth(oidc_issuer=f"http://127.0.0.1:{free_port()}") as auth:
+        error = await call_fails(
+            auth.stub.StartOidcSignIn(auth_pb2.StartOidcSignInRequest(redirect_uri=REDIRECT_URI)),
+            Code.UNAVAILABLE,
+        )
+        assert error_info(error).reason == "OIDC_PROVIDER_UNAVAILABLE"
+        assert DISPLAY_NAME in (error.details() or "")
+        registered = await auth.stub.Register(
+            auth_pb2.RegisterRequest(email=f"offline-{RUN}@example.com", password=PASSWORD)
+        )
+        assert registered.tokens.access_token
+
+
+async def test_a_discovery_document_naming_another_issuer_is_not_trusted(
+    start_oidc_auth: StartAuth, provider: OidcProvider
+) -> None:
+    # The same server under another name: its document says http://127.0.0.1:<port>.
+    async with start_oidc_auth(oidc_issuer=f"http://localhost:{provider.port}") as auth:
+        error = await call_fails(
+            auth.stub.StartOidcSignIn(auth_pb2.StartOidcSignInRequest(redirect_uri=REDIRECT_URI)),
+            Code.UNAVAILABLE,
+        )
+        assert error_info(error).reason == "OIDC_PROVIDER_UNAVAILABLE"

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import httpx2
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client import BaseApp
 from authlib.integrations.base_client.async_app import AsyncOAuth2Mixin
@@ -97,7 +97,7 @@ class OidcProviderClient:
             cached.clear()  # the cached JWKS goes with it
         try:
             metadata: Mapping[str, Any] = await self._app.load_server_metadata()
-        except (httpx.HTTPError, ValueError) as exc:
+        except (httpx2.HTTPError, ValueError) as exc:
             cached.clear()
             raise ProviderUnavailable(f"discovery at {self.issuer}{DISCOVERY_PATH}: {exc}") from exc
         # OpenID Connect Discovery 1.0, section 4.3: the document must name the issuer we asked.
@@ -138,9 +138,9 @@ class OidcProviderClient:
                 claims = _merged(claims, dict(await self._app.userinfo(token=token)))
         except (AuthlibBaseError, JoseError) as exc:
             raise SignInRejected(f"{type(exc).__name__}: {exc}") from exc
-        except httpx.HTTPStatusError as exc:
+        except httpx2.HTTPStatusError as exc:
             raise SignInRejected(f"the provider answered {exc.response.status_code}") from exc
-        except httpx.HTTPError as exc:
+        except httpx2.HTTPError as exc:
             raise ProviderUnavailable(f"{type(exc).__name__}: {exc}") from exc
         except RuntimeError as exc:  # e.g. no jwks_uri in the document
             raise ProviderUnavailable(str(exc)) from exc
