@@ -1,7 +1,8 @@
 """Single sign-on in headless Chromium: the "Sign in with …" button, the real provider's login
 page (npm oidc-provider), and back into the library, signed in with the HttpOnly refresh
-cookie as a password sign-in is. Its own mesh, configured for the provider (the shared one has
-no single sign-on, so its sign-in page keeps a single "Sign in" button)."""
+cookie as a password sign-in is. Its own mesh, configured for the provider and with password
+sign-in turned off (the shared mesh has no single sign-on, so its sign-in page keeps a single
+"Sign in" button, and passwords)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, expect
 
@@ -48,6 +50,7 @@ async def oidc_app_url(data_dir: Path, web_app: Path) -> AsyncIterator[str]:
             "OIDC_CLIENT_SECRET": CLIENT_SECRET,
             "OIDC_DISPLAY_NAME": DISPLAY_NAME,
             "OIDC_REDIRECT_URIS": callback,
+            "PASSWORD_SIGN_IN_ENABLED": "false",
         }
         mesh: Mesh
         async for mesh in running_mesh(settings, environment):
@@ -72,8 +75,7 @@ async def test_the_provider_button_signs_in_through_its_login_page(
     await page.goto("/login")
     button = page.get_by_role("button", name=f"Sign in with {DISPLAY_NAME}")
     await expect(button).to_be_visible()
-    # Password sign-in stays on beside it (PASSWORD_SIGN_IN_ENABLED defaults to true).
-    await expect(page.get_by_label("Password")).to_be_visible()
+    await expect(page.get_by_label("Password")).to_be_hidden()
     await page.screenshot(path=artifacts / "20-sign-in-with-provider.png", full_page=True)
     await button.click()
 
@@ -104,3 +106,25 @@ async def test_a_callback_this_tab_did_not_start_is_refused(
     await page.goto("/oidc/callback?code=someone-elses-code&state=someone-elses-state")
     await expect(page.get_by_role("alert")).to_contain_text("not started in this browser tab")
     assert "code=" not in page.url
+
+
+async def test_the_sign_in_options_and_the_refusal_of_passwords_over_rest(
+    oidc_app_url: str,
+) -> None:
+    async with httpx.AsyncClient(base_url=oidc_app_url, timeout=10) as client:
+        options = (await client.get("/api/v1/auth/signInOptions")).json()
+        assert options == {
+            "password_enabled": False,
+            "oidc_enabled": True,
+            "oidc_display_name": DISPLAY_NAME,
+        }
+        refused = await client.post(
+            "/api/v1/auth/login", json={"email": ALAN.email, "password": "whatever it is"}
+        )
+        assert refused.status_code == 400
+        assert refused.json()["code"] == 9  # FAILED_PRECONDITION
+        assert f"sign in with {DISPLAY_NAME}" in refused.json()["message"]
+        started = await client.post(
+            "/api/v1/auth/oidc:start", json={"redirect_uri": f"{oidc_app_url}/oidc/callback"}
+        )
+        assert started.json()["authorization_url"].startswith("http://127.0.0.1:")
