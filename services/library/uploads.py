@@ -46,6 +46,13 @@ from speechflow.library.v1 import library_pb2
 
 log = logging.getLogger("speechflow.library.uploads")
 
+MAX_REQUEST_ID_LENGTH = 100
+
+
+def clean_request_id(request_id: str) -> str | None:
+    """The AIP-155 request id as stored (trimmed, bounded); None when the client sent none."""
+    return request_id.strip()[:MAX_REQUEST_ID_LENGTH] or None
+
 
 @dataclass(frozen=True)
 class ValidUpload:
@@ -178,7 +185,7 @@ class Uploads:
             summary_length=domain.check_summary_length(
                 metadata.summary_length, default=SummaryLength.MEDIUM
             ),
-            request_id=metadata.request_id.strip()[:100] or None,
+            request_id=clean_request_id(metadata.request_id),
             hotwords=domain.merged_hotwords(hotwords, await self._vocabulary(principal.user_id)),
             min_speakers=min_speakers,
             max_speakers=max_speakers,
@@ -231,17 +238,25 @@ class Uploads:
                 await asyncio.to_thread(out.write, chunk)
         check_complete(upload, received)
 
-    async def existing(self, principal: Principal, upload: ValidUpload) -> DocumentRow | None:
-        """The document an earlier request with the same request_id created (AIP-155)."""
-        if upload.request_id is None:
+    async def existing(self, principal: Principal, request_id: str | None) -> DocumentRow | None:
+        """The document an earlier request with the same request_id created (AIP-155): asked
+        first, before limits and before any bytes are spooled, so a retry after a lost reply
+        is answered with that document even when a new upload would be refused."""
+        if request_id is None:
             return None
         async with self._db.session() as session:
             return await session.scalar(
                 select(DocumentRow).where(
                     DocumentRow.owner_id == principal.user_id,
-                    DocumentRow.request_id == upload.request_id,
+                    DocumentRow.request_id == request_id,
                 )
             )
+
+    async def finished(self, principal: Principal, upload_id: str) -> DocumentRow | None:
+        """The document a finished resumable upload became (it takes the upload's id)."""
+        async with self._db.session() as session:
+            document = await session.get(DocumentRow, upload_id)
+        return document if document is not None and document.owner_id == principal.user_id else None
 
     async def accept(
         self,
@@ -252,12 +267,15 @@ class Uploads:
         finishing_session_id: str | None = None,
     ) -> DocumentRow:
         """Sniffs, stores and commits; on any failure nothing is left behind. Every way in
-        (streamed, raw body, resumable) ends here, so the media checks live in one place."""
+        (streamed, raw body, resumable) ends here, so the media checks live in one place.
+
+        A resumable upload's document takes the session's id, so a `FinishUpload` retried
+        after its reply was lost finds the document the session became."""
         info = await asyncio.to_thread(probe, spool, max_duration_seconds=self.max_duration_seconds)
         size = (await asyncio.to_thread(spool.stat)).st_size
         if not upload.size_known:  # raw HTTP uploads learn their size only now
             await self.guard.check_upload(principal.user_id, size)
-        document_id = new_id()
+        document_id = finishing_session_id or new_id()
         key = upload_key(info.kind, principal.user_id, document_id, info.extension)
         try:
             await asyncio.to_thread(self._store.put_file, key, spool, info.content_type)

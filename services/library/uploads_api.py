@@ -1,4 +1,8 @@
-"""LibraryService upload RPCs: streaming, raw-body and resumable uploads."""
+"""LibraryService upload RPCs: streaming, raw-body and resumable uploads.
+
+Retries are safe (AIP-155): an upload whose `request_id` already made a document returns that
+document before limits are checked or bytes spooled; a retried `StartUpload` returns the open
+session of its `request_id`, and a retried `FinishUpload` the document the session became."""
 
 from __future__ import annotations
 
@@ -8,10 +12,12 @@ import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import select, update
 
 from services.kernel.errors import (
+    AppError,
     FailedPrecondition,
     InvalidArgument,
     NotFound,
@@ -27,8 +33,30 @@ from services.library.api_base import (
 )
 from services.library.convert import document_message
 from services.library.store import DocumentRow, UploadSessionRow
-from services.library.uploads import ValidUpload, check_complete
+from services.library.uploads import ValidUpload, check_complete, clean_request_id
 from speechflow.library.v1 import library_pb2
+
+# How much of a client stream is still read (and dropped) before an early refusal is sent:
+# answering while the client is still sending makes some gRPC clients report INTERNAL
+# (the stream is reset under them) instead of our status. Bounded, so a client cannot make
+# the server read a whole refused upload.
+DRAIN_MAX_BYTES = 8 * 1024 * 1024
+DRAIN_MAX_SECONDS = 5.0
+
+
+class _Sized(Protocol):
+    def ByteSize(self) -> int: ...
+
+
+async def drain(request_iterator: AsyncIterator[_Sized]) -> None:
+    """Reads what the client still sends, up to the bounds above, and drops it."""
+    drained = 0
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(DRAIN_MAX_SECONDS):
+            async for message in request_iterator:
+                drained += message.ByteSize()
+                if drained > DRAIN_MAX_BYTES:
+                    return
 
 
 class UploadRpcs(LibraryBase):
@@ -42,7 +70,6 @@ class UploadRpcs(LibraryBase):
                 "Send the file's metadata (file_name, size_bytes, ...) as the first message.",
                 reason="METADATA_FIRST",
             )
-        upload = await self._uploads.validate(principal, first.metadata)
 
         async def chunks() -> AsyncIterator[bytes]:
             async for message in request_iterator:
@@ -53,7 +80,17 @@ class UploadRpcs(LibraryBase):
                     )
                 yield message.chunk
 
-        document = await self._receive(principal, upload, chunks())
+        try:
+            document = await self._uploads.existing(
+                principal, clean_request_id(first.metadata.request_id)
+            )
+            if document is None:
+                upload = await self._uploads.validate(principal, first.metadata)
+                document = await self._receive(principal, upload, chunks())
+        except AppError:
+            await drain(request_iterator)
+            raise
+        await drain(request_iterator)  # a retry answered before its bytes
         return library_pb2.UploadDocumentResponse(document=document_message(document))
 
     async def UploadDocumentContent(
@@ -80,14 +117,21 @@ class UploadRpcs(LibraryBase):
             summary_language=first.summary_language,
             summary_template_id=first.summary_template_id,
         )
-        upload = await self._uploads.validate(principal, metadata, size_optional=True)
 
         async def chunks() -> AsyncIterator[bytes]:
             yield first.body.data
             async for message in request_iterator:
                 yield message.body.data
 
-        document = await self._receive(principal, upload, chunks())
+        try:
+            document = await self._uploads.existing(principal, clean_request_id(first.request_id))
+            if document is None:
+                upload = await self._uploads.validate(principal, metadata, size_optional=True)
+                document = await self._receive(principal, upload, chunks())
+        except AppError:
+            await drain(request_iterator)
+            raise
+        await drain(request_iterator)
         return library_pb2.UploadDocumentContentResponse(document=document_message(document))
 
     async def _receive(
@@ -96,7 +140,8 @@ class UploadRpcs(LibraryBase):
         spool = self._uploads.new_spool_path()
         try:
             await self._uploads.spool(upload, chunks, spool)
-            existing = await self._uploads.existing(principal, upload)
+            # Asked again: a concurrent retry may have finished while these bytes arrived.
+            existing = await self._uploads.existing(principal, upload.request_id)
             return existing or await self._uploads.accept(principal, upload, spool)
         finally:
             # Synchronous on purpose: a cancelled upload must still remove its bytes, and an
@@ -108,6 +153,15 @@ class UploadRpcs(LibraryBase):
         self, request: library_pb2.StartUploadRequest, context: Context
     ) -> library_pb2.StartUploadResponse:
         principal = await active_caller(self._db)
+        reopened = await self._open_session_of(
+            principal, clean_request_id(request.metadata.request_id)
+        )
+        if reopened is not None:  # a retry: the session its lost reply named
+            return library_pb2.StartUploadResponse(
+                upload_id=reopened.id,
+                expire_time=timestamp(reopened.expire_time),
+                max_chunk_bytes=self._max_chunk,
+            )
         upload = await self._uploads.validate(principal, request.metadata)
         now = datetime.now(UTC)
         spool = self._uploads.new_spool_path()
@@ -138,6 +192,22 @@ class UploadRpcs(LibraryBase):
             expire_time=timestamp(session_row.expire_time),
             max_chunk_bytes=self._max_chunk,
         )
+
+    async def _open_session_of(
+        self, principal: Principal, request_id: str | None
+    ) -> UploadSessionRow | None:
+        """The caller's unexpired session started with `request_id` (a user has few open
+        sessions: the quota counts their declared sizes)."""
+        if request_id is None:
+            return None
+        async with self._db.session() as session:
+            rows = await session.scalars(
+                select(UploadSessionRow).where(
+                    UploadSessionRow.owner_id == principal.user_id,
+                    UploadSessionRow.expire_time > datetime.now(UTC),
+                )
+            )
+            return next((r for r in rows if r.metadata_json.get("request_id") == request_id), None)
 
     async def _upload_session(self, principal: Principal, upload_id: str) -> UploadSessionRow:
         """The caller's open session; `upload_id` must have passed require_id."""
@@ -216,20 +286,33 @@ class UploadRpcs(LibraryBase):
     ) -> library_pb2.FinishUploadResponse:
         principal = await active_caller(self._db)
         upload_id = require_id(request.upload_id, "upload_id")
-        await self._upload_session(principal, upload_id)
+        if (done := await self._finished_document(principal, upload_id)) is not None:
+            return done
         async with self._upload_locks.hold(upload_id):
+            # Asked again under the lock: a concurrent retry may just have finished it.
+            if (done := await self._finished_document(principal, upload_id)) is not None:
+                return done
             row = await self._upload_session(principal, upload_id)
             upload = ValidUpload.from_json(row.metadata_json)
             check_complete(upload, row.received_bytes)
             spool = Path(row.spool_path)
             try:
-                existing = await self._uploads.existing(principal, upload)
+                existing = await self._uploads.existing(principal, upload.request_id)
                 document = existing or await self._uploads.accept(
                     principal, upload, spool, finishing_session_id=row.id
                 )
             finally:
                 # Finished or rejected, the session is over: rejected bytes are not kept.
                 await self._end_session(row)
+        return library_pb2.FinishUploadResponse(document=document_message(document))
+
+    async def _finished_document(
+        self, principal: Principal, upload_id: str
+    ) -> library_pb2.FinishUploadResponse | None:
+        """A retried FinishUpload (its reply was lost): the document the session became."""
+        document = await self._uploads.finished(principal, upload_id)
+        if document is None:
+            return None
         return library_pb2.FinishUploadResponse(document=document_message(document))
 
     async def _end_session(self, row: UploadSessionRow) -> None:

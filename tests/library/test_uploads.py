@@ -293,3 +293,70 @@ async def test_expired_upload_sessions_are_removed_with_their_bytes(
     # The sweep runs every few minutes; run it now.
     assert await lib.app.parts["library"].expire_upload_sessions() == 1
     assert lib.spool_files() == []
+
+
+async def resumable_upload(
+    lib: LibraryHarness, user: User, data: bytes, request_id: str = ""
+) -> str:
+    started = await lib.library.StartUpload(
+        library_pb2.StartUploadRequest(
+            metadata=library_pb2.UploadMetadata(
+                file_name="talk.wav", size_bytes=len(data), request_id=request_id
+            )
+        ),
+        metadata=user.metadata,
+    )
+    step = started.max_chunk_bytes
+    for offset in range(0, len(data), step):
+        await lib.library.UploadChunk(
+            library_pb2.UploadChunkRequest(
+                upload_id=started.upload_id, offset=offset, data=data[offset : offset + step]
+            ),
+            metadata=user.metadata,
+        )
+    return started.upload_id
+
+
+async def test_a_finish_upload_retried_after_a_lost_reply_returns_the_same_document(
+    lib: LibraryHarness, speech_wav: Path
+) -> None:
+    user = lib.user()
+    upload_id = await resumable_upload(lib, user, speech_wav.read_bytes())
+    finish = library_pb2.FinishUploadRequest(upload_id=upload_id)
+    first = await lib.library.FinishUpload(finish, metadata=user.metadata)
+    retried = await lib.library.FinishUpload(finish, metadata=user.metadata)
+    assert retried.document.id == first.document.id
+    assert await document_count(lib, user) == 1
+    # Nobody else can learn anything from the upload id.
+    await call_fails(lib.library.FinishUpload(finish, metadata=lib.user().metadata), Code.NOT_FOUND)
+
+
+async def test_a_retried_start_upload_returns_the_session_it_started(
+    lib: LibraryHarness, speech_wav: Path
+) -> None:
+    user = lib.user()
+    data = speech_wav.read_bytes()
+    upload_id = await resumable_upload(lib, user, data[:1000], request_id="start-1")
+    retried = await lib.library.StartUpload(
+        library_pb2.StartUploadRequest(
+            metadata=library_pb2.UploadMetadata(
+                file_name="talk.wav", size_bytes=len(data), request_id="start-1"
+            )
+        ),
+        metadata=user.metadata,
+    )
+    assert retried.upload_id == upload_id
+
+
+@pytest.mark.library_settings(uploads_per_hour=1)
+async def test_a_retried_upload_gets_its_document_even_when_a_new_one_would_be_refused(
+    lib: LibraryHarness, speech_wav: Path
+) -> None:
+    user = lib.user()
+    first = await upload(lib, user, speech_wav, request_id="retry-2")
+    refused = await call_fails(upload(lib, user, speech_wav), Code.RESOURCE_EXHAUSTED)
+    assert error_info(refused).reason
+    # The request id is looked up before the limits (and before any byte is spooled).
+    retried = await upload(lib, user, speech_wav, request_id="retry-2")
+    assert retried.id == first.id
+    assert await document_count(lib, user) == 1
