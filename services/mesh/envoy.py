@@ -79,6 +79,8 @@ class EnvoyEdgeSettings:
     notifier: UpstreamAddress = field(default_factory=lambda: UpstreamAddress("127.0.0.1", 50056))
     web: UpstreamAddress = field(default_factory=lambda: UpstreamAddress("127.0.0.1", 4173))
     apidocs: UpstreamAddress = field(default_factory=lambda: UpstreamAddress("127.0.0.1", 4174))
+    # HTTP/1.1 server of the OpenAI-compatible endpoint (services/speech_api).
+    speech_api: UpstreamAddress = field(default_factory=lambda: UpstreamAddress("127.0.0.1", 50058))
     transcoder_services: tuple[str, ...] = SPEECHFLOW_API_SERVICES
     cors_allowed_origins: tuple[str, ...] = (
         "http://localhost:5173",
@@ -118,6 +120,7 @@ class EnvoyEdgeSettings:
             "NOTIFIER": self.notifier,
             "WEB": self.web,
             "APIDOCS": self.apidocs,
+            "SPEECH_API": self.speech_api,
         }
         variables = {
             "LISTEN_ADDRESS": self.listen_address,

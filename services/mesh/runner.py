@@ -34,7 +34,12 @@ from services.mesh.nats_auth import (
 from services.mesh.nats_cluster import NatsCluster
 from services.mesh.nats_server import NatsServer
 from services.mesh.processes import ManagedProcess, http_status
-from services.mesh.services import NATS_CREDENTIALS_DIR_VARIABLE, SERVICES, ServiceProcess
+from services.mesh.services import (
+    NATS_CREDENTIALS_DIR_VARIABLE,
+    SERVICES,
+    SPEECH_API,
+    ServiceProcess,
+)
 from services.mesh.supervisor import Supervisor
 from services.mesh.web import StaticWebServer, build_web_app, web_build_is_stale, web_root
 
@@ -64,6 +69,9 @@ class MeshSettings(BaseSettings):
     summarizer_grpc_port: int = 50054
     renderer_grpc_port: int = 50055
     notifier_grpc_port: int = 50056
+    # The OpenAI-compatible endpoint (Envoy routes /v1/audio/ to its HTTP port).
+    speech_api_grpc_port: int = 50057
+    speech_api_http_port: int = 50058
     cors_allowed_origins: list[str] = Field(
         default_factory=lambda: ["http://localhost:5173", "http://127.0.0.1:5173"]
     )
@@ -94,6 +102,7 @@ class Mesh:
     nats: NatsServer | None = None
     nats_cluster: NatsCluster | None = None
     services: dict[str, ServiceProcess] = field(default_factory=dict)
+    speech_api: ServiceProcess | None = None
     web: StaticWebServer | None = None
     apidocs: StaticWebServer | None = None
     envoy: EnvoyProcess | None = None
@@ -118,6 +127,8 @@ class Mesh:
             "DATA_DIR": str(data),
             **self.nats_environment(),
             "LIBRARY_ADDRESS": f"127.0.0.1:{self.settings.library_grpc_port}",
+            # Where services exchange `Bearer sf_…` API keys for access tokens.
+            "AUTH_ADDRESS": f"127.0.0.1:{self.settings.auth_grpc_port}",
             # The library asks the summarizer whether it can translate a summary.
             "SUMMARIZER_ADDRESS": f"127.0.0.1:{self.settings.summarizer_grpc_port}",
             "AUTH_SIGNING_KEY_FILE": str(data / "keys" / "jwt-ed25519.pem"),
@@ -184,8 +195,17 @@ class Mesh:
             self.services[definition.name] = process
         await asyncio.to_thread(self.services["auth"].start)
         others = [p for name, p in self.services.items() if name != "auth"]
+        self.speech_api = ServiceProcess(
+            SPEECH_API,
+            s.speech_api_grpc_port,
+            logs,
+            {**environment, "SPEECH_API_HTTP_PORT": str(s.speech_api_http_port)},
+            ROOT,
+            metrics_port=s.metrics_base_port + len(SERVICES) + 1 if s.metrics_base_port else 0,
+        )
+        others.append(self.speech_api)
         await asyncio.gather(*(asyncio.to_thread(p.start) for p in others))
-        self.supervisor = Supervisor(self.services)
+        self.supervisor = Supervisor({**self.services, SPEECH_API.name: self.speech_api})
         self.supervisor.start()
         if s.web_build:
             await asyncio.to_thread(build_web_app, ROOT, logs / "web-build.log")
@@ -202,6 +222,7 @@ class Mesh:
             apidocs=UpstreamAddress("127.0.0.1", s.apidocs_port),
             cors_allowed_origins=tuple(s.cors_allowed_origins),
             xff_num_trusted_hops=s.envoy_xff_num_trusted_hops,
+            speech_api=UpstreamAddress("127.0.0.1", s.speech_api_http_port),
             **{d.name: UpstreamAddress("127.0.0.1", s.service_port(d.name)) for d in SERVICES},  # type: ignore[arg-type]
         )
         self.envoy = EnvoyProcess()
@@ -216,6 +237,7 @@ class Mesh:
         stoppable: list[ManagedProcess] = [
             *([self.web] if self.web else []),
             *([self.apidocs] if self.apidocs else []),
+            *([self.speech_api] if self.speech_api else []),
             *reversed(self.services.values()),
         ]
         await asyncio.gather(*(asyncio.to_thread(p.stop) for p in stoppable))
@@ -243,6 +265,7 @@ class Mesh:
             ("Envoy admin", f"http://localhost:{s.envoy_admin_port}"),
             *self._nats_rows(),
             *((f"{d.name} (plain gRPC)", f"localhost:{s.service_port(d.name)}") for d in SERVICES),
+            ("OpenAI-compatible speech-to-text", f"http://localhost:{s.envoy_port}/v1/audio/"),
             *(
                 (f"{p.definition.name} metrics", f"http://localhost:{p.metrics_port}/metrics")
                 for p in self.services.values()

@@ -51,6 +51,10 @@ SERVICES: tuple[ServiceDefinition, ...] = (
     ),
 )
 
+# The OpenAI-compatible HTTP adapter (services/speech_api): gRPC here for health only, its
+# HTTP API on SPEECH_API_HTTP_PORT. Not one of SERVICES: it has no SpeechFlow gRPC API.
+SPEECH_API = ServiceDefinition("speech_api", "SPEECH_API_GRPC_PORT", 50057, "")
+
 
 def health_status(address: str, service: str = "", timeout: float = 1.0) -> int | None:
     """The gRPC health status of a server, or None when it does not answer."""
