@@ -431,7 +431,9 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
     async def StartOidcSignIn(
         self, request: auth_pb2.StartOidcSignInRequest, context: Context
     ) -> auth_pb2.StartOidcSignInResponse:
-        started = await self._require_oidc().start(request.redirect_uri)
+        started = await self._require_oidc().start(
+            request.redirect_uri, client_address=callers.client_address(context)
+        )
         return auth_pb2.StartOidcSignInResponse(
             authorization_url=started.authorization_url, state=started.state
         )

@@ -101,6 +101,10 @@ class AuthSettings(ServiceSettings):
     oidc_sign_in_ttl_seconds: int = Field(
         default=600, gt=0, validation_alias=env_alias("OIDC_SIGN_IN_TTL_SECONDS")
     )
+    # StartOidcSignIn is open to anyone and stores a row: at most this many per client address.
+    oidc_starts_per_client_per_minute: int = Field(
+        default=30, ge=1, validation_alias=env_alias("OIDC_STARTS_PER_CLIENT_PER_MINUTE")
+    )
     # The provider's discovery document is fetched again after this long (its JWKS whenever
     # an ID token names a key it does not hold, so key rotation needs no restart).
     oidc_metadata_ttl_seconds: int = Field(

@@ -390,3 +390,15 @@ async def test_a_discovery_document_naming_another_issuer_is_not_trusted(
             Code.UNAVAILABLE,
         )
         assert error_info(error).reason == "OIDC_PROVIDER_UNAVAILABLE"
+
+
+async def test_starting_sign_ins_is_rate_limited_per_client(start_oidc_auth: StartAuth) -> None:
+    async with start_oidc_auth(oidc_starts_per_client_per_minute=2) as auth:
+        start = auth_pb2.StartOidcSignInRequest(redirect_uri=REDIRECT_URI)
+        await auth.stub.StartOidcSignIn(start)
+        await auth.stub.StartOidcSignIn(start)
+        error = await call_fails(auth.stub.StartOidcSignIn(start), Code.RESOURCE_EXHAUSTED)
+        assert error_info(error).reason == "OIDC_START_RATE_LIMITED"
+        assert error_info(error).metadata["retry_after_seconds"]
+        auth.clock.advance(minutes=1)
+        assert (await auth.stub.StartOidcSignIn(start)).authorization_url

@@ -24,6 +24,7 @@ from services.auth.oidc.client import (
 )
 from services.auth.oidc.store import OidcIdentityRow, OidcSignInRow, OidcStore
 from services.auth.store import AuthStore, UserRow
+from services.auth.throttle import Quota
 from services.kernel.db import Database
 from services.kernel.errors import (
     Aborted,
@@ -73,7 +74,10 @@ class OidcSignIn:
         admin: AdminClaim,
         on_created: OnCreated,
         clock: Callable[[], datetime],
+        starts: Quota,
     ) -> None:
+        # Starting is open to anyone and stores a row, so each client address gets a quota.
+        self._starts = starts
         self._db = db
         self._provider = provider
         self.display_name = display_name
@@ -100,13 +104,18 @@ class OidcSignIn:
             reason="OIDC_PROVIDER_UNAVAILABLE",
         )
 
-    async def start(self, redirect_uri: str) -> StartedSignIn:
+    async def start(self, redirect_uri: str, *, client_address: str) -> StartedSignIn:
         self._check_redirect_uri(redirect_uri)
+        now = self._clock()
+        key = f"oidc-start:{client_address}"
+        async with self._db.session() as session:
+            counters = AuthStore(session)
+            counter = (await counters.lock_counters([key], now))[key]
+            await counters.save_counter(key, self._starts.claim(counter, now))
         try:
             request = await self._provider.authorization(redirect_uri)
         except ProviderUnavailable as exc:
             raise self._unavailable(exc) from exc
-        now = self._clock()
         async with self._db.session() as session:
             store = OidcStore(session)
             await store.forget_sign_ins_before(now)

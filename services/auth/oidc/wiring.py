@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from services.auth.oidc.client import OidcProviderClient
 from services.auth.oidc.sign_in import AdminClaim, OidcSignIn, OnCreated, display_name
 from services.auth.settings import AuthSettings
+from services.auth.throttle import Quota
 from services.kernel.db import Database
 
 # Open to anyone: they are how a browser without tokens signs in.
@@ -40,4 +41,10 @@ def oidc_sign_in(
         admin=AdminClaim(settings.oidc_admin_claim, settings.oidc_admin_value),
         on_created=on_created,
         clock=clock,
+        starts=Quota(
+            limit=settings.oidc_starts_per_client_per_minute,
+            period=timedelta(minutes=1),
+            message="Too many sign-ins were started from your network.",
+            reason="OIDC_START_RATE_LIMITED",
+        ),
     )
