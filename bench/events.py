@@ -11,7 +11,7 @@ from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
-from services.library.events import TRANSCRIPTION_COMPLETED
+from services.kernel.catalogue import TRANSCRIPTION_COMPLETED
 from services.mesh.runner import Mesh
 from speechflow.events.v1 import events_pb2
 

@@ -17,7 +17,7 @@ from bench.events import connect_nats
 from bench.recordings import speech_recording
 from bench.results import CaseResult, Headline
 from bench.stats import percentile, ratio
-from services.library.events import DOCUMENT_CHANGED
+from services.kernel.catalogue import DOCUMENT_CHANGED
 from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
 

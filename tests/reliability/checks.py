@@ -6,22 +6,19 @@ from __future__ import annotations
 import asyncio
 
 import nats
+from nats.js.errors import NotFoundError
 from pydantic import SecretStr
 
 from bench.client import MeshUser
 from bench.journey import emails_to
+from services.kernel import catalogue
 from services.kernel.storage import ObjectStore, StorageSettings, store_from_settings
 from services.mesh.runner import Mesh
 from speechflow.library.v1 import library_pb2
 from tests.reliability.ledger import LEDGER
 
-# (stream, durable) of each stage's main input: where a crashed worker's job waits.
-STAGE_CONSUMERS = {
-    "transcriber": ("SPEECHFLOW_LIBRARY", "transcriber-from-library"),
-    "summarizer": ("SPEECHFLOW_TRANSCRIBER", "summarizer-from-transcriber"),
-    "renderer": ("SPEECHFLOW_SUMMARIZER", "renderer-from-summarizer"),
-    "notifier": ("SPEECHFLOW_RENDERER", "notifier-from-renderer"),
-}
+# The pipeline's stages; a crashed worker's job waits in one of its catalogue inputs.
+STAGES = catalogue.STAGE_SERVICES
 POLL_SECONDS = 0.1
 QUIET_TIMEOUT_SECONDS = 60
 
@@ -43,13 +40,20 @@ def mesh_store(mesh: Mesh) -> ObjectStore:
 
 
 async def consumer_backlog(mesh: Mesh, stage: str) -> tuple[int, int]:
-    """(messages waiting, messages handed out and not yet acknowledged)."""
+    """(messages waiting, messages handed out and not yet acknowledged) over every input
+    of the stage."""
     assert mesh.nats is not None
     client = await nats.connect(mesh.nats.url)
+    waiting = held = 0
     try:
-        stream, durable = STAGE_CONSUMERS[stage]
-        info = await client.jetstream().consumer_info(stream, durable)
-        return int(info.num_pending or 0), int(info.num_ack_pending or 0)
+        for consumer in catalogue.stage_inputs(stage):
+            try:
+                info = await client.jetstream().consumer_info(consumer.stream, consumer.durable)
+            except NotFoundError:
+                continue  # not declared yet: nothing waits in it
+            waiting += int(info.num_pending or 0)
+            held += int(info.num_ack_pending or 0)
+        return waiting, held
     finally:
         await client.close()
 
@@ -58,7 +62,7 @@ async def wait_until_pipeline_quiet(mesh: Mesh) -> None:
     """Every stage's input drained and acknowledged: no redelivery can still come."""
     async with asyncio.timeout(QUIET_TIMEOUT_SECONDS):
         while True:
-            backlogs = [await consumer_backlog(mesh, stage) for stage in STAGE_CONSUMERS]
+            backlogs = [await consumer_backlog(mesh, stage) for stage in STAGES]
             if all(b == (0, 0) for b in backlogs):
                 return
             await asyncio.sleep(POLL_SECONDS)

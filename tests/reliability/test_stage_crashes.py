@@ -18,7 +18,7 @@ import pytest
 
 from services.mesh.runner import Mesh
 from services.mesh.services import ServiceProcess
-from tests.reliability.checks import STAGE_CONSUMERS, assert_delivered_once, consumer_backlog
+from tests.reliability.checks import STAGES, assert_delivered_once, consumer_backlog
 from tests.reliability.conftest import SignUp
 from tests.reliability.ledger import LEDGER
 
@@ -53,7 +53,7 @@ async def job_handed_out(mesh: Mesh, stage: str) -> bool:
         return False
 
 
-@pytest.mark.parametrize("stage", list(STAGE_CONSUMERS))
+@pytest.mark.parametrize("stage", STAGES)
 async def test_stage_killed_holding_a_job_completes_it_once_after_restart(
     mesh: Mesh, sign_up: SignUp, short_speech: Path, stage: str
 ) -> None:
