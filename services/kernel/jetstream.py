@@ -298,6 +298,7 @@ class EventBus:
         subscription = await self.js.pull_subscribe_bind(durable=spec.durable, stream=spec.stream)
         slots = asyncio.Semaphore(spec.concurrency)
         running: set[asyncio.Task[None]] = set()
+        failures = 0
         try:
             while True:
                 await slots.acquire()
@@ -306,11 +307,20 @@ class EventBus:
                 except (TimeoutError, NatsTimeoutError):
                     slots.release()
                     continue
-                except Exception:  # connection hiccup: the client reconnects by itself
+                except Exception as exc:  # a reconnect or a leader election: both pass
                     slots.release()
-                    log.warning("fetch failed; retrying", exc_info=True)
+                    failures += 1
+                    # The first failure in a row with its traceback; the rest of an outage
+                    # (an election fails every fetch for seconds) at debug level.
+                    log.log(
+                        logging.WARNING if failures == 1 else logging.DEBUG,
+                        "fetch failed; retrying",
+                        extra={"consumer": spec.durable, "failures": failures, "error": repr(exc)},
+                        exc_info=failures == 1,
+                    )
                     await asyncio.sleep(1)
                     continue
+                failures = 0
                 for msg in messages:
                     task = asyncio.create_task(self._deliver(msg, spec, handler, retry, on_gave_up))
                     running.add(task)
