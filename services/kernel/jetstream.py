@@ -234,7 +234,8 @@ class EventBus:
 
     async def publish_raw(self, subject: str, data: bytes, headers: dict[str, str]) -> None:
         """Publishes a message prepared earlier (the outbox relay), waiting out a leader
-        election; any other refusal (no such stream, permissions) raises at once."""
+        election. A refusal with a reason (an API error) raises at once; silence (no leader,
+        or no stream takes the subject at all) raises TimeoutError after PUBLISH_RETRY_SECONDS."""
         async with asyncio.timeout(PUBLISH_RETRY_SECONDS):
             attempt = 0
             while True:
