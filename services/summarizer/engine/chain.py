@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Sequence
 
+from services.summarizer.engine.deadline import deadline_in
 from services.summarizer.engine.errors import (
     AllProvidersFailedError,
     ProviderError,
@@ -45,8 +46,9 @@ class ProviderChain:
             try:
                 if remaining is not None and remaining <= 0:
                     raise ProviderError("the time budget for language models is spent")
-                async with asyncio.timeout(remaining):
-                    summary = await provider.summarize(request)
+                with deadline_in(remaining):
+                    async with asyncio.timeout(remaining):
+                        summary = await provider.summarize(request)
             except TimeoutError:
                 error = ProviderError(f"no summary within the {self.time_budget:g} s time budget")
                 failures.append((provider.name, error))

@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from services.summarizer.engine.commitments import Commitment
 from services.summarizer.engine.due_dates import find_due_words, resolve_due
 from services.summarizer.engine.extractive.cues import find_owner, is_request, owner_of
+from services.summarizer.engine.extractive.small_talk import is_meta, is_small_talk
 from services.summarizer.engine.extractive.text import detect_language, language_tools
 from services.summarizer.engine.labels import LABELS
 from services.summarizer.engine.llm_output import LlmSummary
@@ -83,18 +85,22 @@ def to_structured_summary(
     model: str,
     *,
     sections: int = 1,
+    commitments: Sequence[Commitment] | None = None,
 ) -> StructuredSummary:
+    """`commitments`: the tasks a second pass found line by line, when it ran; the summary's
+    own action items then only add tasks said on lines that pass did not cite."""
     segments = request.transcript_segments
     speaker_names = grounded_speaker_names(output, segments)
     notes = []
     if sections > 1:
         notes.append(LABELS[request.language].sections_note_template.format(sections=sections))
+    on_agenda = _OnAgenda(request)
     return StructuredSummary(
         title=output.title,
         summary=output.summary,
-        key_points=_unique(output.key_points),
-        decisions=_unique(output.decisions),
-        action_items=_action_items(output, request, speaker_names),
+        key_points=[text for text in _unique(output.key_points) if on_agenda(text)],
+        decisions=[text for text in _unique(output.decisions) if on_agenda(text)],
+        action_items=_action_items(output, request, speaker_names, commitments or ()),
         topics=_topics(output, request.duration),
         language=request.output_language,
         provider=provider,
@@ -132,16 +138,56 @@ def grounded_speaker_names(output: LlmSummary, segments: Sequence[Segment]) -> d
     return names
 
 
+class _OnAgenda:
+    """Whether a model's key point, decision or task belongs in meeting notes: not when the
+    line it was written from is small talk or about the meeting itself ("let me summarize"),
+    nor, when no line is found, when its own words are small talk."""
+
+    def __init__(self, request: SummaryRequest) -> None:
+        self._segments = [s for s in request.transcript_segments if s.text.strip()]
+        self._stem = language_tools(detect_language(self._segments) or "en").stem
+
+    def __call__(self, text: str) -> bool:
+        source = _source_segment(text, self._segments, self._stem)
+        said = source.text if source is not None else text
+        return not (is_small_talk(said) or is_meta(said))
+
+
+def content_words_for(segments: Sequence[Segment]) -> Callable[[str], set[str]]:
+    """Stemmed content words, to tell which line a model's sentence was written from."""
+    stem = language_tools(detect_language(segments) or "en").stem
+    return lambda text: _content_words(text, stem)
+
+
+def spoken_words(segments: Sequence[Segment]) -> set[str]:
+    return _said_words(segments)
+
+
 def _action_items(
-    output: LlmSummary, request: SummaryRequest, speaker_names: dict[str, str]
+    output: LlmSummary,
+    request: SummaryRequest,
+    speaker_names: dict[str, str],
+    commitments: Sequence[Commitment],
 ) -> list[ActionItem]:
     segments = [s for s in request.transcript_segments if s.text.strip()]
     said = _said_words(segments)
     labels = {segment.speaker for segment in segments if segment.speaker}
     stem = language_tools(detect_language(segments) or "en").stem
     items: dict[str, ActionItem] = {}
+    cited = _cited_lines(commitments, segments)
+    for commitment in commitments:
+        owner = commitment.owner
+        owner = speaker_names.get(owner, owner) if owner else None
+        due_words = _grounded_due(commitment, segments)
+        due = resolve_due(due_words, request.recording_date) if due_words else ""
+        key = commitment.text.strip().lower()
+        items.setdefault(key, ActionItem(text=commitment.text.strip(), owner=owner, due=due))
     for item in output.action_items:
         source = _source_segment(item.text, segments, stem)
+        if source is not None and (source in cited or is_small_talk(source.text)):
+            continue  # the line-by-line pass had it, or it is no task at all
+        if source is None and cited and is_small_talk(item.text):
+            continue
         owner = _grounded_owner(item.owner, labels, said)
         if source is not None:
             # The sentence's own wording beats the model's guess (small models misattribute).
@@ -156,6 +202,41 @@ def _action_items(
         if key not in items:
             items[key] = ActionItem(text=item.text.strip(), owner=owner or None, due=due)
     return list(items.values())
+
+
+def _cited_lines(commitments: Sequence[Commitment], segments: Sequence[Segment]) -> set[Segment]:
+    """The lines the commitments came from, and the answers to the requests among them
+    (a task asked and accepted is one task)."""
+    cited: set[Segment] = set()
+    for commitment in commitments:
+        source = commitment.source
+        cited.add(source)
+        if source not in segments:
+            continue
+        position = segments.index(source)
+        before = segments[position - 1] if position > 0 else None
+        after = segments[position + 1] if position + 1 < len(segments) else None
+        if before is not None and before.speaker != source.speaker and is_request(before.text):
+            cited.add(before)
+        if after is not None and after.speaker != source.speaker and is_request(source.text):
+            cited.add(after)
+    return cited
+
+
+def _grounded_due(commitment: Commitment, segments: Sequence[Segment]) -> str:
+    """The due words the line says (or the answer to it); the model's only if said there."""
+    source = commitment.source
+    ruled = find_due_words(source.text) or (
+        _due_in_answer(source, segments) if source in segments else ""
+    )
+    if ruled:
+        return ruled
+    words = commitment.due_words.strip()
+    if not words or source not in segments:
+        return ""
+    position = segments.index(source)
+    nearby = " ".join(s.text for s in segments[position : position + 2]).lower()
+    return words if words.lower() in nearby else ""
 
 
 def _due_in_answer(source: Segment, segments: Sequence[Segment]) -> str:

@@ -5,23 +5,34 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Coroutine, Sequence
-from typing import Any
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, TypeVar
 
 from services.summarizer.engine.chunking import chunk_segments, estimate_tokens, group_by_budget
+from services.summarizer.engine.commitments import (
+    Commitment,
+    ground_commitments,
+    parse_commitments,
+)
 from services.summarizer.engine.errors import (
     ContextOverflowError,
     InvalidOutputError,
     ProviderError,
 )
-from services.summarizer.engine.grounding import to_structured_summary
+from services.summarizer.engine.grounding import (
+    content_words_for,
+    spoken_words,
+    to_structured_summary,
+)
 from services.summarizer.engine.labels import no_speech_summary
 from services.summarizer.engine.llm_output import LlmSummary, parse_llm_summary
 from services.summarizer.engine.model import StructuredSummary, SummaryRequest
 from services.summarizer.engine.prompts import (
     Prompt,
     chunk_prompt,
+    commitments_prompt,
     merge_prompt,
     whole_transcript_prompt,
 )
@@ -30,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 # Below this a transcript section holds too little talk to summarize meaningfully.
 MIN_CHUNK_TOKEN_BUDGET = 256
+
+_Answer = TypeVar("_Answer")
 
 
 class LlmSummaryProvider(ABC):
@@ -43,6 +56,9 @@ class LlmSummaryProvider(ABC):
 
     # Models constrained by the schema itself (grammar) need not read it in the prompt.
     schema_in_prompt = True
+    # Ask a second, narrower question for the action items, section by section (small
+    # models miss commitments made in passing when asked for everything at once).
+    commitment_pass = False
 
     def __init__(
         self,
@@ -74,6 +90,10 @@ class LlmSummaryProvider(ABC):
         """Tokens `text` costs this provider's models (an estimate unless a subclass knows)."""
         return estimate_tokens(text)
 
+    def has_time_for_commitments(self, first_pass_seconds: float) -> bool:
+        """Whether the commitment pass may still run after a summary that took this long."""
+        return True
+
     async def summarize(self, request: SummaryRequest) -> StructuredSummary:
         if not request.has_speech:
             summary = no_speech_summary(request.language, self.name, self.models[0])
@@ -87,12 +107,23 @@ class LlmSummaryProvider(ABC):
                 logger.warning("%s: model %s failed: %s", self.name, model, error)
                 errors.append(f"{model}: {error}")
                 continue
-            return to_structured_summary(output, request, self.name, model, sections=run.sections)
+            commitments = (
+                await run.commitments()
+                if self.commitment_pass and self.has_time_for_commitments(run.seconds)
+                else None
+            )
+            return to_structured_summary(
+                output, request, self.name, model, sections=run.sections, commitments=commitments
+            )
         raise ProviderError(f"{self.name}: every model failed ({'; '.join(errors)})")
 
     async def ask(self, model: str, prompt: Prompt) -> LlmSummary:
         """One call to `model`, its answer validated; an invalid answer is asked for once more
         (sampling differs between calls), a second invalid one fails the model."""
+        return await self.ask_for(model, prompt, parse_llm_summary)
+
+    async def ask_for(self, model: str, prompt: Prompt, parse: Callable[[str], _Answer]) -> _Answer:
+        """`ask` for any answer `parse` validates (raising `InvalidOutputError`)."""
         for attempt in (1, 2):
             try:
                 # An overall deadline: the HTTP clients' timeouts apply to each read separately.
@@ -101,7 +132,7 @@ class LlmSummaryProvider(ABC):
             except TimeoutError as error:
                 raise ProviderError(f"no answer within {self.timeout} s") from error
             try:
-                return parse_llm_summary(content)
+                return parse(content)
             except InvalidOutputError as error:
                 if attempt == 2:
                     raise
@@ -123,8 +154,18 @@ class _ModelRun:
         self._done = 0
         self._total = 1
         self.sections = 1
+        self.seconds = 0.0
+        # The commitment pass, when the provider runs one, asks once more per section.
+        self._extra_calls_per_section = 1 if provider.commitment_pass else 0
 
     async def summarize(self) -> LlmSummary:
+        started = time.monotonic()
+        try:
+            return await self._summarize_until_it_fits()
+        finally:
+            self.seconds = time.monotonic() - started
+
+    async def _summarize_until_it_fits(self) -> LlmSummary:
         while True:
             try:
                 return await self._summarize_in_sections()
@@ -148,7 +189,9 @@ class _ModelRun:
         )
         self.sections = len(chunks)
         self._done = 0
-        self._total = len(chunks) + (1 if len(chunks) > 1 else 0)
+        self._total = len(chunks) * (1 + self._extra_calls_per_section) + (
+            1 if len(chunks) > 1 else 0
+        )
         if len(chunks) == 1:
             return await self._ask(whole_transcript_prompt(request, chunks[0], schema))
         logger.info("%s: transcript split into %d parts", self._provider.name, len(chunks))
@@ -175,13 +218,45 @@ class _ModelRun:
                 ]
             )
 
+    async def commitments(self) -> list[Commitment] | None:
+        """The commitment pass over the same sections as the summary, or None when it fails
+        (the summary's own action items then stand alone)."""
+        request = self._request
+        chunks = chunk_segments(
+            request.transcript_segments, self._budget, self._provider.count_tokens
+        )
+        spoken = [s for s in request.transcript_segments if s.text.strip()]
+        words, content_words = spoken_words(spoken), content_words_for(spoken)
+        found: list[Commitment] = []
+        try:
+            for chunk in chunks:
+                answer = await self._provider.ask_for(
+                    self._model, commitments_prompt(request, chunk), parse_commitments
+                )
+                found += ground_commitments(
+                    answer, chunk, spoken_words=words, content_words=content_words
+                )
+                await self._section_done()
+        except ProviderError as error:
+            logger.warning(
+                "%s: %s: the commitment pass failed, keeping the summary's action items: %s",
+                self._provider.name,
+                self._model,
+                error,
+            )
+            return None
+        return found
+
     async def _ask(self, prompt: Prompt) -> LlmSummary:
         async with self._slots:
             answer = await self._provider.ask(self._model, prompt)
+        await self._section_done()
+        return answer
+
+    async def _section_done(self) -> None:
         self._done += 1
         if self._request.progress is not None:
-            await self._request.progress(self._done, self._total)
-        return answer
+            await self._request.progress(min(self._done, self._total), self._total)
 
     @staticmethod
     async def _all(calls: Sequence[Coroutine[Any, Any, LlmSummary]]) -> list[LlmSummary]:

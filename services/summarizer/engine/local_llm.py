@@ -9,6 +9,7 @@ gain nothing from interleaving.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import math
 import threading
@@ -19,6 +20,7 @@ from typing import Any
 import httpx
 
 from services.summarizer.engine.chunking import transcript_line
+from services.summarizer.engine.deadline import deadline_in, seconds_left
 from services.summarizer.engine.errors import ContextOverflowError, ProviderError
 from services.summarizer.engine.llm_output import SUMMARY_JSON_SCHEMA
 from services.summarizer.engine.llm_provider import LlmSummaryProvider
@@ -41,6 +43,29 @@ RATIO_MARGIN = 0.9
 # The instructions around a section (the schema is enforced by grammar, not read).
 PROMPT_OVERHEAD_TOKENS = 600
 ANSWER_TOKENS = 1_024
+# Limits a grammar can enforce: a small model sometimes repeats one list item until its answer
+# is cut off, which loses the whole answer. (Not string lengths: llama.cpp expands a
+# maxLength into one grammar rule per character, which slows sampling to a crawl.)
+MAX_LIST_ITEMS = {
+    "key_points": 12,
+    "decisions": 10,
+    "action_items": 12,
+    "topics": 10,
+    "speaker_names": 8,
+}
+# The commitment pass's time relative to the summary's, measured on the meeting scripts
+# (about a third to a half); it is started only with this share of the summary's time left.
+COMMITMENT_PASS_SHARE = 0.6
+
+
+def _bounded_summary_schema() -> dict[str, Any]:
+    schema = copy.deepcopy(SUMMARY_JSON_SCHEMA)
+    for key, limit in MAX_LIST_ITEMS.items():
+        schema["properties"][key]["maxItems"] = limit
+    return schema
+
+
+BOUNDED_SUMMARY_SCHEMA = _bounded_summary_schema()
 
 
 @dataclass(frozen=True)
@@ -115,6 +140,7 @@ def load_local_model(enabled: bool, settings: LocalModelSettings) -> LocalModel 
 
 class LocalLlmProvider(LlmSummaryProvider):
     schema_in_prompt = False
+    commitment_pass = True
 
     def __init__(self, model: LocalModel, *, timeout: float) -> None:
         super().__init__(
@@ -135,9 +161,20 @@ class LocalLlmProvider(LlmSummaryProvider):
         tokens = await asyncio.to_thread(self._model.count_tokens, text) if text else None
         if tokens:
             self._chars_per_token = max(1.5, len(text) / tokens * RATIO_MARGIN)
-        return await super().summarize(request)
+        with deadline_in(self.timeout):
+            return await super().summarize(request)
+
+    def has_time_for_commitments(self, first_pass_seconds: float) -> bool:
+        # The commitment pass writes less than the summary, so it takes less time than the
+        # summary took; started without that much time left it would only be cut off.
+        left = seconds_left()
+        return left is None or left > first_pass_seconds * COMMITMENT_PASS_SHARE
 
     async def _complete(self, model: str, prompt: Prompt) -> str:
+        left = seconds_left()
+        left = self.timeout if left is None else min(left, self.timeout)
+        if left <= 0:
+            raise ProviderError("local model: the time budget is spent")
         body = {
             "messages": [
                 {"role": "system", "content": prompt.system},
@@ -146,11 +183,14 @@ class LocalLlmProvider(LlmSummaryProvider):
             "temperature": 0.2,
             "max_tokens": ANSWER_TOKENS,
             # Bounds the generation when the caller stops waiting: the C++ call cannot be
-            # cancelled from Python, so it must end by itself.
-            "t_max_predict_ms": int(self.timeout * 1000),
+            # cancelled from Python, so it must end by itself within the time budget.
+            "t_max_predict_ms": max(1, int(left * 1000)),
             "response_format": {
                 "type": "json_schema",
-                "json_schema": {"name": "meeting_summary", "schema": SUMMARY_JSON_SCHEMA},
+                "json_schema": {
+                    "name": prompt.schema_name,
+                    "schema": prompt.schema or BOUNDED_SUMMARY_SCHEMA,
+                },
             },
         }
         answer = await asyncio.to_thread(self._model.chat, body)

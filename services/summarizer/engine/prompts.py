@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from services.summarizer.engine.chunking import transcript_line
+from services.summarizer.engine.commitments import (
+    COMMITMENTS_JSON_SCHEMA,
+    commitments_system_prompt,
+    numbered_transcript,
+)
 from services.summarizer.engine.llm_output import SUMMARY_JSON_SCHEMA
 from services.summarizer.engine.model import (
     Segment,
@@ -26,6 +32,10 @@ LENGTH_GUIDE: dict[SummaryLength, str] = {
 class Prompt:
     system: str
     user: str
+    # The JSON schema the answer follows, for models constrained by it (grammar); None for
+    # the summary's own (SUMMARY_JSON_SCHEMA).
+    schema: dict[str, Any] | None = field(default=None, compare=False)
+    schema_name: str = "meeting_summary"
 
 
 # Names models understand better than bare BCP-47 codes; any other code is passed as is.
@@ -145,3 +155,14 @@ def merge_prompt(
 
 def _transcript(segments: Sequence[Segment]) -> str:
     return "Transcript:\n" + "\n".join(transcript_line(segment) for segment in segments)
+
+
+def commitments_prompt(request: SummaryRequest, segments: Sequence[Segment]) -> Prompt:
+    """The second pass's question: which numbered lines commit someone to a task."""
+    return Prompt(
+        commitments_system_prompt(request.instructions)
+        + f"\nWrite the task in {language_name(request.output_language)}.",
+        numbered_transcript(segments),
+        schema=COMMITMENTS_JSON_SCHEMA,
+        schema_name="meeting_commitments",
+    )

@@ -73,6 +73,11 @@ def is_signpost(text: str) -> bool:
     return bool(_SIGNPOST.search(text))
 
 
+def mentions_small_talk(text: str) -> bool:
+    """Whether `text` is about a small-talk subject (a task "send the concert photos" is)."""
+    return bool(_SMALL_TALK_SUBJECTS.search(text))
+
+
 def is_small_talk(text: str) -> bool:
     """Greetings, or talk about small-talk subjects that decides and assigns nothing."""
     if is_decision(text) or is_action(text):

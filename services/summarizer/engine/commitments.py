@@ -1,0 +1,269 @@
+"""A second, narrower question for small models: which transcript lines commit someone to a task.
+
+A 1.5B model asked for a whole summary at once drops commitments made in passing and guesses
+owners. Asked only this, with numbered, speaker-labelled lines and one worked example, it
+points at the lines; the line then decides the owner ("I will …" is its speaker's, "Omar,
+could you …" is Omar's) and the due words, by the same rules the extractive path uses, and a
+line that is small talk or talk about the meeting is no commitment whatever the model says.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from services.summarizer.engine.chunking import transcript_line
+from services.summarizer.engine.errors import InvalidOutputError
+from services.summarizer.engine.extractive.cues import find_owner, is_request, owner_of
+from services.summarizer.engine.extractive.small_talk import (
+    SHORT_REPLY_WORDS,
+    is_meta,
+    is_small_talk,
+    mentions_small_talk,
+)
+from services.summarizer.engine.model import Segment
+
+# A bound keeps a small model from looping on one item until its answer is cut off.
+MAX_COMMITMENTS = 12
+# How far (in lines) a cited line number may be off and still be corrected by the wording.
+LINE_SLACK = 1
+
+COMMITMENTS_JSON_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["commitments"],
+    "properties": {
+        "commitments": {
+            "type": "array",
+            "maxItems": MAX_COMMITMENTS,
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                # In this order: the model names the line before it writes about it.
+                "required": ["line", "task", "owner", "due"],
+                "properties": {
+                    "line": {"type": "integer", "minimum": 1},
+                    "task": {"type": "string"},
+                    "owner": {"type": ["string", "null"]},
+                    "due": {"type": ["string", "null"]},
+                },
+            },
+        }
+    },
+}
+
+# A worked example in the prompt: owners from "I'll" and from a name asked, a request answered
+# on the next line, small talk left out. Not taken from any benchmark meeting.
+_EXAMPLE_LINES = (
+    "L1 Speaker 1: Morning! Did anyone watch the match yesterday?",
+    "L2 Speaker 2: I did, what a game.",
+    "L3 Speaker 1: Anna, could you book the big room for the workshop?",
+    "L4 Speaker 3: Sure, I'll do it today.",
+    "L5 Speaker 2: And I will draft the agenda by Friday.",
+    "L6 Speaker 1: Good. Let me summarize where we are.",
+)
+_EXAMPLE_ANSWER = {
+    "commitments": [
+        {"line": 3, "task": "Book the big room for the workshop", "owner": "Anna", "due": "today"},
+        {"line": 5, "task": "Draft the agenda", "owner": "Speaker 2", "due": "Friday"},
+    ]
+}
+
+
+class _Commitment(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    line: int
+    task: str = ""
+    owner: str | None = None
+    due: str | None = None
+
+
+class _Commitments(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    commitments: list[_Commitment] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Commitment:
+    """A task the transcript shows someone took on or was given, with the line it was said in."""
+
+    text: str
+    source: Segment
+    owner: str | None  # a speaker label or a name said in the meeting
+    due_words: str
+
+
+def commitments_system_prompt(instructions: str = "") -> str:
+    lines = [
+        "You read meeting transcripts and list the commitments made in them: every task that "
+        "a person takes on or is asked to do and accepts.",
+        "Each transcript line starts with its number (L1, L2 …) and the speaker's label or name.",
+        "For each commitment give: line, the number of the line where the task is said; task, "
+        "what is to be done, in a few words starting with a verb; owner, who does it: the "
+        "speaker of that line when they say I, I'll, I will, I can or let me, the person "
+        'addressed by name when asked ("Anna, could you …"), else null; due, when it is due '
+        'in the words said ("Friday", "tomorrow"), else null.',
+        "Leave out greetings, small talk (weekends, sport, food, weather, hobbies), remarks "
+        "about the meeting itself and decisions that give nobody a task. Never invent tasks, "
+        "names or dates. An empty list when there are none.",
+        "Example transcript:",
+        *_EXAMPLE_LINES,
+        "Example answer:",
+        json.dumps(_EXAMPLE_ANSWER),
+    ]
+    if instructions.strip():
+        lines.append(f"The user's instructions for this summary: {instructions.strip()}")
+    return "\n".join(lines)
+
+
+def numbered_transcript(segments: Sequence[Segment]) -> str:
+    return "Transcript:\n" + "\n".join(
+        f"L{number} {_without_times(transcript_line(segment))}"
+        for number, segment in enumerate(segments, 1)
+    )
+
+
+def parse_commitments(content: str) -> list[_Commitment]:
+    try:
+        return _Commitments.model_validate(json.loads(content)).commitments
+    except (json.JSONDecodeError, ValidationError) as error:
+        raise InvalidOutputError(
+            f"commitments answer does not follow its schema: {error}"
+        ) from error
+
+
+def ground_commitments(
+    answer: Sequence[_Commitment],
+    segments: Sequence[Segment],
+    *,
+    spoken_words: set[str],
+    content_words: Callable[[str], set[str]],
+) -> list[Commitment]:
+    """The model's commitments that the transcript backs up, each tied to its line.
+
+    `segments` are the lines the model saw, numbered from 1."""
+    found: list[Commitment] = []
+    for item in answer:
+        source = _cited_line(item, segments, content_words)
+        if source is None or _off_agenda(source, segments):
+            continue
+        text = item.task.strip() or source.text.strip()
+        if mentions_small_talk(text):
+            continue
+        owner = _owner(item.owner, source, segments, spoken_words)
+        due = (item.due or "").strip()
+        found.append(Commitment(text=text, source=source, owner=owner, due_words=due))
+    return _without_repeats(found, segments, content_words)
+
+
+def _off_agenda(line: Segment, segments: Sequence[Segment]) -> bool:
+    """Small talk, talk about the meeting, or a short reply to small talk ("Loud, but I'll
+    send you the photos."): no meeting task, whatever its wording."""
+    if is_small_talk(line.text) or is_meta(line.text):
+        return True
+    position = segments.index(line)
+    previous = segments[position - 1] if position > 0 else None
+    return (
+        previous is not None
+        and previous.speaker != line.speaker
+        and is_small_talk(previous.text)
+        and not is_request(previous.text)
+        and len(line.text.split()) <= SHORT_REPLY_WORDS
+    )
+
+
+def _cited_line(
+    item: _Commitment, segments: Sequence[Segment], content_words: Callable[[str], set[str]]
+) -> Segment | None:
+    """The line the model cites, or a neighbour whose wording fits the task better (small
+    models are often off by one line)."""
+    index = item.line - 1
+    if not 0 <= index < len(segments):
+        return None
+    wanted = content_words(item.task)
+    nearby = range(max(0, index - LINE_SLACK), min(len(segments), index + LINE_SLACK + 1))
+    best = max(nearby, key=lambda i: (len(wanted & content_words(segments[i].text)), i == index))
+    return segments[best]
+
+
+def _owner(
+    model_owner: str | None,
+    source: Segment,
+    segments: Sequence[Segment],
+    spoken_words: set[str],
+) -> str | None:
+    """The line's own wording first, then an accepted request's addressee, then the model's
+    owner if the meeting backs it up ("I"/"me" being the line's speaker)."""
+    ruled = owner_of(source.text, source.speaker)
+    if ruled:
+        return ruled
+    asked = _request_answered_by(source, segments)
+    if asked is not None:
+        return find_owner(asked.text)
+    owner = (model_owner or "").strip()
+    if not owner:
+        return None
+    if owner.lower() in {"i", "me", "myself", "moi", "je"}:
+        return source.speaker or None
+    labels = {segment.speaker for segment in segments if segment.speaker}
+    if owner in labels or owner.split()[0].lower() in spoken_words:
+        return owner
+    return None
+
+
+def _request_answered_by(answer: Segment, segments: Sequence[Segment]) -> Segment | None:
+    """The request this line answers ("Sure, this afternoon." after "Omar, could you …?")."""
+    position = segments.index(answer)
+    if position == 0:
+        return None
+    previous = segments[position - 1]
+    if (
+        previous.speaker != answer.speaker
+        and is_request(previous.text)
+        and find_owner(previous.text)
+    ):
+        return previous
+    return None
+
+
+def _without_repeats(
+    found: Sequence[Commitment],
+    segments: Sequence[Segment],
+    content_words: Callable[[str], set[str]],
+) -> list[Commitment]:
+    """One item per line, and one for a request and its answer when both are cited."""
+    kept: list[Commitment] = []
+    for item in found:
+        position = segments.index(item.source)
+        if any(
+            other.owner == item.owner
+            and (
+                other.source == item.source
+                or (
+                    abs(segments.index(other.source) - position) == 1
+                    and _similar(other.text, item.text, content_words)
+                )
+            )
+            for other in kept
+        ):
+            continue
+        kept.append(item)
+    return kept
+
+
+def _similar(first: str, second: str, content_words: Callable[[str], set[str]]) -> bool:
+    a, b = content_words(first), content_words(second)
+    return bool(a and b) and len(a & b) / min(len(a), len(b)) >= 0.5
+
+
+_TIMES = re.compile(r"^\[\d+-\d+\]\s")
+
+
+def _without_times(line: str) -> str:
+    # Times help topics, not commitments; without them the line numbers stand out.
+    return _TIMES.sub("", line)

@@ -1,0 +1,152 @@
+"""The commitment pass: a second question about which numbered lines commit someone to a
+task, whose answer the transcript then grounds (owners from the line, small talk dropped).
+
+The model is scripted (a unit test of the pass and its grounding); the real local model runs
+in test_local_llm.py and in case 12 of the benchmark."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import pytest
+
+from services.summarizer.engine import Segment, SummaryRequest
+from services.summarizer.engine.chain import ProviderChain
+from services.summarizer.engine.deadline import seconds_left
+from services.summarizer.engine.extractive import ExtractiveProvider
+from services.summarizer.engine.llm_provider import LlmSummaryProvider
+from services.summarizer.engine.prompts import Prompt
+from tests.summarizer.llm_answers import summary_json
+
+TALK = [
+    ("Speaker 1", "Morning. Omar, how was the concert on Saturday?"),
+    ("Speaker 2", "Loud but fun. I'll send you the photos of the concert."),
+    ("Speaker 1", "Right, the backlog. Omar, could you change the queue order in the help desk?"),
+    ("Speaker 2", "Sure, this afternoon."),
+    ("Speaker 3", "And I will call the retailer on Monday about the workaround."),
+    ("Speaker 1", "Thanks, Nina."),
+]
+
+
+def _request() -> SummaryRequest:
+    segments = [Segment(i * 5.0, i * 5.0 + 4, text, who) for i, (who, text) in enumerate(TALK)]
+    return SummaryRequest(
+        segments, "en", "short", transcript_language="en", recording_date=date(2026, 11, 3)
+    )
+
+
+class ScriptedModel(LlmSummaryProvider):
+    """Answers the summary prompt and the commitment prompt with fixed JSON."""
+
+    commitment_pass = True
+
+    def __init__(self, commitments: Any, summary: str | None = None) -> None:
+        super().__init__(
+            name="scripted", models=["m"], timeout=30, chunk_token_budget=4000, max_parallel_calls=1
+        )
+        self._commitments = commitments
+        self._summary = summary or summary_json(action_items=[])
+        self.prompts: list[Prompt] = []
+        self.deadlines: list[float | None] = []
+
+    async def _complete(self, model: str, prompt: Prompt) -> str:
+        self.prompts.append(prompt)
+        self.deadlines.append(seconds_left())
+        if prompt.schema_name == "meeting_commitments":
+            return (
+                self._commitments
+                if isinstance(self._commitments, str)
+                else json.dumps({"commitments": self._commitments})
+            )
+        return self._summary
+
+
+@pytest.mark.asyncio
+async def test_owners_come_from_the_cited_line_not_from_the_models_guess() -> None:
+    model = ScriptedModel(
+        [
+            {"line": 3, "task": "Change the queue order", "owner": "Speaker 1", "due": None},
+            {"line": 5, "task": "Call the retailer", "owner": "I", "due": "Monday"},
+        ]
+    )
+
+    summary = await model.summarize(_request())
+
+    items = {item.text: (item.owner, item.due) for item in summary.action_items}
+    # "Omar, could you …" is Omar's; "I will call …" is its speaker's, named by "Thanks, Nina".
+    assert items["Change the queue order"] == ("Omar", "2026-11-03")
+    assert items["Call the retailer"] == ("Nina", "2026-11-09")
+
+
+@pytest.mark.asyncio
+async def test_a_commitment_said_in_small_talk_is_dropped() -> None:
+    model = ScriptedModel(
+        [{"line": 2, "task": "Send the concert photos", "owner": "Speaker 2", "due": None}]
+    )
+
+    summary = await model.summarize(_request())
+
+    assert summary.action_items == []
+
+
+@pytest.mark.asyncio
+async def test_a_request_and_its_answer_cited_apart_are_one_task() -> None:
+    model = ScriptedModel(
+        [
+            {"line": 3, "task": "Change the queue order", "owner": "Omar", "due": None},
+            {"line": 4, "task": "Change the queue order today", "owner": "Speaker 2", "due": None},
+        ]
+    )
+
+    summary = await model.summarize(_request())
+
+    assert [item.text for item in summary.action_items] == ["Change the queue order"]
+
+
+@pytest.mark.asyncio
+async def test_a_due_the_talk_never_said_is_not_kept() -> None:
+    model = ScriptedModel(
+        [{"line": 5, "task": "Call the retailer", "owner": "Nina", "due": "next Thursday"}]
+    )
+
+    summary = await model.summarize(_request())
+
+    [item] = summary.action_items
+    assert item.due == "2026-11-09"  # "on Monday", as said; not the invented Thursday
+
+
+@pytest.mark.asyncio
+async def test_the_commitment_prompt_numbers_the_speaker_labelled_lines() -> None:
+    model = ScriptedModel([])
+
+    await model.summarize(_request())
+
+    [commitment_prompt] = [p for p in model.prompts if p.schema_name == "meeting_commitments"]
+    assert "L3 Speaker 1: Right, the backlog." in commitment_prompt.user
+    assert "small talk" in commitment_prompt.system
+
+
+@pytest.mark.asyncio
+async def test_when_the_commitment_pass_fails_the_summarys_own_items_stay() -> None:
+    own = summary_json(
+        action_items=[{"text": "Call the retailer about the workaround", "owner": "Speaker 3"}]
+    )
+    model = ScriptedModel("not json at all", summary=own)
+
+    summary = await model.summarize(_request())
+
+    assert [(i.text, i.owner) for i in summary.action_items] == [
+        ("Call the retailer about the workaround", "Nina")
+    ]
+
+
+@pytest.mark.asyncio
+async def test_the_chains_time_budget_reaches_every_model_call() -> None:
+    model = ScriptedModel([])
+
+    await ProviderChain([model, ExtractiveProvider()], time_budget=120).summarize(_request())
+
+    assert len(model.deadlines) == 2
+    assert all(left is not None and 0 < left <= 120 for left in model.deadlines)
