@@ -39,13 +39,33 @@ async def run(context: BenchContext) -> list[CaseResult]:
                 "s per 1,000 words": result["seconds_per_1000_words"],
             }
         )
+    for name, result in figures.get("held_out", {}).items():
+        metrics[f"{name} held-out action recall with owner"] = float(
+            result["action_recall_with_owner"]
+        )
+        metrics[f"{name} held-out small talk leaked"] = float(result["small_talk_leaked"])
+        rows.append(
+            {
+                "provider": f"{name} (held-out)",
+                "action recall": result["action_recall"],
+                "+ right owner": result["action_recall_with_owner"],
+                "+ owner and due": result["action_recall_with_owner_and_due"],
+                "action precision": result["action_precision"],
+                "decision recall": result["decision_recall"],
+                "small talk leaked": result["small_talk_leaked"],
+                "speaker names": result["speaker_names_right"],
+                "s per 1,000 words": result["seconds_per_1000_words"],
+            }
+        )
     headline_provider = "local-llm" if "local-llm" in measured else "extractive"
     return [
         CaseResult(
             number=12,
             name="Summary quality",
-            input=f"{figures['meetings']} meeting scripts (3+ speakers, commitments scattered "
-            "through the talk, small talk, no closing recap) with their expected decisions "
+            input=f"{figures['meetings']} meeting scripts, plus "
+            f"{figures.get('held_out_meetings', 0)} held out from tuning (3+ speakers, "
+            "commitments scattered through the talk, small talk, no closing recap) with their "
+            "expected decisions "
             "and action items, as speaker-labelled transcripts",
             settings={"providers": ", ".join(measured)},
             metrics=metrics,
