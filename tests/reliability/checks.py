@@ -68,17 +68,23 @@ async def wait_until_pipeline_quiet(mesh: Mesh) -> None:
             await asyncio.sleep(POLL_SECONDS)
 
 
-async def wait_for_email(mesh: Mesh, address: str) -> None:
+async def wait_for_email(mesh: Mesh, address: str, count: int = 1) -> None:
+    """Until the notifier's outbox holds `count` emails to `address` (files: polled)."""
     async with asyncio.timeout(QUIET_TIMEOUT_SECONDS):
         while True:
-            if emails_to(mesh, address):
+            if emails_to(mesh, address) >= count:
                 return
             await asyncio.sleep(POLL_SECONDS)
 
 
-async def assert_completed(user: MeshUser, document_id: str) -> None:
+async def wait_completed(user: MeshUser, document_id: str) -> None:
+    """Until the document's current version completes (it must not fail)."""
     states = await user.watch_to_end(document_id)
     assert states[-1].status == library_pb2.DOCUMENT_STATUS_COMPLETED, states[-1].message
+
+
+async def assert_completed(user: MeshUser, document_id: str) -> None:
+    await wait_completed(user, document_id)
     LEDGER.completed()
 
 
