@@ -9,6 +9,7 @@ import { documentView } from "./views/document";
 import { jobsView } from "./views/jobs";
 import { libraryView } from "./views/library";
 import { CALLBACK_PATH, oidcCallbackView } from "./views/oidc";
+import { templatesView } from "./views/templates";
 import { cancelUploads } from "./views/upload";
 
 const PUBLIC_PATHS = new Set(["/login", "/register", CALLBACK_PATH]);
@@ -35,6 +36,7 @@ function renderHeader(): void {
       "nav",
       { "aria-label": "Main" },
       h("a", { href: "/" }, "Library"),
+      h("a", { href: "/templates" }, "Templates"),
       isAdmin() ? h("a", { href: "/admin/jobs" }, "Jobs") : null,
     ),
     h(
@@ -80,6 +82,7 @@ router
   .add("/", libraryView)
   .add("/documents/:documentId", documentView)
   .add("/account", accountView)
+  .add("/templates", templatesView)
   .add("/admin/jobs", jobsView);
 
 // Set once the session has resumed (below), so the first sign-in change is a real one.

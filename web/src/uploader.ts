@@ -16,6 +16,8 @@ export interface UploadOptions {
   folderId: string;
   language: string;
   summaryLength: SummaryLength;
+  /** A summary template's id; "" for the default summary. */
+  summaryTemplateId: string;
   onProgress(sentBytes: number, totalBytes: number): void;
   signal: AbortSignal;
 }
@@ -30,6 +32,7 @@ export async function uploadFile(file: File, options: UploadOptions): Promise<Do
         folderId: options.folderId,
         language: options.language,
         summaryLength: options.summaryLength,
+        summaryTemplateId: options.summaryTemplateId,
         // The same file picked twice in one page load still gets two documents.
         requestId: crypto.randomUUID(),
       },

@@ -6,6 +6,7 @@ import { h, labelled, progressBar } from "../dom";
 import { describeError, statusName } from "../errors";
 import { formatBytes, LANGUAGE_CHOICES, LENGTH_CHOICES } from "../format";
 import type { Document, SummaryLength } from "../gen/speechflow/library/v1/library_pb";
+import { templateChoice } from "../templates";
 import { toast } from "../toast";
 import { uploadFile } from "../uploader";
 
@@ -22,6 +23,8 @@ export interface UploadPanel {
   target: UploadTarget;
   /** Cancels uploads still running (the user signed out). */
   cancelAll(): void;
+  /** Reloads the summary templates offered. */
+  refreshTemplates(): Promise<void>;
 }
 
 let shared: UploadPanel | null = null;
@@ -33,6 +36,8 @@ let shared: UploadPanel | null = null;
 export function sharedUploadPanel(target: UploadTarget): UploadPanel {
   shared ??= createUploadPanel();
   shared.target = target;
+  // Templates made on the templates page since the panel was built show up as choices.
+  void shared.refreshTemplates();
   return shared;
 }
 
@@ -56,6 +61,7 @@ function createUploadPanel(): UploadPanel {
     { name: "summary-length" },
     LENGTH_CHOICES.map(([value, label]) => h("option", { value: String(value) }, label)),
   );
+  const template = templateChoice();
   const picker = h("input", {
     id: "upload-picker",
     type: "file",
@@ -125,6 +131,7 @@ function createUploadPanel(): UploadPanel {
         folderId: panel.target.folderId(),
         language: language.value,
         summaryLength: Number(length.value) as SummaryLength,
+        summaryTemplateId: template.select.value,
         signal: controller.signal,
         onProgress(sent, total) {
           const percent = total === 0 ? 100 : (sent / total) * 100;
@@ -152,13 +159,14 @@ function createUploadPanel(): UploadPanel {
     "section",
     { className: "card upload-panel", "aria-labelledby": "upload-heading" },
     h("h2", { id: "upload-heading" }, "Upload recordings"),
-    h("div", { className: "upload-options" }, labelled("Language", language), labelled("Summary length", length)),
+    h("div", { className: "upload-options" }, labelled("Language", language), labelled("Summary length", length), template.field),
     dropzone,
     list,
   );
   const panel: UploadPanel = {
     element,
     target: { folderId: () => "", onUploaded: () => undefined },
+    refreshTemplates: template.refresh,
     cancelAll() {
       queue.length = 0;
       controller.abort();
