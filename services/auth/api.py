@@ -147,9 +147,7 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
         # still used up one of the address's registrations.
         key = f"register:{callers.client_address(context)}"
         async with self._db.session() as session:
-            store = AuthStore(session)
-            counter = (await store.lock_counters([key], now))[key]
-            await store.save_counter(key, self._registrations.claim(counter, now))
+            await AuthStore(session).claim_quota(key, self._registrations, now)
         password_hash = await self._hasher.hash(request.password)
         try:
             async with self._db.session() as session:

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.auth.throttle import Counter
+from services.auth.throttle import Counter, Quota
 from services.kernel.db import UtcDateTime
 from services.kernel.outbox import outbox_table
 
@@ -160,6 +160,11 @@ class AuthStore:
                 blocked_until=counter.blocked_until,
             )
         )
+
+    async def claim_quota(self, key: str, quota: Quota, now: datetime) -> None:
+        """Counts one use of `key`'s quota, or raises RESOURCE_EXHAUSTED when it is used up."""
+        counter = (await self.lock_counters([key], now))[key]
+        await self.save_counter(key, quota.claim(counter, now))
 
     async def forget_counters_before(self, cutoff: datetime) -> None:
         """Counters of long-gone attempts (unknown emails pile up otherwise)."""

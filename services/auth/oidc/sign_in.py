@@ -109,9 +109,7 @@ class OidcSignIn:
         now = self._clock()
         key = f"oidc-start:{client_address}"
         async with self._db.session() as session:
-            counters = AuthStore(session)
-            counter = (await counters.lock_counters([key], now))[key]
-            await counters.save_counter(key, self._starts.claim(counter, now))
+            await AuthStore(session).claim_quota(key, self._starts, now)
         try:
             request = await self._provider.authorization(redirect_uri)
         except ProviderUnavailable as exc:
