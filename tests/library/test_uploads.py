@@ -13,7 +13,7 @@ from speechflow.library.v1 import library_pb2
 from tests import media
 from tests.grpc_helpers import call_fails, error_info
 from tests.library.conftest import MAX_UPLOAD_BYTES, LibraryHarness, User
-from tests.library.helpers import upload
+from tests.library.helpers import start_resumable, upload
 
 Code = grpc.StatusCode
 
@@ -295,33 +295,11 @@ async def test_expired_upload_sessions_are_removed_with_their_bytes(
     assert lib.spool_files() == []
 
 
-async def resumable_upload(
-    lib: LibraryHarness, user: User, data: bytes, request_id: str = ""
-) -> str:
-    started = await lib.library.StartUpload(
-        library_pb2.StartUploadRequest(
-            metadata=library_pb2.UploadMetadata(
-                file_name="talk.wav", size_bytes=len(data), request_id=request_id
-            )
-        ),
-        metadata=user.metadata,
-    )
-    step = started.max_chunk_bytes
-    for offset in range(0, len(data), step):
-        await lib.library.UploadChunk(
-            library_pb2.UploadChunkRequest(
-                upload_id=started.upload_id, offset=offset, data=data[offset : offset + step]
-            ),
-            metadata=user.metadata,
-        )
-    return started.upload_id
-
-
 async def test_a_finish_upload_retried_after_a_lost_reply_returns_the_same_document(
     lib: LibraryHarness, speech_wav: Path
 ) -> None:
     user = lib.user()
-    upload_id = await resumable_upload(lib, user, speech_wav.read_bytes())
+    upload_id = await start_resumable(lib, user, speech_wav.read_bytes())
     finish = library_pb2.FinishUploadRequest(upload_id=upload_id)
     first = await lib.library.FinishUpload(finish, metadata=user.metadata)
     retried = await lib.library.FinishUpload(finish, metadata=user.metadata)
@@ -335,17 +313,14 @@ async def test_a_retried_start_upload_returns_the_session_it_started(
     lib: LibraryHarness, speech_wav: Path
 ) -> None:
     user = lib.user()
-    data = speech_wav.read_bytes()
-    upload_id = await resumable_upload(lib, user, data[:1000], request_id="start-1")
-    retried = await lib.library.StartUpload(
-        library_pb2.StartUploadRequest(
-            metadata=library_pb2.UploadMetadata(
-                file_name="talk.wav", size_bytes=len(data), request_id="start-1"
-            )
-        ),
-        metadata=user.metadata,
+    start = library_pb2.StartUploadRequest(
+        metadata=library_pb2.UploadMetadata(
+            file_name="talk.wav", size_bytes=speech_wav.stat().st_size, request_id="start-1"
+        )
     )
-    assert retried.upload_id == upload_id
+    first = await lib.library.StartUpload(start, metadata=user.metadata)
+    retried = await lib.library.StartUpload(start, metadata=user.metadata)
+    assert retried.upload_id == first.upload_id
 
 
 @pytest.mark.library_settings(uploads_per_hour=1)
