@@ -31,7 +31,7 @@ from services.kernel.metrics import CONSUMER_ACK_PENDING, CONSUMER_PENDING
 from services.mesh.nats_auth import OPERATOR, SERVICE_NAMES
 from services.mesh.processes import find_executable, free_ports, http_status, wait_until
 from services.mesh.services import SERVICES
-from tests.ops.settings_catalog import every_env_name
+from tests.ops.settings_catalog import SETTINGS_OF_SERVICE, every_env_name
 
 ROOT = Path(__file__).resolve().parents[2]
 KUBERNETES = ROOT / "deploy" / "kubernetes"
@@ -284,6 +284,112 @@ def test_every_variable_a_speechflow_container_gets_is_a_real_setting(
                     names |= set(config_maps[source["configMapRef"]["name"]])
             unknown = names - known
             assert not unknown, f"{workload['metadata']['name']}: {sorted(unknown)}"
+
+
+# Which settings each SpeechFlow container reads, by container name (tests/ops/
+# settings_catalog.py names them after compose's services).
+SETTINGS_OF_CONTAINER = {
+    **{name: name for name in SERVICE_NAMES},
+    "envoy-config": "envoy-config",
+    "nats-auth": "nats-auth",
+    "storage-init": "storage-init",
+    "cleanup": "maintenance",
+    "backup": "admin",
+    "restore": "admin",
+}
+# Where a read-only root filesystem would break a service: these must be writable mounts.
+WRITTEN_PATHS = ("DATA_DIR", "EMAIL_OUTBOX_DIR", "HOME")
+
+
+def speechflow_containers(objects: list[Object]) -> Iterator[tuple[Object, Object]]:
+    """(pod spec, container) of every SpeechFlow container, the restore Job's too."""
+    restore = yaml.safe_load(RESTORE_JOB.read_text(encoding="utf-8"))
+    for workload in [*of_kind(objects, *WORKLOAD_KINDS, "Job", "CronJob"), restore]:
+        spec = pod_spec(workload)
+        for container in filter(is_speechflow, containers(spec)):
+            yield spec, container
+
+
+def container_environment(
+    container: Object, objects: list[Object], secrets: list[Object]
+) -> dict[str, str]:
+    """The variables the container starts with, Secrets taken from generate-secrets.sh."""
+    config_maps = {c["metadata"]["name"]: c["data"] for c in of_kind(objects, "ConfigMap")}
+    secret_values = {
+        s["metadata"]["name"]: {
+            k: v.decode() for k, v in secret_data(secrets, s["metadata"]["name"]).items()
+        }
+        for s in secrets
+        if s.get("data")
+    }
+    environment: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        if "configMapRef" in source:
+            environment.update(config_maps[source["configMapRef"]["name"]])
+        else:
+            environment.update(secret_values[source["secretRef"]["name"]])
+    for variable in container.get("env", []):
+        if "value" in variable:
+            environment[variable["name"]] = variable["value"]
+            continue
+        reference = variable["valueFrom"].get("secretKeyRef")
+        if reference and reference["key"] in secret_values.get(reference["name"], {}):
+            environment[variable["name"]] = secret_values[reference["name"]][reference["key"]]
+    return environment
+
+
+def mount_of(container: Object, path: str) -> Object:
+    mounts = [
+        m for m in container.get("volumeMounts", []) if Path(path).is_relative_to(m["mountPath"])
+    ]
+    assert mounts, f"{container['name']}: nothing is mounted at {path}"
+    return max(mounts, key=lambda m: len(m["mountPath"]))
+
+
+def test_every_speechflow_container_environment_parses_as_its_settings(
+    objects: list[Object], generated_secrets: list[Object]
+) -> None:
+    checked = set()
+    for _spec, container in speechflow_containers(objects):
+        environment = container_environment(container, objects, generated_secrets)
+        with pytest.MonkeyPatch.context() as patch:
+            # Read as the process would: from the environment alone (no .env, no leftovers).
+            for name in every_env_name():
+                patch.delenv(name, raising=False)
+            for name, value in environment.items():
+                patch.setenv(name, value)
+            for settings in SETTINGS_OF_SERVICE[SETTINGS_OF_CONTAINER[container["name"]]]:
+                settings(_env_file=None)  # type: ignore[call-arg]
+        checked.add(container["name"])
+    assert checked == set(SETTINGS_OF_CONTAINER)
+
+
+def test_every_file_a_setting_names_is_mounted_and_every_written_path_is_writable(
+    objects: list[Object], generated_secrets: list[Object]
+) -> None:
+    secret_keys = {s["metadata"]["name"]: set(s.get("data", {})) for s in generated_secrets}
+    for spec, container in speechflow_containers(objects):
+        environment = container_environment(container, objects, generated_secrets)
+        volumes = {v["name"]: v for v in spec.get("volumes", [])}
+        for variable, value in environment.items():
+            # The services read their files at start; the admin jobs inherit the shared
+            # ConfigMap's JWT_PUBLIC_KEY_FILE but never open it.
+            if variable.endswith("_FILE") and container["name"] in SERVICE_NAMES:
+                mount = mount_of(container, value)
+                secret = volumes[mount["name"]]["secret"]
+                inside = str(Path(value).relative_to(mount["mountPath"]))
+                items = secret.get("items")
+                provided = (
+                    {i["path"] for i in items} if items else secret_keys[secret["secretName"]]
+                )
+                assert inside in provided, (container["name"], variable, value)
+            if variable in WRITTEN_PATHS:
+                mount = mount_of(container, value)
+                assert not mount.get("readOnly"), (container["name"], variable)
+                assert (
+                    "emptyDir" in volumes[mount["name"]]
+                    or "persistentVolumeClaim" in volumes[mount["name"]]
+                ), (container["name"], variable)
 
 
 # ---- services and their ports -----------------------------------------------------------
