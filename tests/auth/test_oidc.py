@@ -13,6 +13,7 @@ from typing import Any
 
 import grpc
 import grpc.aio
+import nats
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import update
@@ -24,6 +25,7 @@ from services.kernel.db import Database
 from services.mesh.nats_server import NatsServer
 from services.mesh.processes import free_port
 from speechflow.auth.v1 import auth_pb2, auth_pb2_grpc
+from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2, library_pb2_grpc
 from tests.auth.conftest import Clock, auth_settings
 from tests.fixtures.oidc import (
@@ -402,3 +404,42 @@ async def test_starting_sign_ins_is_rate_limited_per_client(start_oidc_auth: Sta
         assert error_info(error).metadata["retry_after_seconds"]
         auth.clock.advance(minutes=1)
         assert (await auth.stub.StartOidcSignIn(start)).authorization_url
+
+
+async def test_an_account_made_by_a_first_sign_in_is_announced_like_a_registration(
+    oidc: OidcHarness, nats_server: NatsServer
+) -> None:
+    created = await oidc.sign_in(ADA)
+    client = await nats.connect(nats_server.url)
+    try:
+        subscription = await client.jetstream().subscribe(
+            "speechflow.auth.v1.user.registered", ordered_consumer=True
+        )
+        while True:
+            message = await subscription.next_msg(timeout=10)
+            event = events_pb2.UserRegistered.FromString(message.data)
+            if event.user_id == created.user.id:
+                break
+        assert event.email == ADA.email
+        assert event.name == ADA.name
+    finally:
+        await client.close()
+
+
+async def test_a_sign_in_started_on_one_auth_replica_finishes_on_another(
+    start_oidc_auth: StartAuth,
+) -> None:
+    async with start_oidc_auth() as first, start_oidc_auth() as second:
+        code, state = await started_and_called_back(first, ADA)
+        finished = await second.stub.FinishOidcSignIn(
+            auth_pb2.FinishOidcSignInRequest(code=code, state=state, redirect_uri=REDIRECT_URI)
+        )
+        assert finished.user.email == ADA.email
+        # ...and only once: the first replica no longer knows the state either.
+        error = await call_fails(
+            first.stub.FinishOidcSignIn(
+                auth_pb2.FinishOidcSignInRequest(code=code, state=state, redirect_uri=REDIRECT_URI)
+            ),
+            Code.FAILED_PRECONDITION,
+        )
+        assert error_info(error).reason == "OIDC_STATE_UNKNOWN"
