@@ -58,6 +58,7 @@ async def kill_node_mid_pipeline(
         # Two nodes of three carry on: a job runs to its end while the third is down.
         states = await users[-1].watch_to_end(documents[-1].id)
         assert states[-1].status == library_pb2.DOCUMENT_STATUS_COMPLETED, states[-1].message
+        assert cluster.stream_leader(PIPELINE_STREAM) is not node
     finally:
         await asyncio.to_thread(cluster.restart_node, node)
     for user, document in zip(users, documents, strict=True):
