@@ -27,6 +27,8 @@ DEFAULT_SIZE = 3
 # A fresh cluster elects its JetStream meta leader within a few seconds of the last node
 # starting; a restarted node catches up with the others in about the same time.
 FORMATION_TIMEOUT_SECONDS = 60.0
+# A stream elects a new leader about 5 s after its leader dies.
+LEADER_TIMEOUT_SECONDS = 20.0
 
 
 class NatsCluster:
@@ -126,15 +128,21 @@ class NatsCluster:
             running[0].log_path if running else None,
         )
 
-    def stream_leader(self, stream: str) -> NatsServer:
-        """The node that currently leads `stream`, from a running node's `/jsz` report."""
-        for node in self.nodes:
-            if not node.is_running():
-                continue
-            leader = _stream_leader_seen_by(node, stream)
-            if leader:
-                return self.node(leader)
-        raise LookupError(f"no running node reports a leader for stream {stream!r}")
+    def stream_leader(self, stream: str, timeout: float = LEADER_TIMEOUT_SECONDS) -> NatsServer:
+        """The node that currently leads `stream`, from a running node's `/jsz` report;
+        waits up to `timeout` while the stream has none (an election is under way)."""
+        leaders: list[str] = []
+
+        def reported() -> bool:
+            leaders[:] = [
+                leader
+                for node in self.nodes
+                if node.is_running() and (leader := _stream_leader_seen_by(node, stream))
+            ]
+            return bool(leaders)
+
+        wait_until(reported, timeout, f"a leader of stream {stream!r}", interval=0.2)
+        return self.node(leaders[0])
 
     def __enter__(self) -> Self:
         return self.start()
