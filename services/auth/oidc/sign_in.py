@@ -35,7 +35,7 @@ from services.kernel.errors import (
 )
 from services.kernel.tokens import Role
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger("speechflow.auth.oidc")
 
 # Called in the transaction that creates an account, so its `user.registered` event is
 # committed with it (the servicer owns the outbox and the event).
@@ -98,7 +98,7 @@ class OidcSignIn:
             )
 
     def _unavailable(self, exc: ProviderUnavailable) -> Unavailable:
-        logger.warning("OIDC provider unavailable", extra={"error": str(exc)})
+        log.warning("OIDC provider unavailable", extra={"error": str(exc)})
         return Unavailable(
             f"{self.display_name} cannot be reached right now; try again in a moment.",
             reason="OIDC_PROVIDER_UNAVAILABLE",
@@ -165,7 +165,7 @@ class OidcSignIn:
         except ProviderUnavailable as exc:
             raise self._unavailable(exc) from exc
         except SignInRejected as exc:
-            logger.warning("OIDC sign-in rejected", extra={"error": str(exc)})
+            log.warning("OIDC sign-in rejected", extra={"error": str(exc)})
             raise Unauthenticated(
                 f"{self.display_name} did not confirm this sign-in; sign in again.",
                 reason="OIDC_SIGN_IN_REJECTED",
@@ -228,7 +228,7 @@ class OidcSignIn:
             if admin and user.role != int(Role.ADMIN):
                 user.role = int(Role.ADMIN)
                 user.update_time = now
-        logger.info(
+        log.info(
             "OIDC sign-in",
             extra={"user_id": user.id, "link": link.value, "admin_claim": admin},
         )
