@@ -8,6 +8,7 @@ import { formatDate } from "../format";
 import { auth, session } from "../rpc";
 import type { View } from "../router";
 import { toast } from "../toast";
+import { apiKeysCard } from "./api_keys";
 
 export const accountView: View = (outlet) => {
   const user = session.user;
@@ -27,7 +28,7 @@ export const accountView: View = (outlet) => {
     ),
   );
   outlet.append(
-    h("section", { className: "account-page" }, h("h1", {}, "Your account"), details, passwordForm(), exportCard(), deleteForm()),
+    h("section", { className: "account-page" }, h("h1", {}, "Your account"), details, passwordForm(), apiKeysCard(), exportCard(), deleteForm()),
   );
 };
 
