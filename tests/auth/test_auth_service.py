@@ -12,6 +12,7 @@ import nats
 import pytest
 
 from services.auth.admin import promote_admin
+from services.kernel.catalogue import USER_REGISTERED
 from services.mesh.nats_server import NatsServer
 from speechflow.auth.v1 import auth_pb2
 from speechflow.events.v1 import events_pb2
@@ -306,9 +307,7 @@ async def test_registration_publishes_user_registered(
     try:
         js = client.jetstream()
         created = await register(auth)
-        subscription = await js.subscribe(
-            "speechflow.auth.v1.user.registered", ordered_consumer=True
-        )
+        subscription = await js.subscribe(USER_REGISTERED, ordered_consumer=True)
         seen: list[events_pb2.UserRegistered] = []
         while True:
             message = await subscription.next_msg(timeout=10)

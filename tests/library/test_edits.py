@@ -10,6 +10,12 @@ import grpc
 import pytest
 from google.protobuf import json_format
 
+from services.kernel.catalogue import (
+    DOCUMENT_RENDERED,
+    NOTIFICATION_SENT,
+    RENDER_REQUESTED,
+    SUMMARY_REQUESTED,
+)
 from services.kernel.transcripts import duration, seconds, serialize_transcript
 from services.library.transcript_edits import retimed_words
 from speechflow.events.v1 import events_pb2
@@ -183,7 +189,7 @@ async def test_an_edit_queues_a_re_render_without_transcribing_and_completes(
     ).document
     assert current.status == library_pb2.DOCUMENT_STATUS_PROCESSING
     assert current.stage == library_pb2.STAGE_RENDERING
-    assert await requested_stages(lib, document.id, 2) == ["speechflow.library.v1.render.requested"]
+    assert await requested_stages(lib, document.id, 2) == [RENDER_REQUESTED]
     job = await job_of(lib, document.id)
     assert (job.version, job.transcript_revision) == (2, 2)
     folder = f"transcripts/{job.owner_id}/{job.document_id}"
@@ -191,14 +197,14 @@ async def test_an_edit_queues_a_re_render_without_transcribing_and_completes(
     assert json_format.Parse(stored, events_pb2.Summary()) == SUMMARY
     # The renderer and notifier finish the version: the document completes without a summary run.
     await lib.bus.publish(
-        "speechflow.renderer.v1.document.rendered",
+        DOCUMENT_RENDERED,
         events_pb2.DocumentRendered(
             job=job, pdf_key=f"pdfs/{job.owner_id}/{job.document_id}/d.pdf"
         ),
         event_id=f"{document.id}-v2-rendered",
     )
     await lib.bus.publish(
-        "speechflow.notifier.v1.notification.sent",
+        NOTIFICATION_SENT,
         events_pb2.NotificationSent(job=job, completed=True),
         event_id=f"{document.id}-v2-notified",
     )
@@ -219,9 +225,7 @@ async def test_resummarize_restarts_at_summarization_from_the_edited_revision(
         resummarize=True,
     )
 
-    assert await requested_stages(lib, document.id, 2) == [
-        "speechflow.library.v1.summary.requested"
-    ]
+    assert await requested_stages(lib, document.id, 2) == [SUMMARY_REQUESTED]
     assert (await job_of(lib, document.id)).transcript_revision == 2
 
 

@@ -11,6 +11,7 @@ import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
 from sqlalchemy import delete, func, select
 
+from services.kernel.catalogue import SUMMARY_COMPLETED, TRANSCRIPTION_COMPLETED, USER_DELETED
 from services.kernel.db import Database
 from services.kernel.transcripts import duration, seconds, serialize_transcript
 from services.library.events import job_context
@@ -79,7 +80,7 @@ async def transcribed(
         lib.store.put_bytes, key, serialize_transcript(transcript), "application/json"
     )
     await lib.bus.publish(
-        "speechflow.transcriber.v1.transcription.completed",
+        TRANSCRIPTION_COMPLETED,
         events_pb2.TranscriptionCompleted(
             job=job, transcript_key=key, text=" ".join(t for _, t in segments), model="tiny.en"
         ),
@@ -93,7 +94,7 @@ async def summarized(
 ) -> library_pb2.Document:
     job = await current_job(lib, document.id)
     await lib.bus.publish(
-        "speechflow.summarizer.v1.summary.completed",
+        SUMMARY_COMPLETED,
         events_pb2.SummaryCompleted(job=job, summary=summary),
         event_id=f"{document.id}-summarized",
     )
@@ -447,7 +448,7 @@ async def test_a_deleted_accounts_documents_leave_the_index(
     )
 
     await lib.bus.publish(
-        "speechflow.auth.v1.user.deleted",
+        USER_DELETED,
         events_pb2.UserDeleted(user_id=user.id),
         event_id=f"{user.id}-deleted",
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from services.kernel.catalogue import SUMMARY_PROGRESSED, TRANSCRIPTION_COMPLETED
 from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
 from tests.library.conftest import LibraryHarness, User
@@ -25,7 +26,7 @@ async def test_summary_progress_moves_the_document_forward(
     document = await upload(lib, user, speech_wav)
     job = await job_of(lib, document.id)
     await lib.bus.publish(
-        "speechflow.transcriber.v1.transcription.completed",
+        TRANSCRIPTION_COMPLETED,
         events_pb2.TranscriptionCompleted(
             job=job,
             transcript_key=f"transcripts/{job.owner_id}/{job.document_id}/transcript.json",
@@ -42,7 +43,7 @@ async def test_summary_progress_moves_the_document_forward(
         await asyncio.sleep(0.05)
         current = await document_of(lib, user, document.id)
     await lib.bus.publish(
-        "speechflow.summarizer.v1.summary.progressed",
+        SUMMARY_PROGRESSED,
         events_pb2.ProgressReported(
             job=job,
             stage=library_pb2.STAGE_SUMMARIZATION,

@@ -11,6 +11,7 @@ import pytest
 from google.protobuf import json_format
 from google.protobuf.field_mask_pb2 import FieldMask
 
+from services.kernel.catalogue import TRANSCRIPTION_COMPLETED
 from services.kernel.transcripts import duration, serialize_transcript
 from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
@@ -61,7 +62,7 @@ async def transcribed(
     key = f"transcripts/{job.owner_id}/{job.document_id}/transcript.json"
     await asyncio.to_thread(lib.store.put_bytes, key, stored, "application/json")
     await lib.bus.publish(
-        "speechflow.transcriber.v1.transcription.completed",
+        TRANSCRIPTION_COMPLETED,
         events_pb2.TranscriptionCompleted(
             job=job, transcript_key=key, text="words", detected_language="en", model="tiny.en"
         ),
