@@ -76,6 +76,7 @@ async def test_the_provider_button_signs_in_through_its_login_page(
     button = page.get_by_role("button", name=f"Sign in with {DISPLAY_NAME}")
     await expect(button).to_be_visible()
     await expect(page.get_by_label("Password")).to_be_hidden()
+    await expect(page.get_by_role("link", name="Create an account")).to_be_hidden()
     await page.screenshot(path=artifacts / "20-sign-in-with-provider.png", full_page=True)
     await button.click()
 

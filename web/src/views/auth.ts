@@ -24,7 +24,8 @@ function authForm(mode: Mode, outlet: HTMLElement, query: URLSearchParams): void
   const next = query.get("next");
   const otherHref = (registering ? "/login" : "/register") + (next ? `?next=${encodeURIComponent(next)}` : "");
 
-  // Hidden when password sign-in is turned off; single sign-on goes above it (views/oidc.ts).
+  // Hidden when password sign-in is turned off (accounts then come from single sign-on, which
+  // goes above it: views/oidc.ts).
   const passwordPart = h(
     "div",
     { className: "password-sign-in" },
@@ -32,6 +33,12 @@ function authForm(mode: Mode, outlet: HTMLElement, query: URLSearchParams): void
     labelled("Email", email),
     labelled("Password", password, registering ? "At least 8 characters." : undefined),
     submit,
+    h(
+      "p",
+      {},
+      registering ? "Already have an account? " : "New here? ",
+      h("a", { href: otherHref }, registering ? "Sign in" : "Create an account"),
+    ),
   );
   const form = h(
     "form",
@@ -39,12 +46,6 @@ function authForm(mode: Mode, outlet: HTMLElement, query: URLSearchParams): void
     h("h1", {}, registering ? "Create your account" : "Sign in to SpeechFlow"),
     alert.element,
     passwordPart,
-    h(
-      "p",
-      {},
-      registering ? "Already have an account? " : "New here? ",
-      h("a", { href: otherHref }, registering ? "Sign in" : "Create an account"),
-    ),
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
