@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -55,7 +56,13 @@ async def auth(
 ) -> AsyncIterator[AuthHarness]:
     database_url = "" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
     settings = auth_settings(tmp_path, nats_server.url, database_url)
-    clock = Clock(datetime.now(UTC))
+    async with running_auth(settings, Clock(datetime.now(UTC))) as harness:
+        yield harness
+
+
+@asynccontextmanager
+async def running_auth(settings: AuthSettings, clock: Clock) -> AsyncIterator[AuthHarness]:
+    """Auth started in-process on a free port, with a client stub; stopped on the way out."""
     app = await start_auth(settings, clock=clock)
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{app.port}")
     try:

@@ -15,10 +15,9 @@ import grpc.aio
 import jwt
 import pytest
 
-from services.auth.app import start_auth
 from services.mesh.nats_server import NatsServer
-from speechflow.auth.v1 import auth_pb2, auth_pb2_grpc
-from tests.auth.conftest import AuthHarness, Clock, auth_settings
+from speechflow.auth.v1 import auth_pb2
+from tests.auth.conftest import AuthHarness, Clock, auth_settings, running_auth
 from tests.grpc_helpers import bearer, call_fails, error_info
 
 PASSWORD = "correct horse battery"
@@ -42,14 +41,8 @@ async def auth(
             "access_token_ttl_seconds": 3600,
         }
     )
-    clock = Clock(datetime.now(UTC) - timedelta(minutes=30))
-    app = await start_auth(settings, clock=clock)
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{app.port}")
-    try:
-        yield AuthHarness(app, auth_pb2_grpc.AuthServiceStub(channel), settings, clock)
-    finally:
-        await channel.close()
-        await app.stop(grace=1)
+    async with running_auth(settings, Clock(datetime.now(UTC) - timedelta(minutes=30))) as harness:
+        yield harness
 
 
 async def sign_up(auth: AuthHarness) -> str:

@@ -184,3 +184,33 @@ async def test_an_access_token_works_too_and_health_answers(
     unknown = await edge.get("/v1/audio/speech")
     assert unknown.status_code == 404
     assert "error" in unknown.json()
+
+
+async def test_an_oversized_upload_without_a_length_is_413_too(
+    edge: httpx.AsyncClient, holder: KeyHolder
+) -> None:
+    """Chunked, so no Content-Length to refuse up front: the adapter counts what arrives."""
+    boundary = "speechflow-test-boundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="model"\r\n\r\n{MODEL}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.wav"\r\n'
+        "Content-Type: audio/wav\r\n\r\n"
+    ).encode()
+    chunk = b"\0" * (1024 * 1024)
+
+    async def body() -> AsyncIterator[bytes]:
+        yield head
+        for _ in range(26):
+            yield chunk
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    answer = await edge.post(
+        "/v1/audio/transcriptions",
+        content=body(),
+        headers={
+            "authorization": f"Bearer {holder.api_key}",
+            "content-type": f"multipart/form-data; boundary={boundary}",
+        },
+    )
+    assert answer.status_code == 413
+    assert answer.json()["error"]["code"] == "file_too_large"
