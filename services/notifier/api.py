@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import grpc
-import grpc.aio
-
-from services.kernel.worker import JobCounters
+from services.kernel.info import CountersInfo
 from speechflow.notifier.v1 import notifier_pb2, notifier_pb2_grpc
 
 
-class NotifierServicer(notifier_pb2_grpc.NotifierServiceServicer):
-    def __init__(self, counters: JobCounters) -> None:
-        self._counters = counters
-
-    async def GetInfo(
-        self, request: notifier_pb2.GetInfoRequest, context: grpc.aio.ServicerContext[Any, Any]
-    ) -> notifier_pb2.GetInfoResponse:
-        return self._counters.info(notifier_pb2.GetInfoResponse)
+class NotifierServicer(
+    CountersInfo[notifier_pb2.GetInfoResponse], notifier_pb2_grpc.NotifierServiceServicer
+):
+    info_type = notifier_pb2.GetInfoResponse

@@ -11,6 +11,7 @@ import grpc.aio
 import pypdfium2
 
 from services.kernel.errors import InvalidArgument
+from services.kernel.info import CountersInfo
 from services.kernel.tokens import current_principal
 from services.kernel.transcripts import from_legacy
 from services.kernel.worker import JobCounters
@@ -55,15 +56,14 @@ def render_preview(
     )
 
 
-class RendererServicer(renderer_pb2_grpc.RendererServiceServicer):
-    def __init__(self, counters: JobCounters) -> None:
-        self._counters = counters
-        self._previews = PerUserRateLimit()
+class RendererServicer(
+    CountersInfo[renderer_pb2.GetInfoResponse], renderer_pb2_grpc.RendererServiceServicer
+):
+    info_type = renderer_pb2.GetInfoResponse
 
-    async def GetInfo(
-        self, request: renderer_pb2.GetInfoRequest, context: grpc.aio.ServicerContext[Any, Any]
-    ) -> renderer_pb2.GetInfoResponse:
-        return self._counters.info(renderer_pb2.GetInfoResponse)
+    def __init__(self, counters: JobCounters) -> None:
+        super().__init__(counters)
+        self._previews = PerUserRateLimit()
 
     async def RenderPreview(
         self,
