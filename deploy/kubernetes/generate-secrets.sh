@@ -4,8 +4,8 @@
 #   AUTH_DATABASE_URL=postgresql+psycopg://speechflow:PASSWORD@db.example.com:5432/speechflow_auth \
 #   LIBRARY_DATABASE_URL=postgresql+psycopg://speechflow:PASSWORD@db.example.com:5432/speechflow_library \
 #   S3_ACCESS_KEY=... S3_SECRET_KEY=... \
-#   deploy/kubernetes/generate-secrets.sh speechflow > secrets.yaml
-#   kubectl apply -f secrets.yaml     # then keep secrets.yaml somewhere safe, or delete it
+#   deploy/kubernetes/generate-secrets.sh speechflow > ~/speechflow-secrets.yaml
+#   kubectl apply -f ~/speechflow-secrets.yaml   # then keep it in your secrets store
 #
 # New random values each run (the JWT key pair, the NATS passwords, the download-signing
 # secret): applying a second run's output signs everybody out and needs a restart of every
@@ -14,7 +14,7 @@
 # Needs openssl and kubectl (no cluster: `--dry-run=client`).
 set -euo pipefail
 
-namespace=${1:?usage: generate-secrets.sh NAMESPACE > secrets.yaml}
+namespace=${1:?usage: generate-secrets.sh NAMESPACE > speechflow-secrets.yaml}
 for required in AUTH_DATABASE_URL LIBRARY_DATABASE_URL S3_ACCESS_KEY S3_SECRET_KEY; do
   [ -n "${!required:-}" ] || { echo "generate-secrets.sh: set $required" >&2; exit 2; }
 done
