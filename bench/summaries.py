@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import re
 import sys
@@ -40,14 +41,24 @@ PROVIDERS = ("extractive", "stand-in", "local-llm")
 GOALS = {"local-llm": 0.7, "extractive": 0.5}
 
 
-def run(providers: Sequence[str] = PROVIDERS) -> dict[str, Any]:
-    """The figures per provider (`make bench` calls this); providers not installed are left out."""
-    return asyncio.run(_run(providers))
+def run(
+    providers: Sequence[str] = PROVIDERS,
+    *,
+    only: Sequence[str] = (),
+    threads: int | None = None,
+) -> dict[str, Any]:
+    """The figures per provider (`make bench` calls this); providers not installed are left out.
+
+    `only` limits the run to the named meetings (of either set), so that a slow provider can be
+    measured in several processes and the results combined (`--combine`)."""
+    return asyncio.run(_run(providers, only, threads))
 
 
-async def _run(providers: Sequence[str]) -> dict[str, Any]:
-    meetings = load_meetings()
-    held_out = load_meetings(held_out=True)
+async def _run(
+    providers: Sequence[str], only: Sequence[str], threads: int | None
+) -> dict[str, Any]:
+    meetings = [m for m in load_meetings() if not only or m.name in only]
+    held_out = [m for m in load_meetings(held_out=True) if not only or m.name in only]
     results: dict[str, Any] = {
         "meetings": len(meetings),
         "held_out_meetings": len(held_out),
@@ -55,11 +66,12 @@ async def _run(providers: Sequence[str]) -> dict[str, Any]:
         "held_out": {},
     }
     for name in providers:
-        provider = _provider(name, [*meetings, *held_out])
+        provider = _provider(name, [*meetings, *held_out], threads)
         if provider is None:
             results["providers"][name] = {"skipped": "not installed"}
             continue
-        results["providers"][name] = await _measure(provider, meetings)
+        if meetings:
+            results["providers"][name] = await _measure(provider, meetings)
         # The held-out scripts were never tuned on: how far the figures carry over.
         if held_out:
             results["held_out"][name] = await _measure(provider, held_out)
@@ -67,8 +79,6 @@ async def _run(providers: Sequence[str]) -> dict[str, Any]:
 
 
 async def _measure(provider: SummaryProvider, meetings: list[Meeting]) -> dict[str, Any]:
-    scores: list[Score] = []
-    seconds = 0.0
     per_meeting = []
     for meeting in meetings:
         started = time.perf_counter()
@@ -79,9 +89,7 @@ async def _measure(provider: SummaryProvider, meetings: list[Meeting]) -> dict[s
             print(f"{provider.name}: {meeting.name}: failed: {error}", file=sys.stderr)
             summary = _empty_summary(provider.name)
         took = time.perf_counter() - started
-        seconds += took
         result = score(summary, meeting)
-        scores.append(result)
         # One line per meeting as it is done: a local model takes minutes per meeting.
         print(
             f"{provider.name}: {meeting.name}: {took:.1f} s, "
@@ -101,9 +109,19 @@ async def _measure(provider: SummaryProvider, meetings: list[Meeting]) -> dict[s
                 # What it wrote, for a person to judge the figures by.
                 "action_items": [[a.text, a.owner or "", a.due] for a in summary.action_items],
                 "decisions": summary.decisions,
+                # The counts behind the figures, so that runs can be combined.
+                "score": dataclasses.asdict(result),
+                "words": meeting.word_count,
             }
         )
-    words = sum(meeting.word_count for meeting in meetings)
+    return figures(per_meeting)
+
+
+def figures(per_meeting: list[dict[str, Any]]) -> dict[str, Any]:
+    """The figures of a set of meetings from their counts (runs combine by concatenation)."""
+    scores = [Score(**entry["score"]) for entry in per_meeting]
+    words = sum(int(entry["words"]) for entry in per_meeting)
+    seconds = sum(float(entry["seconds"]) for entry in per_meeting)
 
     def total(field: Callable[[Score], int]) -> int:
         return sum(field(s) for s in scores)
@@ -128,11 +146,33 @@ async def _measure(provider: SummaryProvider, meetings: list[Meeting]) -> dict[s
     }
 
 
+def combine(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One result from runs over different meetings (each run's `--json` file)."""
+    combined: dict[str, Any] = {
+        "meetings": 0,
+        "held_out_meetings": 0,
+        "providers": {},
+        "held_out": {},
+    }
+    for key in ("providers", "held_out"):
+        entries: dict[str, list[dict[str, Any]]] = {}
+        for result in runs:
+            for name, figures_of in result.get(key, {}).items():
+                if "skipped" not in figures_of:
+                    entries.setdefault(name, []).extend(figures_of["per_meeting"])
+        combined[key] = {name: figures(per_meeting) for name, per_meeting in entries.items()}
+    for key, count in (("providers", "meetings"), ("held_out", "held_out_meetings")):
+        combined[count] = max((len(f["per_meeting"]) for f in combined[key].values()), default=0)
+    return combined
+
+
 def _empty_summary(provider: str) -> StructuredSummary:
     return StructuredSummary("", "", [], [], [], [], "en", provider, "failed")
 
 
-def _provider(name: str, meetings: list[Meeting]) -> SummaryProvider | None:
+def _provider(
+    name: str, meetings: list[Meeting], threads: int | None = None
+) -> SummaryProvider | None:
     if name == "extractive":
         return ExtractiveProvider()
     if name == "stand-in":
@@ -144,7 +184,8 @@ def _provider(name: str, meetings: list[Meeting]) -> SummaryProvider | None:
             load_local_model,
         )
 
-        model = load_local_model(True, LocalModelSettings())
+        settings = LocalModelSettings() if threads is None else LocalModelSettings(threads=threads)
+        model = load_local_model(True, settings)
         return None if model is None else LocalLlmProvider(model, timeout=900)
     raise ValueError(f"unknown provider {name!r}; expected one of {PROVIDERS}")
 
@@ -225,8 +266,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--providers", default=",".join(PROVIDERS))
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--only", default="", help="comma-separated meeting names to run")
+    parser.add_argument("--threads", type=int, help="CPU threads for the local model")
+    parser.add_argument(
+        "--combine", nargs="+", metavar="JSON", help="combine earlier runs' --json files"
+    )
     args = parser.parse_args(argv)
-    results = run([name for name in args.providers.split(",") if name])
+    if args.combine:
+        runs = []
+        for path in args.combine:
+            with open(path) as source:
+                runs.append(json.load(source))
+        results = combine(runs)
+    else:
+        results = run(
+            [name for name in args.providers.split(",") if name],
+            only=[name for name in args.only.split(",") if name],
+            threads=args.threads,
+        )
     print(table(results))
     if args.json:
         with open(args.json, "w") as out:
