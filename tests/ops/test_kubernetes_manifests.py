@@ -603,6 +603,73 @@ def test_services_are_reachable_from_envoy_and_each_other_and_nats_from_services
     assert reachable(objects, pod_labels(named(objects, "Deployment", "web")), envoy, 8090)
 
 
+_QUANTITY_SUFFIXES = {"m": 0.001, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "": 1}
+
+
+def quantity(value: str | int) -> float:
+    """A Kubernetes CPU or memory quantity (the suffixes these manifests use)."""
+    text = str(value)
+    for suffix, factor in sorted(_QUANTITY_SUFFIXES.items(), key=lambda i: -len(i[0])):
+        if suffix and text.endswith(suffix):
+            return float(text[: -len(suffix)]) * factor
+    return float(text)
+
+
+def test_no_container_requests_more_than_its_limit(objects: list[Object]) -> None:
+    # The API server refuses such a pod; the schema alone does not.
+    for workload in of_kind(objects, *WORKLOAD_KINDS, "Job", "CronJob"):
+        for container in containers(pod_spec(workload)):
+            resources = container["resources"]
+            for resource in ("cpu", "memory"):
+                requested = quantity(resources["requests"][resource])
+                assert requested <= quantity(resources["limits"][resource]), (
+                    workload["metadata"]["name"],
+                    container["name"],
+                    resource,
+                )
+
+
+def test_every_service_selects_pods_that_have_its_target_ports(objects: list[Object]) -> None:
+    workloads = of_kind(objects, *WORKLOAD_KINDS)
+    for service in of_kind(objects, "Service"):
+        selected = [
+            w
+            for w in workloads
+            if selects({"matchLabels": service["spec"]["selector"]}, pod_labels(w))
+        ]
+        assert len(selected) == 1, service["metadata"]["name"]
+        ports = [p for c in pod_spec(selected[0])["containers"] for p in c.get("ports", [])]
+        for port in service["spec"]["ports"]:
+            target = port["targetPort"]
+            assert any(target in (p.get("name"), p["containerPort"]) for p in ports), (
+                service["metadata"]["name"],
+                target,
+            )
+
+
+def test_every_disruption_budget_selects_a_workload_and_still_allows_a_drain(
+    overlays: dict[str, list[Object]],
+) -> None:
+    for objects in overlays.values():
+        autoscaled = {
+            h["spec"]["scaleTargetRef"]["name"]: h["spec"]["minReplicas"]
+            for h in of_kind(objects, "HorizontalPodAutoscaler")
+        }
+        for budget in of_kind(objects, "PodDisruptionBudget"):
+            (workload,) = (
+                w
+                for w in of_kind(objects, *WORKLOAD_KINDS)
+                if selects(budget["spec"]["selector"], pod_labels(w))
+            )
+            name = workload["metadata"]["name"]
+            replicas = workload["spec"].get("replicas", autoscaled.get(name, 1))
+            if "minAvailable" in budget["spec"]:
+                allowed = replicas - budget["spec"]["minAvailable"]
+            else:
+                allowed = budget["spec"]["maxUnavailable"]
+            assert allowed >= 1, f"{budget['metadata']['name']} blocks every drain of {name}"
+
+
 # ---- NATS, autoscaling, disruption budgets ------------------------------------------------
 
 
