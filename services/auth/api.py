@@ -344,6 +344,7 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
             account = await AuthStore(session).user_by_id(principal.user_id)
         if account is None:
             raise Unauthenticated("This account no longer exists.", reason="USER_GONE")
+        self._refuse_without_password(account, "change")
         domain.check_password_strength(
             request.new_password, email=account.email, min_length=self._password_min_length
         )
@@ -383,6 +384,7 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
             user = await AuthStore(session).user_by_id(principal.user_id)
         if user is None:
             raise Unauthenticated("This account no longer exists.", reason="USER_GONE")
+        self._refuse_without_password(user, "confirm the deletion with")
         if not await self._hasher.verify(request.password, user.password_hash):
             raise PermissionDenied("The password is not correct.", reason="WRONG_PASSWORD")
         async with self._db.session() as session:
@@ -408,6 +410,17 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
                 f"Signing in with a password is turned off here{other}.",
                 reason="PASSWORD_SIGN_IN_DISABLED",
             )
+
+    def _refuse_without_password(self, user: UserRow, purpose: str) -> None:
+        """An account made by single sign-on has no password to confirm with; say so rather
+        than "the password is not correct"."""
+        if user.password_hash:
+            return
+        via = self._oidc.display_name if self._oidc else "single sign-on"
+        raise FailedPrecondition(
+            f"This account signs in with {via} and has no password to {purpose}.",
+            reason="ACCOUNT_HAS_NO_PASSWORD",
+        )
 
     def _require_oidc(self) -> OidcSignIn:
         if self._oidc is None:

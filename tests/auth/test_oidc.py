@@ -443,3 +443,21 @@ async def test_a_sign_in_started_on_one_auth_replica_finishes_on_another(
             Code.FAILED_PRECONDITION,
         )
         assert error_info(error).reason == "OIDC_STATE_UNKNOWN"
+
+
+async def test_an_account_without_a_password_is_told_so_when_a_password_is_asked_for(
+    oidc: OidcHarness,
+) -> None:
+    signed_in = await oidc.sign_in(ADA)
+    token = bearer(signed_in.tokens.access_token)
+    calls: list[Awaitable[Any]] = [
+        oidc.stub.ChangePassword(
+            auth_pb2.ChangePasswordRequest(current_password="a guess", new_password=PASSWORD),
+            metadata=token,
+        ),
+        oidc.stub.DeleteAccount(auth_pb2.DeleteAccountRequest(password="a guess"), metadata=token),
+    ]
+    for call in calls:
+        error = await call_fails(call, Code.FAILED_PRECONDITION)
+        assert error_info(error).reason == "ACCOUNT_HAS_NO_PASSWORD"
+        assert f"signs in with {DISPLAY_NAME}" in (error.details() or "")
