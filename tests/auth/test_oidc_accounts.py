@@ -1,10 +1,12 @@
-"""Which account a provider identity signs in as (services/auth/oidc/accounts.py): pure rules."""
+"""Which account a provider identity signs in as, and what counts as its claims: pure rules
+(services/auth/oidc/accounts.py, the claim handling of services/auth/oidc/client.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from services.auth.oidc.accounts import Link, grants_admin, link_for
+from services.auth.oidc.client import ProviderIdentity, SignInRejected, merged_claims
 from services.kernel.errors import FailedPrecondition
 
 
@@ -53,3 +55,23 @@ def test_the_admin_claim_is_the_value_or_a_list_holding_it(
 def test_no_configured_admin_claim_grants_nothing() -> None:
     assert not grants_admin({"groups": ["speechflow-admins"]}, "", "")
     assert not grants_admin({"groups": [""]}, "groups", "")
+
+
+def test_only_a_true_email_verified_counts_as_verified() -> None:
+    def verified(value: object) -> bool:
+        claims = {"sub": "1", "email": "a@example.com", "email_verified": value}
+        return ProviderIdentity(issuer="https://idp", subject="1", claims=claims).email_verified
+
+    assert verified(True)
+    assert verified("true")  # some providers send it as a string
+    assert not verified(False)
+    assert not verified("false")
+    assert not verified(None)
+    assert not verified(1)
+
+
+def test_userinfo_about_another_subject_is_not_merged_into_the_id_token() -> None:
+    with pytest.raises(SignInRejected):
+        merged_claims({"sub": "alice"}, {"sub": "mallory", "email": "alice@example.com"})
+    merged = merged_claims({"sub": "alice", "email": "a@x.com"}, {"sub": "alice", "name": "A"})
+    assert merged == {"sub": "alice", "email": "a@x.com", "name": "A"}

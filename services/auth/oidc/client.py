@@ -51,7 +51,8 @@ class ProviderIdentity:
     @property
     def email_verified(self) -> bool:
         # Some providers send the string "true"; anything else is not a verification.
-        return self.claims.get("email_verified") in (True, "true")
+        value = self.claims.get("email_verified")
+        return value is True or value == "true"
 
     @property
     def name(self) -> str:
@@ -135,7 +136,7 @@ class OidcProviderClient:
             id_claims = await self._app.parse_id_token(token, nonce=nonce)
             claims = dict(id_claims)
             if metadata.get("userinfo_endpoint"):
-                claims = _merged(claims, dict(await self._app.userinfo(token=token)))
+                claims = merged_claims(claims, dict(await self._app.userinfo(token=token)))
         except (AuthlibBaseError, JoseError) as exc:
             raise SignInRejected(f"{type(exc).__name__}: {exc}") from exc
         except httpx2.HTTPStatusError as exc:
@@ -147,7 +148,7 @@ class OidcProviderClient:
         return ProviderIdentity(issuer=self.issuer, subject=str(claims["sub"]), claims=claims)
 
 
-def _merged(id_claims: dict[str, Any], userinfo: dict[str, Any]) -> dict[str, Any]:
+def merged_claims(id_claims: dict[str, Any], userinfo: dict[str, Any]) -> dict[str, Any]:
     """Many providers (oidc-provider, Authentik) put email and profile claims only in the
     userinfo response; it counts only if it is about the same subject (OIDC Core 5.3.2)."""
     if str(userinfo.get("sub")) != str(id_claims["sub"]):
