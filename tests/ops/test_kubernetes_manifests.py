@@ -47,6 +47,8 @@ RESTORE_JOB = KUBERNETES / "restore-job.yaml"
 # The oldest Kubernetes release the manifests must run on (gRPC probes and the preStop
 # sleep action are GA there); kubernetes-validate bundles its schemas.
 KUBERNETES_VERSION = "1.35.0"
+# ... and the newest one the validator knows, so an API a later release drops shows up too.
+NEWEST_KUBERNETES_VERSION = "1.37.0"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet")
 SPEECHFLOW_IMAGES = ("speechflow", "speechflow-web")
 ENVOY_PORT = 8080
@@ -121,8 +123,8 @@ def generated_secrets() -> list[Object]:
     return generate_secrets()
 
 
-def validate(document: Object) -> None:
-    kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+def validate(document: Object, version: str = KUBERNETES_VERSION) -> None:
+    kubernetes_validate.validate(document, version, strict=True)
 
 
 def named(objects: list[Object], kind: str, name: str) -> Object:
@@ -166,10 +168,13 @@ def service_workload(objects: list[Object], name: str) -> Object:
 # ---- every object is a valid Kubernetes object -------------------------------------------
 
 
-def test_every_object_of_every_overlay_is_valid_in_strict_mode(objects: list[Object]) -> None:
+@pytest.mark.parametrize("version", [KUBERNETES_VERSION, NEWEST_KUBERNETES_VERSION])
+def test_every_object_of_every_overlay_is_valid_in_strict_mode(
+    objects: list[Object], version: str
+) -> None:
     assert len(objects) > 30
     for document in objects:
-        validate(document)
+        validate(document, version)
 
 
 def test_the_validator_rejects_an_unknown_field_and_a_wrong_type(objects: list[Object]) -> None:
