@@ -893,6 +893,8 @@ def test_the_transcriber_autoscales_on_the_backlog_of_its_consumers(
     for metric in metrics.values():
         (expression,) = metric["metric"]["selector"]["matchExpressions"]
         assert expression["key"] == "consumer"
+        assert "consumer" in CONSUMER_PENDING._labelnames
+        assert "consumer" in CONSUMER_ACK_PENDING._labelnames
         assert expression["operator"] == "In"
         assert set(expression["values"]) == transcriber_durables()
         assert metric["target"]["type"] == "AverageValue"
