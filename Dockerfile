@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # One Dockerfile, two images: `service` (every Python service and speechflow-admin) and `web`
-# (the built web app behind nginx). compose.yaml picks the stage with `target:`.
+# (the built web app behind nginx). compose.yaml picks the stage with `target:`; the
+# Kubernetes manifests (deploy/kubernetes) run the same two images, pushed to a registry.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 ARG NODE_IMAGE=node:22-bookworm-slim
