@@ -56,6 +56,8 @@ class ServiceBusUse:
     observed_consumers: Sequence[tuple[str, str]] = field(default_factory=tuple)
     # (stream, subject) read through an ephemeral ordered consumer of its own.
     followed: Sequence[tuple[str, str]] = ()
+    # Subjects of the work queues it feeds (and consumes), beside its own events.
+    work_queue_subjects: Sequence[str] = ()
 
 
 def service_bus_uses() -> list[ServiceBusUse]:
@@ -64,10 +66,15 @@ def service_bus_uses() -> list[ServiceBusUse]:
     uses = []
     for name in catalogue.SERVICES:
         followers = catalogue.followers_of(name)
+        queues = [q for q in catalogue.WORK_QUEUE_CONSUMERS if q.service == name]
         uses.append(
             ServiceBusUse(
                 name,
-                consumers=[c.spec() for c in catalogue.consumers() if c.service == name],
+                consumers=[
+                    *(c.spec() for c in catalogue.consumers() if c.service == name),
+                    *(q.spec() for q in queues),
+                ],
+                work_queue_subjects=[s for q in queues for s in q.subjects],
                 subscriptions=[s for f in followers if not f.replays_stream for s in f.subjects],
                 # The library's queue view reads the backlog of every stage input.
                 observed_consumers=[(c.stream, c.durable) for c in stage_inputs]
@@ -97,6 +104,7 @@ def permissions_for(use: ServiceBusUse) -> NatsPermissions:
     publish: list[str] = [
         f"speechflow.{use.name}.v1.>",
         *(f"{_JS_API}.STREAM.{verb}.{own_stream}" for verb in ("INFO", "CREATE", "UPDATE")),
+        *use.work_queue_subjects,
     ]
     # Streams it reads from: it may create one that does not exist yet (start-up order is
     # free) but never reconfigure it (EventBus.ensure_streams updates only its own).

@@ -7,8 +7,10 @@ import logging
 from pathlib import Path
 
 from services.kernel.app import ServiceApp
+from services.kernel.jetstream import EventBus, Handler
 from services.kernel.stage import start_stage_service
 from services.kernel.storage import StorageSettings, store_from_settings
+from services.kernel.versions import CurrentVersions
 from services.kernel.worker import JobCounters
 from services.transcriber.api import TranscriberServicer
 from services.transcriber.engine import (
@@ -20,6 +22,8 @@ from services.transcriber.engine import (
 )
 from services.transcriber.engine.diarization import Diarizer, NullDiarizer, SenkoDiarizer
 from services.transcriber.engine.speaker_labelling import SpeakerLabellingTranscriber
+from services.transcriber.fanout.chunks import ChunkWorker, start_chunk_consumer
+from services.transcriber.fanout.coordinator import FanOut, FanOutSettings
 from services.transcriber.settings import TranscriberSettings
 from services.transcriber.worker import TranscriptionWorker
 from speechflow.library.v1 import library_pb2
@@ -87,11 +91,33 @@ async def start_transcriber(
             "diarization": diarization,
             "concurrency": str(settings.concurrency),
             "window_seconds": str(settings.window_seconds),
+            "fanout_threshold_seconds": str(settings.fanout_threshold_seconds),
+            "chunk_seconds": str(settings.chunk_seconds),
         }
     )
     servicer = TranscriberServicer(counters)
     store = store_from_settings(storage or StorageSettings(data_dir=settings.data_dir))
-    return await start_stage_service(
+    fanout = FanOutSettings(
+        threshold_seconds=settings.fanout_threshold_seconds,
+        chunk_seconds=settings.chunk_seconds,
+        overlap_seconds=settings.chunk_overlap_seconds,
+    )
+    buses: list[EventBus] = []
+
+    def handler_for(bus: EventBus, versions: CurrentVersions) -> Handler:
+        buses.append(bus)  # the chunk consumer below runs on the stage's bus
+        return TranscriptionWorker(
+            bus=bus,
+            store=store,
+            transcriber=transcriber,
+            spool=spool,
+            versions=versions,
+            fanout=FanOut(
+                bus=bus, store=store, settings=fanout, detect_language=engine.detect_language
+            ),
+        ).handle
+
+    app = await start_stage_service(
         name="transcriber",
         stage=library_pb2.STAGE_TRANSCRIPTION,
         settings=settings,
@@ -100,9 +126,8 @@ async def start_transcriber(
         register=lambda server: transcriber_pb2_grpc.add_TranscriberServiceServicer_to_server(
             servicer, server
         ),
-        handler_for=lambda bus, versions: (
-            TranscriptionWorker(
-                bus=bus, store=store, transcriber=transcriber, spool=spool, versions=versions
-            ).handle
-        ),
+        handler_for=handler_for,
     )
+    chunks = ChunkWorker(store=store, recognizer=recognizer, diarizer=diarizer)
+    await start_chunk_consumer(buses[0], chunks, settings)
+    return app

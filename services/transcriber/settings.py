@@ -47,8 +47,8 @@ class TranscriberSettings(StageSettings):
     # Load the default models at start-up instead of on the first job.
     preload_models: bool = Field(default=True, validation_alias=env_alias("WHISPER_PRELOAD"))
     # One long recording across many replicas: a recording longer than this (0 = never) is
-    # cut at silences into chunks of about `chunk_seconds`, each with `chunk_overlap_seconds`
-    # of its neighbours' audio on both sides, which any replica transcribes
+    # cut at silences into chunks of about `chunk_seconds`, each also hearing the
+    # `chunk_overlap_seconds` before its cut, which any replica transcribes
     # (services/transcriber/fanout).
     fanout_threshold_seconds: float = Field(
         default=600.0, ge=0.0, validation_alias=env_alias("TRANSCRIBER_FANOUT_THRESHOLD_SECONDS")
@@ -57,7 +57,7 @@ class TranscriberSettings(StageSettings):
         default=180.0, ge=10.0, validation_alias=env_alias("TRANSCRIBER_CHUNK_SECONDS")
     )
     chunk_overlap_seconds: float = Field(
-        default=2.0,
+        default=4.0,
         ge=0.0,
         le=30.0,
         validation_alias=env_alias("TRANSCRIBER_CHUNK_OVERLAP_SECONDS"),

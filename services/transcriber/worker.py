@@ -23,6 +23,7 @@ from services.transcriber.engine import (
     TranscriptionError,
     TranscriptionOptions,
 )
+from services.transcriber.fanout.coordinator import FanOut
 from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
 
@@ -83,8 +84,10 @@ class TranscriptionWorker:
         transcriber: Transcriber,
         spool: Path,
         versions: CurrentVersions | None = None,
+        fanout: FanOut | None = None,
     ) -> None:
         self._bus = bus
+        self._fanout = fanout
         self._versions = versions or EveryVersionCurrent()
         self._store = store
         self._transcriber = transcriber
@@ -134,12 +137,19 @@ class TranscriptionWorker:
             await asyncio.to_thread(_download, self._store, job.original_key, Path(local.name))
             started = time.perf_counter()
             try:
-                result = await asyncio.to_thread(
-                    self._transcriber.transcribe,
-                    Path(local.name),
-                    transcription_options(job),
-                    on_progress,
+                # A long recording is cut into chunks that every replica takes (fanout/).
+                result = (
+                    await self._fanout.transcribe(job, Path(local.name), on_progress)
+                    if self._fanout is not None
+                    else None
                 )
+                if result is None:
+                    result = await asyncio.to_thread(
+                        self._transcriber.transcribe,
+                        Path(local.name),
+                        transcription_options(job),
+                        on_progress,
+                    )
             except PermanentTranscriptionError as exc:
                 raise PermanentError(str(exc)) from exc
             except TranscriptionError as exc:

@@ -198,3 +198,11 @@ def _log_fields(request: events_pb2.TranscriptionChunkRequested) -> dict[str, ob
         "chunk": request.chunk_index,
         "offset": request.audio_offset_seconds,
     }
+
+
+async def start_chunk_consumer(bus: EventBus, worker: ChunkWorker, settings: StageSettings) -> None:
+    """Every replica takes chunks: of its own long recordings and of other replicas'."""
+    await ensure_chunk_stream(bus)
+    bus.start_consumer(
+        chunk_consumer(settings), worker.handle, retry=settings.retry, on_gave_up=worker.gave_up
+    )

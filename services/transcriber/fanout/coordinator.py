@@ -117,19 +117,11 @@ class FanOut:
             min_speakers=job.min_speakers,
             max_speakers=job.max_speakers,
         )
-        # Every result is in: the chunks' audio is no longer needed (the results stay until
-        # the transcript is stored, see `discard`).
+        # Every result is in: the chunks' audio is no longer needed. The results stay beside
+        # the transcript (a few hundred KB for hours of audio) until the document is deleted,
+        # so a transcription asked for again reuses them.
         await asyncio.to_thread(self._delete, [chunk_audio_key(job, p.index) for p in planned])
         return transcript
-
-    async def discard(self, job: events_pb2.JobContext) -> None:
-        """Once the transcript is stored: drop the chunk results of this version."""
-        folder = chunk_results_folder(job)
-        prefix = f"{folder}chunk-v{job.version}-"
-        keys = await asyncio.to_thread(
-            lambda: [info.key for info in self._store.list(folder) if info.key.startswith(prefix)]
-        )
-        await asyncio.to_thread(self._delete, keys)
 
     def _plan_and_publish(
         self,

@@ -1,13 +1,15 @@
 """Chunk results -> one transcript: words stitched at the seams, speakers matched by voice.
 
-Seams. Neighbouring chunks both heard the `overlap` seconds either side of their seam, so
-words near it come twice, with slightly different timings (and a word cut by a chunk's edge
-may be misheard by that chunk). The stitch looks for an *anchor*: a word both chunks heard —
-same text, start times within TIMING_TOLERANCE_SECONDS — nearest the seam, i.e. as far from
-both chunks' edges as possible. Everything before the anchor comes from the left chunk, the
-anchor once, everything after it from the right chunk. Where the chunks share no word near
-the seam (it fell in a pause, or they disagree), each word counts for the chunk whose span
-holds its midpoint.
+Seams. A chunk's audio ends at its cut; the next chunk's audio starts `overlap` seconds
+before it (plan.py), so the words of that overlap come twice, timed slightly differently,
+and each chunk may mishear the word its own edge cuts into. The stitch looks for an
+*anchor*: a word both chunks heard (same letters, start times within
+TIMING_TOLERANCE_SECONDS) nearest the middle of the overlap, i.e. as far from both chunks'
+edges as possible. Everything before the anchor comes from the earlier chunk, the anchor
+once, everything after it from the later one. Where the chunks share no word there (the cut
+fell in a pause, or they disagree), the earlier chunk's words all stay and the later chunk
+adds the words after the earlier one's last word: Whisper sometimes drops an utterance that
+the end of its audio cuts off, and the later chunk, which heard it whole, fills it in.
 
 Speakers. Each chunk was diarized on its own, so its speaker numbers are local. They are
 matched to the recording's speakers by voice with the same GlobalSpeakers the windowed
@@ -79,22 +81,24 @@ def stitch_words(
 def stitch_seam(
     left: Sequence[Word], right: Sequence[Word], seam: float, overlap_seconds: float
 ) -> list[Word]:
-    """Left's words up to the seam, then right's, each word once (see the module docstring)."""
-    anchor = _anchor(left, right, seam, overlap_seconds)
+    """The earlier chunk's words, then the later one's, each word once (see the module
+    docstring); `right`'s audio starts `overlap_seconds` before `seam`."""
+    anchor = _anchor(left, right, seam - overlap_seconds, seam)
     if anchor is not None:
         at_left, at_right = anchor
         return [*left[: at_left + 1], *right[at_right + 1 :]]
-    return [
-        *(word for word in left if _middle(word) < seam),
-        *(word for word in right if _middle(word) >= seam),
-    ]
+    if not left:
+        return list(right)
+    last_end = left[-1].end
+    return [*left, *(word for word in right if _middle(word) >= last_end)]
 
 
 def _anchor(
-    left: Sequence[Word], right: Sequence[Word], seam: float, overlap_seconds: float
+    left: Sequence[Word], right: Sequence[Word], low: float, high: float
 ) -> tuple[int, int] | None:
-    """(index in left, index in right) of the shared word nearest the seam, if any."""
-    low, high = seam - overlap_seconds, seam + overlap_seconds
+    """(index in left, index in right) of the word both heard nearest the middle of the
+    overlap [low, high), if any."""
+    middle = (low + high) / 2
     near_left = [(i, _key(w)) for i, w in enumerate(left) if w.end > low and w.start < high]
     near_right = [(j, _key(w)) for j, w in enumerate(right) if w.end > low and w.start < high]
     best: tuple[float, int, int] | None = None
@@ -104,7 +108,7 @@ def _anchor(
         for j, other in near_right:
             if other != text or abs(left[i].start - right[j].start) > TIMING_TOLERANCE_SECONDS:
                 continue
-            distance = abs((_middle(left[i]) + _middle(right[j])) / 2 - seam)
+            distance = abs((_middle(left[i]) + _middle(right[j])) / 2 - middle)
             if best is None or distance < best[0]:
                 best = (distance, i, j)
     return None if best is None else (best[1], best[2])
