@@ -1,5 +1,6 @@
-"""The event bus on a 3-node JetStream cluster: streams keep three copies, and a publish made
-while the stream's leader is dead waits for the new leader instead of failing."""
+"""The event bus on a 3-node JetStream cluster: streams keep three copies; a publish or an
+ack made while the stream's or consumer's leader is dead waits for the new leader instead of
+failing; a follower of a subject (ephemeral, one copy) comes back after its server dies."""
 
 from __future__ import annotations
 
@@ -10,13 +11,17 @@ from collections.abc import AsyncIterator
 
 import nats
 import pytest
+from nats.aio.msg import Msg
 from nats.js.api import StreamInfo
 
+from services.kernel.following import follow_subject
 from services.kernel.jetstream import ConsumerSpec, EventBus, ReceivedEvent, producer_stream
 from services.mesh.nats_cluster import NatsCluster
 from speechflow.events.v1 import events_pb2
 
 REPLICAS = 3
+# Seen at about 20 s: the election, then the ordered consumer's missed heartbeats.
+FOLLOWER_RECOVERY_SECONDS = 45
 
 
 @pytest.fixture
@@ -100,3 +105,30 @@ async def test_cluster_ack_waits_out_the_consumer_leaders_death(
         await asyncio.to_thread(nats_cluster.restart_node, leader)
     assert len(handled) == 1
     assert info.num_redelivered == 0
+
+
+async def test_cluster_follower_of_a_subject_resumes_after_its_server_dies(
+    nats_cluster: NatsCluster, cluster_bus: EventBus
+) -> None:
+    seen: list[bytes] = []
+    arrived = asyncio.Event()
+
+    async def on_message(msg: Msg) -> None:
+        seen.append(msg.data)
+        arrived.set()
+
+    subscription = await follow_subject(cluster_bus, subject(cluster_bus, "deleted"), on_message)
+    info = await subscription.consumer_info()
+    assert info.cluster is not None
+    assert info.cluster.leader
+    # The ordered consumer is ephemeral with a single copy: it dies with its server.
+    host = nats_cluster.node(info.cluster.leader)
+    await asyncio.to_thread(host.kill)
+    try:
+        await cluster_bus.publish(subject(cluster_bus, "deleted"), events_pb2.JobContext())
+        # The client notices the missing heartbeats and recreates the consumer elsewhere.
+        async with asyncio.timeout(FOLLOWER_RECOVERY_SECONDS):
+            await arrived.wait()
+    finally:
+        await asyncio.to_thread(nats_cluster.restart_node, host)
+    assert len(seen) == 1
