@@ -81,7 +81,7 @@ class Flow(Enum):
     ORCHESTRATION = "orchestration"
 
 
-ACTIVE_FLOW: Final = Flow.CHOREOGRAPHY
+ACTIVE_FLOW: Final = Flow.ORCHESTRATION
 
 
 # Progress milestones of a document (0-100), as watchers and the Jobs view see them.

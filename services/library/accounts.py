@@ -13,12 +13,15 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
 
+from services.kernel import catalogue
 from services.kernel.db import Database
 from services.kernel.errors import Unauthenticated
-from services.kernel.jetstream import ConsumerSpec, ReceivedEvent, producer_stream
+from services.kernel.jetstream import ReceivedEvent
+from services.kernel.outbox import Outbox
 from services.kernel.storage import ObjectStore, document_prefixes
 from services.kernel.tokens import Principal, current_principal
 from services.library import search_index
+from services.library.lifecycle.sql import deleted_message
 from services.library.store import (
     DeletedUserRow,
     DocumentRow,
@@ -31,16 +34,14 @@ from services.library.store import (
 from speechflow.events.v1 import events_pb2
 
 log = logging.getLogger("speechflow.library.accounts")
-USER_DELETED = "speechflow.auth.v1.user.deleted"
-CONSUMER = ConsumerSpec(
-    stream=producer_stream("auth").name, durable="library-auth-events", subjects=[USER_DELETED]
-)
+CONSUMER = catalogue.LIBRARY_ACCOUNT_CONSUMER.spec()
 
 
 class AccountEvents:
-    def __init__(self, db: Database, store: ObjectStore) -> None:
+    def __init__(self, db: Database, store: ObjectStore, outbox: Outbox) -> None:
         self._db = db
         self._store = store
+        self._outbox = outbox
 
     async def handle(self, received: ReceivedEvent) -> None:
         user_id = received.parse(events_pb2.UserDeleted).user_id
@@ -63,6 +64,9 @@ class AccountEvents:
             if await session.get(DeletedUserRow, user_id) is None:
                 session.add(DeletedUserRow(user_id=user_id, delete_time=datetime.now(UTC)))
             document_ids = [d.id for d in documents]
+            for document in documents:
+                # Stages drop the late work of each (and never email about it).
+                await self._outbox.add(session, **deleted_message(document))
             if document_ids:
                 await session.execute(delete(JobRow).where(JobRow.document_id.in_(document_ids)))
                 await search_index.forget(session, document_ids)
@@ -75,6 +79,8 @@ class AccountEvents:
             await session.execute(
                 delete(SummaryTemplateRow).where(SummaryTemplateRow.owner_id == user_id)
             )
+        if documents:
+            self._outbox.notify()
         log.info("account data deleted", extra={"documents": len(documents)})
 
 

@@ -22,11 +22,11 @@ from services.kernel.errors import (
 from services.kernel.outbox import Outbox
 from services.kernel.storage import (
     ObjectStore,
-    document_prefixes,
 )
 from services.kernel.tokens import Principal
 from services.library.domain import Status, check_id, quoted
 from services.library.keyed_locks import KeyedLocks
+from services.library.lifecycle.service import Lifecycle
 from services.library.limits import LimitGuard
 from services.library.pages import Cursor
 from services.library.store import DocumentRow, FolderRow
@@ -73,8 +73,10 @@ class LibraryBase:
         session_ttl: timedelta,
         download_ttl: timedelta,
         download_secret: bytes,
+        lifecycle: Lifecycle,
     ) -> None:
         self._db = db
+        self._lifecycle = lifecycle
         self._store = store
         self._outbox = outbox
         self._uploads = uploads
@@ -144,9 +146,3 @@ async def iterate_object(
         if close is not None:
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(close)
-
-
-def delete_document_objects(store: ObjectStore, document: DocumentRow) -> None:
-    """Removes every stored object of the document (original, transcript, PDFs, temp)."""
-    for prefix in document_prefixes(document.owner_id, document.id):
-        store.delete_prefix(prefix)

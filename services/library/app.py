@@ -29,8 +29,9 @@ from services.library.accounts import CONSUMER as ACCOUNT_CONSUMER
 from services.library.accounts import AccountEvents
 from services.library.api import JobsServicer, LibraryServicer
 from services.library.events import PIPELINE_PRODUCERS
+from services.library.lifecycle.bootstrap import bootstrap
 from services.library.limits import LimitGuard, Limits
-from services.library.pipeline import ORDERING_RETRY, PipelineEvents, consumer_specs
+from services.library.pipeline import PipelineEvents, consumer_specs
 from services.library.settings import LibrarySettings
 from services.library.store import OUTBOX, UploadSessionRow
 from services.library.summarizer_info import SummarizerTranslation
@@ -104,7 +105,9 @@ async def start_library(
     hub = WatchHub()
     await hub.start(bus.client)
     await remove_orphan_spool_files(db, settings.data_dir / "spool")
+    lifecycle = bootstrap(db=db, outbox=outbox, store=store)
     library = LibraryServicer(
+        lifecycle=lifecycle,
         db=db,
         store=store,
         outbox=outbox,
@@ -132,7 +135,7 @@ async def start_library(
         download_ttl=timedelta(seconds=settings.download_url_ttl_seconds),
         download_secret=secret,
     )
-    jobs = JobsServicer(db, library, bus.js)
+    jobs = JobsServicer(db, lifecycle, bus.js)
 
     def register(server: grpc.aio.Server) -> None:
         library_pb2_grpc.add_LibraryServiceServicer_to_server(library, server)
@@ -148,14 +151,14 @@ async def start_library(
         settings.grpc_host,
         settings.grpc_port,
     )
-    pipeline = PipelineEvents(db, outbox, store)
-    accounts = AccountEvents(db, store)
+    pipeline = PipelineEvents(lifecycle, store)
+    accounts = AccountEvents(db, store, outbox)
     await bus.ensure_streams([producer_stream("auth")])
     bus.start_consumer(ACCOUNT_CONSUMER, accounts.handle)
     # The stages' streams may not exist yet when the library starts first.
     await bus.ensure_streams([producer_stream(p) for p in PIPELINE_PRODUCERS])
     for spec in consumer_specs():
-        bus.start_consumer(spec, pipeline.handle, retry=ORDERING_RETRY)
+        bus.start_consumer(spec, pipeline.handle)
     background = [
         asyncio.create_task(outbox.run_relay(db, bus)),
         asyncio.create_task(sweep_upload_sessions(library)),

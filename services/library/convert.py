@@ -51,6 +51,8 @@ def document_message(row: DocumentRow) -> library_pb2.Document:
         summary=summary_from_json(row.summary),
         summary_template_id=row.summary_template_id,
         speaker_count=row.speaker_count,
+        version=row.version,
+        notification_state=library_pb2.NotificationState.ValueType(row.notification_state),
     )
     if row.process_time is not None:
         message.process_time.CopyFrom(timestamp(row.process_time))

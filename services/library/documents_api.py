@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -10,7 +9,6 @@ from datetime import UTC, datetime
 from sqlalchemy import Select, and_, func, or_, select
 
 from services.kernel.errors import (
-    FailedPrecondition,
     InvalidArgument,
     NotFound,
 )
@@ -24,23 +22,18 @@ from services.library.api_base import (
     LibraryBase,
     before_cursor,
     check_mask,
-    delete_document_objects,
     escape_like,
     require_id,
 )
 from services.library.convert import document_message
-from services.library.domain import STAGE_START_PROGRESS, STAGE_WORDS, JobStatus, Stage, Status
-from services.library.events import (
-    DOCUMENT_CHANGED,
-    STAGE_REQUESTED,
-    document_changed,
-    job_context,
-)
+from services.library.domain import Stage, Status
+from services.library.lifecycle.errors import NoTranscript
+from services.library.lifecycle.handlers import StartVersion
+from services.library.lifecycle.ports import VersionSettings
+from services.library.lifecycle_edge import refusals_as_status
 from services.library.pages import Cursor, decode_token, encode_token, page_size, query_fingerprint
-from services.library.store import DocumentRow, JobRow
-from services.library.summaries import SummarySettings
+from services.library.store import DocumentRow
 from services.library.templates import owned_template
-from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
 
 log = logging.getLogger("speechflow.library.documents")
@@ -161,12 +154,8 @@ class DocumentRpcs(LibraryBase):
         self, request: library_pb2.DeleteDocumentRequest, context: Context
     ) -> library_pb2.DeleteDocumentResponse:
         document = await self._owned_document(await active_caller(self._db), request.document_id)
-        async with self._db.session() as session:
-            row = await session.get(DocumentRow, document.id)
-            if row is not None:
-                await search_index.forget(session, [row.id])
-                await session.delete(row)
-        await asyncio.to_thread(delete_document_objects, self._store, document)
+        with refusals_as_status():
+            await self._lifecycle.delete(document.id)
         return library_pb2.DeleteDocumentResponse()
 
     async def WatchDocument(
@@ -236,11 +225,9 @@ class DocumentRpcs(LibraryBase):
             if request.summary_template_id
             else None
         )
-        if not document.transcript_key:
-            raise FailedPrecondition(
-                "This document has no transcript yet; wait for transcription to finish.",
-                reason="NO_TRANSCRIPT",
-            )
+        if not document.transcript_key:  # checked first: nothing else matters then
+            with refusals_as_status():
+                raise NoTranscript()
         summary_language = await self._uploads.check_summary_language(
             requested_language or document.summary_language,
             summaries.recording_language(document),
@@ -249,76 +236,20 @@ class DocumentRpcs(LibraryBase):
         if document.status == int(Status.PROCESSING) and document.stage != int(Stage.TRANSCRIPTION):
             # Allowed: the new version supersedes the running one, whose late events are ignored.
             log.info("regenerating while processing", extra={"document_id": document.id})
-        document = await self._restart(
-            document.id,
-            Stage.SUMMARIZATION,
-            summary_length=int(length),
-            summary=SummarySettings(
-                language=summary_language,
-                template_id=template.id if template else document.summary_template_id,
-                instructions=template.instructions if template else document.summary_instructions,
-            ),
-            notify=request.notify,
-        )
-        return library_pb2.RegenerateDocumentResponse(document=document_message(document))
-
-    async def _restart(
-        self,
-        document_id: str,
-        stage: Stage,
-        *,
-        summary_length: int | None = None,
-        summary: SummarySettings | None = None,
-        notify: bool | None = None,
-        job_id: str | None = None,
-    ) -> DocumentRow:
-        """Starts a new document version at `stage`, keeping earlier stages' outputs; unset
-        settings keep the current version's (a retry emails if the version it retries did)."""
-        now = datetime.now(UTC)
-        async with self._db.session() as session:
-            document = await session.get(DocumentRow, document_id, with_for_update=True)
-            if document is None:
-                raise NotFound(
-                    f"Document {document_id} does not exist.", reason="DOCUMENT_NOT_FOUND"
+        with refusals_as_status():
+            await self._lifecycle.start_version(
+                StartVersion(
+                    document.id,
+                    Stage.SUMMARIZATION,
+                    settings=VersionSettings(
+                        summary_length=int(length),
+                        summary_language=summary_language,
+                        summary_template_id=template.id if template else None,
+                        summary_instructions=template.instructions if template else None,
+                    ),
+                    notify=request.notify,
+                    needs_transcript=True,
                 )
-            document.version += 1
-            if summary_length is not None:
-                document.summary_length = summary_length
-            if summary is not None:
-                document.summary_language = summary.language
-                document.summary_template_id = summary.template_id
-                document.summary_instructions = summary.instructions
-            if notify is not None:
-                document.notify = notify
-            document.status = int(Status.PROCESSING)
-            document.progress = STAGE_START_PROGRESS[stage]
-            document.stage = int(stage)
-            document.status_message = STAGE_WORDS[stage]
-            document.error_message = ""
-            document.update_time = now
-            job = await session.get(JobRow, job_id) if job_id else None
-            if job is None:
-                job = JobRow(
-                    document_id=document.id,
-                    owner_id=document.owner_id,
-                    attempts=1,
-                    runs=[],
-                    create_time=now,
-                )
-                session.add(job)
-            else:
-                job.attempts += 1
-            job.version = document.version
-            job.status = int(JobStatus.RUNNING)
-            job.stage = int(stage)
-            job.error_message = ""
-            job.update_time = now
-            await session.flush()
-            await self._outbox.add(
-                session,
-                STAGE_REQUESTED[stage],
-                events_pb2.StageRequested(job=job_context(document, job)),
             )
-            await self._outbox.add(session, DOCUMENT_CHANGED, document_changed(document))
-        self._outbox.notify()
-        return document
+        document = await self._owned_document(principal, document.id)
+        return library_pb2.RegenerateDocumentResponse(document=document_message(document))

@@ -1,4 +1,4 @@
-"""Library rules: statuses, progress milestones, validation, names. No I/O."""
+"""Library rules: validation and names. No I/O."""
 
 from __future__ import annotations
 
@@ -8,30 +8,28 @@ from enum import IntEnum
 
 from services.kernel.errors import InvalidArgument
 
+# The lifecycle's names, declared in the pure model and kept importable from here.
+from services.library.lifecycle.model import (
+    DONE_PROGRESS,
+    STAGE_START_PROGRESS,
+    STAGE_WORDS,
+    TRANSCRIPTION_END_PROGRESS,
+    JobStatus,
+    NotificationState,
+    Stage,
+    Status,
+)
 
-class Status(IntEnum):
-    """Mirrors `speechflow.library.v1.DocumentStatus`."""
-
-    UPLOADING = 1
-    PROCESSING = 2
-    COMPLETED = 3
-    FAILED = 4
-
-
-class Stage(IntEnum):
-    """Mirrors `speechflow.library.v1.Stage`."""
-
-    UPLOAD = 1
-    TRANSCRIPTION = 2
-    SUMMARIZATION = 3
-    RENDERING = 4
-    NOTIFICATION = 5
-
-
-class JobStatus(IntEnum):
-    RUNNING = 1
-    SUCCEEDED = 2
-    FAILED = 3
+__all__ = [
+    "DONE_PROGRESS",
+    "STAGE_START_PROGRESS",
+    "STAGE_WORDS",
+    "TRANSCRIPTION_END_PROGRESS",
+    "JobStatus",
+    "NotificationState",
+    "Stage",
+    "Status",
+]
 
 
 class SummaryLength(IntEnum):
@@ -39,24 +37,6 @@ class SummaryLength(IntEnum):
     MEDIUM = 2
     LONG = 3
 
-
-# Progress when a stage starts (and so when the one before it has finished).
-STAGE_START_PROGRESS = {
-    Stage.TRANSCRIPTION: 10,
-    Stage.SUMMARIZATION: 50,
-    Stage.RENDERING: 75,
-    Stage.NOTIFICATION: 90,
-}
-TRANSCRIPTION_END_PROGRESS = 50
-DONE_PROGRESS = 100
-
-STAGE_WORDS = {
-    Stage.UPLOAD: "Uploading",
-    Stage.TRANSCRIPTION: "Transcribing",
-    Stage.SUMMARIZATION: "Summarizing",
-    Stage.RENDERING: "Rendering the PDF",
-    Stage.NOTIFICATION: "Sending the email",
-}
 
 SUPPORTED_LANGUAGES = ("en", "fr")
 MAX_TITLE_LENGTH = 200

@@ -13,10 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from datetime import UTC, datetime
 
 from google.protobuf import json_format
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel.errors import Aborted, FailedPrecondition, NotFound, Unavailable
 from services.kernel.stage import transcript_revision_key
@@ -25,17 +23,12 @@ from services.kernel.transcripts import parse_transcript, plain_text, serialize_
 from services.library import search_index
 from services.library.accounts import active_caller
 from services.library.api_base import Context, LibraryBase
-from services.library.domain import STAGE_START_PROGRESS, STAGE_WORDS, JobStatus, Stage, Status
-from services.library.events import (
-    DOCUMENT_CHANGED,
-    STAGE_REQUESTED,
-    document_changed,
-    job_context,
-)
+from services.library.domain import Stage, Status
 from services.library.keyed_locks import KeyedLocks
-from services.library.store import DocumentRow, JobRow
+from services.library.lifecycle.handlers import StartVersion
+from services.library.lifecycle.sql import SqlUnitOfWork
+from services.library.store import DocumentRow
 from services.library.transcript_edits import apply_edits
-from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
 
 log = logging.getLogger("speechflow.library.edits")
@@ -114,13 +107,16 @@ class EditRpcs(LibraryBase):
     ) -> None:
         """Names the new revision current and starts the version that rebuilds the PDF, in
         one transaction: an edit is never saved without its PDF being rebuilt."""
-        now = datetime.now(UTC)
-        async with self._db.session() as session:
-            document = await session.get(DocumentRow, document_id, with_for_update=True)
-            if document is None:
+        async with self._lifecycle.unit(document_id) as unit:
+            # The transcript's data is the SQL adapter's: the edit works on the held row.
+            assert isinstance(unit, SqlUnitOfWork)
+            uow = unit
+            held = await uow.documents.get(document_id)
+            if held is None:
                 raise NotFound(
                     f"Document {document_id} does not exist.", reason="DOCUMENT_NOT_FOUND"
                 )
+            document = uow.documents.row(document_id)
             if document.transcript_revision != base_revision:
                 raise Aborted(STALE_REVISION, reason="STALE_TRANSCRIPT_REVISION")
             # Written only by the one save that holds the row at this revision; if the commit
@@ -133,19 +129,19 @@ class EditRpcs(LibraryBase):
             document.transcript_key = key
             document.transcript_text = plain_text(edited)
             # In the same transaction, so search never finds words the transcript no longer has.
-            await search_index.reindex_transcript(session, document, edited)
-            document.version += 1
-            document.notify = False  # an edit's PDF is no news worth an email
+            await search_index.reindex_transcript(uow.session, document, edited)
             summary = None if resummarize else await self._latest_summary(document)
             stage = Stage.SUMMARIZATION if summary is None else Stage.RENDERING
             if summary is not None:
-                # The renderer reads the summary of its own version.
+                # The renderer reads the summary of its own version (the next one).
                 new_key = transcript_key(
-                    document.owner_id, document.id, f"summary-v{document.version}.json"
+                    document.owner_id, document.id, f"summary-v{document.version + 1}.json"
                 )
                 await asyncio.to_thread(self._store.put_bytes, new_key, summary, "application/json")
-            await self._start_version(session, document, stage, now)
-        self._outbox.notify()
+            # An edit's PDF is no news worth an email.
+            await self._lifecycle.start_version_in(
+                uow, StartVersion(document_id, stage, notify=False)
+            )
 
     async def _latest_summary(self, document: DocumentRow) -> bytes | None:
         """The newest stored summary of any earlier version, or None if none was written."""
@@ -162,32 +158,3 @@ class EditRpcs(LibraryBase):
             return self._store.get_bytes(max(versions)[1])
 
         return await asyncio.to_thread(newest)
-
-    async def _start_version(
-        self, session: AsyncSession, document: DocumentRow, stage: Stage, now: datetime
-    ) -> None:
-        document.status = int(Status.PROCESSING)
-        document.progress = STAGE_START_PROGRESS[stage]
-        document.stage = int(stage)
-        document.status_message = STAGE_WORDS[stage]
-        document.error_message = ""
-        document.update_time = now
-        job = JobRow(
-            document_id=document.id,
-            owner_id=document.owner_id,
-            version=document.version,
-            status=int(JobStatus.RUNNING),
-            stage=int(stage),
-            attempts=1,
-            runs=[],
-            create_time=now,
-            update_time=now,
-        )
-        session.add(job)
-        await session.flush()
-        await self._outbox.add(
-            session,
-            STAGE_REQUESTED[stage],
-            events_pb2.StageRequested(job=job_context(document, job)),
-        )
-        await self._outbox.add(session, DOCUMENT_CHANGED, document_changed(document))

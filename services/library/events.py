@@ -1,33 +1,31 @@
-"""What the library publishes and consumes (see docs/events.md)."""
+"""What the library publishes and consumes (declared in services/kernel/catalogue.py)."""
 
 from __future__ import annotations
 
+from services.kernel import catalogue
 from services.kernel.protos import timestamp
-from services.library.domain import Stage
+from services.library.lifecycle.model import Stage
 from services.library.store import DocumentRow, JobRow
 from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
 
-DOCUMENT_UPLOADED = "speechflow.library.v1.document.uploaded"
-DOCUMENT_CHANGED = "speechflow.library.v1.document.changed"
+# Subjects come from the pipeline catalogue; these names are the library's view of them.
+DOCUMENT_UPLOADED = catalogue.DOCUMENT_UPLOADED
+DOCUMENT_CHANGED = catalogue.DOCUMENT_CHANGED
+DOCUMENT_DELETED = catalogue.DOCUMENT_DELETED
 STAGE_REQUESTED = {
-    Stage.TRANSCRIPTION: "speechflow.library.v1.transcription.requested",
-    Stage.SUMMARIZATION: "speechflow.library.v1.summary.requested",
-    Stage.RENDERING: "speechflow.library.v1.render.requested",
-    Stage.NOTIFICATION: "speechflow.library.v1.notification.requested",
+    Stage(step.stage): step.command for step in catalogue.STAGES if step.stage < Stage.NOTIFICATION
 }
+NOTIFICATION_REQUESTED = catalogue.NOTIFICATION_REQUESTED
 
-TRANSCRIPTION_PROGRESSED = "speechflow.transcriber.v1.transcription.progressed"
-TRANSCRIPTION_COMPLETED = "speechflow.transcriber.v1.transcription.completed"
-SUMMARY_PROGRESSED = "speechflow.summarizer.v1.summary.progressed"
-SUMMARY_COMPLETED = "speechflow.summarizer.v1.summary.completed"
-DOCUMENT_RENDERED = "speechflow.renderer.v1.document.rendered"
-NOTIFICATION_SENT = "speechflow.notifier.v1.notification.sent"
-PIPELINE_PRODUCERS = ("transcriber", "summarizer", "renderer", "notifier")
-
-
-def processing_failed(producer: str) -> str:
-    return f"speechflow.{producer}.v1.processing.failed"
+TRANSCRIPTION_PROGRESSED = catalogue.TRANSCRIPTION_PROGRESSED
+TRANSCRIPTION_COMPLETED = catalogue.TRANSCRIPTION_COMPLETED
+SUMMARY_PROGRESSED = catalogue.SUMMARY_PROGRESSED
+SUMMARY_COMPLETED = catalogue.SUMMARY_COMPLETED
+DOCUMENT_RENDERED = catalogue.DOCUMENT_RENDERED
+NOTIFICATION_SENT = catalogue.NOTIFICATION_SENT
+PIPELINE_PRODUCERS = catalogue.STAGE_SERVICES
+processing_failed = catalogue.processing_failed
 
 
 def job_context(document: DocumentRow, job: JobRow) -> events_pb2.JobContext:

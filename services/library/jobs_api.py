@@ -6,12 +6,11 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 from sqlalchemy import and_, func, select, true
 
+from services.kernel import catalogue
 from services.kernel.db import Database
 from services.kernel.errors import (
-    FailedPrecondition,
     NotFound,
 )
-from services.kernel.jetstream import producer_stream
 from services.kernel.tokens import require_admin
 from services.library.api_base import (
     Context,
@@ -19,36 +18,22 @@ from services.library.api_base import (
     require_id,
 )
 from services.library.convert import job_message
-from services.library.documents_api import DocumentRpcs
 from services.library.domain import JobStatus, Stage
+from services.library.lifecycle.handlers import StartVersion
+from services.library.lifecycle.service import Lifecycle
+from services.library.lifecycle_edge import refusals_as_status
 from services.library.pages import Cursor, decode_token, encode_token, page_size, query_fingerprint
 from services.library.store import DocumentRow, JobRow
 from speechflow.library.v1 import library_pb2, library_pb2_grpc
 
-# Durable consumers feeding each stage (see services/<stage>/app.py INPUTS).
-STAGE_CONSUMERS: dict[Stage, tuple[tuple[str, str], ...]] = {
-    Stage.TRANSCRIPTION: (("library", "transcriber-from-library"),),
-    Stage.SUMMARIZATION: (
-        ("transcriber", "summarizer-from-transcriber"),
-        ("library", "summarizer-from-library"),
-    ),
-    Stage.RENDERING: (
-        ("summarizer", "renderer-from-summarizer"),
-        ("library", "renderer-from-library"),
-    ),
-    Stage.NOTIFICATION: (
-        ("renderer", "notifier-from-renderer"),
-        ("library", "notifier-from-library"),
-        ("transcriber", "notifier-from-transcriber"),
-        ("summarizer", "notifier-from-summarizer"),
-    ),
-}
+# The stages the queue view shows, in pipeline order.
+QUEUE_STAGES = tuple(Stage(step.stage) for step in catalogue.STAGES)
 
 
 class JobsServicer(library_pb2_grpc.JobsServiceServicer):
-    def __init__(self, db: Database, library: DocumentRpcs, js: JetStreamContext) -> None:
+    def __init__(self, db: Database, lifecycle: Lifecycle, js: JetStreamContext) -> None:
         self._db = db
-        self._library = library
+        self._lifecycle = lifecycle
         self._js = js
 
     async def GetQueueStats(
@@ -66,13 +51,13 @@ class JobsServicer(library_pb2_grpc.JobsServiceServicer):
                 ).all()
             )
         stages = []
-        for stage, consumers in STAGE_CONSUMERS.items():
+        for stage in QUEUE_STAGES:
             queue = library_pb2.StageQueue(
                 stage=library_pb2.Stage.ValueType(stage), failed_jobs=int(failed.get(stage, 0))
             )
-            for producer, durable in consumers:
+            for consumer in catalogue.consumers_feeding(stage):
                 try:
-                    info = await self._js.consumer_info(producer_stream(producer).name, durable)
+                    info = await self._js.consumer_info(consumer.stream, consumer.durable)
                 except NotFoundError:
                     continue  # that stage has not started yet
                 queue.pending += info.num_pending or 0
@@ -142,17 +127,11 @@ class JobsServicer(library_pb2_grpc.JobsServiceServicer):
     ) -> library_pb2.RetryJobResponse:
         require_admin()
         job = await self._job(request.job_id)
-        if job.status != int(JobStatus.FAILED):
-            raise FailedPrecondition(
-                "Only failed jobs can be retried; this one is not failed.", reason="JOB_NOT_FAILED"
+        with refusals_as_status():
+            await self._lifecycle.start_version(
+                StartVersion(job.document_id, Stage(job.stage), retry_job_id=job.id)
             )
-        async with self._db.session() as session:
-            document = await session.get(DocumentRow, job.document_id)
-        if document is None or document.version != job.version:
-            raise FailedPrecondition(
-                "A newer version of this document exists; retry that one instead.",
-                reason="JOB_SUPERSEDED",
-            )
-        await self._library._restart(document.id, Stage(job.stage), job_id=job.id)
         retried = await self._job(job.id)
-        return library_pb2.RetryJobResponse(job=job_message(retried, document))
+        return library_pb2.RetryJobResponse(
+            job=job_message(retried, await self._document_of(retried))
+        )

@@ -101,6 +101,8 @@ class DocumentRow(Base):
     # Whether the current version's completion emails the owner (uploads do, regenerates
     # only when asked).
     notify: Mapped[bool] = mapped_column(Boolean, default=True)
+    # How the email about the current version went (lifecycle.model.NotificationState).
+    notification_state: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The structured summary (speechflow.library.v1.DocumentSummary as protobuf JSON).
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # A title the user gave (at upload or by renaming) is never replaced by a generated one.

@@ -22,26 +22,19 @@ from services.kernel.outbox import Outbox
 from services.kernel.storage import ObjectStore, upload_key
 from services.kernel.tokens import Principal
 from services.library import domain, search_index, summaries
-from services.library.domain import JobStatus, Stage, Status, SummaryLength
-from services.library.events import (
-    DOCUMENT_CHANGED,
-    DOCUMENT_UPLOADED,
-    document_changed,
-    job_context,
-)
+from services.library.domain import Stage, Status, SummaryLength
+from services.library.lifecycle.sql import accept_upload
 from services.library.limits import LimitGuard
 from services.library.media import MediaInfo, probe
 from services.library.store import (
     DocumentRow,
     FolderRow,
-    JobRow,
     PreferencesRow,
     UploadSessionRow,
     new_id,
 )
 from services.library.summarizer_info import SummaryTranslation
 from services.library.templates import owned_template
-from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
 
 log = logging.getLogger("speechflow.library.uploads")
@@ -357,26 +350,9 @@ class Uploads:
                 update_time=now,
             )
             session.add(document)
-            job = JobRow(
-                document_id=document_id,
-                owner_id=principal.user_id,
-                version=1,
-                status=int(JobStatus.RUNNING),
-                stage=int(Stage.TRANSCRIPTION),
-                attempts=1,
-                runs=[],
-                create_time=now,
-                update_time=now,
-            )
-            session.add(job)
-            await session.flush()
+            # The lifecycle's first version: its job and the transcription command.
+            await accept_upload(session, self._outbox, document, new_id())
             await search_index.index_title(session, document)
-            await self._outbox.add(
-                session,
-                DOCUMENT_UPLOADED,
-                events_pb2.DocumentUploaded(job=job_context(document, job)),
-            )
-            await self._outbox.add(session, DOCUMENT_CHANGED, document_changed(document))
         return document
 
 

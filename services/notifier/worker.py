@@ -1,10 +1,10 @@
-"""Notification jobs: `document.rendered` -> completion email with a PDF link, the action
-items and the decisions; `processing.failed` -> failure email with the reason. The input
+"""Notification jobs: the library's `notification.requested` -> a completion email with a
+PDF link, the action items and the decisions, or a failure email with the reason. The input
 event's id is the send's idempotency key, so a redelivered event never sends a second email.
 
-A version that did not ask for email (`JobContext.notify` false: a regenerate, unless asked)
-sends none, yet still reports `notification.sent`: the library completes a document when
-every stage, this one included, has finished."""
+The library asks only for versions that want email and has completed the document already
+(its report exists); a request for a version that did not ask (`JobContext.notify` false)
+sends none, yet still reports `notification.sent`."""
 
 from __future__ import annotations
 
@@ -47,6 +47,19 @@ def first_paragraph(text: str) -> str:
     return text.strip().split("\n\n", 1)[0] if text else ""
 
 
+def what_to_send(event: ReceivedEvent) -> tuple[bool, str, library_pb2.Stage.ValueType]:
+    """(a completion email?, the failure's reason, the stage that failed). The library's
+    `notification.requested` says it; a rendered or failed event is the choreography's input
+    of before the switch to orchestration (still parsed, for messages already queued)."""
+    if event.subject == catalogue.NOTIFICATION_REQUESTED:
+        request = event.parse(events_pb2.NotificationRequested)
+        return request.completed, request.reason, request.failed_stage
+    if event.subject.endswith(".processing.failed"):
+        failed = event.parse(events_pb2.ProcessingFailed)
+        return False, failed.reason, failed.stage
+    return True, "", library_pb2.STAGE_UNSPECIFIED
+
+
 class NotificationWorker:
     def __init__(
         self,
@@ -67,7 +80,7 @@ class NotificationWorker:
 
     async def handle(self, event: ReceivedEvent) -> None:
         job = job_context(event)
-        completed = not event.subject.endswith(".processing.failed")
+        completed, reason, failed_stage = what_to_send(event)
         if not job.notify:
             log.info(
                 "no email asked for this version",
@@ -79,9 +92,8 @@ class NotificationWorker:
         if completed:
             email = completion_email(context)
         else:
-            failed = event.parse(events_pb2.ProcessingFailed)
             email = failure_email(
-                context, failed.reason, step=FAILED_STEPS.get(failed.stage, FailedStep.UNKNOWN)
+                context, reason, step=FAILED_STEPS.get(failed_stage, FailedStep.UNKNOWN)
             )
         key = event_id(job, "completion-email" if completed else "failure-email")
         # Never email about a deleted document or a superseded version (its link would lead

@@ -81,10 +81,13 @@ class RenderWorker:
     async def _summary(
         self, event: ReceivedEvent, job: events_pb2.JobContext
     ) -> events_pb2.Summary:
-        if event.subject == catalogue.SUMMARY_COMPLETED:
+        if not job.summary_key and event.subject == catalogue.SUMMARY_COMPLETED:
+            # The choreography's input of before the switch (messages already queued).
             return event.parse(events_pb2.SummaryCompleted).summary
-        # A retry or re-render: the summarizer stored this version's summary.
-        return await self._load(summary_object_key(job), events_pb2.Summary())
+        # The library names this version's summary, stored by the summarizer (or copied by
+        # an edit's re-render); events carry references, not the summary.
+        key = job.summary_key or summary_object_key(job)
+        return await self._load(key, events_pb2.Summary())
 
     async def _transcript(self, job: events_pb2.JobContext) -> library_pb2.Transcript:
         data = await asyncio.to_thread(self._store.get_bytes, transcript_object_key(job))

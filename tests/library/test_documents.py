@@ -13,12 +13,15 @@ import grpc.aio
 import httpx
 import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
+from nats.js.api import DeliverPolicy
 
+from services.kernel.jetstream import ReceivedEvent
 from services.kernel.storage import document_prefixes
+from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
 from tests.grpc_helpers import call_fails, error_info
 from tests.library.conftest import LibraryHarness, User
-from tests.library.helpers import complete_pipeline, job_of, upload
+from tests.library.helpers import commands_so_far, complete_pipeline, job_of, upload
 
 Code = grpc.StatusCode
 FAKE_PDF = b"%PDF-1.4\n% a stand-in for the renderer's output\n%%EOF\n"
@@ -264,9 +267,20 @@ async def test_delete_document_removes_the_row_and_every_stored_object(
         return [o.key for prefix in prefixes for o in lib.store.list(prefix)]
 
     assert len(stored()) == 5
-    await lib.library.DeleteDocument(
-        library_pb2.DeleteDocumentRequest(document_id=document.id), metadata=user.metadata
+    deletions = await lib.bus.js.subscribe(
+        "speechflow.library.v1.document.deleted",
+        ordered_consumer=True,
+        deliver_policy=DeliverPolicy.NEW,
     )
+    try:
+        await lib.library.DeleteDocument(
+            library_pb2.DeleteDocumentRequest(document_id=document.id), metadata=user.metadata
+        )
+        # Stages learn of it (and drop late work for it) from this event.
+        deleted = events_pb2.DocumentDeleted.FromString((await deletions.next_msg(10)).data)
+    finally:
+        await deletions.unsubscribe()
+    assert (deleted.document_id, deleted.owner_id) == (document.id, user.id)
     assert stored() == []
     await call_fails(get_document(lib, user, document.id), Code.NOT_FOUND)
     await call_fails(
@@ -278,6 +292,38 @@ async def test_delete_document_removes_the_row_and_every_stored_object(
     # Other documents are untouched.
     assert (await get_document(lib, user, keep.id)).id == keep.id
     assert lib.stored_keys(user) == [f"uploads/audio/{user.id}/{keep.id}/original.wav"]
+
+
+@pytest.mark.asyncio
+async def test_a_late_transcription_of_a_deleted_document_is_swept_and_goes_no_further(
+    lib: LibraryHarness, speech_wav: Path
+) -> None:
+    # Bug (b): the transcriber finishing after the delete recreated the document's files
+    # and the rest of the pipeline ran on them.
+    user = lib.user()
+    document = await upload(lib, user, speech_wav)
+    job = await job_of(lib, document.id)
+    await lib.library.DeleteDocument(
+        library_pb2.DeleteDocumentRequest(document_id=document.id), metadata=user.metadata
+    )
+    transcript = f"transcripts/{user.id}/{document.id}/transcript.json"
+    lib.store.put_bytes(transcript, b"{}", "application/json")  # what the late stage wrote
+    late = events_pb2.TranscriptionCompleted(job=job, transcript_key=transcript, text="late")
+    await lib.app.parts["pipeline"].handle(
+        ReceivedEvent(
+            subject="speechflow.transcriber.v1.transcription.completed",
+            data=late.SerializeToString(),
+            headers={},
+            attempt=1,
+            event_id=f"late-{document.id}",
+        )
+    )
+    assert [o.key for p in document_prefixes(user.id, document.id) for o in lib.store.list(p)] == []
+    await call_fails(get_document(lib, user, document.id), Code.NOT_FOUND)
+    # Nothing commanded a summary: the only command of the document is its upload's.
+    assert set(await commands_so_far(lib, document.id)) == {
+        "speechflow.library.v1.transcription.requested"
+    }
 
 
 @pytest.mark.asyncio

@@ -176,3 +176,14 @@ def test_only_the_current_failed_job_can_be_retried() -> None:
     old_copy = type(old)(**{**old.__dict__, "version": 1, "status": JobStatus.FAILED})
     with pytest.raises(JobSuperseded):
         document.check_retry(old_copy)
+
+
+def test_a_job_that_failed_at_the_email_is_retried_from_rendering() -> None:
+    # Jobs failed at notification before the email had a state of its own.
+    document = through(uploaded(), Stage.TRANSCRIPTION, Stage.SUMMARIZATION)
+    document.stage = Stage.NOTIFICATION
+    document.stage_failed(1, None, "mail refused", 4, at(5))
+    document.events.clear()
+    document.start_version(Stage.NOTIFICATION, at(6), new_job_id="j", retrying=document.job)
+    assert document.events == [StageCommanded(Stage.RENDERING)]
+    assert (document.stage, document.progress) == (Stage.RENDERING, 75)

@@ -251,20 +251,8 @@ async def until_completed_again(
     lib: LibraryHarness, user: User, job: events_pb2.JobContext
 ) -> None:
     """Finishes the regenerated version `job` (its stages after transcription)."""
-    await lib.bus.publish(
-        "speechflow.summarizer.v1.summary.completed",
-        events_pb2.SummaryCompleted(job=job, summary=meeting_summary()),
-        event_id=f"{job.job_id}-{job.version}-summarized",
-    )
-    await lib.bus.publish(
-        "speechflow.renderer.v1.document.rendered",
-        events_pb2.DocumentRendered(job=job, pdf_key="p", thumbnail_key="t", page_count=1),
-        event_id=f"{job.job_id}-{job.version}-rendered",
-    )
-    await lib.bus.publish(
-        "speechflow.notifier.v1.notification.sent",
-        events_pb2.NotificationSent(job=job, completed=True),
-        event_id=f"{job.job_id}-{job.version}-notified",
+    await complete_pipeline(
+        lib.bus, job, tag=f"{job.job_id}-{job.version}", summary=meeting_summary()
     )
     await until_completed(lib, user, job.document_id)
 

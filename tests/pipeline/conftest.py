@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,6 +18,13 @@ from speechflow.auth.v1 import auth_pb2, auth_pb2_grpc
 from speechflow.library.v1 import library_pb2, library_pb2_grpc
 from speechflow.transcriber.v1 import transcriber_pb2_grpc
 from tests import media
+
+NOTIFICATION_POLLS = 600
+SETTLED = {
+    library_pb2.NOTIFICATION_STATE_SENT,
+    library_pb2.NOTIFICATION_STATE_FAILED,
+    library_pb2.NOTIFICATION_STATE_NOT_REQUESTED,
+}
 
 
 @dataclass
@@ -57,6 +65,27 @@ class Client:
         async for update in call:
             seen.append(update)
         return seen
+
+    async def document(self, document_id: str) -> library_pb2.Document:
+        response = await self.library.GetDocument(
+            library_pb2.GetDocumentRequest(document_id=document_id), metadata=self.metadata
+        )
+        return response.document
+
+    async def notified(self, document_id: str) -> library_pb2.Document:
+        """The document once the email about its version is settled (sent, failed or not
+        asked for): the email follows COMPLETED, it does not gate it."""
+        for _ in range(NOTIFICATION_POLLS):
+            document = await self.document(document_id)
+            if document.notification_state in SETTLED:
+                return document
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"the email about {document_id} never settled")
+
+    def stored_objects(self, document_id: str) -> list[Path]:
+        """Every stored file of a document, in any area (originals, transcripts, PDFs)."""
+        objects = self.mesh.data_dir / "objects"
+        return [p for p in objects.rglob("*") if p.is_file() and document_id in p.parts]
 
     async def download(self, document_id: str, kind: int) -> bytes:
         chunks = []

@@ -50,4 +50,6 @@ async def test_two_transcribers_share_the_jobs_without_doing_any_twice(
         await asyncio.to_thread(second.stop)
     done = [a - b for a, b in zip(after, before, strict=True)]
     assert sum(done) == JOBS  # each job transcribed exactly once, by one of the two
+    for document in documents:
+        await client.notified(document.id)
     assert len(client.emails()) == JOBS

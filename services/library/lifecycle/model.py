@@ -214,6 +214,10 @@ class Document:
         re-render of an edit). The running version, if any, is superseded: its late events
         are stale. A retry continues the failed version's job; anything else starts a job.
         Unset `notify` keeps the current version's (a retry emails if the one it retries did)."""
+        if stage == Stage.NOTIFICATION:
+            # The email is no stage a version runs: a job that failed there (before it had a
+            # state of its own) is retried from rendering, which completes and then emails.
+            stage = Stage.RENDERING
         self.version += 1
         if notify is not None:
             self.notify = notify
