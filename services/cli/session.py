@@ -7,6 +7,7 @@ if the server still answers UNAUTHENTICATED (clock skew, a restarted auth with a
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -25,6 +26,8 @@ Request = TypeVar("Request")
 Response = TypeVar("Response")
 
 UNARY_TIMEOUT_SECONDS = 30.0
+# Scripts and CI may run the CLI with an API key (`speechflow keys create`) instead of a sign-in.
+API_KEY_ENVIRONMENT_VARIABLE = "SPEECHFLOW_API_KEY"
 
 
 class Session:
@@ -72,6 +75,9 @@ class Session:
     def authorized(self, operation: Callable[[Metadata], T]) -> T:
         """Run `operation` with the user's bearer token; it may run twice, so it must restart
         cleanly (streams are re-opened from the beginning)."""
+        api_key = os.environ.get(API_KEY_ENVIRONMENT_VARIABLE, "").strip()
+        if api_key:  # nothing to refresh: the key is the credential
+            return operation((("authorization", f"Bearer {api_key}"),))
         credentials = self.saved_credentials()
         if credentials.access_token_expired(datetime.now(UTC)):
             credentials = self._refresh(credentials)

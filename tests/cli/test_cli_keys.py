@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from services.cli.errors import ExitCode
+from services.cli.session import API_KEY_ENVIRONMENT_VARIABLE
 from tests.cli.conftest import Cli
 
 
@@ -52,3 +54,17 @@ def test_revoking_an_unknown_key_is_not_found(signed_in: Cli) -> None:
 
 def test_keys_need_a_sign_in(cli: Cli) -> None:
     assert cli("keys", "list").code == ExitCode.NOT_ALLOWED
+
+
+def test_a_script_runs_the_cli_with_an_api_key_instead_of_a_sign_in(
+    signed_in: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert signed_in("folders", "create", "From CI").code == 0
+    secret = signed_in("keys", "create", "ci", "--json").json()["secret"]
+    signed_in.credentials_path.unlink()  # no sign-in left: only the key
+    monkeypatch.setenv(API_KEY_ENVIRONMENT_VARIABLE, secret)
+    listed = signed_in("folders", "ls", "--json")
+    assert listed.code == 0, listed.err
+    assert [f["name"] for f in listed.json()["folders"]] == ["From CI"]
+    monkeypatch.setenv(API_KEY_ENVIRONMENT_VARIABLE, "sf_revoked-or-wrong")
+    assert signed_in("folders", "ls").code == ExitCode.NOT_ALLOWED
