@@ -23,9 +23,12 @@ _sym_db = _symbol_database.Default()
 
 
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%speechflow/notifier/v1/notifier.proto\x12\x16speechflow.notifier.v1\x1a\x1cgoogle/api/annotations.proto\"\x10\n\x0eGetInfoRequest\"\xe3\x01\n\x0fGetInfoResponse\x12\x0f\n\x07version\x18\x01 \x01(\t\x12G\n\x08settings\x18\x02 \x03(\x0b\x32\x35.speechflow.notifier.v1.GetInfoResponse.SettingsEntry\x12\x18\n\x10jobs_in_progress\x18\x03 \x01(\x05\x12\x16\n\x0ejobs_completed\x18\x04 \x01(\x03\x12\x13\n\x0bjobs_failed\x18\x05 \x01(\x03\x1a/\n\rSettingsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x32\x8c\x01\n\x0fNotifierService\x12y\n\x07GetInfo\x12&.speechflow.notifier.v1.GetInfoRequest\x1a\'.speechflow.notifier.v1.GetInfoResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/api/v1/notifier/infob\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%speechflow/notifier/v1/notifier.proto\x12\x16speechflow.notifier.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x10\n\x0eGetInfoRequest\"\xe3\x01\n\x0fGetInfoResponse\x12\x0f\n\x07version\x18\x01 \x01(\t\x12G\n\x08settings\x18\x02 \x03(\x0b\x32\x35.speechflow.notifier.v1.GetInfoResponse.SettingsEntry\x12\x18\n\x10jobs_in_progress\x18\x03 \x01(\x05\x12\x16\n\x0ejobs_completed\x18\x04 \x01(\x03\x12\x13\n\x0bjobs_failed\x18\x05 \x01(\x03\x1a/\n\rSettingsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xe8\x01\n\x07Webhook\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x11\n\x03url\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0e\n\x06\x65vents\x18\x03 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x14\n\x06secret\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x0f\n\x07\x65nabled\x18\x08 \x01(\x08\"N\n\x14\x43reateWebhookRequest\x12\x36\n\x07webhook\x18\x01 \x01(\x0b\x32\x1f.speechflow.notifier.v1.WebhookB\x04\xe2\x41\x01\x02\"I\n\x15\x43reateWebhookResponse\x12\x30\n\x07webhook\x18\x01 \x01(\x0b\x32\x1f.speechflow.notifier.v1.Webhook\"<\n\x13ListWebhooksRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"b\n\x14ListWebhooksResponse\x12\x31\n\x08webhooks\x18\x01 \x03(\x0b\x32\x1f.speechflow.notifier.v1.Webhook\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"-\n\x11GetWebhookRequest\x12\x18\n\nwebhook_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"F\n\x12GetWebhookResponse\x12\x30\n\x07webhook\x18\x01 \x01(\x0b\x32\x1f.speechflow.notifier.v1.Webhook\"\x85\x01\n\x14UpdateWebhookRequest\x12\x36\n\x07webhook\x18\x01 \x01(\x0b\x32\x1f.speechflow.notifier.v1.WebhookB\x04\xe2\x41\x01\x02\x12\x35\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskB\x04\xe2\x41\x01\x02\"I\n\x15UpdateWebhookResponse\x12\x30\n\x07webhook\x18\x01 \x01(\x0b\x32\x1f.speechflow.notifier.v1.Webhook\"0\n\x14\x44\x65leteWebhookRequest\x12\x18\n\nwebhook_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x17\n\x15\x44\x65leteWebhookResponse\"6\n\x1aRotateWebhookSecretRequest\x12\x18\n\nwebhook_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"O\n\x1bRotateWebhookSecretResponse\x12\x30\n\x07webhook\x18\x01 \x01(\x0b\x32\x1f.speechflow.notifier.v1.Webhook\"\xa5\x02\n\x0fWebhookDelivery\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nevent_type\x18\x02 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x03 \x01(\t\x12=\n\x06status\x18\x04 \x01(\x0e\x32-.speechflow.notifier.v1.WebhookDeliveryStatus\x12\x10\n\x08\x61ttempts\x18\x05 \x01(\x05\x12\x15\n\rresponse_code\x18\x06 \x01(\x05\x12\r\n\x05\x65rror\x18\x07 \x01(\t\x12/\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x35\n\x11last_attempt_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"_\n\x1cListWebhookDeliveriesRequest\x12\x18\n\nwebhook_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"u\n\x1dListWebhookDeliveriesResponse\x12;\n\ndeliveries\x18\x01 \x03(\x0b\x32\'.speechflow.notifier.v1.WebhookDelivery\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xb0\x01\n\x15WebhookDeliveryStatus\x12\'\n#WEBHOOK_DELIVERY_STATUS_UNSPECIFIED\x10\x00\x12#\n\x1fWEBHOOK_DELIVERY_STATUS_PENDING\x10\x01\x12%\n!WEBHOOK_DELIVERY_STATUS_SUCCEEDED\x10\x02\x12\"\n\x1eWEBHOOK_DELIVERY_STATUS_FAILED\x10\x03\x32\xd7\t\n\x0fNotifierService\x12y\n\x07GetInfo\x12&.speechflow.notifier.v1.GetInfoRequest\x1a\'.speechflow.notifier.v1.GetInfoResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/api/v1/notifier/info\x12\x8f\x01\n\rCreateWebhook\x12,.speechflow.notifier.v1.CreateWebhookRequest\x1a-.speechflow.notifier.v1.CreateWebhookResponse\"!\x82\xd3\xe4\x93\x02\x1b\"\x10/api/v1/webhooks:\x07webhook\x12\x83\x01\n\x0cListWebhooks\x12+.speechflow.notifier.v1.ListWebhooksRequest\x1a,.speechflow.notifier.v1.ListWebhooksResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/api/v1/webhooks\x12\x8a\x01\n\nGetWebhook\x12).speechflow.notifier.v1.GetWebhookRequest\x1a*.speechflow.notifier.v1.GetWebhookResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/api/v1/webhooks/{webhook_id}\x12\x9c\x01\n\rUpdateWebhook\x12,.speechflow.notifier.v1.UpdateWebhookRequest\x1a-.speechflow.notifier.v1.UpdateWebhookResponse\".\x82\xd3\xe4\x93\x02(2\x1d/api/v1/webhooks/{webhook.id}:\x07webhook\x12\x93\x01\n\rDeleteWebhook\x12,.speechflow.notifier.v1.DeleteWebhookRequest\x1a-.speechflow.notifier.v1.DeleteWebhookResponse\"%\x82\xd3\xe4\x93\x02\x1f*\x1d/api/v1/webhooks/{webhook_id}\x12\xb5\x01\n\x13RotateWebhookSecret\x12\x32.speechflow.notifier.v1.RotateWebhookSecretRequest\x1a\x33.speechflow.notifier.v1.RotateWebhookSecretResponse\"5\x82\xd3\xe4\x93\x02/\"*/api/v1/webhooks/{webhook_id}:rotateSecret:\x01*\x12\xb6\x01\n\x15ListWebhookDeliveries\x12\x34.speechflow.notifier.v1.ListWebhookDeliveriesRequest\x1a\x35.speechflow.notifier.v1.ListWebhookDeliveriesResponse\"0\x82\xd3\xe4\x93\x02*\x12(/api/v1/webhooks/{webhook_id}/deliveriesb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,14 +37,86 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_GETINFORESPONSE_SETTINGSENTRY']._loaded_options = None
   _globals['_GETINFORESPONSE_SETTINGSENTRY']._serialized_options = b'8\001'
+  _globals['_WEBHOOK'].fields_by_name['id']._loaded_options = None
+  _globals['_WEBHOOK'].fields_by_name['id']._serialized_options = b'\342A\001\003'
+  _globals['_WEBHOOK'].fields_by_name['url']._loaded_options = None
+  _globals['_WEBHOOK'].fields_by_name['url']._serialized_options = b'\342A\001\002'
+  _globals['_WEBHOOK'].fields_by_name['secret']._loaded_options = None
+  _globals['_WEBHOOK'].fields_by_name['secret']._serialized_options = b'\342A\001\003'
+  _globals['_WEBHOOK'].fields_by_name['create_time']._loaded_options = None
+  _globals['_WEBHOOK'].fields_by_name['create_time']._serialized_options = b'\342A\001\003'
+  _globals['_WEBHOOK'].fields_by_name['update_time']._loaded_options = None
+  _globals['_WEBHOOK'].fields_by_name['update_time']._serialized_options = b'\342A\001\003'
+  _globals['_CREATEWEBHOOKREQUEST'].fields_by_name['webhook']._loaded_options = None
+  _globals['_CREATEWEBHOOKREQUEST'].fields_by_name['webhook']._serialized_options = b'\342A\001\002'
+  _globals['_GETWEBHOOKREQUEST'].fields_by_name['webhook_id']._loaded_options = None
+  _globals['_GETWEBHOOKREQUEST'].fields_by_name['webhook_id']._serialized_options = b'\342A\001\002'
+  _globals['_UPDATEWEBHOOKREQUEST'].fields_by_name['webhook']._loaded_options = None
+  _globals['_UPDATEWEBHOOKREQUEST'].fields_by_name['webhook']._serialized_options = b'\342A\001\002'
+  _globals['_UPDATEWEBHOOKREQUEST'].fields_by_name['update_mask']._loaded_options = None
+  _globals['_UPDATEWEBHOOKREQUEST'].fields_by_name['update_mask']._serialized_options = b'\342A\001\002'
+  _globals['_DELETEWEBHOOKREQUEST'].fields_by_name['webhook_id']._loaded_options = None
+  _globals['_DELETEWEBHOOKREQUEST'].fields_by_name['webhook_id']._serialized_options = b'\342A\001\002'
+  _globals['_ROTATEWEBHOOKSECRETREQUEST'].fields_by_name['webhook_id']._loaded_options = None
+  _globals['_ROTATEWEBHOOKSECRETREQUEST'].fields_by_name['webhook_id']._serialized_options = b'\342A\001\002'
+  _globals['_LISTWEBHOOKDELIVERIESREQUEST'].fields_by_name['webhook_id']._loaded_options = None
+  _globals['_LISTWEBHOOKDELIVERIESREQUEST'].fields_by_name['webhook_id']._serialized_options = b'\342A\001\002'
   _globals['_NOTIFIERSERVICE'].methods_by_name['GetInfo']._loaded_options = None
   _globals['_NOTIFIERSERVICE'].methods_by_name['GetInfo']._serialized_options = b'\202\323\344\223\002\027\022\025/api/v1/notifier/info'
-  _globals['_GETINFOREQUEST']._serialized_start=95
-  _globals['_GETINFOREQUEST']._serialized_end=111
-  _globals['_GETINFORESPONSE']._serialized_start=114
-  _globals['_GETINFORESPONSE']._serialized_end=341
-  _globals['_GETINFORESPONSE_SETTINGSENTRY']._serialized_start=294
-  _globals['_GETINFORESPONSE_SETTINGSENTRY']._serialized_end=341
-  _globals['_NOTIFIERSERVICE']._serialized_start=344
-  _globals['_NOTIFIERSERVICE']._serialized_end=484
+  _globals['_NOTIFIERSERVICE'].methods_by_name['CreateWebhook']._loaded_options = None
+  _globals['_NOTIFIERSERVICE'].methods_by_name['CreateWebhook']._serialized_options = b'\202\323\344\223\002\033\"\020/api/v1/webhooks:\007webhook'
+  _globals['_NOTIFIERSERVICE'].methods_by_name['ListWebhooks']._loaded_options = None
+  _globals['_NOTIFIERSERVICE'].methods_by_name['ListWebhooks']._serialized_options = b'\202\323\344\223\002\022\022\020/api/v1/webhooks'
+  _globals['_NOTIFIERSERVICE'].methods_by_name['GetWebhook']._loaded_options = None
+  _globals['_NOTIFIERSERVICE'].methods_by_name['GetWebhook']._serialized_options = b'\202\323\344\223\002\037\022\035/api/v1/webhooks/{webhook_id}'
+  _globals['_NOTIFIERSERVICE'].methods_by_name['UpdateWebhook']._loaded_options = None
+  _globals['_NOTIFIERSERVICE'].methods_by_name['UpdateWebhook']._serialized_options = b'\202\323\344\223\002(2\035/api/v1/webhooks/{webhook.id}:\007webhook'
+  _globals['_NOTIFIERSERVICE'].methods_by_name['DeleteWebhook']._loaded_options = None
+  _globals['_NOTIFIERSERVICE'].methods_by_name['DeleteWebhook']._serialized_options = b'\202\323\344\223\002\037*\035/api/v1/webhooks/{webhook_id}'
+  _globals['_NOTIFIERSERVICE'].methods_by_name['RotateWebhookSecret']._loaded_options = None
+  _globals['_NOTIFIERSERVICE'].methods_by_name['RotateWebhookSecret']._serialized_options = b'\202\323\344\223\002/\"*/api/v1/webhooks/{webhook_id}:rotateSecret:\001*'
+  _globals['_NOTIFIERSERVICE'].methods_by_name['ListWebhookDeliveries']._loaded_options = None
+  _globals['_NOTIFIERSERVICE'].methods_by_name['ListWebhookDeliveries']._serialized_options = b'\202\323\344\223\002*\022(/api/v1/webhooks/{webhook_id}/deliveries'
+  _globals['_WEBHOOKDELIVERYSTATUS']._serialized_start=2050
+  _globals['_WEBHOOKDELIVERYSTATUS']._serialized_end=2226
+  _globals['_GETINFOREQUEST']._serialized_start=195
+  _globals['_GETINFOREQUEST']._serialized_end=211
+  _globals['_GETINFORESPONSE']._serialized_start=214
+  _globals['_GETINFORESPONSE']._serialized_end=441
+  _globals['_GETINFORESPONSE_SETTINGSENTRY']._serialized_start=394
+  _globals['_GETINFORESPONSE_SETTINGSENTRY']._serialized_end=441
+  _globals['_WEBHOOK']._serialized_start=444
+  _globals['_WEBHOOK']._serialized_end=676
+  _globals['_CREATEWEBHOOKREQUEST']._serialized_start=678
+  _globals['_CREATEWEBHOOKREQUEST']._serialized_end=756
+  _globals['_CREATEWEBHOOKRESPONSE']._serialized_start=758
+  _globals['_CREATEWEBHOOKRESPONSE']._serialized_end=831
+  _globals['_LISTWEBHOOKSREQUEST']._serialized_start=833
+  _globals['_LISTWEBHOOKSREQUEST']._serialized_end=893
+  _globals['_LISTWEBHOOKSRESPONSE']._serialized_start=895
+  _globals['_LISTWEBHOOKSRESPONSE']._serialized_end=993
+  _globals['_GETWEBHOOKREQUEST']._serialized_start=995
+  _globals['_GETWEBHOOKREQUEST']._serialized_end=1040
+  _globals['_GETWEBHOOKRESPONSE']._serialized_start=1042
+  _globals['_GETWEBHOOKRESPONSE']._serialized_end=1112
+  _globals['_UPDATEWEBHOOKREQUEST']._serialized_start=1115
+  _globals['_UPDATEWEBHOOKREQUEST']._serialized_end=1248
+  _globals['_UPDATEWEBHOOKRESPONSE']._serialized_start=1250
+  _globals['_UPDATEWEBHOOKRESPONSE']._serialized_end=1323
+  _globals['_DELETEWEBHOOKREQUEST']._serialized_start=1325
+  _globals['_DELETEWEBHOOKREQUEST']._serialized_end=1373
+  _globals['_DELETEWEBHOOKRESPONSE']._serialized_start=1375
+  _globals['_DELETEWEBHOOKRESPONSE']._serialized_end=1398
+  _globals['_ROTATEWEBHOOKSECRETREQUEST']._serialized_start=1400
+  _globals['_ROTATEWEBHOOKSECRETREQUEST']._serialized_end=1454
+  _globals['_ROTATEWEBHOOKSECRETRESPONSE']._serialized_start=1456
+  _globals['_ROTATEWEBHOOKSECRETRESPONSE']._serialized_end=1535
+  _globals['_WEBHOOKDELIVERY']._serialized_start=1538
+  _globals['_WEBHOOKDELIVERY']._serialized_end=1831
+  _globals['_LISTWEBHOOKDELIVERIESREQUEST']._serialized_start=1833
+  _globals['_LISTWEBHOOKDELIVERIESREQUEST']._serialized_end=1928
+  _globals['_LISTWEBHOOKDELIVERIESRESPONSE']._serialized_start=1930
+  _globals['_LISTWEBHOOKDELIVERIESRESPONSE']._serialized_end=2047
+  _globals['_NOTIFIERSERVICE']._serialized_start=2229
+  _globals['_NOTIFIERSERVICE']._serialized_end=3468
 # @@protoc_insertion_point(module_scope)

@@ -40,6 +40,41 @@ class NotifierServiceStub:
                 request_serializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.GetInfoRequest.SerializeToString,
                 response_deserializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.GetInfoResponse.FromString,
                 _registered_method=True)
+        self.CreateWebhook = channel.unary_unary(
+                '/speechflow.notifier.v1.NotifierService/CreateWebhook',
+                request_serializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.CreateWebhookRequest.SerializeToString,
+                response_deserializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.CreateWebhookResponse.FromString,
+                _registered_method=True)
+        self.ListWebhooks = channel.unary_unary(
+                '/speechflow.notifier.v1.NotifierService/ListWebhooks',
+                request_serializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.ListWebhooksRequest.SerializeToString,
+                response_deserializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.ListWebhooksResponse.FromString,
+                _registered_method=True)
+        self.GetWebhook = channel.unary_unary(
+                '/speechflow.notifier.v1.NotifierService/GetWebhook',
+                request_serializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.GetWebhookRequest.SerializeToString,
+                response_deserializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.GetWebhookResponse.FromString,
+                _registered_method=True)
+        self.UpdateWebhook = channel.unary_unary(
+                '/speechflow.notifier.v1.NotifierService/UpdateWebhook',
+                request_serializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.UpdateWebhookRequest.SerializeToString,
+                response_deserializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.UpdateWebhookResponse.FromString,
+                _registered_method=True)
+        self.DeleteWebhook = channel.unary_unary(
+                '/speechflow.notifier.v1.NotifierService/DeleteWebhook',
+                request_serializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.DeleteWebhookRequest.SerializeToString,
+                response_deserializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.DeleteWebhookResponse.FromString,
+                _registered_method=True)
+        self.RotateWebhookSecret = channel.unary_unary(
+                '/speechflow.notifier.v1.NotifierService/RotateWebhookSecret',
+                request_serializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.RotateWebhookSecretRequest.SerializeToString,
+                response_deserializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.RotateWebhookSecretResponse.FromString,
+                _registered_method=True)
+        self.ListWebhookDeliveries = channel.unary_unary(
+                '/speechflow.notifier.v1.NotifierService/ListWebhookDeliveries',
+                request_serializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+                response_deserializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.ListWebhookDeliveriesResponse.FromString,
+                _registered_method=True)
 
 
 class NotifierServiceServicer:
@@ -53,6 +88,55 @@ class NotifierServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateWebhook(self, request, context):
+        """Registers a webhook of the caller; its signing secret is returned here only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhooks(self, request, context):
+        """Lists the caller's webhooks (never their secrets).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetWebhook(self, request, context):
+        """One of the caller's webhooks.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateWebhook(self, request, context):
+        """Changes the fields of a webhook named in `update_mask` (url, events, description, enabled).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteWebhook(self, request, context):
+        """Deletes a webhook and its delivery history; nothing more is sent to it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RotateWebhookSecret(self, request, context):
+        """Replaces a webhook's signing secret; the new one is returned here only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhookDeliveries(self, request, context):
+        """The deliveries of one of the caller's webhooks, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NotifierServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -60,6 +144,41 @@ def add_NotifierServiceServicer_to_server(servicer, server):
                     servicer.GetInfo,
                     request_deserializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.GetInfoRequest.FromString,
                     response_serializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.GetInfoResponse.SerializeToString,
+            ),
+            'CreateWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateWebhook,
+                    request_deserializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.CreateWebhookRequest.FromString,
+                    response_serializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.CreateWebhookResponse.SerializeToString,
+            ),
+            'ListWebhooks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhooks,
+                    request_deserializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.ListWebhooksRequest.FromString,
+                    response_serializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.ListWebhooksResponse.SerializeToString,
+            ),
+            'GetWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetWebhook,
+                    request_deserializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.GetWebhookRequest.FromString,
+                    response_serializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.GetWebhookResponse.SerializeToString,
+            ),
+            'UpdateWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateWebhook,
+                    request_deserializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.UpdateWebhookRequest.FromString,
+                    response_serializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.UpdateWebhookResponse.SerializeToString,
+            ),
+            'DeleteWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteWebhook,
+                    request_deserializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.DeleteWebhookRequest.FromString,
+                    response_serializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.DeleteWebhookResponse.SerializeToString,
+            ),
+            'RotateWebhookSecret': grpc.unary_unary_rpc_method_handler(
+                    servicer.RotateWebhookSecret,
+                    request_deserializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.RotateWebhookSecretRequest.FromString,
+                    response_serializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.RotateWebhookSecretResponse.SerializeToString,
+            ),
+            'ListWebhookDeliveries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhookDeliveries,
+                    request_deserializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.ListWebhookDeliveriesRequest.FromString,
+                    response_serializer=speechflow_dot_notifier_dot_v1_dot_notifier__pb2.ListWebhookDeliveriesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -90,6 +209,195 @@ class NotifierService:
             '/speechflow.notifier.v1.NotifierService/GetInfo',
             speechflow_dot_notifier_dot_v1_dot_notifier__pb2.GetInfoRequest.SerializeToString,
             speechflow_dot_notifier_dot_v1_dot_notifier__pb2.GetInfoResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.notifier.v1.NotifierService/CreateWebhook',
+            speechflow_dot_notifier_dot_v1_dot_notifier__pb2.CreateWebhookRequest.SerializeToString,
+            speechflow_dot_notifier_dot_v1_dot_notifier__pb2.CreateWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhooks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.notifier.v1.NotifierService/ListWebhooks',
+            speechflow_dot_notifier_dot_v1_dot_notifier__pb2.ListWebhooksRequest.SerializeToString,
+            speechflow_dot_notifier_dot_v1_dot_notifier__pb2.ListWebhooksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.notifier.v1.NotifierService/GetWebhook',
+            speechflow_dot_notifier_dot_v1_dot_notifier__pb2.GetWebhookRequest.SerializeToString,
+            speechflow_dot_notifier_dot_v1_dot_notifier__pb2.GetWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.notifier.v1.NotifierService/UpdateWebhook',
+            speechflow_dot_notifier_dot_v1_dot_notifier__pb2.UpdateWebhookRequest.SerializeToString,
+            speechflow_dot_notifier_dot_v1_dot_notifier__pb2.UpdateWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.notifier.v1.NotifierService/DeleteWebhook',
+            speechflow_dot_notifier_dot_v1_dot_notifier__pb2.DeleteWebhookRequest.SerializeToString,
+            speechflow_dot_notifier_dot_v1_dot_notifier__pb2.DeleteWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RotateWebhookSecret(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.notifier.v1.NotifierService/RotateWebhookSecret',
+            speechflow_dot_notifier_dot_v1_dot_notifier__pb2.RotateWebhookSecretRequest.SerializeToString,
+            speechflow_dot_notifier_dot_v1_dot_notifier__pb2.RotateWebhookSecretResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhookDeliveries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.notifier.v1.NotifierService/ListWebhookDeliveries',
+            speechflow_dot_notifier_dot_v1_dot_notifier__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+            speechflow_dot_notifier_dot_v1_dot_notifier__pb2.ListWebhookDeliveriesResponse.FromString,
             options,
             channel_credentials,
             insecure,

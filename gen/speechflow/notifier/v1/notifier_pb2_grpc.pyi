@@ -35,6 +35,20 @@ class NotifierServiceStub:
     def __new__(cls, channel: _aio.Channel) -> NotifierServiceAsyncStub: ...
     GetInfo: _grpc.UnaryUnaryMultiCallable[_notifier_pb2.GetInfoRequest, _notifier_pb2.GetInfoResponse]
     """Describes this worker: version, configuration and what it is doing."""
+    CreateWebhook: _grpc.UnaryUnaryMultiCallable[_notifier_pb2.CreateWebhookRequest, _notifier_pb2.CreateWebhookResponse]
+    """Registers a webhook of the caller; its signing secret is returned here only."""
+    ListWebhooks: _grpc.UnaryUnaryMultiCallable[_notifier_pb2.ListWebhooksRequest, _notifier_pb2.ListWebhooksResponse]
+    """Lists the caller's webhooks (never their secrets)."""
+    GetWebhook: _grpc.UnaryUnaryMultiCallable[_notifier_pb2.GetWebhookRequest, _notifier_pb2.GetWebhookResponse]
+    """One of the caller's webhooks."""
+    UpdateWebhook: _grpc.UnaryUnaryMultiCallable[_notifier_pb2.UpdateWebhookRequest, _notifier_pb2.UpdateWebhookResponse]
+    """Changes the fields of a webhook named in `update_mask` (url, events, description, enabled)."""
+    DeleteWebhook: _grpc.UnaryUnaryMultiCallable[_notifier_pb2.DeleteWebhookRequest, _notifier_pb2.DeleteWebhookResponse]
+    """Deletes a webhook and its delivery history; nothing more is sent to it."""
+    RotateWebhookSecret: _grpc.UnaryUnaryMultiCallable[_notifier_pb2.RotateWebhookSecretRequest, _notifier_pb2.RotateWebhookSecretResponse]
+    """Replaces a webhook's signing secret; the new one is returned here only."""
+    ListWebhookDeliveries: _grpc.UnaryUnaryMultiCallable[_notifier_pb2.ListWebhookDeliveriesRequest, _notifier_pb2.ListWebhookDeliveriesResponse]
+    """The deliveries of one of the caller's webhooks, newest first."""
 
 @_typing.type_check_only
 class NotifierServiceAsyncStub(NotifierServiceStub):
@@ -43,6 +57,20 @@ class NotifierServiceAsyncStub(NotifierServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetInfo: _aio.UnaryUnaryMultiCallable[_notifier_pb2.GetInfoRequest, _notifier_pb2.GetInfoResponse]  # type: ignore[assignment]
     """Describes this worker: version, configuration and what it is doing."""
+    CreateWebhook: _aio.UnaryUnaryMultiCallable[_notifier_pb2.CreateWebhookRequest, _notifier_pb2.CreateWebhookResponse]  # type: ignore[assignment]
+    """Registers a webhook of the caller; its signing secret is returned here only."""
+    ListWebhooks: _aio.UnaryUnaryMultiCallable[_notifier_pb2.ListWebhooksRequest, _notifier_pb2.ListWebhooksResponse]  # type: ignore[assignment]
+    """Lists the caller's webhooks (never their secrets)."""
+    GetWebhook: _aio.UnaryUnaryMultiCallable[_notifier_pb2.GetWebhookRequest, _notifier_pb2.GetWebhookResponse]  # type: ignore[assignment]
+    """One of the caller's webhooks."""
+    UpdateWebhook: _aio.UnaryUnaryMultiCallable[_notifier_pb2.UpdateWebhookRequest, _notifier_pb2.UpdateWebhookResponse]  # type: ignore[assignment]
+    """Changes the fields of a webhook named in `update_mask` (url, events, description, enabled)."""
+    DeleteWebhook: _aio.UnaryUnaryMultiCallable[_notifier_pb2.DeleteWebhookRequest, _notifier_pb2.DeleteWebhookResponse]  # type: ignore[assignment]
+    """Deletes a webhook and its delivery history; nothing more is sent to it."""
+    RotateWebhookSecret: _aio.UnaryUnaryMultiCallable[_notifier_pb2.RotateWebhookSecretRequest, _notifier_pb2.RotateWebhookSecretResponse]  # type: ignore[assignment]
+    """Replaces a webhook's signing secret; the new one is returned here only."""
+    ListWebhookDeliveries: _aio.UnaryUnaryMultiCallable[_notifier_pb2.ListWebhookDeliveriesRequest, _notifier_pb2.ListWebhookDeliveriesResponse]  # type: ignore[assignment]
+    """The deliveries of one of the caller's webhooks, newest first."""
 
 class NotifierServiceServicer(metaclass=_abc_1.ABCMeta):
     """NotifierService is the notifier stage's own small API; its work arrives over NATS JetStream."""
@@ -54,5 +82,61 @@ class NotifierServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_notifier_pb2.GetInfoResponse, _abc.Awaitable[_notifier_pb2.GetInfoResponse]]:
         """Describes this worker: version, configuration and what it is doing."""
+
+    @_abc_1.abstractmethod
+    def CreateWebhook(
+        self,
+        request: _notifier_pb2.CreateWebhookRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notifier_pb2.CreateWebhookResponse, _abc.Awaitable[_notifier_pb2.CreateWebhookResponse]]:
+        """Registers a webhook of the caller; its signing secret is returned here only."""
+
+    @_abc_1.abstractmethod
+    def ListWebhooks(
+        self,
+        request: _notifier_pb2.ListWebhooksRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notifier_pb2.ListWebhooksResponse, _abc.Awaitable[_notifier_pb2.ListWebhooksResponse]]:
+        """Lists the caller's webhooks (never their secrets)."""
+
+    @_abc_1.abstractmethod
+    def GetWebhook(
+        self,
+        request: _notifier_pb2.GetWebhookRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notifier_pb2.GetWebhookResponse, _abc.Awaitable[_notifier_pb2.GetWebhookResponse]]:
+        """One of the caller's webhooks."""
+
+    @_abc_1.abstractmethod
+    def UpdateWebhook(
+        self,
+        request: _notifier_pb2.UpdateWebhookRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notifier_pb2.UpdateWebhookResponse, _abc.Awaitable[_notifier_pb2.UpdateWebhookResponse]]:
+        """Changes the fields of a webhook named in `update_mask` (url, events, description, enabled)."""
+
+    @_abc_1.abstractmethod
+    def DeleteWebhook(
+        self,
+        request: _notifier_pb2.DeleteWebhookRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notifier_pb2.DeleteWebhookResponse, _abc.Awaitable[_notifier_pb2.DeleteWebhookResponse]]:
+        """Deletes a webhook and its delivery history; nothing more is sent to it."""
+
+    @_abc_1.abstractmethod
+    def RotateWebhookSecret(
+        self,
+        request: _notifier_pb2.RotateWebhookSecretRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notifier_pb2.RotateWebhookSecretResponse, _abc.Awaitable[_notifier_pb2.RotateWebhookSecretResponse]]:
+        """Replaces a webhook's signing secret; the new one is returned here only."""
+
+    @_abc_1.abstractmethod
+    def ListWebhookDeliveries(
+        self,
+        request: _notifier_pb2.ListWebhookDeliveriesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notifier_pb2.ListWebhookDeliveriesResponse, _abc.Awaitable[_notifier_pb2.ListWebhookDeliveriesResponse]]:
+        """The deliveries of one of the caller's webhooks, newest first."""
 
 def add_NotifierServiceServicer_to_server(servicer: NotifierServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
