@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 from services.kernel import catalogue
-from services.kernel.catalogue import Flow
 from services.kernel.jetstream import producer_stream
 from speechflow.library.v1 import library_pb2
 
@@ -33,19 +32,11 @@ file storage); one durable pull consumer per purpose. Every name below is declar
 the Jobs view, the NATS permissions and the tests.
 """
 
-FLOWS = {
-    Flow.ORCHESTRATION: (
-        "The library orchestrates (see [architecture](architecture.md)): each stage has one "
-        "input, the library's `<stage>.requested` command, and reports its result to the "
-        "library only; the library commits the result and then sends the next command."
-    ),
-    Flow.CHOREOGRAPHY: (
-        "Today each stage also consumes the previous stage's result (choreography) and the "
-        "library applies stage events in stage order per document (an early arrival is retried "
-        "shortly). The library's orchestration (one input per stage, the `<stage>.requested` "
-        "command) replaces it: `catalogue.ACTIVE_FLOW` says which flow runs."
-    ),
-}
+FLOW = (
+    "The library orchestrates (see [architecture](architecture.md)): each stage has one input, "
+    "the library's `<stage>.requested` command, and reports its result to the library only; "
+    "the library commits the result and then sends the next command."
+)
 
 STORAGE_AND_GUARANTEES = """\
 ## Stored outputs
@@ -84,13 +75,13 @@ def _code(text: str) -> str:
     return f"`{text}`"
 
 
-def _events_table(flow: Flow) -> list[str]:
+def _events_table() -> list[str]:
     lines = [
         "| subject | message | producer: when | consumers |",
         "|---|---|---|---|",
     ]
     for event in catalogue.EVENTS:
-        readers = ", ".join(catalogue.readers_of(event.subject, flow)) or "—"
+        readers = ", ".join(catalogue.readers_of(event.subject)) or "—"
         lines.append(
             f"| {_code(event.subject)} | {_code(event.message_name)} | "
             f"{event.producer}: {event.when} | {readers} |"
@@ -98,9 +89,9 @@ def _events_table(flow: Flow) -> list[str]:
     return lines
 
 
-def _consumers_table(flow: Flow) -> list[str]:
+def _consumers_table() -> list[str]:
     lines = ["| durable | service | stream | subjects |", "|---|---|---|---|"]
-    for consumer in catalogue.consumers(flow):
+    for consumer in (*catalogue.consumers(), *catalogue.WORK_QUEUE_CONSUMERS):
         subjects = ", ".join(_code(s) for s in consumer.subjects)
         lines.append(
             f"| {_code(consumer.durable)} | {consumer.service} | {_code(consumer.stream)} | "
@@ -142,13 +133,13 @@ def _stages_table() -> list[str]:
     return lines
 
 
-def render(flow: Flow = catalogue.ACTIVE_FLOW) -> str:
+def render() -> str:
     sections = [
         INTRO,
         "## Events\n",
-        "\n".join(_events_table(flow)) + "\n",
+        "\n".join(_events_table()) + "\n",
         "## Stages\n",
-        FLOWS[flow] + "\n",
+        FLOW + "\n",
         "\n".join(_stages_table()) + "\n",
         (
             f"Milestones: {catalogue.QUEUED_PROGRESS} queued for transcription, "
@@ -160,7 +151,7 @@ def render(flow: Flow = catalogue.ACTIVE_FLOW) -> str:
         "## Durable consumers\n",
         "Processes with the same durable share the work. `JobsService/GetQueueStats` and "
         "`/metrics` report the backlog of the stages' consumers.\n",
-        "\n".join(_consumers_table(flow)) + "\n",
+        "\n".join(_consumers_table()) + "\n",
         "## Followers\n",
         "Every replica needs every one of these messages, so none of them is a shared durable.\n",
         "\n".join(_followers_table()) + "\n",

@@ -8,16 +8,13 @@ consumer name cannot drift between two places.
 Flow: the library orchestrates. Each stage has one input, the library's command
 `speechflow.library.v1.<stage>.requested`; a stage reports back to the library only, and the
 library sends the next command once it has committed the previous result (docs/architecture.md
-says why). Until the library's side of that switch lands, `ACTIVE_FLOW` keeps the choreography
-of before (each stage also consumes the previous stage's event): flipping it is the switch.
+says why, against the choreography this replaced).
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
 from typing import Final
 
 from google.protobuf.message import Message
@@ -71,17 +68,6 @@ def processing_failed(stage_service: str) -> str:
 def producer_subjects(producer: str) -> str:
     """Every subject of one producer's stream (a wildcard)."""
     return f"speechflow.{producer}.v1.>"
-
-
-class Flow(Enum):
-    # Each stage also consumes the previous stage's result (and the notifier every failure);
-    # the library re-orders what it applies.
-    CHOREOGRAPHY = "choreography"
-    # Each stage consumes only the library's command; the library sends the next one.
-    ORCHESTRATION = "orchestration"
-
-
-ACTIVE_FLOW: Final = Flow.ORCHESTRATION
 
 
 # Progress milestones of a document (0-100), as watchers and the Jobs view see them.
@@ -207,41 +193,6 @@ class Consumer:
         )
 
 
-def _stage_command_consumer(step: StageStep, flow: Flow) -> Consumer:
-    subjects: tuple[str, ...] = (step.command,)
-    if flow is Flow.CHOREOGRAPHY and step.service == TRANSCRIBER:
-        subjects = (DOCUMENT_UPLOADED, step.command)
-    return Consumer(step.durable, step.service, LIBRARY, subjects)
-
-
-def _choreography_consumers() -> list[Consumer]:
-    """The stages' extra inputs of the choreography: each reads the previous stage's result,
-    the notifier also every failure."""
-    consumers = [
-        Consumer(
-            consumer_name(later.service, earlier.service),
-            later.service,
-            earlier.service,
-            (earlier.completed,),
-        )
-        for earlier, later in itertools.pairwise(STAGES[:-1])
-    ]
-    rendering = stage_step(RENDERER)
-    consumers.append(
-        Consumer(
-            consumer_name(NOTIFIER, RENDERER),
-            NOTIFIER,
-            RENDERER,
-            (rendering.completed, rendering.failed),
-        )
-    )
-    consumers += [
-        Consumer(consumer_name(NOTIFIER, s), NOTIFIER, s, (processing_failed(s),))
-        for s in (TRANSCRIBER, SUMMARIZER)
-    ]
-    return consumers
-
-
 # The library applies every stage's events; one durable per producer stream, shared by every
 # library replica.
 LIBRARY_ACCOUNT_CONSUMER: Final = Consumer("library-auth-events", LIBRARY, AUTH, (USER_DELETED,))
@@ -259,22 +210,25 @@ TRANSCRIBER_CHUNK_CONSUMER: Final = Consumer(
 WORK_QUEUE_CONSUMERS: Final = (TRANSCRIBER_CHUNK_CONSUMER,)
 
 
-def consumers(flow: Flow = ACTIVE_FLOW) -> list[Consumer]:
-    """Every durable consumer of the mesh."""
-    stage_inputs = [_stage_command_consumer(step, flow) for step in STAGES]
-    if flow is Flow.CHOREOGRAPHY:
-        stage_inputs += _choreography_consumers()
-    return [*stage_inputs, LIBRARY_ACCOUNT_CONSUMER, *LIBRARY_STAGE_CONSUMERS]
+# Each stage's one input: the library's command.
+STAGE_INPUTS: Final = tuple(
+    Consumer(step.durable, step.service, LIBRARY, (step.command,)) for step in STAGES
+)
 
 
-def stage_inputs(service: str, flow: Flow = ACTIVE_FLOW) -> list[Consumer]:
-    """The durable consumers a stage service reads (its command first)."""
-    return [c for c in consumers(flow) if c.service == service]
+def consumers() -> list[Consumer]:
+    """Every durable consumer of the pipeline (work queues apart)."""
+    return [*STAGE_INPUTS, LIBRARY_ACCOUNT_CONSUMER, *LIBRARY_STAGE_CONSUMERS]
 
 
-def consumers_feeding(stage: int, flow: Flow = ACTIVE_FLOW) -> list[Consumer]:
+def stage_inputs(service: str) -> list[Consumer]:
+    """The durable consumers a stage service reads: its command."""
+    return [c for c in STAGE_INPUTS if c.service == service]
+
+
+def consumers_feeding(stage: int) -> list[Consumer]:
     """The consumers whose backlog is a stage's queue (the Jobs view)."""
-    return stage_inputs(stage_step(stage).service, flow)
+    return stage_inputs(stage_step(stage).service)
 
 
 @dataclass(frozen=True)
@@ -416,11 +370,11 @@ def _matches(pattern: str, subject: str) -> bool:
     return len(wanted) == len(given)
 
 
-def readers_of(subject: str, flow: Flow = ACTIVE_FLOW) -> list[str]:
+def readers_of(subject: str) -> list[str]:
     """Services that read `subject` (through a durable or a follower)."""
     names: list[str] = []
     patterns: Sequence[tuple[str, Sequence[str]]] = [
-        *((c.service, c.subjects) for c in (*consumers(flow), *WORK_QUEUE_CONSUMERS)),
+        *((c.service, c.subjects) for c in (*consumers(), *WORK_QUEUE_CONSUMERS)),
         *((f.service, f.subjects) for f in FOLLOWERS),
     ]
     for service, subjects in patterns:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 
 from services.kernel import catalogue
-from services.kernel.catalogue import Flow
 from speechflow.library.v1 import library_pb2
 
 SUBJECT = re.compile(r"^speechflow\.(?P<producer>[a-z]+)\.v1\.[a-z]+\.[a-z_]+$")
@@ -22,32 +21,31 @@ def test_every_subject_is_named_after_its_producer_and_listed_once() -> None:
         assert match["producer"] == event.producer
 
 
-def test_durable_names_are_unique_in_both_flows() -> None:
-    for flow in Flow:
-        durables = [(c.stream, c.durable) for c in catalogue.consumers(flow)]
-        assert len(durables) == len(set(durables))
+def test_durable_names_are_unique() -> None:
+    everything = [*catalogue.consumers(), *catalogue.WORK_QUEUE_CONSUMERS]
+    durables = [(c.stream, c.durable) for c in everything]
+    assert len(durables) == len(set(durables))
 
 
-def test_in_the_orchestrated_flow_each_stage_reads_only_its_command() -> None:
+def test_each_stage_reads_only_its_command() -> None:
     for step in catalogue.STAGES:
-        (only,) = catalogue.stage_inputs(step.service, Flow.ORCHESTRATION)
+        (only,) = catalogue.stage_inputs(step.service)
         assert only.producer == catalogue.LIBRARY
         assert only.subjects == (step.command,)
 
 
-def test_in_the_orchestrated_flow_only_the_library_reads_stage_results() -> None:
+def test_only_the_library_reads_stage_results() -> None:
     for step in catalogue.STAGES:
         for subject in (step.completed, step.failed):
-            assert catalogue.readers_of(subject, Flow.ORCHESTRATION) == [catalogue.LIBRARY]
+            assert catalogue.readers_of(subject) == [catalogue.LIBRARY]
 
 
 def test_every_consumed_subject_is_published_by_someone() -> None:
     published = {event.subject for event in catalogue.EVENTS}
-    for flow in Flow:
-        for consumer in catalogue.consumers(flow):
-            for subject in consumer.subjects:
-                if not subject.endswith(">"):
-                    assert subject in published, subject
+    for consumer in (*catalogue.consumers(), *catalogue.WORK_QUEUE_CONSUMERS):
+        for subject in consumer.subjects:
+            if not subject.endswith(">"):
+                assert subject in published, subject
 
 
 def test_stages_are_in_pipeline_order_and_their_progress_spans_join_up() -> None:
