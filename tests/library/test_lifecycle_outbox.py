@@ -13,12 +13,15 @@ import pytest_asyncio
 from sqlalchemy import select
 
 from services.kernel.db import Database, sqlite_url_in, upgrade_schema
+from services.kernel.jetstream import ReceivedEvent
 from services.kernel.outbox import Outbox
+from services.kernel.storage import LocalObjectStore, local_url_signer
+from services.library.accounts import AccountEvents
 from services.library.app import MIGRATIONS
 from services.library.lifecycle.handlers import ReportKind, StageReport
 from services.library.lifecycle.model import Outcome, Stage, Status
 from services.library.lifecycle.service import Lifecycle
-from services.library.lifecycle.sql import SqlUnitsOfWork, accept_upload
+from services.library.lifecycle.sql import SqlUnitsOfWork, accept_upload, job_context
 from services.library.store import OUTBOX, DocumentRow, JobRow
 from speechflow.events.v1 import events_pb2
 from tests.library.lifecycle_fakes import FakeSweeper
@@ -171,8 +174,6 @@ async def test_concurrent_reports_of_one_document_apply_one_at_a_time_and_leave_
 
 
 def test_job_context_names_the_versions_references() -> None:
-    from services.library.lifecycle.sql import job_context
-
     row = DocumentRow(
         id="d1",
         owner_id="o",
@@ -204,3 +205,25 @@ def test_job_context_names_the_versions_references() -> None:
     assert context.transcript_key == "transcripts/o/d1/transcript.json"
     assert context.summary_key == "transcripts/o/d1/summary-v3.json"
     assert context.pdf_key == ""
+
+
+@pytest.mark.asyncio
+async def test_an_account_deletion_announces_each_document_deleted(
+    sql: Harness, tmp_path: Path
+) -> None:
+    # Stages drop the late work of every document of a deleted account (and email nothing).
+    for document_id in ("d1", "d2"):
+        await sql.upload(document_id)
+    store = LocalObjectStore(tmp_path / "objects", local_url_signer(b"s" * 32, "http://x"))
+    accounts = AccountEvents(sql.db, store, sql.outbox)
+    await accounts.handle(
+        ReceivedEvent(
+            subject="speechflow.auth.v1.user.deleted",
+            data=events_pb2.UserDeleted(user_id="owner").SerializeToString(),
+            headers={},
+            attempt=1,
+            event_id="user-deleted-1",
+        )
+    )
+    deleted = [e for s, e in await sql.messages() if s == "speechflow.library.v1.document.deleted"]
+    assert sorted(deleted) == ["d1-deleted", "d2-deleted"]
