@@ -134,6 +134,7 @@ async def test_no_credentials_is_401(edge: httpx.AsyncClient, speech: Path) -> N
             "timestamp_granularities[]",
         ),
         ({"model": MODEL, "language": "en; drop"}, True, "language"),
+        ({"model": MODEL, "stream": "true"}, True, "stream"),
     ],
 )
 async def test_bad_fields_are_400_naming_the_field(
