@@ -17,6 +17,8 @@ from services.mesh.services import SERVICES
 CONFIG_NAME = "envoy.yaml"
 DESCRIPTOR_NAME = "speechflow.binpb"
 WEB_HOST = "web"
+# The compose service and the Kubernetes Service of the OpenAI-compatible endpoint.
+SPEECH_API_HOST = "speech-api"
 
 
 def container_edge_settings(mesh: MeshSettings, config_dir: Path) -> EnvoyEdgeSettings:
@@ -36,6 +38,7 @@ def container_edge_settings(mesh: MeshSettings, config_dir: Path) -> EnvoyEdgeSe
         apidocs=UpstreamAddress(WEB_HOST, mesh.apidocs_port),
         cors_allowed_origins=tuple(mesh.cors_allowed_origins),
         xff_num_trusted_hops=mesh.envoy_xff_num_trusted_hops,
+        speech_api=UpstreamAddress(SPEECH_API_HOST, mesh.speech_api_http_port),
         **upstreams,  # type: ignore[arg-type]
     )
 

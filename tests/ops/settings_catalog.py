@@ -12,6 +12,7 @@ from services.library.settings import LibrarySettings
 from services.mesh.runner import MeshSettings
 from services.notifier.settings import NotifierSettings
 from services.renderer.settings import RendererSettings
+from services.speech_api.settings import SpeechApiSettings
 from services.summarizer.settings import SummarizerSettings
 from services.transcriber.settings import TranscriberSettings
 
@@ -26,6 +27,7 @@ SETTINGS_OF_SERVICE: dict[str, tuple[type[BaseSettings], ...]] = {
     "summarizer": (SummarizerSettings, StorageSettings),
     "renderer": (RendererSettings, StorageSettings),
     "notifier": (NotifierSettings, StorageSettings),
+    "speech-api": (SpeechApiSettings,),
     # speechflow-admin reads the auth and library settings and the store, like deployment.py.
     "maintenance": (AuthSettings, LibrarySettings, StorageSettings),
     "admin": (AuthSettings, LibrarySettings, StorageSettings),
@@ -42,6 +44,7 @@ ALL_SETTINGS: tuple[type[BaseSettings], ...] = (
     SummarizerSettings,
     RendererSettings,
     NotifierSettings,
+    SpeechApiSettings,
     StorageSettings,
     MeshSettings,
 )
