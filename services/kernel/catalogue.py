@@ -159,6 +159,12 @@ STAGES: Final[tuple[StageStep, ...]] = (
 )
 
 
+def progress_span(service: str) -> tuple[int, int]:
+    """The share of a document's progress bar a stage owns: (start, end), end excluded."""
+    step = stage_step(service)
+    return step.start_progress, step.end_progress
+
+
 def stage_step(stage: int | str) -> StageStep:
     """The step of a `library_pb2.Stage` value or of a stage service's name."""
     for step in STAGES:

@@ -38,9 +38,7 @@ from speechflow.library.v1 import library_pb2
 
 log = logging.getLogger("speechflow.summarizer")
 
-# The share of the document's progress bar that summarization owns.
-_STEP = catalogue.stage_step(catalogue.SUMMARIZER)
-START_PROGRESS, END_PROGRESS = _STEP.start_progress, _STEP.end_progress
+START_PROGRESS, END_PROGRESS = catalogue.progress_span(catalogue.SUMMARIZER)
 LENGTHS = {
     library_pb2.SUMMARY_LENGTH_SHORT: "short",
     library_pb2.SUMMARY_LENGTH_MEDIUM: "medium",

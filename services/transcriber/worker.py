@@ -29,9 +29,7 @@ from speechflow.library.v1 import library_pb2
 
 log = logging.getLogger("speechflow.transcriber")
 
-# The span of a document's progress that transcription owns.
-_STEP = catalogue.stage_step(catalogue.TRANSCRIBER)
-START, END = _STEP.start_progress, _STEP.end_progress
+START, END = catalogue.progress_span(catalogue.TRANSCRIBER)
 
 
 def transcript_message(transcript: Transcript) -> library_pb2.Transcript:
