@@ -14,6 +14,7 @@ from bench.cases import (
     api,
     diarization,
     end_to_end,
+    fanout,
     load,
     long_memory,
     pdf,
@@ -45,6 +46,7 @@ CASES: dict[str, Case] = {
     "load": load.run,
     "upload": upload.run,
     "long_memory": long_memory.run,
+    "fanout": fanout.run,
 }
 
 
