@@ -222,9 +222,19 @@ STAGE_INPUTS: Final = tuple(
 )
 
 
+# The notifier's webhooks: completed and failed versions (`document.changed`) become signed
+# deliveries, and a deleted account's webhooks go with it. Not stage inputs: the notifier
+# starts them with handlers of their own (services/notifier/webhooks).
+NOTIFIER_WEBHOOK_CONSUMER: Final = Consumer(
+    "notifier-webhooks", NOTIFIER, LIBRARY, (DOCUMENT_CHANGED,), concurrency=4
+)
+NOTIFIER_ACCOUNT_CONSUMER: Final = Consumer("notifier-auth-events", NOTIFIER, AUTH, (USER_DELETED,))
+WEBHOOK_CONSUMERS: Final = (NOTIFIER_WEBHOOK_CONSUMER, NOTIFIER_ACCOUNT_CONSUMER)
+
+
 def consumers() -> list[Consumer]:
     """Every durable consumer of the pipeline (work queues apart)."""
-    return [*STAGE_INPUTS, LIBRARY_ACCOUNT_CONSUMER, *LIBRARY_STAGE_CONSUMERS]
+    return [*STAGE_INPUTS, LIBRARY_ACCOUNT_CONSUMER, *LIBRARY_STAGE_CONSUMERS, *WEBHOOK_CONSUMERS]
 
 
 def stage_inputs(service: str) -> list[Consumer]:

@@ -52,6 +52,7 @@ class BackingStores:
                 "DATABASE_URL": url,
                 "AUTH_DATABASE_URL": url,
                 "LIBRARY_DATABASE_URL": url,
+                "NOTIFIER_DATABASE_URL": url,
             }
         if self.storage == "s3":
             secret = load_or_create_secret(self.data_dir / "keys" / "s3" / "secret")

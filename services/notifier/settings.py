@@ -32,6 +32,27 @@ class NotifierSettings(StageSettings):
     download_signing_secret: str = Field(
         default="", validation_alias=env_alias("LIBRARY_DOWNLOAD_SIGNING_SECRET")
     )
+    # Webhooks and their deliveries. Empty: SQLite file under DATA_DIR; on PostgreSQL the
+    # tables live in the `notifier` schema.
+    database_url: str = Field(
+        default="", validation_alias=env_alias("NOTIFIER_DATABASE_URL", "DATABASE_URL")
+    )
+    # Webhook targets on loopback, private or link-local addresses are refused (a user must
+    # not make the server call into its own network) unless this is on (tests, a LAN setup).
+    webhooks_allow_private_targets: bool = Field(
+        default=False, validation_alias=env_alias("WEBHOOKS_ALLOW_PRIVATE_TARGETS")
+    )
+    webhooks_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=60, validation_alias=env_alias("WEBHOOKS_TIMEOUT_SECONDS")
+    )
+    # Attempts per delivery, with exponential backoff from the base delay (2 s: 2, 4, 8, …,
+    # at most 10 minutes apart).
+    webhooks_max_attempts: int = Field(
+        default=8, ge=1, le=20, validation_alias=env_alias("WEBHOOKS_MAX_ATTEMPTS")
+    )
+    webhooks_retry_base_delay_seconds: float = Field(
+        default=2.0, gt=0, validation_alias=env_alias("WEBHOOKS_RETRY_BASE_DELAY_SECONDS")
+    )
 
     @property
     def outbox_dir(self) -> Path:
