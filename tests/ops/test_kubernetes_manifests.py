@@ -248,12 +248,6 @@ def test_every_service_probes_its_grpc_health_on_its_contract_port(
             assert container[probe]["grpc"] == {"port": definition.default_port}, probe
 
 
-# services/admin/edge_config.py does not give the speech API's upstream a host yet, so Envoy
-# would send /v1/audio/ to its own pod; the test below turns green (and must then lose its
-# xfail) once it names the `speech-api` Service.
-NOT_YET_ROUTED_TO_THE_CLUSTER = frozenset({"speech_api"})
-
-
 def envoy_config_of_the_init_container(
     objects: list[Object], directory: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Object:
@@ -295,7 +289,7 @@ def test_envoys_init_container_renders_a_config_envoy_accepts_routing_to_the_ser
     assert listener["address"]["socket_address"]["port_value"] == envoy["ports"][0]["containerPort"]
     assert config["admin"]["address"]["socket_address"]["address"] == "127.0.0.1"
     services = {s["metadata"]["name"]: s for s in of_kind(objects, "Service")}
-    routed = {n: a for n, a in upstreams(config).items() if n not in NOT_YET_ROUTED_TO_THE_CLUSTER}
+    routed = upstreams(config)
     assert {*(d.name for d in SERVICES), "web"} <= set(routed)
     for address in routed.values():
         # Every upstream is a headless Service of the namespace, on one of its ports.
@@ -304,9 +298,6 @@ def test_envoys_init_container_renders_a_config_envoy_accepts_routing_to_the_ser
         assert address["port_value"] in [p["port"] for p in service["spec"]["ports"]], address
 
 
-@pytest.mark.xfail(
-    strict=True, reason="edge_config.py routes the speech API to 127.0.0.1, not `speech-api`"
-)
 def test_envoy_routes_the_speech_api_to_its_service(
     objects: list[Object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
