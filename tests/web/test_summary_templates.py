@@ -9,10 +9,16 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, expect
 
+from speechflow.library.v1 import library_pb2
 from tests import media
 from tests.web.conftest import new_email, register
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+
+# The pipeline (speech model included) must finish well within this; a ceiling, not a
+# measurement.
+PIPELINE_CEILING_MS = 600_000
+GRPC_WEB_FRAME_HEADER = 5  # flag byte and 4-byte length before each message
 
 
 async def open_templates(page: Page) -> None:
@@ -95,3 +101,35 @@ async def test_the_template_chosen_on_upload_is_the_documents_and_offered_on_reg
     regenerate_template = page.locator("select[name=summary-template]")
     await expect(regenerate_template).to_be_visible()
     await expect(regenerate_template.locator("option:checked")).to_have_text("Lecture notes")
+
+
+@pytest.mark.asyncio
+async def test_regenerate_asks_for_the_chosen_template_and_an_email_only_when_ticked(
+    page: Page, tmp_path: Path
+) -> None:
+    recording = media.synthesize_speech(
+        "Welcome to the sales call. I will send the offer on Friday.", tmp_path / "call.wav"
+    )
+    await register(page, new_email())
+    await open_templates(page)
+    await create_template(page, "Sales call", "List the customer's objections.")
+    await page.get_by_role("navigation", name="Main").get_by_role("link", name="Library").click()
+    await page.get_by_label("Language").select_option("en")
+    await page.locator("#upload-picker").set_input_files(recording)
+    row = page.locator(".upload-item").filter(has_text=recording.name)
+    await row.get_by_role("link", name=re.compile("^Open")).click()
+    await expect(page.locator("#stage-text")).to_have_text("Done", timeout=PIPELINE_CEILING_MS)
+
+    template = page.locator("select[name=summary-template]")
+    await template.select_option(label="Sales call")
+    chosen = await template.input_value()
+    await page.get_by_label("Email me when it is ready").check()
+    async with page.expect_request(lambda r: r.url.endswith("/RegenerateDocument")) as sent:
+        await page.get_by_role("button", name="Regenerate").click()
+    body = (await sent.value).post_data_buffer or b""
+    asked = library_pb2.RegenerateDocumentRequest.FromString(body[GRPC_WEB_FRAME_HEADER:])
+
+    assert asked.notify
+    assert chosen
+    assert asked.summary_template_id == chosen
+    await expect(page.locator(".toast").last).to_contain_text("Writing a new summary")

@@ -363,12 +363,15 @@ export const documentView: View = (outlet, params, query) => {
       { type: "submit", disabled: !completed && document.status !== DocumentStatus.FAILED },
       "Regenerate",
     );
+    // Regenerating sends no email unless asked: the first one said the summary was ready.
+    const notify = h("input", { type: "checkbox", name: "notify" });
     const regenerateForm = h(
       "form",
       { className: "inline-form" },
       labelled("Summary language", language),
       labelled("Summary length", length),
       templateField,
+      h("label", { className: "checkbox-field" }, notify, " Email me when it is ready"),
       regenerate,
     );
     regenerateForm.addEventListener("submit", (event) => {
@@ -380,6 +383,7 @@ export const documentView: View = (outlet, params, query) => {
           summaryLanguage: language.value,
           summaryLength: Number(length.value) as SummaryLength,
           summaryTemplateId: template.value,
+          notify: notify.checked,
         })
         .then(({ document: updated }) => {
           toast("Writing a new summary and PDF…");
