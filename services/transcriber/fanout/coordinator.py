@@ -20,10 +20,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
+from google.protobuf.message import Message
 
-from services.kernel.jetstream import EventBus, PermanentError, TransientError
+from services.kernel.jetstream import PermanentError, TransientError
 from services.kernel.stage import event_id
 from services.kernel.storage import ObjectStore
 from services.transcriber.engine import PermanentTranscriptionError, TranscriptionError
@@ -56,6 +58,14 @@ STALL_SECONDS = 1800.0
 _PUBLISH_TIMEOUT_SECONDS = 60.0
 
 
+class Publisher(Protocol):
+    """What the owner needs of the event bus (services.kernel.jetstream.EventBus)."""
+
+    async def publish(
+        self, subject: str, message: Message, *, event_id: str | None = None
+    ) -> str: ...
+
+
 @dataclass(frozen=True, slots=True)
 class FanOutSettings:
     threshold_seconds: float  # longer recordings fan out; 0 = never
@@ -78,7 +88,7 @@ class FanOut:
     def __init__(
         self,
         *,
-        bus: EventBus,
+        bus: Publisher,
         store: ObjectStore,
         settings: FanOutSettings,
         detect_language: Callable[[Samples], str],
