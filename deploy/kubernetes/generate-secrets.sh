@@ -42,9 +42,12 @@ for user in operator auth library transcriber summarizer renderer notifier; do
 done
 secret speechflow-nats-users "${users[@]}"
 
+# The notifier keeps its tables in a schema of its own, so the library's database serves it
+# unless NOTIFIER_DATABASE_URL names another.
 secret speechflow-database \
   --from-literal="AUTH_DATABASE_URL=$AUTH_DATABASE_URL" \
-  --from-literal="LIBRARY_DATABASE_URL=$LIBRARY_DATABASE_URL"
+  --from-literal="LIBRARY_DATABASE_URL=$LIBRARY_DATABASE_URL" \
+  --from-literal="NOTIFIER_DATABASE_URL=${NOTIFIER_DATABASE_URL:-$LIBRARY_DATABASE_URL}"
 
 secret speechflow-storage-credentials \
   --from-literal="S3_ACCESS_KEY=$S3_ACCESS_KEY" \
