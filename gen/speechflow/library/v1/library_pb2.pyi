@@ -2804,3 +2804,419 @@ class RetryJobResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RetryJobResponse: _TypeAlias = RetryJobResponse  # noqa: Y015
+
+@_typing.final
+class ShareLink(_message.Message):
+    """ShareLink is a read-only link to one document. Its token is stored hashed: `url` carries
+    it and is set only in CreateShareLinkResponse.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    URL_FIELD_NUMBER: _builtins.int
+    EXPIRE_TIME_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    REVOKED_FIELD_NUMBER: _builtins.int
+    LAST_USE_TIME_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    document_id: _builtins.str
+    url: _builtins.str
+    """`{PUBLIC_BASE_URL}/s/{token}`: the shared page; add `?format=txt` (srt, vtt, json, md,
+    docx) for an export.
+    """
+    revoked: _builtins.bool
+    @_builtins.property
+    def expire_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def last_use_time(self) -> _timestamp_pb2.Timestamp:
+        """When someone last opened it; unset if never."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        document_id: _builtins.str = ...,
+        url: _builtins.str = ...,
+        expire_time: _timestamp_pb2.Timestamp | None = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        revoked: _builtins.bool = ...,
+        last_use_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "expire_time", b"expire_time", "last_use_time", b"last_use_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "document_id", b"document_id", "expire_time", b"expire_time", "id", b"id", "last_use_time", b"last_use_time", "revoked", b"revoked", "url", b"url"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ShareLink: _TypeAlias = ShareLink  # noqa: Y015
+
+@_typing.final
+class CreateShareLinkRequest(_message.Message):
+    """CreateShareLinkRequest names the document and how long the link works."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    TTL_FIELD_NUMBER: _builtins.int
+    document_id: _builtins.str
+    @_builtins.property
+    def ttl(self) -> _duration_pb2.Duration:
+        """How long the link works: 7 days when unset, at most 90 days."""
+
+    def __init__(
+        self,
+        *,
+        document_id: _builtins.str = ...,
+        ttl: _duration_pb2.Duration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ttl", b"ttl"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_id", b"document_id", "ttl", b"ttl"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateShareLinkRequest: _TypeAlias = CreateShareLinkRequest  # noqa: Y015
+
+@_typing.final
+class CreateShareLinkResponse(_message.Message):
+    """CreateShareLinkResponse carries the new link, with its URL (shown only once)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SHARE_LINK_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def share_link(self) -> Global___ShareLink: ...
+    def __init__(
+        self,
+        *,
+        share_link: Global___ShareLink | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["share_link", b"share_link"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["share_link", b"share_link"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateShareLinkResponse: _TypeAlias = CreateShareLinkResponse  # noqa: Y015
+
+@_typing.final
+class ListShareLinksRequest(_message.Message):
+    """ListShareLinksRequest names a document of the caller's."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    document_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        document_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_id", b"document_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListShareLinksRequest: _TypeAlias = ListShareLinksRequest  # noqa: Y015
+
+@_typing.final
+class ListShareLinksResponse(_message.Message):
+    """ListShareLinksResponse lists the links without their URLs."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SHARE_LINKS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def share_links(self) -> _containers.RepeatedCompositeFieldContainer[Global___ShareLink]: ...
+    def __init__(
+        self,
+        *,
+        share_links: _abc.Iterable[Global___ShareLink] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["share_links", b"share_links"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListShareLinksResponse: _TypeAlias = ListShareLinksResponse  # noqa: Y015
+
+@_typing.final
+class RevokeShareLinkRequest(_message.Message):
+    """RevokeShareLinkRequest names a share link of the caller's."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SHARE_LINK_ID_FIELD_NUMBER: _builtins.int
+    share_link_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        share_link_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["share_link_id", b"share_link_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RevokeShareLinkRequest: _TypeAlias = RevokeShareLinkRequest  # noqa: Y015
+
+@_typing.final
+class RevokeShareLinkResponse(_message.Message):
+    """RevokeShareLinkResponse carries the link, revoked."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SHARE_LINK_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def share_link(self) -> Global___ShareLink: ...
+    def __init__(
+        self,
+        *,
+        share_link: Global___ShareLink | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["share_link", b"share_link"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["share_link", b"share_link"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RevokeShareLinkResponse: _TypeAlias = RevokeShareLinkResponse  # noqa: Y015
+
+@_typing.final
+class SharedDocument(_message.Message):
+    """SharedDocument is what a share link shows of a document: no owner, folder or settings."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TITLE_FIELD_NUMBER: _builtins.int
+    DURATION_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    SUMMARY_FIELD_NUMBER: _builtins.int
+    CONTENT_TYPE_FIELD_NUMBER: _builtins.int
+    HAS_PDF_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    EXPIRE_TIME_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    title: _builtins.str
+    status: Global___DocumentStatus.ValueType
+    content_type: _builtins.str
+    """Whether the original is audio or video, for the player (`audio/mpeg`, `video/mp4`)."""
+    has_pdf: _builtins.bool
+    language: _builtins.str
+    @_builtins.property
+    def duration(self) -> _duration_pb2.Duration: ...
+    @_builtins.property
+    def summary(self) -> Global___DocumentSummary: ...
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def expire_time(self) -> _timestamp_pb2.Timestamp:
+        """When the link stops working."""
+
+    def __init__(
+        self,
+        *,
+        title: _builtins.str = ...,
+        duration: _duration_pb2.Duration | None = ...,
+        status: Global___DocumentStatus.ValueType = ...,
+        summary: Global___DocumentSummary | None = ...,
+        content_type: _builtins.str = ...,
+        has_pdf: _builtins.bool = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        expire_time: _timestamp_pb2.Timestamp | None = ...,
+        language: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "duration", b"duration", "expire_time", b"expire_time", "summary", b"summary"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_type", b"content_type", "create_time", b"create_time", "duration", b"duration", "expire_time", b"expire_time", "has_pdf", b"has_pdf", "language", b"language", "status", b"status", "summary", b"summary", "title", b"title"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SharedDocument: _TypeAlias = SharedDocument  # noqa: Y015
+
+@_typing.final
+class GetSharedDocumentRequest(_message.Message):
+    """GetSharedDocumentRequest carries a share link's token."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOKEN_FIELD_NUMBER: _builtins.int
+    token: _builtins.str
+    def __init__(
+        self,
+        *,
+        token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["token", b"token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSharedDocumentRequest: _TypeAlias = GetSharedDocumentRequest  # noqa: Y015
+
+@_typing.final
+class GetSharedDocumentResponse(_message.Message):
+    """GetSharedDocumentResponse is the document with its transcript (speakers included; unset
+    while it is not transcribed yet).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_FIELD_NUMBER: _builtins.int
+    TRANSCRIPT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def document(self) -> Global___SharedDocument: ...
+    @_builtins.property
+    def transcript(self) -> Global___Transcript: ...
+    def __init__(
+        self,
+        *,
+        document: Global___SharedDocument | None = ...,
+        transcript: Global___Transcript | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["document", b"document", "transcript", b"transcript"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document", b"document", "transcript", b"transcript"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSharedDocumentResponse: _TypeAlias = GetSharedDocumentResponse  # noqa: Y015
+
+@_typing.final
+class ExportSharedDocumentRequest(_message.Message):
+    """ExportSharedDocumentRequest carries a token and an export format."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOKEN_FIELD_NUMBER: _builtins.int
+    FORMAT_FIELD_NUMBER: _builtins.int
+    token: _builtins.str
+    format: Global___ExportFormat.ValueType
+    def __init__(
+        self,
+        *,
+        token: _builtins.str = ...,
+        format: Global___ExportFormat.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["format", b"format", "token", b"token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExportSharedDocumentRequest: _TypeAlias = ExportSharedDocumentRequest  # noqa: Y015
+
+@_typing.final
+class ExportSharedDocumentResponse(_message.Message):
+    """ExportSharedDocumentResponse is one chunk of the exported file; the first names it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DATA_FIELD_NUMBER: _builtins.int
+    CONTENT_TYPE_FIELD_NUMBER: _builtins.int
+    FILE_NAME_FIELD_NUMBER: _builtins.int
+    data: _builtins.bytes
+    content_type: _builtins.str
+    file_name: _builtins.str
+    def __init__(
+        self,
+        *,
+        data: _builtins.bytes = ...,
+        content_type: _builtins.str = ...,
+        file_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_type", b"content_type", "data", b"data", "file_name", b"file_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExportSharedDocumentResponse: _TypeAlias = ExportSharedDocumentResponse  # noqa: Y015
+
+@_typing.final
+class ExportSharedDocumentContentRequest(_message.Message):
+    """ExportSharedDocumentContentRequest carries a token and a format by its short name."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOKEN_FIELD_NUMBER: _builtins.int
+    FORMAT_FIELD_NUMBER: _builtins.int
+    token: _builtins.str
+    format: _builtins.str
+    """`txt`, `srt`, `vtt`, `json`, `md` (or `markdown`) or `docx`."""
+    def __init__(
+        self,
+        *,
+        token: _builtins.str = ...,
+        format: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["format", b"format", "token", b"token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExportSharedDocumentContentRequest: _TypeAlias = ExportSharedDocumentContentRequest  # noqa: Y015
+
+@_typing.final
+class GetSharedDownloadUrlRequest(_message.Message):
+    """GetSharedDownloadUrlRequest carries a token and the file wanted (PDF or ORIGINAL)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOKEN_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    DOWNLOAD_FIELD_NUMBER: _builtins.int
+    token: _builtins.str
+    kind: Global___FileKind.ValueType
+    download: _builtins.bool
+    """Save the file (`attachment`) instead of showing it."""
+    def __init__(
+        self,
+        *,
+        token: _builtins.str = ...,
+        kind: Global___FileKind.ValueType = ...,
+        download: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["download", b"download", "kind", b"kind", "token", b"token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSharedDownloadUrlRequest: _TypeAlias = GetSharedDownloadUrlRequest  # noqa: Y015
+
+@_typing.final
+class GetSharedDownloadUrlResponse(_message.Message):
+    """GetSharedDownloadUrlResponse carries a signed URL that works for a short while (never past
+    the share link's own expiry).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    URL_FIELD_NUMBER: _builtins.int
+    EXPIRE_TIME_FIELD_NUMBER: _builtins.int
+    url: _builtins.str
+    @_builtins.property
+    def expire_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        url: _builtins.str = ...,
+        expire_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expire_time", b"expire_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expire_time", b"expire_time", "url", b"url"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSharedDownloadUrlResponse: _TypeAlias = GetSharedDownloadUrlResponse  # noqa: Y015

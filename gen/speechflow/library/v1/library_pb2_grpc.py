@@ -207,6 +207,41 @@ class LibraryServiceStub:
                 request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.RegenerateDocumentRequest.SerializeToString,
                 response_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.RegenerateDocumentResponse.FromString,
                 _registered_method=True)
+        self.CreateShareLink = channel.unary_unary(
+                '/speechflow.library.v1.LibraryService/CreateShareLink',
+                request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.CreateShareLinkRequest.SerializeToString,
+                response_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.CreateShareLinkResponse.FromString,
+                _registered_method=True)
+        self.ListShareLinks = channel.unary_unary(
+                '/speechflow.library.v1.LibraryService/ListShareLinks',
+                request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.ListShareLinksRequest.SerializeToString,
+                response_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.ListShareLinksResponse.FromString,
+                _registered_method=True)
+        self.RevokeShareLink = channel.unary_unary(
+                '/speechflow.library.v1.LibraryService/RevokeShareLink',
+                request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.RevokeShareLinkRequest.SerializeToString,
+                response_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.RevokeShareLinkResponse.FromString,
+                _registered_method=True)
+        self.GetSharedDocument = channel.unary_unary(
+                '/speechflow.library.v1.LibraryService/GetSharedDocument',
+                request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetSharedDocumentRequest.SerializeToString,
+                response_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetSharedDocumentResponse.FromString,
+                _registered_method=True)
+        self.ExportSharedDocument = channel.unary_stream(
+                '/speechflow.library.v1.LibraryService/ExportSharedDocument',
+                request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.ExportSharedDocumentRequest.SerializeToString,
+                response_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.ExportSharedDocumentResponse.FromString,
+                _registered_method=True)
+        self.ExportSharedDocumentContent = channel.unary_stream(
+                '/speechflow.library.v1.LibraryService/ExportSharedDocumentContent',
+                request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.ExportSharedDocumentContentRequest.SerializeToString,
+                response_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
+                _registered_method=True)
+        self.GetSharedDownloadUrl = channel.unary_unary(
+                '/speechflow.library.v1.LibraryService/GetSharedDownloadUrl',
+                request_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetSharedDownloadUrlRequest.SerializeToString,
+                response_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetSharedDownloadUrlResponse.FromString,
+                _registered_method=True)
 
 
 class LibraryServiceServicer:
@@ -463,6 +498,57 @@ class LibraryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateShareLink(self, request, context):
+        """Makes a read-only link to one of the caller's documents that works without an account
+        until it expires or is revoked. The link's token is shown only in this answer.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListShareLinks(self, request, context):
+        """Lists a document's share links, newest first (revoked and expired ones included).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeShareLink(self, request, context):
+        """Ends a share link's access at once.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSharedDocument(self, request, context):
+        """Public (the token is the credential): the shared document and its transcript.
+        NOT_FOUND for an expired, revoked or unknown token, never saying which.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportSharedDocument(self, request, context):
+        """Public: the shared document exported like ExportDocument.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportSharedDocumentContent(self, request, context):
+        """Public: the shared export as the raw file (`GET /s/{token}?format=txt` lands here).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSharedDownloadUrl(self, request, context):
+        """Public: a short-lived signed URL of the shared document's PDF or original recording.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LibraryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -635,6 +721,41 @@ def add_LibraryServiceServicer_to_server(servicer, server):
                     servicer.RegenerateDocument,
                     request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.RegenerateDocumentRequest.FromString,
                     response_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.RegenerateDocumentResponse.SerializeToString,
+            ),
+            'CreateShareLink': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateShareLink,
+                    request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.CreateShareLinkRequest.FromString,
+                    response_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.CreateShareLinkResponse.SerializeToString,
+            ),
+            'ListShareLinks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListShareLinks,
+                    request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.ListShareLinksRequest.FromString,
+                    response_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.ListShareLinksResponse.SerializeToString,
+            ),
+            'RevokeShareLink': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeShareLink,
+                    request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.RevokeShareLinkRequest.FromString,
+                    response_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.RevokeShareLinkResponse.SerializeToString,
+            ),
+            'GetSharedDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSharedDocument,
+                    request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetSharedDocumentRequest.FromString,
+                    response_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetSharedDocumentResponse.SerializeToString,
+            ),
+            'ExportSharedDocument': grpc.unary_stream_rpc_method_handler(
+                    servicer.ExportSharedDocument,
+                    request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.ExportSharedDocumentRequest.FromString,
+                    response_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.ExportSharedDocumentResponse.SerializeToString,
+            ),
+            'ExportSharedDocumentContent': grpc.unary_stream_rpc_method_handler(
+                    servicer.ExportSharedDocumentContent,
+                    request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.ExportSharedDocumentContentRequest.FromString,
+                    response_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
+            ),
+            'GetSharedDownloadUrl': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSharedDownloadUrl,
+                    request_deserializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetSharedDownloadUrlRequest.FromString,
+                    response_serializer=speechflow_dot_library_dot_v1_dot_library__pb2.GetSharedDownloadUrlResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1557,6 +1678,195 @@ class LibraryService:
             '/speechflow.library.v1.LibraryService/RegenerateDocument',
             speechflow_dot_library_dot_v1_dot_library__pb2.RegenerateDocumentRequest.SerializeToString,
             speechflow_dot_library_dot_v1_dot_library__pb2.RegenerateDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateShareLink(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.library.v1.LibraryService/CreateShareLink',
+            speechflow_dot_library_dot_v1_dot_library__pb2.CreateShareLinkRequest.SerializeToString,
+            speechflow_dot_library_dot_v1_dot_library__pb2.CreateShareLinkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListShareLinks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.library.v1.LibraryService/ListShareLinks',
+            speechflow_dot_library_dot_v1_dot_library__pb2.ListShareLinksRequest.SerializeToString,
+            speechflow_dot_library_dot_v1_dot_library__pb2.ListShareLinksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeShareLink(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.library.v1.LibraryService/RevokeShareLink',
+            speechflow_dot_library_dot_v1_dot_library__pb2.RevokeShareLinkRequest.SerializeToString,
+            speechflow_dot_library_dot_v1_dot_library__pb2.RevokeShareLinkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSharedDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.library.v1.LibraryService/GetSharedDocument',
+            speechflow_dot_library_dot_v1_dot_library__pb2.GetSharedDocumentRequest.SerializeToString,
+            speechflow_dot_library_dot_v1_dot_library__pb2.GetSharedDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportSharedDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/speechflow.library.v1.LibraryService/ExportSharedDocument',
+            speechflow_dot_library_dot_v1_dot_library__pb2.ExportSharedDocumentRequest.SerializeToString,
+            speechflow_dot_library_dot_v1_dot_library__pb2.ExportSharedDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportSharedDocumentContent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/speechflow.library.v1.LibraryService/ExportSharedDocumentContent',
+            speechflow_dot_library_dot_v1_dot_library__pb2.ExportSharedDocumentContentRequest.SerializeToString,
+            google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSharedDownloadUrl(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/speechflow.library.v1.LibraryService/GetSharedDownloadUrl',
+            speechflow_dot_library_dot_v1_dot_library__pb2.GetSharedDownloadUrlRequest.SerializeToString,
+            speechflow_dot_library_dot_v1_dot_library__pb2.GetSharedDownloadUrlResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -124,6 +124,24 @@ class LibraryServiceStub:
     """Changes the caller's preferences (AIP-134 update mask; empty mask = every field)."""
     RegenerateDocument: _grpc.UnaryUnaryMultiCallable[_library_pb2.RegenerateDocumentRequest, _library_pb2.RegenerateDocumentResponse]
     """Re-summarizes and re-renders from the stored transcript with new settings."""
+    CreateShareLink: _grpc.UnaryUnaryMultiCallable[_library_pb2.CreateShareLinkRequest, _library_pb2.CreateShareLinkResponse]
+    """Makes a read-only link to one of the caller's documents that works without an account
+    until it expires or is revoked. The link's token is shown only in this answer.
+    """
+    ListShareLinks: _grpc.UnaryUnaryMultiCallable[_library_pb2.ListShareLinksRequest, _library_pb2.ListShareLinksResponse]
+    """Lists a document's share links, newest first (revoked and expired ones included)."""
+    RevokeShareLink: _grpc.UnaryUnaryMultiCallable[_library_pb2.RevokeShareLinkRequest, _library_pb2.RevokeShareLinkResponse]
+    """Ends a share link's access at once."""
+    GetSharedDocument: _grpc.UnaryUnaryMultiCallable[_library_pb2.GetSharedDocumentRequest, _library_pb2.GetSharedDocumentResponse]
+    """Public (the token is the credential): the shared document and its transcript.
+    NOT_FOUND for an expired, revoked or unknown token, never saying which.
+    """
+    ExportSharedDocument: _grpc.UnaryStreamMultiCallable[_library_pb2.ExportSharedDocumentRequest, _library_pb2.ExportSharedDocumentResponse]
+    """Public: the shared document exported like ExportDocument."""
+    ExportSharedDocumentContent: _grpc.UnaryStreamMultiCallable[_library_pb2.ExportSharedDocumentContentRequest, _httpbody_pb2.HttpBody]
+    """Public: the shared export as the raw file (`GET /s/{token}?format=txt` lands here)."""
+    GetSharedDownloadUrl: _grpc.UnaryUnaryMultiCallable[_library_pb2.GetSharedDownloadUrlRequest, _library_pb2.GetSharedDownloadUrlResponse]
+    """Public: a short-lived signed URL of the shared document's PDF or original recording."""
 
 @_typing.type_check_only
 class LibraryServiceAsyncStub(LibraryServiceStub):
@@ -220,6 +238,24 @@ class LibraryServiceAsyncStub(LibraryServiceStub):
     """Changes the caller's preferences (AIP-134 update mask; empty mask = every field)."""
     RegenerateDocument: _aio.UnaryUnaryMultiCallable[_library_pb2.RegenerateDocumentRequest, _library_pb2.RegenerateDocumentResponse]  # type: ignore[assignment]
     """Re-summarizes and re-renders from the stored transcript with new settings."""
+    CreateShareLink: _aio.UnaryUnaryMultiCallable[_library_pb2.CreateShareLinkRequest, _library_pb2.CreateShareLinkResponse]  # type: ignore[assignment]
+    """Makes a read-only link to one of the caller's documents that works without an account
+    until it expires or is revoked. The link's token is shown only in this answer.
+    """
+    ListShareLinks: _aio.UnaryUnaryMultiCallable[_library_pb2.ListShareLinksRequest, _library_pb2.ListShareLinksResponse]  # type: ignore[assignment]
+    """Lists a document's share links, newest first (revoked and expired ones included)."""
+    RevokeShareLink: _aio.UnaryUnaryMultiCallable[_library_pb2.RevokeShareLinkRequest, _library_pb2.RevokeShareLinkResponse]  # type: ignore[assignment]
+    """Ends a share link's access at once."""
+    GetSharedDocument: _aio.UnaryUnaryMultiCallable[_library_pb2.GetSharedDocumentRequest, _library_pb2.GetSharedDocumentResponse]  # type: ignore[assignment]
+    """Public (the token is the credential): the shared document and its transcript.
+    NOT_FOUND for an expired, revoked or unknown token, never saying which.
+    """
+    ExportSharedDocument: _aio.UnaryStreamMultiCallable[_library_pb2.ExportSharedDocumentRequest, _library_pb2.ExportSharedDocumentResponse]  # type: ignore[assignment]
+    """Public: the shared document exported like ExportDocument."""
+    ExportSharedDocumentContent: _aio.UnaryStreamMultiCallable[_library_pb2.ExportSharedDocumentContentRequest, _httpbody_pb2.HttpBody]  # type: ignore[assignment]
+    """Public: the shared export as the raw file (`GET /s/{token}?format=txt` lands here)."""
+    GetSharedDownloadUrl: _aio.UnaryUnaryMultiCallable[_library_pb2.GetSharedDownloadUrlRequest, _library_pb2.GetSharedDownloadUrlResponse]  # type: ignore[assignment]
+    """Public: a short-lived signed URL of the shared document's PDF or original recording."""
 
 class LibraryServiceServicer(metaclass=_abc_1.ABCMeta):
     """LibraryService owns a user's folders and documents and is the only service users talk to
@@ -517,6 +553,66 @@ class LibraryServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_library_pb2.RegenerateDocumentResponse, _abc.Awaitable[_library_pb2.RegenerateDocumentResponse]]:
         """Re-summarizes and re-renders from the stored transcript with new settings."""
+
+    @_abc_1.abstractmethod
+    def CreateShareLink(
+        self,
+        request: _library_pb2.CreateShareLinkRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_library_pb2.CreateShareLinkResponse, _abc.Awaitable[_library_pb2.CreateShareLinkResponse]]:
+        """Makes a read-only link to one of the caller's documents that works without an account
+        until it expires or is revoked. The link's token is shown only in this answer.
+        """
+
+    @_abc_1.abstractmethod
+    def ListShareLinks(
+        self,
+        request: _library_pb2.ListShareLinksRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_library_pb2.ListShareLinksResponse, _abc.Awaitable[_library_pb2.ListShareLinksResponse]]:
+        """Lists a document's share links, newest first (revoked and expired ones included)."""
+
+    @_abc_1.abstractmethod
+    def RevokeShareLink(
+        self,
+        request: _library_pb2.RevokeShareLinkRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_library_pb2.RevokeShareLinkResponse, _abc.Awaitable[_library_pb2.RevokeShareLinkResponse]]:
+        """Ends a share link's access at once."""
+
+    @_abc_1.abstractmethod
+    def GetSharedDocument(
+        self,
+        request: _library_pb2.GetSharedDocumentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_library_pb2.GetSharedDocumentResponse, _abc.Awaitable[_library_pb2.GetSharedDocumentResponse]]:
+        """Public (the token is the credential): the shared document and its transcript.
+        NOT_FOUND for an expired, revoked or unknown token, never saying which.
+        """
+
+    @_abc_1.abstractmethod
+    def ExportSharedDocument(
+        self,
+        request: _library_pb2.ExportSharedDocumentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_library_pb2.ExportSharedDocumentResponse], _abc.AsyncIterator[_library_pb2.ExportSharedDocumentResponse]]:
+        """Public: the shared document exported like ExportDocument."""
+
+    @_abc_1.abstractmethod
+    def ExportSharedDocumentContent(
+        self,
+        request: _library_pb2.ExportSharedDocumentContentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_httpbody_pb2.HttpBody], _abc.AsyncIterator[_httpbody_pb2.HttpBody]]:
+        """Public: the shared export as the raw file (`GET /s/{token}?format=txt` lands here)."""
+
+    @_abc_1.abstractmethod
+    def GetSharedDownloadUrl(
+        self,
+        request: _library_pb2.GetSharedDownloadUrlRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_library_pb2.GetSharedDownloadUrlResponse, _abc.Awaitable[_library_pb2.GetSharedDownloadUrlResponse]]:
+        """Public: a short-lived signed URL of the shared document's PDF or original recording."""
 
 def add_LibraryServiceServicer_to_server(servicer: LibraryServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
 
