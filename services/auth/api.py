@@ -25,6 +25,7 @@ from services.auth.keys import AccessTokenIssuer
 from services.auth.oidc.sign_in import OidcSignIn, OnCreated
 from services.auth.store import ApiKeyRow, AuthStore, RefreshTokenRow, UserRow
 from services.auth.throttle import LoginThrottle, Quota, fresh_counter
+from services.kernel.catalogue import USER_DELETED, USER_REGISTERED
 from services.kernel.db import Database
 from services.kernel.errors import (
     AlreadyExists,
@@ -40,8 +41,6 @@ from speechflow.auth.v1 import auth_pb2, auth_pb2_grpc
 from speechflow.events.v1 import events_pb2
 
 Context = grpc.aio.ServicerContext[Any, Any]
-USER_REGISTERED = "speechflow.auth.v1.user.registered"
-USER_DELETED = "speechflow.auth.v1.user.deleted"
 WRONG_CREDENTIALS = "Email or password is incorrect."
 
 
