@@ -65,7 +65,7 @@ async def ensure_chunk_stream(bus: EventBus) -> None:
         storage=StorageType.FILE,
         max_age=_MAX_AGE_SECONDS,
         duplicate_window=_DUPLICATE_WINDOW_SECONDS,
-        num_replicas=getattr(bus, "stream_replicas", 1),
+        num_replicas=bus.stream_replicas,  # a cluster keeps chunk jobs as it keeps events
     )
     try:
         await bus.js.stream_info(CONSUMER.stream)
