@@ -61,6 +61,9 @@ def _handler_for(receiver: StandInReceiver) -> type[BaseHTTPRequestHandler]:
                 ReceivedDelivery(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
             )
             self.send_response(status)
+            if 300 <= status < 400:
+                # Somewhere a client must not be led to by a redirect.
+                self.send_header("location", "http://169.254.169.254/latest/meta-data/")
             self.send_header("content-length", "0")
             self.end_headers()
 
