@@ -30,7 +30,6 @@ from services.library.domain import Stage, Status
 from services.library.lifecycle.errors import NoTranscript
 from services.library.lifecycle.handlers import StartVersion
 from services.library.lifecycle.ports import VersionSettings
-from services.library.lifecycle_edge import refusals_as_status
 from services.library.pages import Cursor, decode_token, encode_token, page_size, query_fingerprint
 from services.library.store import DocumentRow
 from services.library.templates import owned_template
@@ -154,8 +153,7 @@ class DocumentRpcs(LibraryBase):
         self, request: library_pb2.DeleteDocumentRequest, context: Context
     ) -> library_pb2.DeleteDocumentResponse:
         document = await self._owned_document(await active_caller(self._db), request.document_id)
-        with refusals_as_status():
-            await self._lifecycle.delete(document.id)
+        await self._lifecycle.delete(document.id)
         return library_pb2.DeleteDocumentResponse()
 
     async def WatchDocument(
@@ -226,8 +224,7 @@ class DocumentRpcs(LibraryBase):
             else None
         )
         if not document.transcript_key:  # checked first: nothing else matters then
-            with refusals_as_status():
-                raise NoTranscript()
+            raise NoTranscript()
         summary_language = await self._uploads.check_summary_language(
             requested_language or document.summary_language,
             summaries.recording_language(document),
@@ -236,20 +233,19 @@ class DocumentRpcs(LibraryBase):
         if document.status == int(Status.PROCESSING) and document.stage != int(Stage.TRANSCRIPTION):
             # Allowed: the new version supersedes the running one, whose late events are ignored.
             log.info("regenerating while processing", extra={"document_id": document.id})
-        with refusals_as_status():
-            await self._lifecycle.start_version(
-                StartVersion(
-                    document.id,
-                    Stage.SUMMARIZATION,
-                    settings=VersionSettings(
-                        summary_length=int(length),
-                        summary_language=summary_language,
-                        summary_template_id=template.id if template else None,
-                        summary_instructions=template.instructions if template else None,
-                    ),
-                    notify=request.notify,
-                    needs_transcript=True,
-                )
+        await self._lifecycle.start_version(
+            StartVersion(
+                document.id,
+                Stage.SUMMARIZATION,
+                settings=VersionSettings(
+                    summary_length=int(length),
+                    summary_language=summary_language,
+                    summary_template_id=template.id if template else None,
+                    summary_instructions=template.instructions if template else None,
+                ),
+                notify=request.notify,
+                needs_transcript=True,
             )
+        )
         document = await self._owned_document(principal, document.id)
         return library_pb2.RegenerateDocumentResponse(document=document_message(document))

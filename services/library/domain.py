@@ -1,4 +1,4 @@
-"""Library rules: validation and names. No I/O."""
+"""Library rules: validation and names. No I/O, no gRPC (refusals are domain errors)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ import re
 import unicodedata
 from enum import IntEnum
 
-from services.kernel.errors import InvalidArgument
-
 # The lifecycle's names, declared in the pure model and kept importable from here.
+from services.library.lifecycle.errors import InvalidInput
 from services.library.lifecycle.model import (
     DONE_PROGRESS,
     STAGE_START_PROGRESS,
@@ -60,11 +59,9 @@ def check_id(value: str, field: str) -> str:
     """The id, trimmed; INVALID_ARGUMENT if it is empty or cannot be an id."""
     cleaned = value.strip()
     if not cleaned:
-        raise InvalidArgument(
-            f"{field} is required.", reason="ID_REQUIRED", metadata={"field": field}
-        )
+        raise InvalidInput(f"{field} is required.", reason="ID_REQUIRED", metadata={"field": field})
     if len(cleaned) > MAX_ID_LENGTH or not ID_PATTERN.fullmatch(cleaned):
-        raise InvalidArgument(
+        raise InvalidInput(
             f"{field} is not a valid id (ids are at most {MAX_ID_LENGTH} letters, digits, "
             "'-' or '_').",
             reason="INVALID_ID",
@@ -100,7 +97,7 @@ def check_language(language: str, *, allow_detect: bool) -> str:
         return ""
     if cleaned not in SUPPORTED_LANGUAGES:
         choices = "'en' or 'fr'" + (" (or empty to detect)" if allow_detect else "")
-        raise InvalidArgument(
+        raise InvalidInput(
             f"Language '{quoted(language)}' is not supported; use {choices}.",
             reason="UNSUPPORTED_LANGUAGE",
         )
@@ -113,7 +110,7 @@ def check_summary_length(value: int, *, default: SummaryLength | None) -> Summar
     try:
         return SummaryLength(value)
     except ValueError as exc:
-        raise InvalidArgument(
+        raise InvalidInput(
             "Choose a summary length: SHORT, MEDIUM or LONG.", reason="INVALID_SUMMARY_LENGTH"
         ) from exc
 
@@ -126,7 +123,7 @@ def sanitize_file_name(raw: str) -> str:
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
     name = re.sub(r"[<>:\"|?*]", "_", name).strip().lstrip(".").strip()
     if not name:
-        raise InvalidArgument(
+        raise InvalidInput(
             "Give the file a name (for example talk.mp3).", reason="FILE_NAME_REQUIRED"
         )
     if len(name) > MAX_FILE_NAME_LENGTH:
@@ -138,7 +135,7 @@ def sanitize_file_name(raw: str) -> str:
 def clean_title(raw: str, fallback: str) -> str:
     title = " ".join(strip_invisible(raw).split())
     if len(title) > MAX_TITLE_LENGTH:
-        raise InvalidArgument(
+        raise InvalidInput(
             f"Keep the title under {MAX_TITLE_LENGTH} characters.", reason="TITLE_TOO_LONG"
         )
     if title:
@@ -150,9 +147,9 @@ def clean_title(raw: str, fallback: str) -> str:
 def clean_folder_name(raw: str) -> str:
     name = " ".join(strip_invisible(raw).split())
     if not name:
-        raise InvalidArgument("Give the folder a name.", reason="FOLDER_NAME_REQUIRED")
+        raise InvalidInput("Give the folder a name.", reason="FOLDER_NAME_REQUIRED")
     if len(name) > MAX_FOLDER_NAME_LENGTH:
-        raise InvalidArgument(
+        raise InvalidInput(
             f"Keep folder names under {MAX_FOLDER_NAME_LENGTH} characters.",
             reason="FOLDER_NAME_TOO_LONG",
         )
@@ -178,7 +175,7 @@ def clean_hotwords(raw: str) -> str:
     so a longer list would be cut silently by the model: refuse it instead."""
     hotwords = " ".join(raw.split())
     if len(hotwords) > MAX_HOTWORDS_LENGTH:
-        raise InvalidArgument(
+        raise InvalidInput(
             f"Keep hotwords under {MAX_HOTWORDS_LENGTH} characters (names and terms, not prose).",
             reason="HOTWORDS_TOO_LONG",
         )
@@ -193,14 +190,14 @@ def clean_vocabulary(terms: list[str]) -> list[str]:
         if not text:
             continue
         if len(text) > MAX_VOCABULARY_TERM_LENGTH:
-            raise InvalidArgument(
+            raise InvalidInput(
                 f"Vocabulary terms are names or short phrases: keep each under "
                 f"{MAX_VOCABULARY_TERM_LENGTH} characters.",
                 reason="VOCABULARY_TERM_TOO_LONG",
             )
         cleaned.setdefault(text.casefold(), text)
     if len(cleaned) > MAX_VOCABULARY_TERMS:
-        raise InvalidArgument(
+        raise InvalidInput(
             f"Keep the vocabulary to {MAX_VOCABULARY_TERMS} terms or fewer.",
             reason="VOCABULARY_TOO_LONG",
         )
@@ -224,13 +221,13 @@ def merged_hotwords(upload_hotwords: str, vocabulary: list[str]) -> str:
 def check_speaker_bounds(min_speakers: int, max_speakers: int) -> tuple[int, int]:
     for name, value in (("min_speakers", min_speakers), ("max_speakers", max_speakers)):
         if not 0 <= value <= MAX_SPEAKERS:
-            raise InvalidArgument(
+            raise InvalidInput(
                 f"{name} must be between 0 (automatic) and {MAX_SPEAKERS}.",
                 reason="INVALID_SPEAKER_COUNT",
                 metadata={"field": name},
             )
     if min_speakers and max_speakers and min_speakers > max_speakers:
-        raise InvalidArgument(
+        raise InvalidInput(
             "min_speakers cannot be larger than max_speakers.", reason="INVALID_SPEAKER_COUNT"
         )
     return min_speakers, max_speakers

@@ -21,7 +21,7 @@ from services.library.convert import job_message
 from services.library.domain import JobStatus, Stage
 from services.library.lifecycle.handlers import StartVersion
 from services.library.lifecycle.service import Lifecycle
-from services.library.lifecycle_edge import refusals_as_status
+from services.library.lifecycle_edge import refusals_mapped
 from services.library.pages import Cursor, decode_token, encode_token, page_size, query_fingerprint
 from services.library.store import DocumentRow, JobRow
 from speechflow.library.v1 import library_pb2, library_pb2_grpc
@@ -30,6 +30,7 @@ from speechflow.library.v1 import library_pb2, library_pb2_grpc
 QUEUE_STAGES = tuple(Stage(step.stage) for step in catalogue.STAGES)
 
 
+@refusals_mapped(library_pb2.DESCRIPTOR.services_by_name["JobsService"])
 class JobsServicer(library_pb2_grpc.JobsServiceServicer):
     def __init__(self, db: Database, lifecycle: Lifecycle, js: JetStreamContext) -> None:
         self._db = db
@@ -127,10 +128,9 @@ class JobsServicer(library_pb2_grpc.JobsServiceServicer):
     ) -> library_pb2.RetryJobResponse:
         require_admin()
         job = await self._job(request.job_id)
-        with refusals_as_status():
-            await self._lifecycle.start_version(
-                StartVersion(job.document_id, Stage(job.stage), retry_job_id=job.id)
-            )
+        await self._lifecycle.start_version(
+            StartVersion(job.document_id, Stage(job.stage), retry_job_id=job.id)
+        )
         retried = await self._job(job.id)
         return library_pb2.RetryJobResponse(
             job=job_message(retried, await self._document_of(retried))

@@ -32,6 +32,7 @@ from services.library.api_base import (
     write_at,
 )
 from services.library.convert import document_message
+from services.library.lifecycle.errors import LifecycleError
 from services.library.store import DocumentRow, UploadSessionRow
 from services.library.uploads import ValidUpload, check_complete, clean_request_id
 from speechflow.library.v1 import library_pb2
@@ -87,7 +88,7 @@ class UploadRpcs(LibraryBase):
             if document is None:
                 upload = await self._uploads.validate(principal, first.metadata)
                 document = await self._receive(principal, upload, chunks())
-        except AppError:
+        except (AppError, LifecycleError):  # a refusal: the bytes still sent are drained
             await drain(request_iterator)
             raise
         await drain(request_iterator)  # a retry answered before its bytes
@@ -128,7 +129,7 @@ class UploadRpcs(LibraryBase):
             if document is None:
                 upload = await self._uploads.validate(principal, metadata, size_optional=True)
                 document = await self._receive(principal, upload, chunks())
-        except AppError:
+        except (AppError, LifecycleError):  # a refusal: the bytes still sent are drained
             await drain(request_iterator)
             raise
         await drain(request_iterator)

@@ -54,6 +54,8 @@ class FakeDatabase:
     outbox: list[Committed] = field(default_factory=list)
     changes: list[tuple[str, int]] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    # The keys each document serves (what `keys_in_use` answers).
+    served: dict[str, set[str]] = field(default_factory=dict)
 
     def add(self, document: Document) -> None:
         """A document as an upload leaves it (its first command already 'published')."""
@@ -96,6 +98,9 @@ class FakeDocuments:
 
     async def record_outputs(self, document: Document, outputs: object) -> None:
         self.outputs.setdefault(document.id, []).append(outputs)
+
+    def keys_in_use(self, document: Document) -> frozenset[str]:
+        return frozenset(self._db.served.get(document.id, ()))
 
     async def remove(self, document: Document) -> None:
         self.held.pop(document.id)

@@ -239,3 +239,21 @@ async def test_the_email_sent_marks_the_notification_sent() -> None:
     await finish(f)
     await f.lifecycle.apply(report(ReportKind.NOTIFIED, Stage.NOTIFICATION))
     assert f.db.documents["doc-1"].notification_state is NotificationState.SENT
+
+
+@pytest.mark.asyncio
+async def test_a_stale_report_never_sweeps_what_the_document_still_serves() -> None:
+    # v1's PDF is served while v2 runs; a late copy of v1's render must not remove it.
+    f = fake_lifecycle()
+    f.upload()
+    await finish(f)
+    f.db.served["doc-1"] = {"pdfs/o/doc-1/pdf-v1.pdf"}
+    await f.lifecycle.start_version(StartVersion("doc-1", Stage.SUMMARIZATION))
+    late = done(
+        Stage.RENDERING,
+        version=1,
+        event_id="another-copy",
+        keys=("pdfs/o/doc-1/pdf-v1.pdf", "pdfs/o/doc-1/thumbnail-v1.png"),
+    )
+    assert await f.lifecycle.apply(late) is Outcome.STALE
+    assert f.sweeper.keys == ["pdfs/o/doc-1/thumbnail-v1.png"]

@@ -1,16 +1,19 @@
-"""Lifecycle errors: what a command can refuse, in words a person understands.
+"""The library's domain errors: what a command or a rule refuses, in words a person
+understands.
 
 Free of gRPC on purpose; the edge (services/library/lifecycle_edge.py) maps each kind to a
-status code in one place."""
+status code in one place, around every RPC of the library's servicers."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum
 
 
 class Refusal(Enum):
     """How the edge should answer a refused command."""
 
+    INVALID_ARGUMENT = "invalid_argument"
     NOT_FOUND = "not_found"
     FAILED_PRECONDITION = "failed_precondition"
 
@@ -18,10 +21,24 @@ class Refusal(Enum):
 class LifecycleError(Exception):
     refusal = Refusal.FAILED_PRECONDITION
 
-    def __init__(self, message: str, reason: str) -> None:
+    def __init__(
+        self, message: str, reason: str, metadata: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.reason = reason
+        self.metadata = dict(metadata or {})
+
+
+class InvalidInput(LifecycleError):
+    """A value the caller sent breaks a rule (a name too long, an unknown language)."""
+
+    refusal = Refusal.INVALID_ARGUMENT
+
+    def __init__(
+        self, message: str, *, reason: str, metadata: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message, reason, metadata)
 
 
 class DocumentNotFound(LifecycleError):

@@ -109,6 +109,7 @@ async def apply_report(
     """Applies a stage's report once (a redelivery changes nothing). None when the document
     is gone: what its late stage wrote is swept, and nothing further is commanded."""
     outcome: Outcome | None = None
+    in_use: frozenset[str] = frozenset()
     async with uow_for(report.document_id) as uow:
         if not await uow.first_time(report.event_id, report.subject):
             return Outcome.IGNORED
@@ -119,6 +120,7 @@ async def apply_report(
             outcome = _apply(document, report, clock)
             if outcome is Outcome.APPLIED and report.kind is ReportKind.COMPLETED:
                 await uow.documents.record_outputs(document, report.outputs)
+            in_use = uow.documents.keys_in_use(document)
     if document is None:
         log.info(
             "late work of a deleted document swept",
@@ -127,7 +129,12 @@ async def apply_report(
         await sweeper.sweep_document(report.owner_id, report.document_id)
         return None
     if outcome is Outcome.STALE:
-        stale = [key for key in report.keys if owned_by_version(key, report.version)]
+        # An older version's report stays served until the new one renders: kept.
+        stale = [
+            key
+            for key in report.keys
+            if owned_by_version(key, report.version) and key not in in_use
+        ]
         if stale:
             log.info(
                 "late work of a superseded version swept",

@@ -35,6 +35,9 @@ class Documents(Protocol):
         """Keeps what a stage produced for the current version (transcript, summary, PDF
         keys, search passages); `outputs` is the stage's event, opaque to the lifecycle."""
 
+    def keys_in_use(self, document: Document) -> frozenset[str]:
+        """The stored objects the document serves now (never swept)."""
+
     async def remove(self, document: Document) -> None:
         """Deletes the document's rows and announces `document.deleted`."""
 

@@ -279,6 +279,10 @@ class SqlDocuments:
     async def record_outputs(self, document: Document, outputs: object) -> None:
         await self.write_outputs(self.session, self.row(document.id), outputs)
 
+    def keys_in_use(self, document: Document) -> frozenset[str]:
+        row = self.row(document.id)
+        return frozenset(key for key in (row.transcript_key, row.pdf_key, row.thumbnail_key) if key)
+
     async def remove(self, document: Document) -> None:
         row = self.tracked.pop(document.id).row
         await search_index.forget(self.session, [row.id])
