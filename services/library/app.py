@@ -33,6 +33,7 @@ from services.library.lifecycle.bootstrap import bootstrap
 from services.library.limits import LimitGuard, Limits
 from services.library.pipeline import PipelineEvents, consumer_specs
 from services.library.settings import LibrarySettings
+from services.library.share_links_api import ShareLinkSettings
 from services.library.store import OUTBOX, UploadSessionRow
 from services.library.summarizer_info import SummarizerTranslation
 from services.library.uploads import Uploads
@@ -43,7 +44,17 @@ log = logging.getLogger("speechflow.library")
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE = library_pb2.DESCRIPTOR.services_by_name["LibraryService"].full_name
 JOBS_SERVICE = library_pb2.DESCRIPTOR.services_by_name["JobsService"].full_name
-PUBLIC_METHODS = [f"/{SERVICE}/DownloadFile"]  # the signed token is the credential
+# The signed token or the share link's token is the credential of these.
+PUBLIC_METHODS = [
+    f"/{SERVICE}/{method}"
+    for method in (
+        "DownloadFile",
+        "GetSharedDocument",
+        "ExportSharedDocument",
+        "ExportSharedDocumentContent",
+        "GetSharedDownloadUrl",
+    )
+]
 SESSION_SWEEP_SECONDS = 300
 
 
@@ -134,6 +145,10 @@ async def start_library(
         session_ttl=timedelta(seconds=settings.upload_session_ttl_seconds),
         download_ttl=timedelta(seconds=settings.download_url_ttl_seconds),
         download_secret=secret,
+        share_links=ShareLinkSettings(
+            public_base_url=settings.public_base_url,
+            reads_per_minute=settings.share_link_reads_per_minute,
+        ),
     )
     jobs = JobsServicer(db, lifecycle, bus.js)
 

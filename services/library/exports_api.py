@@ -25,6 +25,7 @@ from services.library.exports import (
     export,
     summary_from_document,
 )
+from services.library.store import DocumentRow
 from speechflow.library.v1 import library_pb2
 
 log = logging.getLogger("speechflow.library.exports")
@@ -34,8 +35,8 @@ class ExportRpcs(LibraryBase):
     async def ExportDocument(
         self, request: library_pb2.ExportDocumentRequest, context: Context
     ) -> AsyncIterator[library_pb2.ExportDocumentResponse]:
-        exported = await self._export(request.document_id, _format_of_enum(request.format))
-        for index, chunk in enumerate(_chunks(exported.data)):
+        exported = await self._export(request.document_id, format_of_enum(request.format))
+        for index, chunk in enumerate(export_chunks(exported.data)):
             if index == 0:
                 yield library_pb2.ExportDocumentResponse(
                     data=chunk, content_type=exported.content_type, file_name=exported.file_name
@@ -46,15 +47,19 @@ class ExportRpcs(LibraryBase):
     async def ExportDocumentContent(
         self, request: library_pb2.ExportDocumentContentRequest, context: Context
     ) -> AsyncIterator[httpbody_pb2.HttpBody]:
-        exported = await self._export(request.document_id, _format_of_name(request.format))
+        exported = await self._export(request.document_id, format_of_name(request.format))
         await context.send_initial_metadata(
             (("content-disposition", content_disposition(exported.file_name)),)
         )
-        for chunk in _chunks(exported.data):
+        for chunk in export_chunks(exported.data):
             yield httpbody_pb2.HttpBody(content_type=exported.content_type, data=chunk)
 
     async def _export(self, document_id: str, kind: ExportFormat) -> ExportedFile:
         document = await self._owned_document(await active_caller(self._db), document_id)
+        return await self._export_document(document, kind)
+
+    async def _export_document(self, document: DocumentRow, kind: ExportFormat) -> ExportedFile:
+        """The export of a document already found (its owner's, or a share link's)."""
         transcript = await stored_transcript(self._store, document)
         source = ExportInput(
             document_id=document.id,
@@ -71,14 +76,14 @@ class ExportRpcs(LibraryBase):
         return exported
 
 
-def _chunks(data: bytes) -> list[bytes]:
+def export_chunks(data: bytes) -> list[bytes]:
     # An empty file still answers with one (empty) message, so the client learns its name.
     return [
         data[i : i + DOWNLOAD_CHUNK_BYTES] for i in range(0, len(data), DOWNLOAD_CHUNK_BYTES)
     ] or [b""]
 
 
-def _format_of_enum(value: int) -> ExportFormat:
+def format_of_enum(value: int) -> ExportFormat:
     try:
         return ExportFormat(value)
     except ValueError:
@@ -88,7 +93,7 @@ def _format_of_enum(value: int) -> ExportFormat:
         ) from None
 
 
-def _format_of_name(name: str) -> ExportFormat:
+def format_of_name(name: str) -> ExportFormat:
     found = FORMAT_NAMES.get(name.strip().lower())
     if found is None:
         raise InvalidArgument(

@@ -55,3 +55,8 @@ class LibrarySettings(ServiceSettings):
     regenerations_per_hour: int = Field(
         default=30, ge=1, validation_alias=env_alias("LIBRARY_REGENERATIONS_PER_HOUR")
     )
+    # Reads of shared documents (page, exports, file links) per client address per minute;
+    # anyone may make them, so this is what stands between a token guesser and the CPU.
+    share_link_reads_per_minute: int = Field(
+        default=120, ge=1, validation_alias=env_alias("LIBRARY_SHARE_LINK_READS_PER_MINUTE")
+    )

@@ -35,6 +35,7 @@ class Resources:
     upload_id: str
     upload_size: int
     template: library_pb2.SummaryTemplate
+    share_link: library_pb2.ShareLink
 
 
 async def owned_by(lib: LibraryHarness, user: User, speech_wav: Path) -> Resources:
@@ -62,7 +63,12 @@ async def owned_by(lib: LibraryHarness, user: User, speech_wav: Path) -> Resourc
             metadata=user.metadata,
         )
     ).summary_template
-    return Resources(folder, document, started.upload_id, size, template)
+    share_link = (
+        await lib.library.CreateShareLink(
+            library_pb2.CreateShareLinkRequest(document_id=document.id), metadata=user.metadata
+        )
+    ).share_link
+    return Resources(folder, document, started.upload_id, size, template, share_link)
 
 
 async def drain(call: Any) -> list[Any]:
@@ -247,6 +253,46 @@ def library_calls(
             library_pb2.DeleteSummaryTemplateRequest(summary_template_id=r.template.id),
             metadata=metadata,
         ),
+        "CreateShareLink": lambda: s.CreateShareLink(
+            library_pb2.CreateShareLinkRequest(document_id=doc_id), metadata=metadata
+        ),
+        "ListShareLinks": lambda: s.ListShareLinks(
+            library_pb2.ListShareLinksRequest(document_id=doc_id), metadata=metadata
+        ),
+        "RevokeShareLink": lambda: s.RevokeShareLink(
+            library_pb2.RevokeShareLinkRequest(share_link_id=r.share_link.id), metadata=metadata
+        ),
+        # Public: a share link's token is the credential, and here there is a made-up one.
+        **shared_calls(lib, metadata, "not-a-share-token"),
+    }
+
+
+def shared_calls(
+    lib: LibraryHarness, metadata: Metadata, token: str
+) -> dict[str, Callable[[], Awaitable[Any]]]:
+    s = lib.library
+    return {
+        "GetSharedDocument": lambda: s.GetSharedDocument(
+            library_pb2.GetSharedDocumentRequest(token=token), metadata=metadata
+        ),
+        "ExportSharedDocument": lambda: drain(
+            s.ExportSharedDocument(
+                library_pb2.ExportSharedDocumentRequest(
+                    token=token, format=library_pb2.EXPORT_FORMAT_TXT
+                ),
+                metadata=metadata,
+            )
+        ),
+        "ExportSharedDocumentContent": lambda: drain(
+            s.ExportSharedDocumentContent(
+                library_pb2.ExportSharedDocumentContentRequest(token=token, format="txt"),
+                metadata=metadata,
+            )
+        ),
+        "GetSharedDownloadUrl": lambda: s.GetSharedDownloadUrl(
+            library_pb2.GetSharedDownloadUrlRequest(token=token, kind=library_pb2.FILE_KIND_PDF),
+            metadata=metadata,
+        ),
     }
 
 
@@ -280,6 +326,10 @@ async def test_every_rpc_rejects_calls_without_a_valid_token(
     jobs = jobs_calls(lib, metadata)
     assert set(library) == rpc_names("LibraryService")
     assert set(jobs) == rpc_names("JobsService")
+    # The shared-document RPCs need no sign-in: a made-up token is simply not a link.
+    for name in shared_calls(lib, metadata, ""):
+        error = await call_fails(library.pop(name)(), Code.NOT_FOUND)
+        assert error.details() == "This share link has expired or was revoked.", name
     for name, call in {**library, **jobs}.items():
         error = await call_fails(call(), Code.UNAUTHENTICATED)
         assert error.details(), name
@@ -306,6 +356,7 @@ async def test_another_users_resources_are_not_found(lib: LibraryHarness, speech
         "UpdatePreferences",
         "CreateSummaryTemplate",
         "ListSummaryTemplates",
+        *shared_calls(lib, intruder.metadata, ""),
     ):
         calls.pop(name)
     folders = await lib.library.ListFolders(

@@ -1,0 +1,99 @@
+"""Rate limit of the public share-link RPCs, per client address.
+
+Anyone may call them, so without a limit a client could guess tokens or pull exports as fast
+as the library can make them. Counts live in this process: a replica of the library limits
+what reaches it, which is what protects its CPU; the edge decides the address."""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import grpc.aio
+
+from services.kernel.errors import ResourceExhausted
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+# Set by Envoy on every request, overwriting what the client sent (envoy/envoy.yaml.tmpl).
+CLIENT_ADDRESS_HEADER = "x-speechflow-client-address"
+# Forget finished windows once this many addresses are tracked, so memory stays bounded.
+PRUNE_AT = 10_000
+
+
+@dataclass
+class _Window:
+    start: datetime
+    count: int
+
+
+class ClientThrottle:
+    """At most `limit` calls per `period` from one client address (a fixed window)."""
+
+    def __init__(
+        self,
+        limit: int,
+        period: timedelta,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._limit = limit
+        self._period = period
+        self._clock = clock
+        self._windows: dict[str, _Window] = {}
+
+    def claim(self, address: str) -> None:
+        now = self._clock()
+        if len(self._windows) >= PRUNE_AT:
+            self._windows = {
+                key: window
+                for key, window in self._windows.items()
+                if now - window.start < self._period
+            }
+        window = self._windows.get(address)
+        if window is None or now - window.start >= self._period:
+            window = self._windows[address] = _Window(start=now, count=0)
+        if window.count >= self._limit:
+            wait = max(1, math.ceil((window.start + self._period - now).total_seconds()))
+            raise ResourceExhausted(
+                f"Too many requests for shared documents from your network; try again in {wait} s.",
+                reason="SHARE_LINK_RATE_LIMITED",
+                metadata={"retry_after_seconds": str(wait), "limit": str(self._limit)},
+            )
+        window.count += 1
+
+
+def client_address(context: Context) -> str:
+    """What the edge says the client's address is, believed only from a loopback or private
+    peer (the edge); otherwise the TCP peer itself."""
+    peer = _peer_host(context.peer() or "")
+    if _is_private(peer):
+        for key, value in context.invocation_metadata() or ():
+            if key == CLIENT_ADDRESS_HEADER:
+                text = value if isinstance(value, str) else value.decode()
+                if _parsed(text) is not None:
+                    return text.strip()
+    return peer
+
+
+def _peer_host(peer: str) -> str:
+    """`ipv4:127.0.0.1:5000` / `ipv6:[::1]:5000` -> the address without the port."""
+    kind, _, rest = peer.partition(":")
+    if kind not in ("ipv4", "ipv6"):
+        return peer
+    return rest.rsplit(":", 1)[0].strip("[]")
+
+
+def _parsed(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+def _is_private(host: str) -> bool:
+    address = _parsed(host)
+    return address is not None and (address.is_loopback or address.is_private)
