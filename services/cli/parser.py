@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from services.cli.commands import account, documents, folders, jobs, keys, search, templates
+from services.cli.commands import (
+    account,
+    documents,
+    folders,
+    jobs,
+    keys,
+    search,
+    templates,
+    webhooks,
+)
 from services.cli.server import DEFAULT_SERVER, SERVER_ENVIRONMENT_VARIABLE
 
 EPILOG = """\
@@ -45,6 +54,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     common = _common_options(defaults=False)
-    for module in (account, documents, folders, jobs, search, templates, keys):
+    for module in (account, documents, folders, jobs, search, templates, keys, webhooks):
         module.add_commands(commands, common)
     return parser

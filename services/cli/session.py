@@ -19,6 +19,7 @@ from services.cli.errors import LOGIN_HINT, CliError, ExitCode, from_rpc_error, 
 from services.cli.server import ServerAddress
 from speechflow.auth.v1 import auth_pb2, auth_pb2_grpc
 from speechflow.library.v1 import library_pb2_grpc
+from speechflow.notifier.v1 import notifier_pb2_grpc
 
 Metadata = tuple[tuple[str, str], ...]
 T = TypeVar("T")
@@ -38,6 +39,7 @@ class Session:
         self.auth = auth_pb2_grpc.AuthServiceStub(self.channel)
         self.library = library_pb2_grpc.LibraryServiceStub(self.channel)
         self.jobs = library_pb2_grpc.JobsServiceStub(self.channel)
+        self.notifier = notifier_pb2_grpc.NotifierServiceStub(self.channel)
 
     def close(self) -> None:
         self.channel.close()

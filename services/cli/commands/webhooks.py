@@ -1,0 +1,161 @@
+"""`webhooks create|list|delete|deliveries`: signed callbacks when documents complete or fail."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable
+
+from rich.markup import escape
+from rich.table import Table
+
+from services.cli.commands import Subcommands
+from services.cli.context import Context
+from services.cli.errors import ExitCode
+from services.cli.output import message_to_dict
+from services.cli.views import ID_WIDTH, when
+from speechflow.notifier.v1 import notifier_pb2 as pb
+
+EVENTS = ("document.completed", "document.failed")
+STATUS_WORDS = {
+    pb.WEBHOOK_DELIVERY_STATUS_PENDING: "pending",
+    pb.WEBHOOK_DELIVERY_STATUS_SUCCEEDED: "succeeded",
+    pb.WEBHOOK_DELIVERY_STATUS_FAILED: "failed",
+}
+
+
+def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None:
+    webhooks = commands.add_parser(
+        "webhooks",
+        parents=[common],
+        help="signed HTTP callbacks when your documents complete or fail",
+    )
+    actions = webhooks.add_subparsers(dest="webhooks_action", metavar="ACTION", required=True)
+    create = actions.add_parser(
+        "create", parents=[common], help="register a webhook (its signing secret is shown once)"
+    )
+    create.add_argument("url", metavar="URL", help="http:// or https:// endpoint to POST to")
+    create.add_argument(
+        "--events",
+        nargs="+",
+        choices=EVENTS,
+        default=[],
+        metavar="EVENT",
+        help=f"events to deliver: {', '.join(EVENTS)} (default: both)",
+    )
+    create.add_argument("--description", default="", help="a note for yourself")
+    create.set_defaults(handler=create_command)
+    listing = actions.add_parser("list", aliases=["ls"], parents=[common], help="list webhooks")
+    listing.set_defaults(handler=list_command)
+    delete = actions.add_parser(
+        "delete", aliases=["rm"], parents=[common], help="delete a webhook and its history"
+    )
+    delete.add_argument("webhook", metavar="ID", help="the webhook's id")
+    delete.set_defaults(handler=delete_command)
+    deliveries = actions.add_parser(
+        "deliveries", parents=[common], help="recent deliveries of a webhook, newest first"
+    )
+    deliveries.add_argument("webhook", metavar="ID", help="the webhook's id")
+    deliveries.set_defaults(handler=deliveries_command)
+
+
+def webhooks_table(webhooks: Iterable[pb.Webhook]) -> Table:
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    # Narrow terminals fold the id and the URL; the events are short words.
+    table.add_column("URL", overflow="fold", min_width=20, ratio=2)
+    table.add_column("Events", no_wrap=True)
+    table.add_column("ID", overflow="fold", max_width=ID_WIDTH, ratio=1)
+    table.add_column("Description", overflow="fold", ratio=1)
+    for webhook in webhooks:
+        table.add_row(
+            escape(webhook.url),
+            " ".join(e.removeprefix("document.") for e in webhook.events),
+            webhook.id,
+            escape(webhook.description),
+        )
+    return table
+
+
+def deliveries_table(deliveries: Iterable[pb.WebhookDelivery]) -> Table:
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("Event")
+    table.add_column("Document", overflow="fold", max_width=ID_WIDTH)
+    table.add_column("Status")
+    table.add_column("Attempts", justify="right")
+    table.add_column("Code", justify="right")
+    table.add_column("Last attempt")
+    table.add_column("Error", overflow="fold")
+    for delivery in deliveries:
+        last = when(delivery.last_attempt_time) if delivery.HasField("last_attempt_time") else "—"
+        table.add_row(
+            delivery.event_type,
+            delivery.document_id,
+            STATUS_WORDS.get(delivery.status, "unknown"),
+            str(delivery.attempts),
+            str(delivery.response_code or "—"),
+            last,
+            escape(delivery.error),
+        )
+    return table
+
+
+def create_command(args: argparse.Namespace, context: Context) -> int:
+    session = context.session
+    request = pb.CreateWebhookRequest(
+        webhook=pb.Webhook(url=args.url, events=args.events, description=args.description)
+    )
+    webhook = session.unary(session.notifier.CreateWebhook, request).webhook
+    context.output.result(
+        message_to_dict(webhook),
+        f"Created webhook {webhook.id} for {escape(webhook.url)} "
+        f"({', '.join(webhook.events)}).\n"
+        "Its signing secret, shown only this once (verify each delivery's `webhook-signature` "
+        "with it, e.g. with the `standardwebhooks` library):\n\n"
+        f"  {escape(webhook.secret)}\n",
+    )
+    return ExitCode.OK
+
+
+def list_command(args: argparse.Namespace, context: Context) -> int:
+    session = context.session
+    webhooks: list[pb.Webhook] = []
+    token = ""
+    while True:
+        response = session.unary(
+            session.notifier.ListWebhooks, pb.ListWebhooksRequest(page_token=token)
+        )
+        webhooks += response.webhooks
+        token = response.next_page_token
+        if not token:
+            break
+    if not webhooks:
+        context.output.result(
+            {"webhooks": []}, "No webhooks yet; `speechflow webhooks create URL` makes one."
+        )
+        return ExitCode.OK
+    context.output.result(
+        {"webhooks": [message_to_dict(w) for w in webhooks]}, webhooks_table(webhooks)
+    )
+    return ExitCode.OK
+
+
+def delete_command(args: argparse.Namespace, context: Context) -> int:
+    session = context.session
+    session.unary(session.notifier.DeleteWebhook, pb.DeleteWebhookRequest(webhook_id=args.webhook))
+    context.output.result({"deleted_webhook_id": args.webhook}, f"Deleted webhook {args.webhook}")
+    return ExitCode.OK
+
+
+def deliveries_command(args: argparse.Namespace, context: Context) -> int:
+    session = context.session
+    response = session.unary(
+        session.notifier.ListWebhookDeliveries,
+        pb.ListWebhookDeliveriesRequest(webhook_id=args.webhook),
+    )
+    deliveries = list(response.deliveries)
+    if not deliveries:
+        context.output.result({"deliveries": []}, "No deliveries to this webhook yet.")
+        return ExitCode.OK
+    context.output.result(
+        {"deliveries": [message_to_dict(d) for d in deliveries]}, deliveries_table(deliveries)
+    )
+    return ExitCode.OK
