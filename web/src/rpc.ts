@@ -4,6 +4,7 @@ import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { AuthService } from "./gen/speechflow/auth/v1/auth_pb";
 import { JobsService, LibraryService } from "./gen/speechflow/library/v1/library_pb";
+import { NotifierService } from "./gen/speechflow/notifier/v1/notifier_pb";
 import { Session } from "./session";
 
 const baseUrl = location.origin;
@@ -54,3 +55,4 @@ const transport = createGrpcWebTransport({ baseUrl, interceptors: [asWebApp, wit
 export const auth = createClient(AuthService, transport);
 export const library = createClient(LibraryService, transport);
 export const jobs = createClient(JobsService, transport);
+export const notifier = createClient(NotifierService, transport);

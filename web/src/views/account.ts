@@ -9,6 +9,7 @@ import { auth, session } from "../rpc";
 import type { View } from "../router";
 import { toast } from "../toast";
 import { apiKeysCard } from "./api_keys";
+import { webhooksCard } from "./webhooks";
 
 export const accountView: View = (outlet) => {
   const user = session.user;
@@ -28,7 +29,7 @@ export const accountView: View = (outlet) => {
     ),
   );
   outlet.append(
-    h("section", { className: "account-page" }, h("h1", {}, "Your account"), details, passwordForm(), apiKeysCard(), exportCard(), deleteForm()),
+    h("section", { className: "account-page" }, h("h1", {}, "Your account"), details, passwordForm(), apiKeysCard(), webhooksCard(), exportCard(), deleteForm()),
   );
 };
 
