@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -187,3 +189,15 @@ def test_a_job_that_failed_at_the_email_is_retried_from_rendering() -> None:
     document.start_version(Stage.NOTIFICATION, at(6), new_job_id="j", retrying=document.job)
     assert document.events == [StageCommanded(Stage.RENDERING)]
     assert (document.stage, document.progress) == (Stage.RENDERING, 75)
+
+
+def test_the_model_its_handlers_and_the_rules_import_neither_grpc_nor_sqlalchemy() -> None:
+    code = (
+        "import sys\n"
+        "import services.library.lifecycle.service, services.library.domain\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'grpc', 'sqlalchemy'}))\n"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert found.strip() == "[]"
