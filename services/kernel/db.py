@@ -155,8 +155,18 @@ def run_migrations_online(target_metadata: Any) -> None:
     url = config.get_main_option("sqlalchemy.url")
     assert url is not None
     engine = create_engine(url, poolclass=pool.NullPool)
+    version_table = config.attributes.get("version_table", "alembic_version")
     with engine.connect() as connection:
-        schema = url_schema(url) if connection.dialect.name == "postgresql" else None
+        postgres = connection.dialect.name == "postgresql"
+        if postgres:
+            # Replicas starting together on a fresh database would each run the same
+            # migrations; the first takes the lock, the others then find the schema at head.
+            # (Session-level: released when this connection closes, crash included.)
+            connection.execute(
+                text("SELECT pg_advisory_lock(hashtext(:name))"), {"name": version_table}
+            )
+            connection.commit()
+        schema = url_schema(url) if postgres else None
         if schema is not None:
             if not _SCHEMA_NAME.match(schema):
                 raise ValueError(f"unusable schema name in the database URL: {schema!r}")
@@ -166,7 +176,7 @@ def run_migrations_online(target_metadata: Any) -> None:
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
-            version_table=config.attributes.get("version_table", "alembic_version"),
+            version_table=version_table,
             version_table_schema=schema,
             render_as_batch=connection.dialect.name == "sqlite",
         )

@@ -3,6 +3,8 @@ shared file is refused with a message that says what to do."""
 
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -43,3 +45,19 @@ def test_two_services_on_one_sqlite_file_are_refused_with_what_to_do(tmp_path: P
     with pytest.raises(SharedDatabaseError, match="leave DATABASE_URL empty"):
         upgrade_schema(shared, LIBRARY_MIGRATIONS, "alembic_version_library")
     upgrade_schema(shared, AUTH_MIGRATIONS, "alembic_version_auth")  # its own: fine
+
+
+def _migrate_auth(url: str) -> None:
+    upgrade_schema(url, AUTH_MIGRATIONS, "alembic_version_auth")
+
+
+def test_replicas_migrating_a_fresh_postgresql_database_at_once_all_start(
+    postgres_url: str,
+) -> None:
+    # Four auth replicas of a fresh deployment run their migrations at the same moment
+    # (processes, as replicas are: Alembic's context is process-global).
+    url = service_database_url(postgres_url, Path("/unused"), "auth")
+    with ProcessPoolExecutor(4, mp_context=multiprocessing.get_context("spawn")) as pool:
+        results = [pool.submit(_migrate_auth, url) for _ in range(4)]
+        for result in results:
+            result.result()  # re-raises a replica's failure
