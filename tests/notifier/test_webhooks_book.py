@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from standardwebhooks import Webhook
 
-from services.kernel.db import Database, sqlite_url_in, upgrade_schema
+from services.kernel.db import Database, service_database_url, upgrade_schema
 from services.kernel.errors import InvalidArgument, NotFound
 from services.notifier.app import MIGRATIONS
 from services.notifier.webhooks.book import WebhookBook, WebhookChanges
@@ -20,9 +20,12 @@ from services.notifier.webhooks.targets import TargetRefused, check_target, is_p
 ALICE, BOB = "alice-id", "bob-id"
 
 
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    url = sqlite_url_in(tmp_path, "notifier")
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """Migrated as the service does: a SQLite file, or the `notifier` schema of a shared
+    PostgreSQL database."""
+    configured = "" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    url = service_database_url(configured, tmp_path, "notifier")
     upgrade_schema(url, MIGRATIONS, "alembic_version_notifier")
     db = Database(url)
     yield db
