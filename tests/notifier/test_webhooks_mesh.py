@@ -5,8 +5,10 @@ or fails (the mesh allows private targets for it, and retries fast)."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -57,6 +59,7 @@ def speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @dataclass
 class User:
     token: str
+    auth: auth_pb2_grpc.AuthServiceAsyncStub
     metadata: tuple[tuple[str, str], ...]
     notifier: notifier_pb2_grpc.NotifierServiceAsyncStub
     library: library_pb2_grpc.LibraryServiceAsyncStub
@@ -107,6 +110,7 @@ async def sign_up(webhook_mesh: Mesh) -> AsyncIterator[Callable[[], Awaitable[Us
         token = registered.tokens.access_token
         return User(
             token=token,
+            auth=auth,  # type: ignore[arg-type]
             metadata=(("authorization", f"Bearer {token}"),),
             notifier=notifier_pb2_grpc.NotifierServiceStub(channel),  # type: ignore[arg-type]
             library=library_pb2_grpc.LibraryServiceStub(channel),  # type: ignore[arg-type]
@@ -164,6 +168,27 @@ async def test_webhooks_are_managed_over_grpc_and_rest_and_only_by_their_owner(
     await call_fails(
         alice.notifier.GetWebhook(get, metadata=alice.metadata), grpc.StatusCode.NOT_FOUND
     )
+
+
+async def test_a_deleted_accounts_webhooks_are_removed_with_it(
+    webhook_mesh: Mesh, sign_up: Callable[[], Awaitable[User]], receiver: StandInReceiver
+) -> None:
+    user = await sign_up()
+    webhook = await user.create(receiver.url("gone"))
+    await user.auth.DeleteAccount(
+        auth_pb2.DeleteAccountRequest(password="correct horse battery"), metadata=user.metadata
+    )
+    database = webhook_mesh.data_dir / "notifier.db"
+
+    def still_stored() -> int:
+        with closing(sqlite3.connect(database)) as connection:
+            query = "SELECT count(*) FROM webhooks WHERE id = ?"
+            return int(connection.execute(query, (webhook.id,)).fetchone()[0])
+
+    async def removed() -> bool | None:
+        return True if await asyncio.to_thread(still_stored) == 0 else None
+
+    assert await eventually(removed)
 
 
 @pytest.mark.slow
