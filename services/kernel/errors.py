@@ -17,7 +17,6 @@ class AppError(Exception):
     """An expected failure with a status code and a message a person understands."""
 
     code: grpc.StatusCode = grpc.StatusCode.INTERNAL
-    default_reason = "INTERNAL"
 
     def __init__(
         self,
@@ -28,50 +27,43 @@ class AppError(Exception):
     ) -> None:
         super().__init__(message)
         self.message = message
-        self.reason = reason or self.default_reason
+        # Without a more precise reason, ErrorInfo.reason is the status code's own name
+        # (e.g. "NOT_FOUND"), so programs can still branch on it.
+        self.reason = reason or self.code.name
         self.metadata = dict(metadata or {})
 
 
 class InvalidArgument(AppError):
     code = grpc.StatusCode.INVALID_ARGUMENT
-    default_reason = "INVALID_ARGUMENT"
 
 
 class NotFound(AppError):
     code = grpc.StatusCode.NOT_FOUND
-    default_reason = "NOT_FOUND"
 
 
 class AlreadyExists(AppError):
     code = grpc.StatusCode.ALREADY_EXISTS
-    default_reason = "ALREADY_EXISTS"
 
 
 class Unauthenticated(AppError):
     code = grpc.StatusCode.UNAUTHENTICATED
-    default_reason = "UNAUTHENTICATED"
 
 
 class PermissionDenied(AppError):
     code = grpc.StatusCode.PERMISSION_DENIED
-    default_reason = "PERMISSION_DENIED"
 
 
 class FailedPrecondition(AppError):
     code = grpc.StatusCode.FAILED_PRECONDITION
-    default_reason = "FAILED_PRECONDITION"
 
 
 class ResourceExhausted(AppError):
     code = grpc.StatusCode.RESOURCE_EXHAUSTED
-    default_reason = "RESOURCE_EXHAUSTED"
 
 
 class Unavailable(AppError):
     code = grpc.StatusCode.UNAVAILABLE
-    default_reason = "UNAVAILABLE"
 
 
 class Aborted(AppError):
     code = grpc.StatusCode.ABORTED
-    default_reason = "ABORTED"
