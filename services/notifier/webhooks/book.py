@@ -10,8 +10,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel.db import Database
@@ -30,6 +31,7 @@ MAX_PAGE_SIZE = 200
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
 UPDATABLE_FIELDS = frozenset({"url", "events", "description", "enabled"})
+Row = TypeVar("Row")
 
 
 def new_secret() -> str:
@@ -132,19 +134,13 @@ class WebhookBook:
         return row
 
     async def page(self, owner_id: str, size: int, token: str) -> tuple[list[WebhookRow], str]:
-        limit, offset = page_size(size), decode_offset(token)
+        query = (
+            select(WebhookRow)
+            .where(WebhookRow.owner_id == owner_id)
+            .order_by(WebhookRow.create_time.desc(), WebhookRow.id)
+        )
         async with self._db.session() as session:
-            rows = list(
-                await session.scalars(
-                    select(WebhookRow)
-                    .where(WebhookRow.owner_id == owner_id)
-                    .order_by(WebhookRow.create_time.desc(), WebhookRow.id)
-                    .offset(offset)
-                    .limit(limit + 1)
-                )
-            )
-        more = len(rows) > limit
-        return rows[:limit], encode_offset(offset + limit) if more else ""
+            return await _one_page(session, query, size, token)
 
     async def get(self, owner_id: str, webhook_id: str) -> WebhookRow:
         async with self._db.session() as session:
@@ -191,20 +187,14 @@ class WebhookBook:
     async def deliveries(
         self, owner_id: str, webhook_id: str, size: int, token: str
     ) -> tuple[list[DeliveryRow], str]:
-        limit, offset = page_size(size), decode_offset(token)
+        query = (
+            select(DeliveryRow)
+            .where(DeliveryRow.webhook_id == webhook_id)
+            .order_by(DeliveryRow.create_time.desc(), DeliveryRow.id)
+        )
         async with self._db.session() as session:
             await _owned(session, owner_id, webhook_id)
-            rows = list(
-                await session.scalars(
-                    select(DeliveryRow)
-                    .where(DeliveryRow.webhook_id == webhook_id)
-                    .order_by(DeliveryRow.create_time.desc(), DeliveryRow.id)
-                    .offset(offset)
-                    .limit(limit + 1)
-                )
-            )
-        more = len(rows) > limit
-        return rows[:limit], encode_offset(offset + limit) if more else ""
+            return await _one_page(session, query, size, token)
 
     async def forget_owner(self, owner_id: str) -> None:
         """An account was deleted: its webhooks and their history go with it."""
@@ -222,6 +212,16 @@ class WebhookBook:
                 f"This webhook URL is not allowed: {exc}.", reason="WEBHOOK_TARGET_REFUSED"
             ) from exc
         return url
+
+
+async def _one_page(
+    session: AsyncSession, query: Select[Row], size: int, token: str
+) -> tuple[list[Row], str]:
+    """One page of `query` (ordered newest first) and the token of the next, if any."""
+    limit, offset = page_size(size), decode_offset(token)
+    rows = list(await session.scalars(query.offset(offset).limit(limit + 1)))
+    more = len(rows) > limit
+    return rows[:limit], encode_offset(offset + limit) if more else ""
 
 
 async def _owned(session: AsyncSession, owner_id: str, webhook_id: str) -> WebhookRow:
