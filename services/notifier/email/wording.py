@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from services.kernel.written_dates import ENGLISH_MONTHS, FRENCH_MONTHS, written_date
 from services.notifier.email.model import FailedStep, Language
 
 NBSP = "\u00a0"  # French puts a non-breaking space inside « » and before : ; ! ?
@@ -30,7 +31,6 @@ class Wording:
     action_owner: str
     action_due: str
     month_names: Sequence[str]
-    date_format: str
     open_document: str
     download_pdf: str
     pdf_link_expiry: str
@@ -49,9 +49,7 @@ class Wording:
             day = dt.date.fromisoformat(due.strip())
         except ValueError:
             return due.strip()
-        return self.date_format.format(
-            day=day.day, month=self.month_names[day.month - 1], year=day.year
-        )
+        return written_date(day, self.month_names)
 
 
 ENGLISH = Wording(
@@ -68,21 +66,7 @@ ENGLISH = Wording(
     action_items_heading="Action items",
     action_owner="{text} — {owner}",
     action_due="{text} (due {due})",
-    month_names=(
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-    date_format="{day} {month} {year}",
+    month_names=ENGLISH_MONTHS,
     open_document="Open the document",
     download_pdf="Download the PDF",
     pdf_link_expiry=(
@@ -116,21 +100,7 @@ FRENCH = Wording(
     action_items_heading="Actions à mener",
     action_owner="{text} — {owner}",
     action_due=f"{{text}} (échéance{NBSP}: {{due}})",
-    month_names=(
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ),
-    date_format="{day} {month} {year}",
+    month_names=FRENCH_MONTHS,
     open_document="Ouvrir le document",
     download_pdf="Télécharger le PDF",
     pdf_link_expiry=(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from services.kernel.written_dates import ENGLISH_MONTHS, FRENCH_MONTHS
 from services.renderer.report.model import ReportLanguage
 
 
@@ -96,20 +97,7 @@ _ENGLISH = Labels(
         "omissions: check important details against the original recording."
     ),
     page_of="Page {page} of {total}",
-    months=(
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
+    months=ENGLISH_MONTHS,
 )
 
 _FRENCH = Labels(
@@ -155,20 +143,7 @@ _FRENCH = Labels(
         "importantes dans l'enregistrement d'origine."
     ),
     page_of="Page {page} sur {total}",
-    months=(
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ),
+    months=FRENCH_MONTHS,
 )
 
 _LABELS: dict[ReportLanguage, Labels] = {"en": _ENGLISH, "fr": _FRENCH}

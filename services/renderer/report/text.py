@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from services.kernel.written_dates import written_date
 from services.renderer.report.labels import Labels
 
 # Control characters (other than tab and newline) are not valid in PDF text and make
@@ -58,7 +59,7 @@ def format_duration(seconds: float) -> str:
 
 def format_date(created: dt.date, labels: Labels) -> str:
     """``14 March 2025, 09:30 UTC``; month names come from the report's language."""
-    day = f"{created.day} {labels.months[created.month - 1]} {created.year}"
+    day = written_date(created, labels.months)
     if not isinstance(created, dt.datetime):
         return day
     zone = created.tzname()
