@@ -14,13 +14,12 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
 from services.kernel.settings import NatsCredentials
 from services.mesh.nats_auth import NatsUser
 from services.mesh.nats_server import ClusterRoutes, NatsServer
-from services.mesh.processes import free_ports, http_status, wait_until
+from services.mesh.processes import StartedForAWithBlock, free_ports, http_status, wait_until
 
 CLUSTER_NAME = "speechflow"
 DEFAULT_SIZE = 3
@@ -31,7 +30,7 @@ FORMATION_TIMEOUT_SECONDS = 60.0
 LEADER_TIMEOUT_SECONDS = 20.0
 
 
-class NatsCluster:
+class NatsCluster(StartedForAWithBlock):
     """`size` nodes named `n1` … `n<size>`; ports are fixed for the object's lifetime, so a
     killed node comes back on its old address with its store (and raft state) intact.
 
@@ -143,17 +142,6 @@ class NatsCluster:
 
         wait_until(reported, timeout, f"a leader of stream {stream!r}", interval=0.2)
         return self.node(leaders[0])
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def _healthy(node: NatsServer) -> bool:

@@ -122,7 +122,29 @@ def _stop_leftovers() -> None:
         process.stop()
 
 
-class ManagedProcess(ABC):
+class StartedForAWithBlock(ABC):
+    """`with thing:` starts it and stops it again however the block ends, so a test or a
+    command never leaves a server running behind it."""
+
+    @abstractmethod
+    def start(self) -> Self: ...
+
+    @abstractmethod
+    def stop(self) -> None: ...
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class ManagedProcess(StartedForAWithBlock):
     """One long-running server process with its output in `<workdir>/<name>.log`.
 
     Subclasses say how to prepare the workdir, which command runs the server in the
@@ -297,17 +319,6 @@ class ManagedProcess(ABC):
                 f"{Path(argv[0]).name} failed with code {result.returncode}; see log "
                 f"{self.log_path}:\n{log_tail(self.log_path)}"
             )
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         state = f"pid={self.pid}" if self.is_running() else "stopped"
