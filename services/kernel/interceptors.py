@@ -44,47 +44,55 @@ def _metadata(details: grpc.HandlerCallDetails) -> dict[str, str]:
     }
 
 
+def _around_single_response(
+    behaviour: Any, details: grpc.HandlerCallDetails, around: Around
+) -> Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]:
+    """Runs a behaviour that answers once (unary-unary or stream-unary) inside `around`."""
+
+    async def run(request_or_iterator: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        async with around(details, context):
+            return await behaviour(request_or_iterator, context)
+
+    return run
+
+
+def _around_response_stream(
+    behaviour: Any, details: grpc.HandlerCallDetails, around: Around
+) -> Callable[[Any, grpc.aio.ServicerContext[Any, Any]], AsyncIterator[Any]]:
+    """Runs a behaviour that streams its answers (unary-stream or stream-stream) inside
+    `around`, which stays open until the last answer is sent."""
+
+    async def run(
+        request_or_iterator: Any, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[Any]:
+        async with around(details, context):
+            async for response in behaviour(request_or_iterator, context):
+                yield response
+
+    return run
+
+
 def _wrap(handler: Handler, details: grpc.HandlerCallDetails, around: Around) -> Handler:
     serializers = {
         "request_deserializer": handler.request_deserializer,
         "response_serializer": handler.response_serializer,
     }
     if handler.unary_unary is not None:
-        unary_unary: Any = handler.unary_unary
-
-        async def uu(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-            async with around(details, context):
-                return await unary_unary(request, context)
-
-        return grpc.unary_unary_rpc_method_handler(uu, **serializers)
+        return grpc.unary_unary_rpc_method_handler(
+            _around_single_response(handler.unary_unary, details, around), **serializers
+        )
     if handler.stream_unary is not None:
-        stream_unary: Any = handler.stream_unary
-
-        async def su(requests: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-            async with around(details, context):
-                return await stream_unary(requests, context)
-
-        return grpc.stream_unary_rpc_method_handler(su, **serializers)
+        return grpc.stream_unary_rpc_method_handler(
+            _around_single_response(handler.stream_unary, details, around), **serializers
+        )
     if handler.unary_stream is not None:
-        unary_stream: Any = handler.unary_stream
-
-        async def us(
-            request: Any, context: grpc.aio.ServicerContext[Any, Any]
-        ) -> AsyncIterator[Any]:
-            async with around(details, context):
-                async for response in unary_stream(request, context):
-                    yield response
-
-        return grpc.unary_stream_rpc_method_handler(us, **serializers)
+        return grpc.unary_stream_rpc_method_handler(
+            _around_response_stream(handler.unary_stream, details, around), **serializers
+        )
     assert handler.stream_stream is not None
-    stream_stream: Any = handler.stream_stream
-
-    async def ss(requests: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
-        async with around(details, context):
-            async for response in stream_stream(requests, context):
-                yield response
-
-    return grpc.stream_stream_rpc_method_handler(ss, **serializers)
+    return grpc.stream_stream_rpc_method_handler(
+        _around_response_stream(handler.stream_stream, details, around), **serializers
+    )
 
 
 class _AroundInterceptor(grpc.aio.ServerInterceptor):
