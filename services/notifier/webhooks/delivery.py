@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 import httpx
 from sqlalchemy import select
@@ -73,6 +74,10 @@ def outcome_of(event: ReceivedEvent) -> DocumentOutcome | None:
     )
 
 
+class Sender(Protocol):
+    async def send(self, url: str, secret: str, delivery_id: str, body: str) -> AttemptResult: ...
+
+
 class WebhookSender:
     """One signed POST; never raises for the endpoint's faults, it reports them."""
 
@@ -113,7 +118,7 @@ class WebhookDeliveries:
         self,
         *,
         db: Database,
-        sender: WebhookSender,
+        sender: Sender,
         payloads: PayloadBuilder,
         versions: CurrentVersions,
         deleted_accounts: Container[str],
@@ -171,7 +176,9 @@ class WebhookDeliveries:
                         WebhookRow.owner_id == outcome.owner_id, WebhookRow.enabled.is_(True)
                     )
                 )
-                if outcome.event_type in w.event_types
+                # A webhook hears of what happens after it was made, also when the durable
+                # consumer replays the stream (a new deployment, a recreated consumer).
+                if outcome.event_type in w.event_types and w.create_time <= outcome.time
             ]
             existing = set(
                 await session.scalars(
@@ -198,7 +205,7 @@ class WebhookDeliveries:
                     WebhookRow.enabled.is_(True),
                 )
             )
-            return [(delivery, webhook) for delivery, webhook in rows.tuples()]
+            return [(delivery, webhook) for delivery, webhook in rows]
 
     async def _make_delivery(
         self, webhook: WebhookRow, outcome: DocumentOutcome, event_id: str, payload: str
