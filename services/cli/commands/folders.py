@@ -11,11 +11,10 @@ from services.cli.commands import Subcommands
 from services.cli.context import Context
 from services.cli.errors import CliError, ExitCode
 from services.cli.output import message_to_dict
+from services.cli.paging import MAX_PAGE_SIZE, every_item, find_by_id_or_name
 from services.cli.session import Session
 from services.cli.views import folders_table
 from speechflow.library.v1 import library_pb2
-
-PAGE_SIZE = 100
 
 
 def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None:
@@ -38,45 +37,25 @@ def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None
 
 
 def all_folders(session: Session) -> list[library_pb2.Folder]:
-    folders: list[library_pb2.Folder] = []
-    token = ""
-    while True:
-        request = library_pb2.ListFoldersRequest(page_size=PAGE_SIZE, page_token=token)
-        page = session.unary(session.library.ListFolders, request)
-        folders += page.folders
-        token = page.next_page_token
-        if not token:
-            return folders
+    return every_item(
+        lambda token: session.unary(
+            session.library.ListFolders,
+            library_pb2.ListFoldersRequest(page_size=MAX_PAGE_SIZE, page_token=token),
+        ),
+        lambda page: page.folders,
+    )
 
 
 def resolve_folder(session: Session, name_or_id: str) -> library_pb2.Folder:
     """The folder with this id, else with this name (exact, then ignoring case)."""
-    folders = all_folders(session)
-    for key, wanted in (
-        (_folder_id, name_or_id),
-        (_folder_name, name_or_id),
-        (_folder_name_ignoring_case, name_or_id.casefold()),
-    ):
-        found = [folder for folder in folders if key(folder) == wanted]
-        if len(found) == 1:
-            return found[0]
+    found = find_by_id_or_name(all_folders(session), name_or_id)
+    if found is not None:
+        return found
     raise CliError(
         f"No folder named {name_or_id!r}.",
         ExitCode.NOT_FOUND,
         hint="`speechflow folders ls` lists them; `speechflow folders create NAME` adds one.",
     )
-
-
-def _folder_id(folder: library_pb2.Folder) -> str:
-    return folder.id
-
-
-def _folder_name(folder: library_pb2.Folder) -> str:
-    return folder.name
-
-
-def _folder_name_ignoring_case(folder: library_pb2.Folder) -> str:
-    return folder.name.casefold()
 
 
 def list_command(args: argparse.Namespace, context: Context) -> int:

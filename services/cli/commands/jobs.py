@@ -9,10 +9,9 @@ from services.cli.context import Context
 from services.cli.errors import ExitCode
 from services.cli.labels import JOB_STATUS, STAGE
 from services.cli.output import message_to_dict
+from services.cli.paging import first_items
 from services.cli.views import job_view, jobs_table
 from speechflow.library.v1 import library_pb2
-
-MAX_PAGE_SIZE = 100
 
 
 def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None:
@@ -33,20 +32,19 @@ def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None
 
 def list_command(args: argparse.Namespace, context: Context) -> int:
     session = context.session
-    jobs: list[library_pb2.Job] = []
-    token = ""
-    while len(jobs) < args.limit:
-        request = library_pb2.ListJobsRequest(
-            page_size=min(MAX_PAGE_SIZE, args.limit - len(jobs)),
-            page_token=token,
-            status=JOB_STATUS.value(args.status) if args.status else 0,  # type: ignore[arg-type]
-            stage=STAGE.value(args.stage) if args.stage else 0,  # type: ignore[arg-type]
-        )
-        page = session.unary(session.jobs.ListJobs, request)
-        jobs += page.jobs
-        token = page.next_page_token
-        if not token:
-            break
+    jobs = first_items(
+        args.limit,
+        lambda token, size: session.unary(
+            session.jobs.ListJobs,
+            library_pb2.ListJobsRequest(
+                page_size=size,
+                page_token=token,
+                status=JOB_STATUS.value(args.status) if args.status else 0,  # type: ignore[arg-type]
+                stage=STAGE.value(args.stage) if args.stage else 0,  # type: ignore[arg-type]
+            ),
+        ),
+        lambda page: page.jobs,
+    )
     context.output.result(
         {"jobs": [message_to_dict(job) for job in jobs]},
         jobs_table(jobs) if jobs else "No jobs match.",

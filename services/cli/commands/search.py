@@ -11,10 +11,10 @@ from services.cli.commands.folders import resolve_folder
 from services.cli.context import Context
 from services.cli.errors import ExitCode
 from services.cli.output import message_to_dict
+from services.cli.paging import first_items
 from services.kernel.transcripts import clock, seconds
 from speechflow.library.v1 import library_pb2
 
-MAX_PAGE_SIZE = 100
 # Only shown at a terminal: piped output carries no styles, so the words stay plain text.
 MATCH_STYLE = "bold yellow"
 
@@ -38,20 +38,16 @@ def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None
 def search_command(args: argparse.Namespace, context: Context) -> int:
     session = context.session
     folder_id = resolve_folder(session, args.folder).id if args.folder else ""
-    results: list[library_pb2.SearchResult] = []
-    token = ""
-    while len(results) < args.limit:
-        request = library_pb2.SearchDocumentsRequest(
-            query=args.query,
-            folder_id=folder_id,
-            page_size=min(MAX_PAGE_SIZE, args.limit - len(results)),
-            page_token=token,
-        )
-        page = session.unary(session.library.SearchDocuments, request)
-        results += page.results
-        token = page.next_page_token
-        if not token:
-            break
+    results = first_items(
+        args.limit,
+        lambda token, size: session.unary(
+            session.library.SearchDocuments,
+            library_pb2.SearchDocumentsRequest(
+                query=args.query, folder_id=folder_id, page_size=size, page_token=token
+            ),
+        ),
+        lambda page: page.results,
+    )
     if context.output.json_mode:
         context.output.json({"results": [message_to_dict(result) for result in results]})
     elif not results:

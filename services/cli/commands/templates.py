@@ -14,11 +14,10 @@ from services.cli.commands import Subcommands
 from services.cli.context import Context
 from services.cli.errors import CliError, ExitCode
 from services.cli.output import message_to_dict
+from services.cli.paging import MAX_PAGE_SIZE, every_item, find_by_id_or_name
 from services.cli.session import Session
 from services.cli.views import templates_table
 from speechflow.library.v1 import library_pb2
-
-PAGE_SIZE = 100
 
 
 def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None:
@@ -78,28 +77,20 @@ def _instructions(args: argparse.Namespace) -> str | None:
 
 
 def all_templates(session: Session) -> list[library_pb2.SummaryTemplate]:
-    templates: list[library_pb2.SummaryTemplate] = []
-    token = ""
-    while True:
-        request = library_pb2.ListSummaryTemplatesRequest(page_size=PAGE_SIZE, page_token=token)
-        page = session.unary(session.library.ListSummaryTemplates, request)
-        templates += page.summary_templates
-        token = page.next_page_token
-        if not token:
-            return templates
+    return every_item(
+        lambda token: session.unary(
+            session.library.ListSummaryTemplates,
+            library_pb2.ListSummaryTemplatesRequest(page_size=MAX_PAGE_SIZE, page_token=token),
+        ),
+        lambda page: page.summary_templates,
+    )
 
 
 def resolve_template(session: Session, name_or_id: str) -> library_pb2.SummaryTemplate:
     """The template with this id, else with this name (exact, then ignoring case)."""
-    templates = all_templates(session)
-    wanted = name_or_id.casefold()
-    for found in (
-        [t for t in templates if t.id == name_or_id],
-        [t for t in templates if t.name == name_or_id],
-        [t for t in templates if t.name.casefold() == wanted],
-    ):
-        if len(found) == 1:
-            return found[0]
+    found = find_by_id_or_name(all_templates(session), name_or_id)
+    if found is not None:
+        return found
     raise CliError(
         f"No summary template named {name_or_id!r}.",
         ExitCode.NOT_FOUND,

@@ -12,6 +12,7 @@ from services.cli.commands import Subcommands
 from services.cli.context import Context
 from services.cli.errors import ExitCode
 from services.cli.output import message_to_dict
+from services.cli.paging import every_item
 from services.cli.views import ID_WIDTH, when
 from speechflow.notifier.v1 import notifier_pb2 as pb
 
@@ -117,16 +118,12 @@ def create_command(args: argparse.Namespace, context: Context) -> int:
 
 def list_command(args: argparse.Namespace, context: Context) -> int:
     session = context.session
-    webhooks: list[pb.Webhook] = []
-    token = ""
-    while True:
-        response = session.unary(
+    webhooks = every_item(
+        lambda token: session.unary(
             session.notifier.ListWebhooks, pb.ListWebhooksRequest(page_token=token)
-        )
-        webhooks += response.webhooks
-        token = response.next_page_token
-        if not token:
-            break
+        ),
+        lambda page: page.webhooks,
+    )
     if not webhooks:
         context.output.result(
             {"webhooks": []}, "No webhooks yet; `speechflow webhooks create URL` makes one."
