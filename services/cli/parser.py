@@ -11,6 +11,7 @@ from services.cli.commands import (
     jobs,
     keys,
     search,
+    share,
     templates,
     webhooks,
 )
@@ -54,6 +55,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     common = _common_options(defaults=False)
-    for module in (account, documents, folders, jobs, search, templates, keys, webhooks):
+    for module in (account, documents, folders, jobs, search, templates, keys, webhooks, share):
         module.add_commands(commands, common)
     return parser

@@ -1,0 +1,123 @@
+"""`share create|list|revoke`: read-only links to one document that work without an account."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Iterable
+from datetime import timedelta
+
+from google.protobuf.duration_pb2 import Duration
+from rich.table import Table
+
+from services.cli.commands import Subcommands
+from services.cli.context import Context
+from services.cli.errors import ExitCode
+from services.cli.output import message_to_dict
+from services.cli.views import ID_WIDTH, when
+from speechflow.library.v1 import library_pb2
+
+_TTL = re.compile(r"^(\d+)\s*([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def ttl(text: str) -> timedelta:
+    """argparse type for --ttl: `30m`, `12h`, `7d`, `2w` (the server checks the bounds)."""
+    match = _TTL.match(text.strip().lower())
+    if match is None:
+        raise argparse.ArgumentTypeError("use a number and a unit: 30m, 12h, 7d or 2w")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None:
+    share = commands.add_parser(
+        "share", parents=[common], help="share a document read-only with a link (no account)"
+    )
+    actions = share.add_subparsers(dest="share_action", metavar="ACTION", required=True)
+    create = actions.add_parser(
+        "create", parents=[common], help="make a share link (its URL is shown once)"
+    )
+    create.add_argument("document", metavar="DOCUMENT_ID")
+    create.add_argument(
+        "--ttl",
+        type=ttl,
+        default=None,
+        metavar="DURATION",
+        help="how long the link works: 30m, 12h, 7d (default), up to 90d",
+    )
+    create.set_defaults(handler=create_command)
+    listing = actions.add_parser(
+        "list", aliases=["ls"], parents=[common], help="list a document's share links"
+    )
+    listing.add_argument("document", metavar="DOCUMENT_ID")
+    listing.set_defaults(handler=list_command)
+    revoke = actions.add_parser(
+        "revoke", aliases=["rm"], parents=[common], help="end a share link's access at once"
+    )
+    revoke.add_argument("link", metavar="ID", help="the share link's id (`share list` shows it)")
+    revoke.set_defaults(handler=revoke_command)
+
+
+def links_table(links: Iterable[library_pb2.ShareLink]) -> Table:
+    """Fits 80 columns with whole ids (people copy them to revoke); `--json` has the rest."""
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("ID", no_wrap=True, min_width=ID_WIDTH)
+    table.add_column("State", no_wrap=True)
+    table.add_column("Expires", no_wrap=True)
+    table.add_column("Last used", overflow="fold")
+    for link in links:
+        state = "[red]revoked[/]" if link.revoked else "active"
+        last_use = when(link.last_use_time) if link.HasField("last_use_time") else "never"
+        table.add_row(link.id, state, when(link.expire_time), last_use)
+    return table
+
+
+def create_command(args: argparse.Namespace, context: Context) -> int:
+    request = library_pb2.CreateShareLinkRequest(document_id=args.document)
+    if args.ttl is not None:
+        request.ttl.CopyFrom(_duration(args.ttl))
+    session = context.session
+    link = session.unary(session.library.CreateShareLink, request).share_link
+    context.output.result(
+        message_to_dict(link),
+        f"Anyone with this link can read the document until {when(link.expire_time)}:\n\n"
+        f"  {link.url}\n\n"
+        f"Add ?format=txt (srt, vtt, json, md, docx) to download an export. It is shown only "
+        f"this once; `speechflow share revoke {link.id}` ends it.",
+    )
+    return ExitCode.OK
+
+
+def list_command(args: argparse.Namespace, context: Context) -> int:
+    session = context.session
+    response = session.unary(
+        session.library.ListShareLinks,
+        library_pb2.ListShareLinksRequest(document_id=args.document),
+    )
+    links = list(response.share_links)
+    if not links:
+        context.output.result(
+            {"share_links": []},
+            f"No share links yet; `speechflow share create {args.document}` makes one.",
+        )
+        return ExitCode.OK
+    context.output.result(
+        {"share_links": [message_to_dict(link) for link in links]}, links_table(links)
+    )
+    return ExitCode.OK
+
+
+def revoke_command(args: argparse.Namespace, context: Context) -> int:
+    session = context.session
+    link = session.unary(
+        session.library.RevokeShareLink,
+        library_pb2.RevokeShareLinkRequest(share_link_id=args.link),
+    ).share_link
+    context.output.result(message_to_dict(link), f"Revoked share link {link.id}")
+    return ExitCode.OK
+
+
+def _duration(value: timedelta) -> Duration:
+    duration = Duration()
+    duration.FromTimedelta(value)
+    return duration
