@@ -12,6 +12,7 @@ from google.api import httpbody_pb2
 from google.protobuf.message import Message
 from sqlalchemy import select
 
+from services.kernel import catalogue
 from services.kernel.jetstream import EventBus
 from services.library.store import OUTBOX, DocumentRow
 from speechflow.events.v1 import events_pb2
@@ -50,6 +51,7 @@ async def upload(
     return response.document
 
 
+# The library's commands to the stages (one subject per stage, see the catalogue).
 COMMANDS = "speechflow.library.v1.*.requested"
 
 
@@ -135,10 +137,10 @@ async def commands_so_far(lib: LibraryHarness, document_id: str) -> list[str]:
     return subjects
 
 
-TRANSCRIPTION_REQUESTED = "speechflow.library.v1.transcription.requested"
-SUMMARY_REQUESTED = "speechflow.library.v1.summary.requested"
-RENDER_REQUESTED = "speechflow.library.v1.render.requested"
-NOTIFICATION_REQUESTED = "speechflow.library.v1.notification.requested"
+TRANSCRIPTION_REQUESTED = catalogue.TRANSCRIPTION_REQUESTED
+SUMMARY_REQUESTED = catalogue.SUMMARY_REQUESTED
+RENDER_REQUESTED = catalogue.RENDER_REQUESTED
+NOTIFICATION_REQUESTED = catalogue.NOTIFICATION_REQUESTED
 
 
 def stage_results(
@@ -151,14 +153,14 @@ def stage_results(
             TRANSCRIPTION_REQUESTED,
             [
                 (
-                    "speechflow.transcriber.v1.transcription.progressed",
+                    catalogue.TRANSCRIPTION_PROGRESSED,
                     events_pb2.ProgressReported(
                         job=job, stage=library_pb2.STAGE_TRANSCRIPTION, progress=30
                     ),
                     f"{tag}-progress",
                 ),
                 (
-                    "speechflow.transcriber.v1.transcription.completed",
+                    catalogue.TRANSCRIPTION_COMPLETED,
                     events_pb2.TranscriptionCompleted(
                         job=job,
                         transcript_key=(
@@ -177,7 +179,7 @@ def stage_results(
             SUMMARY_REQUESTED,
             [
                 (
-                    "speechflow.summarizer.v1.summary.completed",
+                    catalogue.SUMMARY_COMPLETED,
                     events_pb2.SummaryCompleted(
                         job=job,
                         summary=summary
@@ -193,7 +195,7 @@ def stage_results(
             RENDER_REQUESTED,
             [
                 (
-                    "speechflow.renderer.v1.document.rendered",
+                    catalogue.DOCUMENT_RENDERED,
                     events_pb2.DocumentRendered(
                         job=job,
                         # Other tests store a stand-in PDF under this name.
@@ -209,7 +211,7 @@ def stage_results(
             NOTIFICATION_REQUESTED,
             [
                 (
-                    "speechflow.notifier.v1.notification.sent",
+                    catalogue.NOTIFICATION_SENT,
                     events_pb2.NotificationSent(job=job, completed=True, message_id="m1"),
                     f"{tag}-notified",
                 )
