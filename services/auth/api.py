@@ -108,13 +108,7 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
     async def _tokens(
         self, store: AuthStore, user: UserRow, family_id: str, now: datetime
     ) -> auth_pb2.Tokens:
-        access, access_expires = self._issuer.issue(
-            user_id=user.id,
-            email=user.email,
-            name=user.name,
-            role=Role(user.role),
-            now=now,
-        )
+        access, access_expires = self._issuer.issue_for(user, now)
         refresh = domain.new_refresh_token()
         refresh_expires = now + self._refresh_ttl
         await store.add(
@@ -313,11 +307,7 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
     async def GetMe(
         self, request: auth_pb2.GetMeRequest, context: Context
     ) -> auth_pb2.GetMeResponse:
-        principal = current_principal()
-        async with self._db.session() as session:
-            user = await AuthStore(session).user_by_id(principal.user_id)
-        if user is None:
-            raise Unauthenticated("This account no longer exists.", reason="USER_GONE")
+        user = await self._caller_account()
         return auth_pb2.GetMeResponse(user=user_message(user))
 
     async def ExportMyData(
@@ -339,10 +329,7 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
             raise InvalidArgument(
                 "Enter your current password and the new one.", reason="PASSWORD_REQUIRED"
             )
-        async with self._db.session() as session:
-            account = await AuthStore(session).user_by_id(principal.user_id)
-        if account is None:
-            raise Unauthenticated("This account no longer exists.", reason="USER_GONE")
+        account = await self._caller_account()
         self._refuse_without_password(account, "change")
         domain.check_password_strength(
             request.new_password, email=account.email, min_length=self._password_min_length
@@ -379,10 +366,7 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
             raise InvalidArgument(
                 "Confirm with your password to delete the account.", reason="PASSWORD_REQUIRED"
             )
-        async with self._db.session() as session:
-            user = await AuthStore(session).user_by_id(principal.user_id)
-        if user is None:
-            raise Unauthenticated("This account no longer exists.", reason="USER_GONE")
+        user = await self._caller_account()
         self._refuse_without_password(user, "confirm the deletion with")
         if not await self._hasher.verify(request.password, user.password_hash):
             raise PermissionDenied("The password is not correct.", reason="WRONG_PASSWORD")
@@ -401,6 +385,15 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
                 )
         self._outbox.notify()
         return auth_pb2.DeleteAccountResponse()
+
+    async def _caller_account(self) -> UserRow:
+        """The signed-in caller's account; UNAUTHENTICATED USER_GONE when it was deleted
+        after the access token was issued."""
+        async with self._db.session() as session:
+            user = await AuthStore(session).user_by_id(current_principal().user_id)
+        if user is None:
+            raise Unauthenticated("This account no longer exists.", reason="USER_GONE")
+        return user
 
     def _require_password_sign_in(self) -> None:
         if not self._password_sign_in:

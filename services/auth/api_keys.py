@@ -21,7 +21,6 @@ from services.auth.throttle import Quota
 from services.kernel.api_keys import API_KEY_PREFIX, is_api_key
 from services.kernel.db import Database
 from services.kernel.errors import InvalidArgument, NotFound, ResourceExhausted, Unauthenticated
-from services.kernel.tokens import Role
 
 MAX_NAME_LENGTH = 100
 MAX_KEYS_PER_USER = 50
@@ -152,12 +151,5 @@ class ApiKeyService:
             return self._issue(user, row.id, now)
 
     def _issue(self, user: UserRow, api_key_id: str, now: datetime) -> ExchangedToken:
-        token, expires = self._issuer.issue(
-            user_id=user.id,
-            email=user.email,
-            name=user.name,
-            role=Role(user.role),
-            now=now,
-            api_key_id=api_key_id,
-        )
+        token, expires = self._issuer.issue_for(user, now, api_key_id=api_key_id)
         return ExchangedToken(token, expires)

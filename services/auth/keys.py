@@ -7,12 +7,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from services.kernel.tokens import ACCESS_TOKEN_ALGORITHM, Role
+
+if TYPE_CHECKING:
+    from services.auth.store import UserRow
 
 
 def load_or_create_signing_key(private_file: Path, public_file: Path) -> Ed25519PrivateKey:
@@ -85,3 +89,16 @@ class AccessTokenIssuer:
             # Which key the caller used: services rate limit per key (services/kernel/api_keys.py).
             claims["akid"] = api_key_id
         return jwt.encode(claims, self.key, algorithm=ACCESS_TOKEN_ALGORITHM), expires
+
+    def issue_for(
+        self, user: UserRow, now: datetime, *, api_key_id: str = ""
+    ) -> tuple[str, datetime]:
+        """An access token naming this account as it is now (its email, name and role)."""
+        return self.issue(
+            user_id=user.id,
+            email=user.email,
+            name=user.name,
+            role=Role(user.role),
+            now=now,
+            api_key_id=api_key_id,
+        )
