@@ -9,10 +9,12 @@ import { documentView } from "./views/document";
 import { jobsView } from "./views/jobs";
 import { libraryView } from "./views/library";
 import { CALLBACK_PATH, oidcCallbackView } from "./views/oidc";
+import { sharedView } from "./views/shared";
 import { templatesView } from "./views/templates";
 import { cancelUploads } from "./views/upload";
 
 const PUBLIC_PATHS = new Set(["/login", "/register", CALLBACK_PATH]);
+const SHARED_PREFIX = "/s/";
 
 const header = h("header", { className: "topbar" });
 const main = h("main", { id: "main", tabindex: "-1" });
@@ -56,6 +58,8 @@ async function logout(): Promise<void> {
 }
 
 function guard(path: string): string | null {
+  // A share link's page opens for anyone, signed in or not.
+  if (path.startsWith(SHARED_PREFIX)) return null;
   if (!session.signedIn && !PUBLIC_PATHS.has(path)) {
     const next = path === "/" ? "" : `?next=${encodeURIComponent(path + location.search)}`;
     return `/login${next}`;
@@ -81,6 +85,7 @@ router
   .add(CALLBACK_PATH, oidcCallbackView)
   .add("/", libraryView)
   .add("/documents/:documentId", documentView)
+  .add(`${SHARED_PREFIX}:token`, sharedView)
   .add("/account", accountView)
   .add("/templates", templatesView)
   .add("/admin/jobs", jobsView);

@@ -17,7 +17,16 @@ export interface Player {
   onTime(listener: (time: number) => void): void;
 }
 
-export function createPlayer(documentId: string, contentType: string): Player {
+/**
+ * `originalUrl` gives the link to play (the owner's GetDownloadUrl by default; a shared page
+ * asks with its share token instead).
+ */
+export function createPlayer(
+  documentId: string,
+  contentType: string,
+  originalUrl: () => Promise<string> = async () =>
+    (await library.getDownloadUrl({ documentId, kind: FileKind.ORIGINAL })).url,
+): Player {
   const isVideo = contentType.startsWith("video/");
   const media: HTMLMediaElement = isVideo
     ? h("video", { controls: true, preload: "metadata", playsinline: true, className: "media" })
@@ -49,9 +58,8 @@ export function createPlayer(documentId: string, contentType: string): Player {
     if (play) void media.play().catch(() => undefined);
   }
 
-  void library
-    .getDownloadUrl({ documentId, kind: FileKind.ORIGINAL })
-    .then(({ url }) => {
+  originalUrl()
+    .then((url) => {
       media.src = url;
     })
     .catch((error: unknown) => {

@@ -64,7 +64,8 @@ export function segmentElement(segment: TranscriptSegment, index: number): HTMLE
   return element;
 }
 
-export function turnElement(transcript: Transcript, turn: Turn, edit: (turn: Turn) => void): HTMLElement {
+/** A turn; without `edit` it is read-only (a shared page). */
+export function turnElement(transcript: Transcript, turn: Turn, edit?: (turn: Turn) => void): HTMLElement {
   const name = speakerName(transcript.speakers, turn.speakerId);
   const time = clock(turn.start);
   return h(
@@ -79,7 +80,9 @@ export function turnElement(transcript: Transcript, turn: Turn, edit: (turn: Tur
       { className: "turn-header" },
       h("button", { type: "button", className: "turn-time", "data-start": turn.start.toFixed(3), "aria-label": `Play from ${time}` }, `[${time}]`),
       h("span", { className: "turn-speaker" }, name),
-      h("button", { type: "button", className: "link-button turn-edit", onclick: () => edit(turn), "aria-label": `Edit the turn at ${time}` }, "Edit"),
+      edit
+        ? h("button", { type: "button", className: "link-button turn-edit", onclick: () => edit(turn), "aria-label": `Edit the turn at ${time}` }, "Edit")
+        : null,
     ),
     h("p", { className: "turn-text" }, turn.segments.map((index) => {
       const segment = transcript.segments[index];

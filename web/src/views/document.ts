@@ -10,6 +10,7 @@ import { createPlayer, type Player } from "../document/player";
 import { summaryCard } from "../document/summary";
 import { createTranscriptPanel, type TranscriptPanel } from "../document/transcript";
 import { downloadStored, exportMenu } from "../document/exports";
+import { sharePanel } from "../document/share";
 import { describeError, showError } from "../errors";
 import {
   formatBytes,
@@ -278,6 +279,7 @@ export const documentView: View = (outlet, params, query) => {
       pdf,
       completed ? exportMenu(documentId, stem(document)) : null,
       original,
+      sharePanel(documentId),
       h("button", { type: "button", className: "danger", onclick: () => void remove(document) }, "Delete"),
     ].filter((button): button is HTMLButtonElement | HTMLDetailsElement => button !== null);
   }
