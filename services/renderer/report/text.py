@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from services.kernel.transcripts import clock
 from services.kernel.written_dates import written_date
 from services.renderer.report.labels import Labels
 
@@ -31,18 +32,12 @@ def paragraphs_markup(text: str) -> list[str]:
 
 
 def format_timestamp(seconds: float) -> str:
-    """``[mm:ss]`` below an hour, ``[h:mm:ss]`` from an hour on."""
-    total = int(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"[{hours}:{minutes:02d}:{secs:02d}]"
-    return f"[{minutes:02d}:{secs:02d}]"
+    """``[mm:ss]`` below an hour, ``[h:mm:ss]`` from an hour on (the CLI's clock too)."""
+    return f"[{clock(seconds)}]"
 
 
 def format_time_range(start_seconds: float, end_seconds: float) -> str:
-    start, end = format_timestamp(start_seconds)[1:-1], format_timestamp(end_seconds)[1:-1]
-    return f"{start} \N{EN DASH} {end}"
+    return f"{clock(start_seconds)} \N{EN DASH} {clock(end_seconds)}"
 
 
 def format_duration(seconds: float) -> str:
