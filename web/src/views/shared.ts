@@ -157,11 +157,13 @@ function transcriptCard(transcript: Transcript, player: Player): HTMLElement {
       h("li", { className: `speaker ${speakerClass(transcript, speaker.id)}` }, speakerName(transcript.speakers, speaker.id)),
     ),
   );
-  const length = transcript.duration ? ` · ${Math.round(seconds(transcript.duration) / 60)} min` : "";
+  const count = transcript.speakers.length;
+  const minutes = Math.round(seconds(transcript.duration) / 60);
+  const caption = `${count} ${count === 1 ? "speaker" : "speakers"}${minutes > 0 ? ` · ${minutes} min` : ""}`;
   return h(
     "section",
     { className: "card transcript-card", "aria-labelledby": "transcript-heading" },
-    h("header", { className: "card-header" }, h("h2", { id: "transcript-heading" }, "Transcript"), h("small", {}, `${transcript.speakers.length} speakers${length}`)),
+    h("header", { className: "card-header" }, h("h2", { id: "transcript-heading" }, "Transcript"), h("small", {}, caption)),
     h("div", { className: "transcript-body" }, speakers, turns),
   );
 }
