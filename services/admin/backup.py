@@ -2,7 +2,8 @@
 
 Layout of `BACKUPS/speechflow-20260301T020000Z/`:
   manifest.json            what is inside, with a SHA-256 for every object
-  databases/auth.sqlite    (or auth.pgdump), databases/library.sqlite (or .pgdump)
+  databases/auth.sqlite    (or auth.pgdump), databases/library.sqlite (or .pgdump),
+                           databases/notifier.sqlite (webhooks; once the notifier has run)
   objects/<key>            uploads/, pdfs/ and transcripts/ as the store names them
 
 A backup is written under a `.partial` name and renamed when complete, so pruning and
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from services.admin.databases import (
     TargetNotEmpty,
+    database_in_use,
     database_tables,
     dump_database,
     restore_database,
@@ -70,6 +72,7 @@ def create_backup(deployment: Deployment, backups_dir: Path, now: datetime) -> P
         databases = {
             name: dump_database(url, partial / "databases" / name).name
             for name, url in deployment.databases.items()
+            if database_in_use(url)
         }
         objects = mirror_store(deployment.store, partial / "objects")
         manifest = {

@@ -86,6 +86,15 @@ def database_tables(url: str) -> list[str]:
     return _postgres_tables(parsed)
 
 
+def database_in_use(url: str) -> bool:
+    """Whether a service has created its database yet (a notifier that never started has no
+    webhooks to keep: its missing database is left out of a backup)."""
+    parsed = sync_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return Path(_sqlite_path(parsed)).is_file()
+    return bool(_postgres_tables(parsed))
+
+
 def _sqlite_path(url: URL) -> str:
     if not url.database or url.database == ":memory:":
         raise ValueError("only file-backed SQLite databases can be backed up")

@@ -9,11 +9,13 @@ from services.auth.settings import AuthSettings
 from services.kernel.db import service_database_url
 from services.kernel.storage import ObjectStore, StorageSettings, store_from_settings
 from services.library.settings import LibrarySettings
+from services.notifier.settings import NotifierSettings
 
 
 @dataclass(frozen=True)
 class Deployment:
-    """The two databases with state (auth, library) and the object store."""
+    """The databases with state (auth, library, and the notifier's webhooks) and the object
+    store."""
 
     databases: dict[str, str]  # name -> SQLAlchemy URL
     store: ObjectStore
@@ -21,14 +23,22 @@ class Deployment:
 
 
 def deployment_from_settings(
-    auth: AuthSettings, library: LibrarySettings, storage: StorageSettings
+    auth: AuthSettings,
+    library: LibrarySettings,
+    storage: StorageSettings,
+    notifier: NotifierSettings | None = None,
 ) -> Deployment:
     # Same defaults as the services' composition roots: SQLite files under DATA_DIR.
+    databases = {
+        "auth": service_database_url(auth.database_url, auth.data_dir, "auth"),
+        "library": service_database_url(library.database_url, library.data_dir, "library"),
+    }
+    if notifier is not None:
+        databases["notifier"] = service_database_url(
+            notifier.database_url, notifier.data_dir, "notifier"
+        )
     return Deployment(
-        databases={
-            "auth": service_database_url(auth.database_url, auth.data_dir, "auth"),
-            "library": service_database_url(library.database_url, library.data_dir, "library"),
-        },
+        databases=databases,
         store=store_from_settings(storage),
         library_data_dir=library.data_dir,
     )
@@ -37,5 +47,5 @@ def deployment_from_settings(
 def deployment_from_environment() -> Deployment:
     library = LibrarySettings()
     return deployment_from_settings(
-        AuthSettings(), library, StorageSettings(data_dir=library.data_dir)
+        AuthSettings(), library, StorageSettings(data_dir=library.data_dir), NotifierSettings()
     )

@@ -23,6 +23,7 @@ from services.kernel.storage import StorageSettings, store_from_settings
 from services.library.app import start_library
 from services.library.settings import LibrarySettings
 from services.mesh.s3_server import SeaweedS3
+from services.notifier.settings import NotifierSettings
 from speechflow.auth.v1 import auth_pb2_grpc
 from speechflow.library.v1 import library_pb2_grpc
 from tests import media
@@ -60,6 +61,11 @@ class Folders:
             jwt_public_key_file=self.keys / "jwt.pub.pem",
         )
 
+    def notifier_settings(self, nats_url: str) -> NotifierSettings:
+        return NotifierSettings(
+            data_dir=self.data, nats_url=nats_url, database_url=self.database_url, grpc_port=0
+        )
+
     def storage_settings(self) -> StorageSettings:
         if self.storage is not None:
             return self.storage
@@ -67,7 +73,10 @@ class Folders:
 
     def deployment(self, nats_url: str) -> Deployment:
         return deployment_from_settings(
-            self.auth_settings(nats_url), self.library_settings(nats_url), self.storage_settings()
+            self.auth_settings(nats_url),
+            self.library_settings(nats_url),
+            self.storage_settings(),
+            self.notifier_settings(nats_url),
         )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,11 +17,13 @@ import pytest
 from services.admin.backup import create_backup, restore_backup
 from services.admin.databases import TargetNotEmpty
 from services.admin.objects import CorruptBackup
+from services.kernel.db import upgrade_schema
 from services.kernel.storage import StorageSettings, store_from_settings
 from services.kernel.storage.s3 import S3ObjectStore
 from services.mesh.nats_server import NatsServer
 from services.mesh.postgres import PostgresServer
 from services.mesh.s3_server import SeaweedS3
+from services.notifier.app import MIGRATIONS as NOTIFIER_MIGRATIONS
 from speechflow.auth.v1 import auth_pb2
 from speechflow.library.v1 import library_pb2
 from tests.fixtures.infra import unique_database_name
@@ -141,10 +145,38 @@ def test_a_backup_folder_is_named_after_its_time_and_lists_its_contents(tmp_path
     backup = create_backup(deployment, tmp_path / "backups", NOW)
     assert backup.name == "speechflow-20260301T020000Z"
     manifest = json.loads((backup / "manifest.json").read_text())
-    assert manifest["databases"] == {"auth": "auth.sqlite", "library": "library.sqlite"}
+    assert manifest["databases"] == {
+        "auth": "auth.sqlite",
+        "library": "library.sqlite",
+        "notifier": "notifier.sqlite",
+    }
     assert manifest["objects"] == []
     with pytest.raises(FileExistsError):
         create_backup(deployment, tmp_path / "backups", NOW)
+
+
+def test_webhooks_come_back_with_a_restore(tmp_path: Path) -> None:
+    # The notifier keeps webhooks (and their secrets) in a database of its own.
+    source = Folders(data=tmp_path / "data", keys=tmp_path / "keys").deployment("nats://x:1")
+    notifier_db = source.databases["notifier"]
+    upgrade_schema(notifier_db, NOTIFIER_MIGRATIONS, "alembic_version_notifier")
+    with closing(sqlite3.connect(notifier_db.removeprefix("sqlite:///"))) as db, db:
+        db.execute(
+            "INSERT INTO webhooks (id, owner_id, url, events, description, secret, enabled,"
+            " create_time, update_time) VALUES ('w1', 'u1', 'https://hooks.example/x',"
+            " 'document.completed', '', 'whsec_c2VjcmV0', 1, ?, ?)",
+            (NOW.isoformat(), NOW.isoformat()),
+        )
+    for url in source.databases.values():
+        Path(url.removeprefix("sqlite:///")).touch()
+    backup = create_backup(source, tmp_path / "backups", NOW)
+
+    target = Folders(data=tmp_path / "restored", keys=tmp_path / "keys").deployment("nats://x:1")
+    restore_backup(backup, target)
+    restored = target.databases["notifier"].removeprefix("sqlite:///")
+    with closing(sqlite3.connect(restored)) as db:
+        rows = db.execute("SELECT id, url, secret FROM webhooks").fetchall()
+    assert rows == [("w1", "https://hooks.example/x", "whsec_c2VjcmV0")]
 
 
 @pytest.mark.postgres
