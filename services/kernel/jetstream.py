@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import nats
 from google.protobuf.message import Message
@@ -152,6 +152,20 @@ class ReceivedEvent:
 
 Handler = Callable[[ReceivedEvent], Awaitable[None]]
 GaveUp = Callable[[ReceivedEvent, Exception, bool], Awaitable[None]]
+
+
+class Delivery(Protocol):
+    """How one delivered message is settled: a nats `Msg` in service, a fake in the unit
+    tests of the retry policy (`deliver` needs nothing else of NATS)."""
+
+    # The signature of nats' `Msg.ack_sync`, whose timeout is its own.
+    async def ack_sync(self, timeout: float = ...) -> object: ...  # noqa: ASYNC109
+
+    async def nak(self, delay: float | None = None) -> None: ...
+
+    async def term(self) -> None: ...
+
+    async def in_progress(self) -> None: ...
 
 
 @dataclass
@@ -367,53 +381,14 @@ class EventBus:
             attempt=msg.metadata.num_delivered,
             event_id=headers.get(HEADER_EVENT_ID, ""),
         )
-        token = request_id_var.set(headers.get(HEADER_REQUEST_ID, event.event_id))
-        heartbeat = asyncio.create_task(_keep_alive(msg, spec.ack_wait_seconds / 3))
-        try:
-            await handler(event)
-        except PermanentError as exc:
-            await self._give_up(msg, event, exc, True, on_gave_up)
-        except Exception as exc:
-            if event.attempt >= retry.max_attempts:
-                await self._give_up(msg, event, exc, False, on_gave_up)
-            else:
-                delay = retry.delay_after(event.attempt)
-                log.warning(
-                    "handler failed; will retry",
-                    extra={
-                        "subject": event.subject,
-                        "attempt": event.attempt,
-                        "delay": delay,
-                        "error": str(exc),
-                    },
-                )
-                await msg.nak(delay=delay)
-        else:
-            await _acknowledge(msg, event, within=spec.ack_wait_seconds)
-        finally:
-            heartbeat.cancel()
-            request_id_var.reset(token)
-
-    async def _give_up(
-        self,
-        msg: Msg,
-        event: ReceivedEvent,
-        error: Exception,
-        permanent: bool,
-        on_gave_up: GaveUp | None,
-    ) -> None:
-        log.error(
-            "giving up on event",
-            extra={
-                "subject": event.subject,
-                "attempt": event.attempt,
-                "permanent": permanent,
-                "error": str(error),
-            },
+        await deliver(
+            event,
+            msg,
+            handler,
+            ack_wait_seconds=spec.ack_wait_seconds,
+            retry=retry,
+            on_gave_up=on_gave_up,
         )
-        if on_gave_up is not None:
-            await on_gave_up(event, error, permanent)
-        await msg.term()
 
     async def close(self, drain_seconds: float = DRAIN_TIMEOUT_SECONDS) -> None:
         """Stops the consumers, then drains the connection for at most `drain_seconds`
@@ -429,7 +404,68 @@ class EventBus:
             await self.client.close()
 
 
-async def _acknowledge(msg: Msg, event: ReceivedEvent, within: float) -> None:
+async def deliver(
+    event: ReceivedEvent,
+    delivery: Delivery,
+    handler: Handler,
+    *,
+    ack_wait_seconds: float,
+    retry: RetryPolicy,
+    on_gave_up: GaveUp | None,
+) -> None:
+    """Runs the handler on one delivered event and settles it: ack after the handler
+    returned (its effect is committed), nak with backoff while the retry budget lasts, and
+    once out of attempts or on a `PermanentError` `on_gave_up` first, then term."""
+    token = request_id_var.set(event.headers.get(HEADER_REQUEST_ID, event.event_id))
+    heartbeat = asyncio.create_task(_keep_alive(delivery, ack_wait_seconds / 3))
+    try:
+        await handler(event)
+    except PermanentError as exc:
+        await _give_up(delivery, event, exc, True, on_gave_up)
+    except Exception as exc:
+        if event.attempt >= retry.max_attempts:
+            await _give_up(delivery, event, exc, False, on_gave_up)
+        else:
+            delay = retry.delay_after(event.attempt)
+            log.warning(
+                "handler failed; will retry",
+                extra={
+                    "subject": event.subject,
+                    "attempt": event.attempt,
+                    "delay": delay,
+                    "error": str(exc),
+                },
+            )
+            await delivery.nak(delay=delay)
+    else:
+        await _acknowledge(delivery, event, within=ack_wait_seconds)
+    finally:
+        heartbeat.cancel()
+        request_id_var.reset(token)
+
+
+async def _give_up(
+    delivery: Delivery,
+    event: ReceivedEvent,
+    error: Exception,
+    permanent: bool,
+    on_gave_up: GaveUp | None,
+) -> None:
+    log.error(
+        "giving up on event",
+        extra={
+            "subject": event.subject,
+            "attempt": event.attempt,
+            "permanent": permanent,
+            "error": str(error),
+        },
+    )
+    if on_gave_up is not None:
+        await on_gave_up(event, error, permanent)
+    await delivery.term()
+
+
+async def _acknowledge(delivery: Delivery, event: ReceivedEvent, within: float) -> None:
     """Acks and waits for the server to confirm, retrying while the consumer has no leader
     (an R3 consumer's new leader knows the message is pending). Unconfirmed within `within`
     (the ack wait), the message is redelivered anyway: the handler's effects are idempotent."""
@@ -438,7 +474,7 @@ async def _acknowledge(msg: Msg, event: ReceivedEvent, within: float) -> None:
             attempt = 0
             while True:
                 try:
-                    await msg.ack_sync(timeout=PUBLISH_TIMEOUT_SECONDS)
+                    await delivery.ack_sync(timeout=PUBLISH_TIMEOUT_SECONDS)
                     return
                 except _LEADERLESS_ERRORS as exc:
                     attempt += 1
@@ -464,11 +500,11 @@ def _log_leaderless(what: str, subject: str, attempt: int, error: Exception) -> 
     )
 
 
-async def _keep_alive(msg: Msg, every: float) -> None:
+async def _keep_alive(delivery: Delivery, every: float) -> None:
     """Tells JetStream a long job is alive so it is not redelivered meanwhile."""
     while True:
         await asyncio.sleep(every)
         try:
-            await msg.in_progress()
+            await delivery.in_progress()
         except Exception:
             log.debug("in_progress heartbeat failed", exc_info=True)
