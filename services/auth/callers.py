@@ -8,21 +8,19 @@ the token in the request body, as before, and never get a cookie.
 
 from __future__ import annotations
 
-import ipaddress
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import urlsplit
 
 import grpc.aio
 
+from services.kernel.edge_peers import CLIENT_ADDRESS_HEADER, is_edge_peer, parse_ip, peer_host
 from services.kernel.errors import PermissionDenied
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
-# Set by Envoy on every request, overwriting whatever the client sent (envoy/envoy.yaml.tmpl):
-# the trusted client address (use_remote_address + xff_num_trusted_hops) and the Host the
-# browser addressed, which Origin is compared with.
-CLIENT_ADDRESS_HEADER = "x-speechflow-client-address"
+# Set by Envoy on every request, overwriting whatever the client sent (envoy/envoy.yaml.tmpl),
+# beside CLIENT_ADDRESS_HEADER: the Host the browser addressed, which Origin is compared with.
 EDGE_HOST_HEADER = "x-speechflow-host"
 # What a differently configured Envoy in front of auth sets for external clients.
 ENVOY_EXTERNAL_ADDRESS_HEADER = "x-envoy-external-address"
@@ -51,26 +49,7 @@ def metadata_value(context: Context, key: str) -> str:
 
 
 def _peer_host(context: Context) -> str:
-    """`ipv4:127.0.0.1:5000` / `ipv6:[::1]:5000` -> the address without the port."""
-    peer = context.peer() or ""
-    kind, _, rest = peer.partition(":")
-    if kind not in ("ipv4", "ipv6"):
-        return peer
-    return rest.rsplit(":", 1)[0].strip("[]")
-
-
-def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(text.strip())
-    except ValueError:
-        return None
-
-
-def _is_edge(host: str) -> bool:
-    """Auth's port is reachable only from the edge (loopback locally, the private network in
-    compose), so only such a peer may tell us the client's address."""
-    address = _ip(host)
-    return address is not None and (address.is_loopback or address.is_private)
+    return peer_host(context.peer() or "")
 
 
 def client_address(context: Context) -> str:
@@ -78,9 +57,9 @@ def client_address(context: Context) -> str:
     client cannot choose it), else the TCP peer. `X-Forwarded-For` is never read here: every
     hop of it but the ones Envoy trusts is whatever the client wrote."""
     peer = _peer_host(context)
-    if _is_edge(peer):
+    if is_edge_peer(peer):
         for header in (CLIENT_ADDRESS_HEADER, ENVOY_EXTERNAL_ADDRESS_HEADER):
-            address = _ip(metadata_value(context, header))
+            address = parse_ip(metadata_value(context, header))
             if address is not None:
                 return str(address)
     return peer
@@ -129,7 +108,9 @@ def check_cookie_request(context: Context) -> None:
     origin = metadata_value(context, "origin")
     if not origin:
         return
-    edge_host = metadata_value(context, EDGE_HOST_HEADER) if _is_edge(_peer_host(context)) else ""
+    edge_host = (
+        metadata_value(context, EDGE_HOST_HEADER) if is_edge_peer(_peer_host(context)) else ""
+    )
     if not edge_host or urlsplit(origin).netloc.lower() != edge_host.lower():
         raise PermissionDenied(
             "This request comes from another site and cannot use the sign-in cookie.",

@@ -6,7 +6,6 @@ what reaches it, which is what protects its CPU; the edge decides the address.""
 
 from __future__ import annotations
 
-import ipaddress
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,12 +14,11 @@ from typing import Any
 
 import grpc.aio
 
+from services.kernel.edge_peers import CLIENT_ADDRESS_HEADER, is_edge_peer, parse_ip, peer_host
 from services.kernel.errors import ResourceExhausted
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
-# Set by Envoy on every request, overwriting what the client sent (envoy/envoy.yaml.tmpl).
-CLIENT_ADDRESS_HEADER = "x-speechflow-client-address"
 # Forget finished windows once this many addresses are tracked, so memory stays bounded.
 PRUNE_AT = 10_000
 
@@ -69,31 +67,11 @@ class ClientThrottle:
 def client_address(context: Context) -> str:
     """What the edge says the client's address is, believed only from a loopback or private
     peer (the edge); otherwise the TCP peer itself."""
-    peer = _peer_host(context.peer() or "")
-    if _is_private(peer):
+    peer = peer_host(context.peer() or "")
+    if is_edge_peer(peer):
         for key, value in context.invocation_metadata() or ():
             if key == CLIENT_ADDRESS_HEADER:
                 text = value if isinstance(value, str) else value.decode()
-                if _parsed(text) is not None:
+                if parse_ip(text) is not None:
                     return text.strip()
     return peer
-
-
-def _peer_host(peer: str) -> str:
-    """`ipv4:127.0.0.1:5000` / `ipv6:[::1]:5000` -> the address without the port."""
-    kind, _, rest = peer.partition(":")
-    if kind not in ("ipv4", "ipv6"):
-        return peer
-    return rest.rsplit(":", 1)[0].strip("[]")
-
-
-def _parsed(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(text.strip())
-    except ValueError:
-        return None
-
-
-def _is_private(host: str) -> bool:
-    address = _parsed(host)
-    return address is not None and (address.is_loopback or address.is_private)
