@@ -18,7 +18,7 @@ from services.auth.throttle import Backoff, LoginThrottle, Quota
 from services.kernel.api_keys import ApiKeyAuthenticator
 from services.kernel.app import ServiceApp
 from services.kernel.db import Database, service_database_url, upgrade_schema
-from services.kernel.jetstream import EventBus, producer_stream
+from services.kernel.jetstream import connect_producer
 from services.kernel.outbox import Outbox
 from services.kernel.server import ServiceSpec, start_server
 from services.kernel.tokens import TokenVerifier
@@ -88,13 +88,7 @@ async def start_auth(
     await asyncio.to_thread(upgrade_schema, url, MIGRATIONS, "alembic_version_auth")
     db = Database(url)
     key = load_or_create_signing_key(settings.signing_key_file, settings.jwt_public_key_file)
-    bus = await EventBus.connect(
-        settings.nats_url,
-        source="auth",
-        credentials=settings.nats_credentials(),
-        stream_replicas=settings.nats_stream_replicas,
-    )
-    await bus.ensure_streams([producer_stream("auth")])
+    bus = await connect_producer(settings, "auth")
     outbox = Outbox(OUTBOX, source="auth")
     issuer = AccessTokenIssuer(
         key=key,

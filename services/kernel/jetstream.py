@@ -42,7 +42,7 @@ from services.kernel.metrics import (
     CONSUMER_PENDING,
     CONSUMER_REDELIVERED,
 )
-from services.kernel.settings import NatsCredentials
+from services.kernel.settings import NatsCredentials, ServiceSettings
 from services.kernel.tasks import cancel_and_wait
 
 log = logging.getLogger("speechflow.events")
@@ -103,6 +103,19 @@ def producer_stream(producer: str) -> StreamSpec:
     return StreamSpec(
         name=f"SPEECHFLOW_{producer.upper()}", subjects=[f"speechflow.{producer}.v1.>"]
     )
+
+
+async def connect_producer(settings: ServiceSettings, producer: str) -> EventBus:
+    """A service's connection to NATS as its settings say, with the stream its own events go
+    to (`producer_stream`) declared before it publishes any."""
+    bus = await EventBus.connect(
+        settings.nats_url,
+        source=producer,
+        credentials=settings.nats_credentials(),
+        stream_replicas=settings.nats_stream_replicas,
+    )
+    await bus.ensure_streams([producer_stream(producer)])
+    return bus
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any, Protocol, TypeVar
 from services.kernel.accounts import DeletedAccounts
 from services.kernel.api_keys import ApiKeyAuthenticator, GrpcApiKeyExchange
 from services.kernel.app import ServiceApp
-from services.kernel.jetstream import EventBus, producer_stream
+from services.kernel.jetstream import EventBus, connect_producer
 from services.kernel.server import ServiceSpec, start_server
 from services.kernel.settings import ServiceSettings
 from services.kernel.tokens import TokenVerifier
@@ -78,13 +78,7 @@ async def start_worker_service(
     public_methods: Sequence[str] = (),
 ) -> tuple[ServiceApp, EventBus]:
     """Connects to NATS (declaring this producer's stream) and serves the stage's own API."""
-    bus = await EventBus.connect(
-        settings.nats_url,
-        source=name,
-        credentials=settings.nats_credentials(),
-        stream_replicas=settings.nats_stream_replicas,
-    )
-    await bus.ensure_streams([producer_stream(name)])
+    bus = await connect_producer(settings, name)
     # Tokens of accounts deleted since they were issued are refused by every stage.
     deleted_accounts = DeletedAccounts()
     deleted_accounts.follow(bus)

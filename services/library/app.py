@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from services.kernel.app import ServiceApp
 from services.kernel.db import Database, service_database_url, upgrade_schema
-from services.kernel.jetstream import EventBus, producer_stream
+from services.kernel.jetstream import connect_producer, producer_stream
 from services.kernel.links import download_signing_secret, files_base_url
 from services.kernel.outbox import Outbox
 from services.kernel.server import ServiceSpec, start_server
@@ -105,13 +105,7 @@ async def start_library(
         storage or StorageSettings(data_dir=settings.data_dir),
         url_signer=local_url_signer(secret, files_base_url(settings.public_base_url)),
     )
-    bus = await EventBus.connect(
-        settings.nats_url,
-        source="library",
-        credentials=settings.nats_credentials(),
-        stream_replicas=settings.nats_stream_replicas,
-    )
-    await bus.ensure_streams([producer_stream("library")])
+    bus = await connect_producer(settings, "library")
     outbox = Outbox(OUTBOX, source="library")
     hub = WatchHub()
     await hub.start(bus.client)
