@@ -11,12 +11,12 @@ import mimetypes
 import os
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from rich.markup import escape
 from rich.progress import Progress, TaskID
@@ -29,6 +29,7 @@ from speechflow.library.v1 import library_pb2
 CHUNK_BYTES = 1024 * 1024
 # A message of DownloadDocument or ExportDocument: both carry data, content_type, file_name.
 FileChunk = library_pb2.DownloadDocumentResponse | library_pb2.ExportDocumentResponse
+ChunkT = TypeVar("ChunkT", library_pb2.DownloadDocumentResponse, library_pb2.ExportDocumentResponse)
 FINAL_STATUSES = frozenset(
     {
         library_pb2.DOCUMENT_STATUS_COMPLETED,
@@ -171,14 +172,10 @@ def download_document(
             library_pb2.DownloadDocumentRequest(document_id=document_id, kind=kind),  # type: ignore[arg-type]
             metadata=credentials,
         )
-        messages = iter(call)
-        # The first message names the file and its size; errors surface here, before any
-        # file is created.
-        first = next(messages, None)
-        if first is None:
-            raise CliError("The server sent no data.", ExitCode.ERROR)
+        # The first message names the file and its size.
+        first, rest = _first_message(call)
         fallback = f"{document_id}-{FILE_KIND.label(kind)}"
-        return _save(first, messages, fallback, output, progress, first.size_bytes)
+        return _save(first, rest, fallback, output, progress, first.size_bytes)
 
     return session.authorized(fetch)
 
@@ -193,13 +190,20 @@ def export_document(
             library_pb2.ExportDocumentRequest(document_id=document_id, format=kind),  # type: ignore[arg-type]
             metadata=credentials,
         )
-        messages = iter(call)
-        first = next(messages, None)  # errors surface here, before any file is created
-        if first is None:
-            raise CliError("The server sent no data.", ExitCode.ERROR)
-        return _save(first, messages, f"{document_id}-export", output, progress, 0)
+        first, rest = _first_message(call)
+        return _save(first, rest, f"{document_id}-export", output, progress, 0)
 
     return session.authorized(fetch)
+
+
+def _first_message(call: Iterable[ChunkT]) -> tuple[ChunkT, Iterator[ChunkT]]:
+    """A streamed file's first message and the rest; the call's errors surface here, before
+    any file is created."""
+    messages = iter(call)
+    first = next(messages, None)
+    if first is None:
+        raise CliError("The server sent no data.", ExitCode.ERROR)
+    return first, messages
 
 
 def _save(
