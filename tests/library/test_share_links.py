@@ -3,6 +3,7 @@ reads that one document (no account) until it expires, is revoked or the documen
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +14,10 @@ import pytest
 from google.protobuf.duration_pb2 import Duration
 from sqlalchemy import select, update
 
+from services.kernel.errors import ResourceExhausted
 from services.library.share_links_store import ShareLinkRow
+from services.library.share_links_throttle import ClientThrottle
+from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
 from tests.grpc_helpers import call_fails, error_info
 from tests.library.conftest import LibraryHarness, User
@@ -185,6 +189,29 @@ async def test_deleting_the_document_ends_its_links_and_their_rows(
 
 
 @pytest.mark.asyncio
+async def test_deleting_the_account_ends_its_links(lib: LibraryHarness, speech_wav: Path) -> None:
+    owner = lib.user()
+    document = await finished_document(lib, owner, speech_wav)
+    token = token_of(await share(lib, owner, document.id))
+
+    await lib.bus.publish(
+        "speechflow.auth.v1.user.deleted",
+        events_pb2.UserDeleted(user_id=owner.id),
+        event_id=f"deleted-{owner.id}",
+    )
+
+    for _ in range(200):
+        async with lib.app.parts["db"].session() as session:
+            if not list(await session.scalars(select(ShareLinkRow))):
+                break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the account's share links were not deleted")
+
+    await shared_is_gone(lib, token)
+
+
+@pytest.mark.asyncio
 async def test_another_users_document_and_links_are_not_found(
     lib: LibraryHarness, speech_wav: Path
 ) -> None:
@@ -247,3 +274,17 @@ async def test_shared_reads_are_rate_limited_per_client_address(
 
     assert int(error_info(error).metadata["retry_after_seconds"]) >= 1
     assert (await shared(lib, token, second)).document.title == document.title
+
+
+def test_a_client_may_read_again_once_its_minute_has_passed() -> None:
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    throttle = ClientThrottle(2, timedelta(minutes=1), clock=lambda: now)
+    throttle.claim("198.51.100.1")
+    throttle.claim("198.51.100.1")
+    with pytest.raises(ResourceExhausted) as refused:
+        throttle.claim("198.51.100.1")
+    assert refused.value.metadata["retry_after_seconds"] == "60"
+
+    now += timedelta(minutes=1)
+
+    throttle.claim("198.51.100.1")
