@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
+from typing import Protocol
 
 from google.protobuf import json_format
+from google.protobuf.message import Message
 
 from services.kernel import catalogue
-from services.kernel.jetstream import EventBus, PermanentError, ReceivedEvent, TransientError
+from services.kernel.jetstream import PermanentError, ReceivedEvent, TransientError
 from services.kernel.links import document_url
-from services.kernel.stage import event_id, job_context, summary_object_key
+from services.kernel.stage import event_id, summary_object_key
 from services.kernel.storage import ObjectStore, pdf_key
 from services.kernel.versions import CurrentVersions, EveryVersionCurrent
 from services.notifier.email import (
@@ -47,24 +49,19 @@ def first_paragraph(text: str) -> str:
     return text.strip().split("\n\n", 1)[0] if text else ""
 
 
-def what_to_send(event: ReceivedEvent) -> tuple[bool, str, library_pb2.Stage.ValueType]:
-    """(a completion email?, the failure's reason, the stage that failed). The library's
-    `notification.requested` says it; a rendered or failed event is the choreography's input
-    of before the switch to orchestration (still parsed, for messages already queued)."""
-    if event.subject == catalogue.NOTIFICATION_REQUESTED:
-        request = event.parse(events_pb2.NotificationRequested)
-        return request.completed, request.reason, request.failed_stage
-    if event.subject.endswith(".processing.failed"):
-        failed = event.parse(events_pb2.ProcessingFailed)
-        return False, failed.reason, failed.stage
-    return True, "", library_pb2.STAGE_UNSPECIFIED
+class EventPublisher(Protocol):
+    """What the worker needs of the bus (`EventBus`; a fake in the worker's unit tests)."""
+
+    async def publish(
+        self, subject: str, message: Message, *, event_id: str | None = None
+    ) -> str: ...
 
 
 class NotificationWorker:
     def __init__(
         self,
         *,
-        bus: EventBus,
+        bus: EventPublisher,
         store: ObjectStore,
         sender: EmailSender,
         public_base_url: str,
@@ -79,8 +76,8 @@ class NotificationWorker:
         self._link_ttl = link_ttl
 
     async def handle(self, event: ReceivedEvent) -> None:
-        job = job_context(event)
-        completed, reason, failed_stage = what_to_send(event)
+        request = event.parse(events_pb2.NotificationRequested)
+        job, completed = request.job, request.completed
         if not job.notify:
             log.info(
                 "no email asked for this version",
@@ -92,9 +89,8 @@ class NotificationWorker:
         if completed:
             email = completion_email(context)
         else:
-            email = failure_email(
-                context, reason, step=FAILED_STEPS.get(failed_stage, FailedStep.UNKNOWN)
-            )
+            step = FAILED_STEPS.get(request.failed_stage, FailedStep.UNKNOWN)
+            email = failure_email(context, request.reason, step=step)
         key = event_id(job, "completion-email" if completed else "failure-email")
         # Never email about a deleted document or a superseded version (its link would lead
         # to nothing, or to another version's report).

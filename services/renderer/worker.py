@@ -1,5 +1,5 @@
-"""Render jobs: transcript + summary from storage -> PDF report and thumbnail in storage ->
-`document.rendered`."""
+"""Render jobs: the library's `render.requested` -> transcript + summary from storage -> PDF
+report and thumbnail in storage -> `document.rendered`."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ class RenderWorker:
         if await asyncio.to_thread(self._store.stat, marker) is not None:
             pages = int(json.loads(await asyncio.to_thread(self._store.get_bytes, marker))["pages"])
         else:
-            summary = await self._summary(event, job)
+            summary = await self._summary(job)
             transcript = await self._transcript(job)
             document, image, pages = await asyncio.to_thread(_render, job, transcript, summary)
             if not await self._versions.still_current(job, before="storing the PDF"):
@@ -78,12 +78,7 @@ class RenderWorker:
             event_id=event_id(job, "rendered"),
         )
 
-    async def _summary(
-        self, event: ReceivedEvent, job: events_pb2.JobContext
-    ) -> events_pb2.Summary:
-        if not job.summary_key and event.subject == catalogue.SUMMARY_COMPLETED:
-            # The choreography's input of before the switch (messages already queued).
-            return event.parse(events_pb2.SummaryCompleted).summary
+    async def _summary(self, job: events_pb2.JobContext) -> events_pb2.Summary:
         # The library names this version's summary, stored by the summarizer (or copied by
         # an edit's re-render); events carry references, not the summary.
         key = job.summary_key or summary_object_key(job)

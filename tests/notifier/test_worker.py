@@ -17,9 +17,8 @@ import pytest
 from google.protobuf import json_format
 from nats.js.api import DeliverPolicy
 
-from services.kernel.catalogue import DOCUMENT_RENDERED as RENDERED
+from services.kernel.catalogue import NOTIFICATION_REQUESTED as REQUESTED
 from services.kernel.catalogue import NOTIFICATION_SENT as SENT
-from services.kernel.catalogue import processing_failed
 from services.kernel.jetstream import EventBus, ReceivedEvent, producer_stream
 from services.kernel.links import files_base_url
 from services.kernel.stage import summary_object_key
@@ -34,7 +33,6 @@ from services.notifier.email import OutboxSender
 from services.notifier.worker import NotificationWorker
 from speechflow.events.v1 import events_pb2
 
-FAILED = processing_failed("summarizer")
 NBSP = "\u00a0"
 
 
@@ -99,18 +97,18 @@ def meeting_summary(**fields: object) -> events_pb2.Summary:
 
 
 async def deliver(
-    stage: Stage, subject: str, context: events_pb2.JobContext, summary: events_pb2.Summary
+    stage: Stage, completed: bool, context: events_pb2.JobContext, summary: events_pb2.Summary
 ) -> events_pb2.NotificationSent:
-    """Stores the version's summary, hands the stage its input event and returns what it
-    reported on `notification.sent`."""
+    """Stores the version's summary, hands the stage the library's `notification.requested`
+    (a completion or a failure email) and returns what it reported on `notification.sent`."""
     data = json_format.MessageToJson(summary).encode()
     await asyncio.to_thread(
         stage.store.put_bytes, summary_object_key(context), data, "application/json"
     )
-    payload: events_pb2.DocumentRendered | events_pb2.ProcessingFailed = (
-        events_pb2.DocumentRendered(job=context, pdf_key="p", thumbnail_key="t")
-        if subject == RENDERED
-        else events_pb2.ProcessingFailed(job=context, reason="The model was unavailable.")
+    payload = events_pb2.NotificationRequested(
+        job=context,
+        completed=completed,
+        reason="" if completed else "The model was unavailable.",
     )
     sent = await stage.bus.js.subscribe(
         SENT, ordered_consumer=True, deliver_policy=DeliverPolicy.NEW
@@ -118,7 +116,7 @@ async def deliver(
     try:
         await stage.worker.handle(
             ReceivedEvent(
-                subject=subject,
+                subject=REQUESTED,
                 data=payload.SerializeToString(),
                 headers={},
                 attempt=1,
@@ -156,7 +154,7 @@ def text_of(message: EmailMessage) -> str:
 async def test_completion_email_lists_action_items_with_owner_and_due_and_decisions(
     stage: Stage,
 ) -> None:
-    report = await deliver(stage, RENDERED, job(notify=True), meeting_summary())
+    report = await deliver(stage, True, job(notify=True), meeting_summary())
 
     [email] = emails_in(stage.outbox)
     text = text_of(email)
@@ -178,7 +176,7 @@ async def test_completion_email_is_written_in_the_summarys_language(stage: Stage
             events_pb2.ActionItem(text="Réserver la salle", owner="Daniel", due="2026-12-04")
         ],
     )
-    await deliver(stage, RENDERED, job(notify=True, summary_language="fr"), summary)
+    await deliver(stage, True, job(notify=True, summary_language="fr"), summary)
 
     [email] = emails_in(stage.outbox)
     text = text_of(email)
@@ -192,7 +190,7 @@ async def test_completion_email_is_written_in_the_summarys_language(stage: Stage
 async def test_a_version_that_did_not_ask_for_email_sends_none_but_still_finishes(
     stage: Stage,
 ) -> None:
-    report = await deliver(stage, RENDERED, job(notify=False), meeting_summary())
+    report = await deliver(stage, True, job(notify=False), meeting_summary())
 
     assert emails_in(stage.outbox) == []
     assert (report.completed, report.message_id) == (True, "")
@@ -202,7 +200,7 @@ async def test_a_version_that_did_not_ask_for_email_sends_none_but_still_finishe
 async def test_a_failure_of_a_version_that_did_not_ask_for_email_sends_none(
     stage: Stage,
 ) -> None:
-    report = await deliver(stage, FAILED, job(notify=False), meeting_summary())
+    report = await deliver(stage, False, job(notify=False), meeting_summary())
 
     assert emails_in(stage.outbox) == []
     assert report.completed is False
