@@ -4,6 +4,7 @@
 
 import { create } from "@bufbuild/protobuf";
 import { DurationSchema } from "@bufbuild/protobuf/wkt";
+import { copyText } from "../clipboard";
 import { alertBox, h, labelled, replace } from "../dom";
 import { describeError, showError } from "../errors";
 import { formatDate } from "../format";
@@ -95,17 +96,6 @@ function showUrl(container: HTMLElement, link: ShareLink): void {
   );
   container.hidden = false;
   field.select();
-}
-
-async function copyText(field: HTMLInputElement): Promise<boolean> {
-  try {
-    await navigator.clipboard.writeText(field.value);
-    return true;
-  } catch {
-    // No clipboard access (an insecure origin, a denied permission): leave it selected.
-    field.select();
-    return false;
-  }
 }
 
 function state(link: ShareLink): string {

@@ -3,6 +3,7 @@
 // OpenAI-compatible tools (`Authorization: Bearer sf_…`).
 
 import type { ApiKey } from "../gen/speechflow/auth/v1/auth_pb";
+import { copyText } from "../clipboard";
 import { alertBox, h, labelled, replace } from "../dom";
 import { describeError, showError } from "../errors";
 import { formatDate } from "../format";
@@ -78,17 +79,6 @@ function showSecret(container: HTMLElement, secret: string, keyName: string): vo
   );
   container.hidden = false;
   field.select();
-}
-
-async function copyText(field: HTMLInputElement): Promise<boolean> {
-  try {
-    await navigator.clipboard.writeText(field.value);
-    return true;
-  } catch {
-    // No clipboard access (an insecure origin, a denied permission): leave it selected.
-    field.select();
-    return false;
-  }
 }
 
 function keysTable(keys: ApiKey[], refresh: () => Promise<void>): HTMLElement {
