@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol, TypeVar
 
+from services.cli.errors import CliError, ExitCode
+
 # The servers' largest page_size: asking for more is answered with this many anyway.
 MAX_PAGE_SIZE = 100
 
@@ -65,9 +67,12 @@ def first_items(
     return items
 
 
-def find_by_id_or_name(items: Sequence[ListedT], name_or_id: str) -> ListedT | None:
+def pick_by_id_or_name(
+    items: Sequence[ListedT], name_or_id: str, *, kind: str, hint: str
+) -> ListedT:
     """The item with this id, else the one with this name, else the one with this name
-    ignoring case; None when no step finds exactly one (a shared name is not a choice)."""
+    ignoring case (a name two items share picks neither); NOT_FOUND `No <kind> named …`
+    with `hint` when no step finds exactly one."""
     wanted = name_or_id.casefold()
     for found in (
         [item for item in items if item.id == name_or_id],
@@ -76,4 +81,4 @@ def find_by_id_or_name(items: Sequence[ListedT], name_or_id: str) -> ListedT | N
     ):
         if len(found) == 1:
             return found[0]
-    return None
+    raise CliError(f"No {kind} named {name_or_id!r}.", ExitCode.NOT_FOUND, hint=hint)

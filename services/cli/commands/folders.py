@@ -9,9 +9,9 @@ from rich.markup import escape
 
 from services.cli.commands import Subcommands
 from services.cli.context import Context
-from services.cli.errors import CliError, ExitCode
+from services.cli.errors import ExitCode
 from services.cli.output import message_to_dict
-from services.cli.paging import MAX_PAGE_SIZE, every_item, find_by_id_or_name
+from services.cli.paging import MAX_PAGE_SIZE, every_item, pick_by_id_or_name
 from services.cli.session import Session
 from services.cli.views import folders_table
 from speechflow.library.v1 import library_pb2
@@ -48,12 +48,10 @@ def all_folders(session: Session) -> list[library_pb2.Folder]:
 
 def resolve_folder(session: Session, name_or_id: str) -> library_pb2.Folder:
     """The folder with this id, else with this name (exact, then ignoring case)."""
-    found = find_by_id_or_name(all_folders(session), name_or_id)
-    if found is not None:
-        return found
-    raise CliError(
-        f"No folder named {name_or_id!r}.",
-        ExitCode.NOT_FOUND,
+    return pick_by_id_or_name(
+        all_folders(session),
+        name_or_id,
+        kind="folder",
         hint="`speechflow folders ls` lists them; `speechflow folders create NAME` adds one.",
     )
 

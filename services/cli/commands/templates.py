@@ -14,7 +14,7 @@ from services.cli.commands import Subcommands
 from services.cli.context import Context
 from services.cli.errors import CliError, ExitCode
 from services.cli.output import message_to_dict
-from services.cli.paging import MAX_PAGE_SIZE, every_item, find_by_id_or_name
+from services.cli.paging import MAX_PAGE_SIZE, every_item, pick_by_id_or_name
 from services.cli.session import Session
 from services.cli.views import templates_table
 from speechflow.library.v1 import library_pb2
@@ -88,12 +88,10 @@ def all_templates(session: Session) -> list[library_pb2.SummaryTemplate]:
 
 def resolve_template(session: Session, name_or_id: str) -> library_pb2.SummaryTemplate:
     """The template with this id, else with this name (exact, then ignoring case)."""
-    found = find_by_id_or_name(all_templates(session), name_or_id)
-    if found is not None:
-        return found
-    raise CliError(
-        f"No summary template named {name_or_id!r}.",
-        ExitCode.NOT_FOUND,
+    return pick_by_id_or_name(
+        all_templates(session),
+        name_or_id,
+        kind="summary template",
         hint="`speechflow templates list` shows them; `speechflow templates create` adds one.",
     )
 
