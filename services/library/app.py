@@ -32,6 +32,7 @@ from services.library.events import PIPELINE_PRODUCERS
 from services.library.lifecycle.bootstrap import bootstrap
 from services.library.limits import LimitGuard, Limits
 from services.library.pipeline import PipelineEvents, consumer_specs
+from services.library.processed_events import sweep_processed_events
 from services.library.settings import LibrarySettings
 from services.library.share_links_api import ShareLinkSettings
 from services.library.store import OUTBOX, UploadSessionRow
@@ -171,6 +172,7 @@ async def start_library(
     background = [
         asyncio.create_task(outbox.run_relay(db, bus)),
         asyncio.create_task(sweep_upload_sessions(library)),
+        asyncio.create_task(sweep_processed_events(db)),
         asyncio.create_task(index_unindexed_documents(db, store)),
     ]
     return ServiceApp(

@@ -157,7 +157,8 @@ class ProcessedEventRow(Base):
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     subject: Mapped[str] = mapped_column(String(255))
-    time: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Indexed for the retention sweep (services/library/processed_events.py).
+    time: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 OUTBOX = outbox_table(Base.metadata)
