@@ -1,10 +1,4 @@
-"""rate limit counters replace the failed-login log
-
-Revision ID: 0002
-Revises: 0001
-"""
-
-from collections.abc import Sequence
+"""rate limit counters replace the failed-login log"""
 
 import sqlalchemy as sa
 from alembic import op
@@ -13,8 +7,6 @@ from services.kernel.db import UtcDateTime
 
 revision: str = "0002"
 down_revision: str | None = "0001"
-branch_labels: Sequence[str] | None = None
-depends_on: Sequence[str] | None = None
 
 
 def upgrade() -> None:

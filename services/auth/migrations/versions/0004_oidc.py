@@ -1,10 +1,4 @@
-"""OIDC sign-in: sign-ins under way and the provider identities linked to accounts
-
-Revision ID: 0004
-Revises: 0003
-"""
-
-from collections.abc import Sequence
+"""OIDC sign-in: sign-ins under way and the provider identities linked to accounts"""
 
 import sqlalchemy as sa
 from alembic import op
@@ -13,8 +7,6 @@ from services.kernel.db import UtcDateTime
 
 revision: str = "0004"
 down_revision: str | None = "0003"
-branch_labels: Sequence[str] | None = None
-depends_on: Sequence[str] | None = None
 
 
 def upgrade() -> None:
