@@ -1,10 +1,4 @@
-"""initial schema
-
-Revision ID: 0001
-Revises:
-"""
-
-from collections.abc import Sequence
+"""initial schema"""
 
 import sqlalchemy as sa
 from alembic import op
@@ -14,8 +8,6 @@ from services.kernel.db import UtcDateTime
 
 revision: str = "0001"
 down_revision: str | None = None
-branch_labels: Sequence[str] | None = None
-depends_on: Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -1,10 +1,4 @@
-"""deleted users (GDPR account deletion)
-
-Revision ID: 0002
-Revises: 0001
-"""
-
-from collections.abc import Sequence
+"""deleted users (GDPR account deletion)"""
 
 import sqlalchemy as sa
 from alembic import op
@@ -13,8 +7,6 @@ from services.kernel.db import UtcDateTime
 
 revision: str = "0002"
 down_revision: str | None = "0001"
-branch_labels: Sequence[str] | None = None
-depends_on: Sequence[str] | None = None
 
 
 def upgrade() -> None:

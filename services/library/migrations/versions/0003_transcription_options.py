@@ -1,10 +1,4 @@
-"""recognizer vocabulary, speaker bounds and user preferences
-
-Revision ID: 0003
-Revises: 0002
-"""
-
-from collections.abc import Sequence
+"""recognizer vocabulary, speaker bounds and user preferences"""
 
 import sqlalchemy as sa
 from alembic import op
@@ -13,8 +7,6 @@ from services.kernel.db import UtcDateTime
 
 revision: str = "0003"
 down_revision: str | None = "0002"
-branch_labels: Sequence[str] | None = None
-depends_on: Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -1,10 +1,4 @@
-"""summary language, structured summaries and summary templates
-
-Revision ID: 0004
-Revises: 0003
-"""
-
-from collections.abc import Sequence
+"""summary language, structured summaries and summary templates"""
 
 import sqlalchemy as sa
 from alembic import op
@@ -13,8 +7,6 @@ from services.kernel.db import UtcDateTime
 
 revision: str = "0004"
 down_revision: str | None = "0003"
-branch_labels: Sequence[str] | None = None
-depends_on: Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -1,18 +1,10 @@
-"""transcript revisions and edits
-
-Revision ID: 0005
-Revises: 0004
-"""
-
-from collections.abc import Sequence
+"""transcript revisions and edits"""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
 down_revision: str | None = "0004"
-branch_labels: Sequence[str] | None = None
-depends_on: Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -3,13 +3,7 @@
 One row per searchable passage (a title, a summary paragraph or key point, a transcript
 segment) in `search_entries`, holding its text and its terms (services/library/search_text.py).
 SQLite indexes the terms in an FTS5 table kept in step by triggers; PostgreSQL in a tsvector
-column the library writes with every row, under a GIN index.
-
-Revision ID: 0006
-Revises: 0005
-"""
-
-from collections.abc import Sequence
+column the library writes with every row, under a GIN index."""
 
 import sqlalchemy as sa
 from alembic import op
@@ -17,8 +11,6 @@ from sqlalchemy.dialects import postgresql
 
 revision: str = "0006"
 down_revision: str | None = "0005"
-branch_labels: Sequence[str] | None = None
-depends_on: Sequence[str] | None = None
 
 # External content: FTS5 stores only its index; the text stays in search_entries.
 SQLITE_FTS = """

@@ -1,18 +1,10 @@
-"""notification state of a document's latest version
-
-Revision ID: 0007
-Revises: 0006
-"""
-
-from collections.abc import Sequence
+"""notification state of a document's latest version"""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
 down_revision: str | None = "0006"
-branch_labels: Sequence[str] | None = None
-depends_on: Sequence[str] | None = None
 
 
 def upgrade() -> None:

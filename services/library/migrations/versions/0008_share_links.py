@@ -1,10 +1,4 @@
-"""share links: read-only links to one document, tokens stored hashed
-
-Revision ID: 0008
-Revises: 0007
-"""
-
-from collections.abc import Sequence
+"""share links: read-only links to one document, tokens stored hashed"""
 
 import sqlalchemy as sa
 from alembic import op
@@ -13,8 +7,6 @@ from services.kernel.db import UtcDateTime
 
 revision: str = "0008"
 down_revision: str | None = "0007"
-branch_labels: Sequence[str] | None = None
-depends_on: Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -1,17 +1,9 @@
-"""index processed_events by time, for the retention sweep
-
-Revision ID: 0009
-Revises: 0008
-"""
-
-from collections.abc import Sequence
+"""index processed_events by time, for the retention sweep"""
 
 from alembic import op
 
 revision: str = "0009"
 down_revision: str | None = "0008"
-branch_labels: Sequence[str] | None = None
-depends_on: Sequence[str] | None = None
 
 
 def upgrade() -> None:
