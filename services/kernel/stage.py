@@ -11,8 +11,6 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from pydantic import Field
-
 from services.kernel.app import ServiceApp
 from services.kernel.catalogue import Consumer, processing_failed, stage_inputs
 from services.kernel.jetstream import (
@@ -24,7 +22,7 @@ from services.kernel.jetstream import (
     producer_stream,
 )
 from services.kernel.metrics import STAGE_JOBS
-from services.kernel.settings import ServiceSettings, env_alias
+from services.kernel.settings import ServiceSettings, env_field
 from services.kernel.storage import transcript_key
 from services.kernel.versions import CurrentVersions, DocumentVersions, EveryVersionCurrent
 from services.kernel.worker import JobCounters, start_worker_service
@@ -36,18 +34,12 @@ log = logging.getLogger("speechflow.stage")
 class StageSettings(ServiceSettings):
     """Retry and delivery knobs shared by the pipeline stages."""
 
-    retry_max_attempts: int = Field(
-        default=4, ge=1, validation_alias=env_alias("PIPELINE_RETRY_MAX_ATTEMPTS")
-    )
-    retry_base_delay_seconds: float = Field(
-        default=2.0, gt=0, validation_alias=env_alias("PIPELINE_RETRY_BASE_DELAY_SECONDS")
-    )
+    retry_max_attempts: int = env_field(4, "PIPELINE_RETRY_MAX_ATTEMPTS", ge=1)
+    retry_base_delay_seconds: float = env_field(2.0, "PIPELINE_RETRY_BASE_DELAY_SECONDS", gt=0)
     # How long JetStream waits for an ack before redelivering (heartbeats extend it while a
     # job is alive, so only a crashed worker's job comes back).
-    ack_wait_seconds: float = Field(
-        default=30.0, gt=0, validation_alias=env_alias("PIPELINE_ACK_WAIT_SECONDS")
-    )
-    concurrency: int = Field(default=1, ge=1, validation_alias=env_alias("STAGE_CONCURRENCY"))
+    ack_wait_seconds: float = env_field(30.0, "PIPELINE_ACK_WAIT_SECONDS", gt=0)
+    concurrency: int = env_field(1, "STAGE_CONCURRENCY", ge=1)
 
     @property
     def retry(self) -> RetryPolicy:
