@@ -17,6 +17,9 @@ class AppError(Exception):
     """An expected failure with a status code and a message a person understands."""
 
     code: grpc.StatusCode = grpc.StatusCode.INTERNAL
+    # A subclass may name a more precise ErrorInfo.reason than its status code's name
+    # (e.g. services/kernel/storage/errors.py).
+    default_reason: str | None = None
 
     def __init__(
         self,
@@ -29,7 +32,7 @@ class AppError(Exception):
         self.message = message
         # Without a more precise reason, ErrorInfo.reason is the status code's own name
         # (e.g. "NOT_FOUND"), so programs can still branch on it.
-        self.reason = reason or self.code.name
+        self.reason = reason or self.default_reason or self.code.name
         self.metadata = dict(metadata or {})
 
 
