@@ -68,26 +68,23 @@ class S3ObjectStore:
         self._buckets = dict(buckets)
         if not self._buckets:
             raise ValueError("S3ObjectStore needs at least one area -> bucket mapping.")
-        # An explicit region spares minio a GetBucketLocation call before each request.
-        self._client = Minio(
-            host,
-            access_key=access_key,
-            secret_key=secret_key,
-            secure=use_tls,
-            region=region,
-            http_client=http_client,
-        )
-        self._signer = self._client
-        if public_endpoint is not None:
-            public_host, public_tls = parse_endpoint(public_endpoint, secure)
-            # Signing is local arithmetic with the region given: this client never connects.
-            self._signer = Minio(
-                public_host,
+
+        def client(address: str, tls: bool, pool: urllib3.PoolManager | None = None) -> Minio:
+            # An explicit region spares minio a GetBucketLocation call before each request.
+            return Minio(
+                address,
                 access_key=access_key,
                 secret_key=secret_key,
-                secure=public_tls,
+                secure=tls,
                 region=region,
+                http_client=pool,
             )
+
+        self._client = client(host, use_tls, http_client)
+        self._signer = self._client
+        if public_endpoint is not None:
+            # Signing is local arithmetic with the region given: this client never connects.
+            self._signer = client(*parse_endpoint(public_endpoint, secure))
         self._buckets_ready = False
         self._buckets_lock = threading.Lock()
 
