@@ -12,7 +12,6 @@ from typing import Any
 
 import grpc
 import grpc.aio
-from sqlalchemy import and_, or_
 
 from services.kernel.db import Database
 from services.kernel.errors import (
@@ -27,8 +26,10 @@ from services.kernel.tokens import Principal
 from services.library.domain import Status, check_id, quoted
 from services.library.keyed_locks import KeyedLocks
 from services.library.lifecycle.service import Lifecycle
+from services.library.lifecycle.sql_queries import SqlDocumentQueries
+from services.library.lifecycle.sql_queries import before_cursor as before_cursor
+from services.library.lifecycle.sql_queries import escape_like as escape_like
 from services.library.limits import LimitGuard
-from services.library.pages import Cursor
 from services.library.store import DocumentRow, FolderRow
 from services.library.uploads import Uploads
 from services.library.watch import WatchHub
@@ -77,6 +78,8 @@ class LibraryBase:
     ) -> None:
         self._db = db
         self._lifecycle = lifecycle
+        # Reads and the plain edit; state changes go through the lifecycle.
+        self._queries = SqlDocumentQueries(db)
         self._store = store
         self._outbox = outbox
         self._uploads = uploads
@@ -92,29 +95,16 @@ class LibraryBase:
         return self._uploads.guard
 
     async def _owned_folder(self, principal: Principal, folder_id: str) -> FolderRow:
-        async with self._db.session() as session:
-            folder = await session.get(FolderRow, require_id(folder_id, "folder_id"))
+        folder = await self._queries.folder(require_id(folder_id, "folder_id"))
         if folder is None or folder.owner_id != principal.user_id:
             raise NotFound(f"Folder {folder_id} does not exist.", reason="FOLDER_NOT_FOUND")
         return folder
 
     async def _owned_document(self, principal: Principal, document_id: str) -> DocumentRow:
-        async with self._db.session() as session:
-            document = await session.get(DocumentRow, require_id(document_id, "document_id"))
+        document = await self._queries.document(require_id(document_id, "document_id"))
         if document is None or document.owner_id != principal.user_id:
             raise NotFound(f"Document {document_id} does not exist.", reason="DOCUMENT_NOT_FOUND")
         return document
-
-
-def before_cursor(model: Any, cursor: Cursor) -> Any:
-    return or_(
-        model.create_time < cursor.create_time,
-        and_(model.create_time == cursor.create_time, model.id < cursor.id),
-    )
-
-
-def escape_like(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def write_at(path: Path, offset: int, data: bytes) -> None:

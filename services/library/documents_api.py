@@ -6,23 +6,19 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-from sqlalchemy import Select, and_, func, or_, select
-
 from services.kernel.errors import (
     InvalidArgument,
     NotFound,
 )
 from services.kernel.protos import timestamp
-from services.library import domain, search_index, summaries
+from services.library import domain, summaries
 from services.library.accounts import active_caller
 from services.library.api_base import (
     DOCUMENT_MASK_PATHS,
     TERMINAL,
     Context,
     LibraryBase,
-    before_cursor,
     check_mask,
-    escape_like,
     require_id,
 )
 from services.library.convert import document_message
@@ -30,8 +26,8 @@ from services.library.domain import Stage, Status
 from services.library.lifecycle.errors import NoTranscript
 from services.library.lifecycle.handlers import StartVersion
 from services.library.lifecycle.ports import VersionSettings
+from services.library.lifecycle.queries import MAX_QUERY_WORDS, DocumentEdit, DocumentListing
 from services.library.pages import Cursor, decode_token, encode_token, page_size, query_fingerprint
-from services.library.store import DocumentRow
 from services.library.templates import owned_template
 from speechflow.library.v1 import library_pb2
 
@@ -50,14 +46,10 @@ class DocumentRpcs(LibraryBase):
     ) -> library_pb2.ListDocumentsResponse:
         principal = await active_caller(self._db)
         size = page_size(request.page_size)
-        filters = [DocumentRow.owner_id == principal.user_id]
         if request.folder_id:
             await self._owned_folder(principal, request.folder_id)
-            filters.append(DocumentRow.folder_id == request.folder_id)
-        if request.status:
-            if request.status not in library_pb2.DocumentStatus.values():
-                raise InvalidArgument("Unknown status filter.", reason="INVALID_STATUS")
-            filters.append(DocumentRow.status == int(request.status))
+        if request.status and request.status not in library_pb2.DocumentStatus.values():
+            raise InvalidArgument("Unknown status filter.", reason="INVALID_STATUS")
         after = (
             request.create_time_after.ToDatetime(UTC)
             if request.HasField("create_time_after")
@@ -72,49 +64,34 @@ class DocumentRpcs(LibraryBase):
             raise InvalidArgument(
                 "create_time_after must be earlier than create_time_before.", reason="INVALID_RANGE"
             )
-        if after is not None:
-            filters.append(DocumentRow.create_time >= after)
-        if before is not None:
-            filters.append(DocumentRow.create_time < before)
         if len(request.query) > domain.MAX_QUERY_LENGTH:
             raise InvalidArgument(
                 f"Keep the search under {domain.MAX_QUERY_LENGTH} characters.",
                 reason="QUERY_TOO_LONG",
             )
-        for word in request.query.split()[:10]:
-            pattern = f"%{escape_like(word)}%"
-            filters.append(
-                or_(
-                    DocumentRow.title.ilike(pattern, escape="\\"),
-                    DocumentRow.transcript_text.ilike(pattern, escape="\\"),
-                    DocumentRow.summary_text.ilike(pattern, escape="\\"),
-                )
-            )
         fingerprint = query_fingerprint(
             principal.user_id, request.folder_id, request.status, after, before, request.query
         )
-        cursor = decode_token(request.page_token, fingerprint)
-        query: Select[DocumentRow] = (
-            select(DocumentRow)
-            .where(and_(*filters))
-            .order_by(DocumentRow.create_time.desc(), DocumentRow.id.desc())
-            .limit(size + 1)
-        )
-        if cursor is not None:
-            query = query.where(before_cursor(DocumentRow, cursor))
-        async with self._db.session() as session:
-            rows = list((await session.scalars(query)).all())
-            total = await session.scalar(
-                select(func.count()).select_from(DocumentRow).where(and_(*filters))
+        page = await self._queries.documents(
+            DocumentListing(
+                owner_id=principal.user_id,
+                size=size,
+                folder_id=request.folder_id or None,
+                status=int(request.status) or None,
+                created_after=after,
+                created_before=before,
+                words=tuple(request.query.split()[:MAX_QUERY_WORDS]),
+                after=decode_token(request.page_token, fingerprint),
             )
-        page = rows[:size]
+        )
         token = ""
-        if len(rows) > size:
-            token = encode_token(Cursor(page[-1].create_time, page[-1].id), fingerprint)
+        if page.more:
+            last = page.rows[-1]
+            token = encode_token(Cursor(last.create_time, last.id), fingerprint)
         return library_pb2.ListDocumentsResponse(
-            documents=[document_message(d) for d in page],
+            documents=[document_message(d) for d in page.rows],
             next_page_token=token,
-            total_size=int(total or 0),
+            total_size=page.total,
         )
 
     async def UpdateDocument(
@@ -133,21 +110,14 @@ class DocumentRpcs(LibraryBase):
         folder_id = request.document.folder_id or None
         if "folder_id" in paths and folder_id is not None:
             await self._owned_folder(principal, folder_id)
-        async with self._db.session() as session:
-            row = await session.get(DocumentRow, document.id)
-            if row is None:
-                raise NotFound(
-                    f"Document {document.id} does not exist.", reason="DOCUMENT_NOT_FOUND"
-                )
-            if title is not None:
-                row.title = title
-                row.title_is_user_given = True  # a generated title never replaces it now
-                await search_index.index_title(session, row)
-            if "folder_id" in paths:
-                row.folder_id = folder_id
-            row.update_time = datetime.now(UTC)
-            document = row
-        return library_pb2.UpdateDocumentResponse(document=document_message(document))
+        edited = await self._queries.edit(
+            document.id,
+            DocumentEdit(title=title, move="folder_id" in paths, folder_id=folder_id),
+            now=datetime.now(UTC),
+        )
+        if edited is None:
+            raise NotFound(f"Document {document.id} does not exist.", reason="DOCUMENT_NOT_FOUND")
+        return library_pb2.UpdateDocumentResponse(document=document_message(edited))
 
     async def DeleteDocument(
         self, request: library_pb2.DeleteDocumentRequest, context: Context

@@ -195,6 +195,7 @@ def test_the_model_its_handlers_and_the_rules_import_neither_grpc_nor_sqlalchemy
     code = (
         "import sys\n"
         "import services.library.lifecycle.service, services.library.domain\n"
+        "import services.library.lifecycle.queries\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'grpc', 'sqlalchemy'}))\n"
     )
     found = subprocess.run(

@@ -1,0 +1,93 @@
+"""The SQL behind services/library/lifecycle/queries.py: document and folder lookups, the
+document list, and a rename/move (the one edit outside the state machine)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+
+from services.kernel.db import Database
+from services.library import search_index
+from services.library.lifecycle.queries import DocumentEdit, DocumentListing, Page
+from services.library.pages import Cursor
+from services.library.store import DocumentRow, FolderRow
+
+
+class SqlDocumentQueries:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def document(self, document_id: str) -> DocumentRow | None:
+        async with self._db.session() as session:
+            return await session.get(DocumentRow, document_id)
+
+    async def folder(self, folder_id: str) -> FolderRow | None:
+        async with self._db.session() as session:
+            return await session.get(FolderRow, folder_id)
+
+    async def documents(self, listing: DocumentListing) -> Page[DocumentRow]:
+        filters = _filters(listing)
+        query: Select[DocumentRow] = (
+            select(DocumentRow)
+            .where(and_(*filters))
+            .order_by(DocumentRow.create_time.desc(), DocumentRow.id.desc())
+            .limit(listing.size + 1)
+        )
+        if listing.after is not None:
+            query = query.where(before_cursor(DocumentRow, listing.after))
+        async with self._db.session() as session:
+            rows = list((await session.scalars(query)).all())
+            total = await session.scalar(
+                select(func.count()).select_from(DocumentRow).where(and_(*filters))
+            )
+        return Page(rows=rows[: listing.size], more=len(rows) > listing.size, total=int(total or 0))
+
+    async def edit(self, document_id: str, edit: DocumentEdit, now: datetime) -> DocumentRow | None:
+        """The edited document, or None if it is gone."""
+        async with self._db.session() as session:
+            row = await session.get(DocumentRow, document_id)
+            if row is None:
+                return None
+            if edit.title is not None:
+                row.title = edit.title
+                row.title_is_user_given = True  # a generated title never replaces it now
+                await search_index.index_title(session, row)
+            if edit.move:
+                row.folder_id = edit.folder_id
+            row.update_time = now
+            return row
+
+
+def _filters(listing: DocumentListing) -> list[Any]:
+    filters: list[Any] = [DocumentRow.owner_id == listing.owner_id]
+    if listing.folder_id:
+        filters.append(DocumentRow.folder_id == listing.folder_id)
+    if listing.status:
+        filters.append(DocumentRow.status == listing.status)
+    if listing.created_after is not None:
+        filters.append(DocumentRow.create_time >= listing.created_after)
+    if listing.created_before is not None:
+        filters.append(DocumentRow.create_time < listing.created_before)
+    for word in listing.words:
+        pattern = f"%{escape_like(word)}%"
+        filters.append(
+            or_(
+                DocumentRow.title.ilike(pattern, escape="\\"),
+                DocumentRow.transcript_text.ilike(pattern, escape="\\"),
+                DocumentRow.summary_text.ilike(pattern, escape="\\"),
+            )
+        )
+    return filters
+
+
+def before_cursor(model: Any, cursor: Cursor) -> Any:
+    return or_(
+        model.create_time < cursor.create_time,
+        and_(model.create_time == cursor.create_time, model.id < cursor.id),
+    )
+
+
+def escape_like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
