@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
@@ -35,6 +35,9 @@ def message_to_dict(message: Message) -> dict[str, Any]:
     )
 
 
+M = TypeVar("M", bound=Message)
+
+
 class Output:
     def __init__(self, json_mode: bool) -> None:
         self.json_mode = json_mode
@@ -55,6 +58,20 @@ class Output:
             for renderable in renderables:
                 # Lines of text stay whole (greppable, copyable); tables fit the width.
                 self.console.print(renderable, soft_wrap=isinstance(renderable, str))
+
+    def listing(
+        self,
+        key: str,
+        messages: Sequence[M],
+        table: Callable[[Sequence[M]], RenderableType],
+        empty: str,
+    ) -> None:
+        """A list command's answer: `{key: [...]}` in --json mode (an empty list included);
+        otherwise the table, or `empty` (saying what to do next) when nothing is listed."""
+        if not messages:
+            self.result({key: []}, empty)
+        else:
+            self.result({key: [message_to_dict(message) for message in messages]}, table(messages))
 
     def paragraphs(self, paragraphs: Iterable[Text]) -> None:
         """Plain paragraphs with a blank line between them, no borders (people copy them).

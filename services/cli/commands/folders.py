@@ -58,13 +58,11 @@ def resolve_folder(session: Session, name_or_id: str) -> library_pb2.Folder:
 
 def list_command(args: argparse.Namespace, context: Context) -> int:
     folders = all_folders(context.session)
-    if not folders:
-        context.output.result(
-            {"folders": []}, "No folders yet; `speechflow folders create NAME` adds one."
-        )
-        return ExitCode.OK
-    context.output.result(
-        {"folders": [message_to_dict(folder) for folder in folders]}, folders_table(folders)
+    context.output.listing(
+        "folders",
+        folders,
+        folders_table,
+        "No folders yet; `speechflow folders create NAME` adds one.",
     )
     return ExitCode.OK
 

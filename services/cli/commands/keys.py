@@ -71,12 +71,9 @@ def create_command(args: argparse.Namespace, context: Context) -> int:
 
 def list_command(args: argparse.Namespace, context: Context) -> int:
     keys = _all_keys(context)
-    if not keys:
-        context.output.result(
-            {"api_keys": []}, "No API keys yet; `speechflow keys create NAME` makes one."
-        )
-        return ExitCode.OK
-    context.output.result({"api_keys": [message_to_dict(k) for k in keys]}, keys_table(keys))
+    context.output.listing(
+        "api_keys", keys, keys_table, "No API keys yet; `speechflow keys create NAME` makes one."
+    )
     return ExitCode.OK
 
 

@@ -95,14 +95,11 @@ def list_command(args: argparse.Namespace, context: Context) -> int:
         library_pb2.ListShareLinksRequest(document_id=args.document),
     )
     links = list(response.share_links)
-    if not links:
-        context.output.result(
-            {"share_links": []},
-            f"No share links yet; `speechflow share create {args.document}` makes one.",
-        )
-        return ExitCode.OK
-    context.output.result(
-        {"share_links": [message_to_dict(link) for link in links]}, links_table(links)
+    context.output.listing(
+        "share_links",
+        links,
+        links_table,
+        f"No share links yet; `speechflow share create {args.document}` makes one.",
     )
     return ExitCode.OK
 

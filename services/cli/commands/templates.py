@@ -98,14 +98,11 @@ def resolve_template(session: Session, name_or_id: str) -> library_pb2.SummaryTe
 
 def list_command(args: argparse.Namespace, context: Context) -> int:
     templates = all_templates(context.session)
-    if not templates:
-        context.output.result(
-            {"summary_templates": []},
-            "No summary templates yet; `speechflow templates create NAME -i TEXT` adds one.",
-        )
-        return ExitCode.OK
-    context.output.result(
-        {"summary_templates": [message_to_dict(t) for t in templates]}, templates_table(templates)
+    context.output.listing(
+        "summary_templates",
+        templates,
+        templates_table,
+        "No summary templates yet; `speechflow templates create NAME -i TEXT` adds one.",
     )
     return ExitCode.OK
 

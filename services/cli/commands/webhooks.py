@@ -124,13 +124,11 @@ def list_command(args: argparse.Namespace, context: Context) -> int:
         ),
         lambda page: page.webhooks,
     )
-    if not webhooks:
-        context.output.result(
-            {"webhooks": []}, "No webhooks yet; `speechflow webhooks create URL` makes one."
-        )
-        return ExitCode.OK
-    context.output.result(
-        {"webhooks": [message_to_dict(w) for w in webhooks]}, webhooks_table(webhooks)
+    context.output.listing(
+        "webhooks",
+        webhooks,
+        webhooks_table,
+        "No webhooks yet; `speechflow webhooks create URL` makes one.",
     )
     return ExitCode.OK
 
@@ -149,10 +147,7 @@ def deliveries_command(args: argparse.Namespace, context: Context) -> int:
         pb.ListWebhookDeliveriesRequest(webhook_id=args.webhook),
     )
     deliveries = list(response.deliveries)
-    if not deliveries:
-        context.output.result({"deliveries": []}, "No deliveries to this webhook yet.")
-        return ExitCode.OK
-    context.output.result(
-        {"deliveries": [message_to_dict(d) for d in deliveries]}, deliveries_table(deliveries)
+    context.output.listing(
+        "deliveries", deliveries, deliveries_table, "No deliveries to this webhook yet."
     )
     return ExitCode.OK
