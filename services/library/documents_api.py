@@ -91,7 +91,7 @@ class DocumentRpcs(LibraryBase):
         return library_pb2.ListDocumentsResponse(
             documents=[document_message(d) for d in page.rows],
             next_page_token=token,
-            total_size=page.total,
+            total_size=page.total or 0,
         )
 
     async def UpdateDocument(

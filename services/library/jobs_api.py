@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
-from sqlalchemy import and_, func, select, true
 
 from services.kernel import catalogue
 from services.kernel.db import Database
@@ -12,15 +11,13 @@ from services.kernel.errors import (
     NotFound,
 )
 from services.kernel.tokens import require_admin
-from services.library.api_base import (
-    Context,
-    before_cursor,
-    require_id,
-)
+from services.library.api_base import Context, require_id
 from services.library.convert import job_message
-from services.library.domain import JobStatus, Stage
+from services.library.domain import Stage
 from services.library.lifecycle.handlers import StartVersion
+from services.library.lifecycle.queries import JobListing
 from services.library.lifecycle.service import Lifecycle
+from services.library.lifecycle.sql_queries import SqlDocumentQueries
 from services.library.lifecycle_edge import refusals_mapped
 from services.library.pages import Cursor, decode_token, encode_token, page_size, query_fingerprint
 from services.library.store import DocumentRow, JobRow
@@ -33,7 +30,7 @@ QUEUE_STAGES = tuple(Stage(step.stage) for step in catalogue.STAGES)
 @refusals_mapped(library_pb2.DESCRIPTOR.services_by_name["JobsService"])
 class JobsServicer(library_pb2_grpc.JobsServiceServicer):
     def __init__(self, db: Database, lifecycle: Lifecycle, js: JetStreamContext) -> None:
-        self._db = db
+        self._queries = SqlDocumentQueries(db)
         self._lifecycle = lifecycle
         self._js = js
 
@@ -41,16 +38,7 @@ class JobsServicer(library_pb2_grpc.JobsServiceServicer):
         self, request: library_pb2.GetQueueStatsRequest, context: Context
     ) -> library_pb2.GetQueueStatsResponse:
         require_admin()
-        async with self._db.session() as session:
-            failed = dict(
-                (
-                    await session.execute(
-                        select(JobRow.stage, func.count())
-                        .where(JobRow.status == int(JobStatus.FAILED))
-                        .group_by(JobRow.stage)
-                    )
-                ).all()
-            )
+        failed = await self._queries.failed_jobs_by_stage()
         stages = []
         for stage in QUEUE_STAGES:
             queue = library_pb2.StageQueue(
@@ -68,51 +56,33 @@ class JobsServicer(library_pb2_grpc.JobsServiceServicer):
         return library_pb2.GetQueueStatsResponse(stages=stages)
 
     async def _job(self, job_id: str) -> JobRow:
-        async with self._db.session() as session:
-            job = await session.get(JobRow, require_id(job_id, "job_id"))
+        job = await self._queries.job(require_id(job_id, "job_id"))
         if job is None:
             raise NotFound(f"Job {job_id} does not exist.", reason="JOB_NOT_FOUND")
         return job
 
     async def _document_of(self, job: JobRow) -> DocumentRow | None:
-        async with self._db.session() as session:
-            return await session.get(DocumentRow, job.document_id)
+        return await self._queries.document(job.document_id)
 
     async def ListJobs(
         self, request: library_pb2.ListJobsRequest, context: Context
     ) -> library_pb2.ListJobsResponse:
         require_admin()
-        size = page_size(request.page_size)
-        filters = []
-        if request.status:
-            filters.append(JobRow.status == int(request.status))
-        if request.stage:
-            filters.append(JobRow.stage == int(request.stage))
         fingerprint = query_fingerprint("jobs", request.status, request.stage)
-        cursor = decode_token(request.page_token, fingerprint)
-        query = (
-            select(JobRow)
-            .where(and_(true(), *filters))
-            .order_by(JobRow.create_time.desc(), JobRow.id.desc())
-            .limit(size + 1)
+        page = await self._queries.jobs(
+            JobListing(
+                size=page_size(request.page_size),
+                status=int(request.status) or None,
+                stage=int(request.stage) or None,
+                after=decode_token(request.page_token, fingerprint),
+            )
         )
-        if cursor is not None:
-            query = query.where(before_cursor(JobRow, cursor))
-        async with self._db.session() as session:
-            rows = list((await session.scalars(query)).all())
-            wanted = {row.document_id for row in rows[:size]}
-            documents = {
-                document.id: document
-                for document in await session.scalars(
-                    select(DocumentRow).where(DocumentRow.id.in_(wanted))
-                )
-            }
-        page = rows[:size]
         token = ""
-        if len(rows) > size:
-            token = encode_token(Cursor(page[-1].create_time, page[-1].id), fingerprint)
+        if page.more:
+            last, _ = page.rows[-1]
+            token = encode_token(Cursor(last.create_time, last.id), fingerprint)
         return library_pb2.ListJobsResponse(
-            jobs=[job_message(j, documents.get(j.document_id)) for j in page],
+            jobs=[job_message(job, document) for job, document in page.rows],
             next_page_token=token,
         )
 

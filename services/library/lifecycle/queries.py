@@ -37,7 +37,8 @@ class Page(Generic[Row]):
     rows: list[Row]
     # Whether a next page exists (then its cursor is the last row's).
     more: bool
-    total: int
+    # Counted only for the lists whose response reports it.
+    total: int | None = None
 
 
 @dataclass(frozen=True)
@@ -48,3 +49,13 @@ class DocumentEdit:
     move: bool = False
     # Where a move puts the document (None: out of every folder).
     folder_id: str | None = None
+
+
+@dataclass(frozen=True)
+class JobListing:
+    """One page of every owner's jobs (the admins' view), newest first."""
+
+    size: int
+    status: int | None = None
+    stage: int | None = None
+    after: Cursor | None = None

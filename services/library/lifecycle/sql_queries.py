@@ -1,18 +1,19 @@
-"""The SQL behind services/library/lifecycle/queries.py: document and folder lookups, the
-document list, and a rename/move (the one edit outside the state machine)."""
+"""The SQL behind services/library/lifecycle/queries.py: document, folder and job lookups,
+the document and job lists, and a rename/move (the one edit outside the state machine)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select, true
 
 from services.kernel.db import Database
 from services.library import search_index
-from services.library.lifecycle.queries import DocumentEdit, DocumentListing, Page
+from services.library.lifecycle.model import JobStatus
+from services.library.lifecycle.queries import DocumentEdit, DocumentListing, JobListing, Page
 from services.library.pages import Cursor
-from services.library.store import DocumentRow, FolderRow
+from services.library.store import DocumentRow, FolderRow, JobRow
 
 
 class SqlDocumentQueries:
@@ -58,6 +59,49 @@ class SqlDocumentQueries:
                 row.folder_id = edit.folder_id
             row.update_time = now
             return row
+
+    async def job(self, job_id: str) -> JobRow | None:
+        async with self._db.session() as session:
+            return await session.get(JobRow, job_id)
+
+    async def jobs(self, listing: JobListing) -> Page[tuple[JobRow, DocumentRow | None]]:
+        """Each job with its document (None once the document is deleted)."""
+        filters: list[Any] = []
+        if listing.status:
+            filters.append(JobRow.status == listing.status)
+        if listing.stage:
+            filters.append(JobRow.stage == listing.stage)
+        query = (
+            select(JobRow)
+            .where(and_(true(), *filters))
+            .order_by(JobRow.create_time.desc(), JobRow.id.desc())
+            .limit(listing.size + 1)
+        )
+        if listing.after is not None:
+            query = query.where(before_cursor(JobRow, listing.after))
+        async with self._db.session() as session:
+            rows = list((await session.scalars(query)).all())
+            page = rows[: listing.size]
+            wanted = {row.document_id for row in page}
+            documents = {
+                document.id: document
+                for document in await session.scalars(
+                    select(DocumentRow).where(DocumentRow.id.in_(wanted))
+                )
+            }
+        return Page(
+            rows=[(job, documents.get(job.document_id)) for job in page],
+            more=len(rows) > listing.size,
+        )
+
+    async def failed_jobs_by_stage(self) -> dict[int, int]:
+        async with self._db.session() as session:
+            counts = await session.execute(
+                select(JobRow.stage, func.count())
+                .where(JobRow.status == int(JobStatus.FAILED))
+                .group_by(JobRow.stage)
+            )
+            return {int(stage): int(count) for stage, count in counts.all()}
 
 
 def _filters(listing: DocumentListing) -> list[Any]:
