@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
+from services.cli.commands.share import ttl
 from services.cli.errors import ExitCode
 from tests import media
 from tests.cli.conftest import Cli
@@ -68,3 +71,17 @@ def test_a_ttl_beyond_ninety_days_is_refused_clearly(signed_in: Cli, speech: Pat
 def test_sharing_an_unknown_document_is_not_found(signed_in: Cli) -> None:
     result = signed_in("share", "create", "00000000-0000-0000-0000-000000000000")
     assert result.code == ExitCode.NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("30m", timedelta(minutes=30)), ("12h", timedelta(hours=12)), ("7D", timedelta(days=7))],
+)
+def test_a_ttl_is_a_number_and_a_unit(text: str, expected: timedelta) -> None:
+    assert ttl(text) == expected
+
+
+@pytest.mark.parametrize("text", ["7", "d", "1.5d", "-1d", "7 years"])
+def test_a_ttl_without_a_known_unit_is_refused(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError):
+        ttl(text)
