@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -58,36 +59,40 @@ def check_mask(paths: list[str], allowed: set[str]) -> list[str]:
     return paths
 
 
+@dataclass(frozen=True)
+class LibraryDependencies:
+    """The adapters and limits every LibraryService part shares, assembled once by the
+    service's composition root (services/library/app.py, `library_dependencies`)."""
+
+    db: Database
+    store: ObjectStore
+    outbox: Outbox
+    uploads: Uploads
+    hub: WatchHub
+    lifecycle: Lifecycle
+    max_chunk_bytes: int
+    session_ttl: timedelta
+    download_ttl: timedelta
+    download_secret: bytes
+
+
 class LibraryBase:
     """What every part of LibraryService shares: its adapters and the ownership lookups
     (another user's folder or document is NOT_FOUND, never revealed)."""
 
-    def __init__(
-        self,
-        *,
-        db: Database,
-        store: ObjectStore,
-        outbox: Outbox,
-        uploads: Uploads,
-        hub: WatchHub,
-        max_chunk_bytes: int,
-        session_ttl: timedelta,
-        download_ttl: timedelta,
-        download_secret: bytes,
-        lifecycle: Lifecycle,
-    ) -> None:
-        self._db = db
-        self._lifecycle = lifecycle
+    def __init__(self, *, dependencies: LibraryDependencies) -> None:
+        self._db = dependencies.db
+        self._lifecycle = dependencies.lifecycle
         # Reads and the plain edit; state changes go through the lifecycle.
-        self._queries = SqlDocumentQueries(db)
-        self._store = store
-        self._outbox = outbox
-        self._uploads = uploads
-        self._hub = hub
-        self._max_chunk = max_chunk_bytes
-        self._session_ttl = session_ttl
-        self._download_ttl = download_ttl
-        self._download_secret = download_secret
+        self._queries = SqlDocumentQueries(dependencies.db)
+        self._store = dependencies.store
+        self._outbox = dependencies.outbox
+        self._uploads = dependencies.uploads
+        self._hub = dependencies.hub
+        self._max_chunk = dependencies.max_chunk_bytes
+        self._session_ttl = dependencies.session_ttl
+        self._download_ttl = dependencies.download_ttl
+        self._download_secret = dependencies.download_secret
         self._upload_locks = KeyedLocks()
 
     @property

@@ -28,8 +28,9 @@ from services.library import search_index
 from services.library.accounts import CONSUMER as ACCOUNT_CONSUMER
 from services.library.accounts import AccountEvents
 from services.library.api import JobsServicer, LibraryServicer
+from services.library.api_base import LibraryDependencies
 from services.library.events import PIPELINE_PRODUCERS
-from services.library.lifecycle.bootstrap import bootstrap
+from services.library.lifecycle.bootstrap import Lifecycle, bootstrap
 from services.library.limits import LimitGuard, Limits
 from services.library.pipeline import PipelineEvents, consumer_specs
 from services.library.processed_events import sweep_processed_events
@@ -95,25 +96,18 @@ async def index_unindexed_documents(db: Database, store: ObjectStore) -> None:
         log.exception("indexing documents for search failed")
 
 
-async def start_library(
-    settings: LibrarySettings, storage: StorageSettings | None = None
-) -> ServiceApp:
-    url = database_url(settings)
-    await asyncio.to_thread(upgrade_schema, url, MIGRATIONS, "alembic_version_library")
-    db = Database(url)
-    secret = download_signing_secret(settings.data_dir, settings.download_signing_secret)
-    store = store_from_settings(
-        storage or StorageSettings(data_dir=settings.data_dir),
-        url_signer=local_url_signer(secret, files_base_url(settings.public_base_url)),
-    )
-    bus = await connect_producer(settings, "library")
-    outbox = Outbox(OUTBOX, source="library")
-    hub = WatchHub()
-    await hub.start(bus.client)
-    await remove_orphan_spool_files(db, settings.data_dir / "spool")
-    lifecycle = bootstrap(db=db, outbox=outbox, store=store)
-    library = LibraryServicer(
-        lifecycle=lifecycle,
+def library_dependencies(
+    settings: LibrarySettings,
+    *,
+    db: Database,
+    store: ObjectStore,
+    outbox: Outbox,
+    hub: WatchHub,
+    lifecycle: Lifecycle,
+    download_secret: bytes,
+) -> LibraryDependencies:
+    """What the LibraryService parts share, from the settings and the adapters."""
+    return LibraryDependencies(
         db=db,
         store=store,
         outbox=outbox,
@@ -136,10 +130,41 @@ async def start_library(
             translation=SummarizerTranslation(settings.summarizer_address),
         ),
         hub=hub,
+        lifecycle=lifecycle,
         max_chunk_bytes=settings.max_chunk_bytes,
         session_ttl=timedelta(seconds=settings.upload_session_ttl_seconds),
         download_ttl=timedelta(seconds=settings.download_url_ttl_seconds),
-        download_secret=secret,
+        download_secret=download_secret,
+    )
+
+
+async def start_library(
+    settings: LibrarySettings, storage: StorageSettings | None = None
+) -> ServiceApp:
+    url = database_url(settings)
+    await asyncio.to_thread(upgrade_schema, url, MIGRATIONS, "alembic_version_library")
+    db = Database(url)
+    secret = download_signing_secret(settings.data_dir, settings.download_signing_secret)
+    store = store_from_settings(
+        storage or StorageSettings(data_dir=settings.data_dir),
+        url_signer=local_url_signer(secret, files_base_url(settings.public_base_url)),
+    )
+    bus = await connect_producer(settings, "library")
+    outbox = Outbox(OUTBOX, source="library")
+    hub = WatchHub()
+    await hub.start(bus.client)
+    await remove_orphan_spool_files(db, settings.data_dir / "spool")
+    lifecycle = bootstrap(db=db, outbox=outbox, store=store)
+    library = LibraryServicer(
+        dependencies=library_dependencies(
+            settings,
+            db=db,
+            store=store,
+            outbox=outbox,
+            hub=hub,
+            lifecycle=lifecycle,
+            download_secret=secret,
+        ),
         share_links=ShareLinkSettings(
             public_base_url=settings.public_base_url,
             reads_per_minute=settings.share_link_reads_per_minute,
