@@ -5,7 +5,8 @@ reduced to their letters and digits). Near a seam, a word of the unsplit transcr
 counterpart is *lost*, a merged word with no counterpart is *doubled*; substitutions (the
 decoder reading a word differently with other context) are neither, and the WER counts
 them. Only words within `margin` seconds of a seam count, so differences elsewhere in the
-recording are left to the WER.
+recording are left to the WER. Differences at the very edge of a margin are not counted:
+a word timed just inside it in one transcript may be just outside in the other.
 """
 
 from __future__ import annotations
@@ -30,25 +31,24 @@ def seam_errors(
     seams: Sequence[float],
     margin: float,
 ) -> SeamErrors:
-    def near(start: float) -> bool:
-        return any(abs(start - seam) <= margin for seam in seams)
-
-    before, after = [_key(w) for _, w in unsplit], [_key(w) for _, w in merged]
+    """Each seam on its own: the words of both transcripts starting within `margin` seconds
+    of it, aligned (aligning whole transcripts would pair up repeated passages wrongly)."""
     lost = doubled = 0
-    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
-    for operation, i1, i2, j1, j2 in matcher.get_opcodes():
-        if operation == "equal":
-            continue
-        if "".join(before[i1:i2]) == "".join(after[j1:j2]):
-            continue  # the same letters split differently ("thy self" / "thyself")
-        missing = [unsplit[i][0] for i in range(i1, i2)]
-        extra = [merged[j][0] for j in range(j1, j2)]
-        surplus = len(extra) - len(missing)
-        # A replacement of n by n words is a misreading, not a loss.
-        if surplus < 0 and any(near(start) for start in missing):
-            lost -= surplus
-        elif surplus > 0 and any(near(start) for start in extra):
-            doubled += surplus
+    for seam in seams:
+        before = [_key(w) for start, w in unsplit if abs(start - seam) <= margin]
+        after = [_key(w) for start, w in merged if abs(start - seam) <= margin]
+        matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+        for operation, i1, i2, j1, j2 in matcher.get_opcodes():
+            if operation == "equal" or "".join(before[i1:i2]) == "".join(after[j1:j2]):
+                continue  # equal, or the same letters split differently ("thy self")
+            if min(i1, j1) == 0 or i2 == len(before) or j2 == len(after):
+                # At the window's edge: a word timed just inside it in one transcript and
+                # just outside in the other, not a word lost or doubled at the seam.
+                continue
+            # A replacement of n by n words is a misreading, not a loss.
+            surplus = (j2 - j1) - (i2 - i1)
+            lost += max(-surplus, 0)
+            doubled += max(surplus, 0)
     return SeamErrors(lost, doubled)
 
 

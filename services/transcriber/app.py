@@ -93,6 +93,7 @@ async def start_transcriber(
             "window_seconds": str(settings.window_seconds),
             "fanout_threshold_seconds": str(settings.fanout_threshold_seconds),
             "chunk_seconds": str(settings.chunk_seconds),
+            "chunk_batch_size": str(settings.chunk_batch_size),
         }
     )
     servicer = TranscriberServicer(counters)
@@ -128,6 +129,12 @@ async def start_transcriber(
         ),
         handler_for=handler_for,
     )
-    chunks = ChunkWorker(store=store, recognizer=recognizer, diarizer=diarizer)
+    chunk_recognizer = FallbackTranscriber(
+        engine.with_batch_size(settings.chunk_batch_size),
+        GroqTranscriber(settings.groq_api_key, settings.groq_base_url, settings.groq_model)
+        if settings.groq_api_key
+        else None,
+    )
+    chunks = ChunkWorker(store=store, recognizer=chunk_recognizer, diarizer=diarizer)
     await start_chunk_consumer(buses[0], chunks, settings)
     return app

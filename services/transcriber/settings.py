@@ -62,3 +62,9 @@ class TranscriberSettings(StageSettings):
         le=30.0,
         validation_alias=env_alias("TRANSCRIBER_CHUNK_OVERLAP_SECONDS"),
     )
+    # Chunks are decoded sequentially by default: on 3-minute chunks of real speech, batched
+    # decoding dropped whole ~30 s stretches in 3 of 8 chunks (tiny.en, 307 words instead of
+    # 369 on one chunk); docs/benchmarks.md case 13.
+    chunk_batch_size: int = Field(
+        default=1, ge=1, validation_alias=env_alias("TRANSCRIBER_CHUNK_BATCH_SIZE")
+    )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +85,13 @@ class TranscriptionEngine:
     @property
     def settings(self) -> EngineSettings:
         return self._settings
+
+    def with_batch_size(self, batch_size: int) -> TranscriptionEngine:
+        """The same loaded models, decoding `batch_size` speech regions at a time (1 =
+        sequentially): the fan-out's chunks are decoded sequentially (fanout/chunks.py)."""
+        twin = TranscriptionEngine(replace(self._settings, batch_size=batch_size))
+        twin._models, twin._load_lock = self._models, self._load_lock
+        return twin
 
     def model_name_for(self, language: str) -> str:
         if normalize_language(language) == "en":
