@@ -25,6 +25,7 @@ from services.kernel.storage import (
 )
 from services.kernel.tokens import Principal
 from services.library.domain import Status, check_id, quoted
+from services.library.folders_store import SqlFolders
 from services.library.keyed_locks import KeyedLocks
 from services.library.lifecycle.service import Lifecycle
 from services.library.lifecycle.sql_queries import SqlDocumentQueries
@@ -85,6 +86,7 @@ class LibraryBase:
         self._lifecycle = dependencies.lifecycle
         # Reads and the plain edit; state changes go through the lifecycle.
         self._queries = SqlDocumentQueries(dependencies.db)
+        self._folders = SqlFolders(dependencies.db)
         self._store = dependencies.store
         self._outbox = dependencies.outbox
         self._uploads = dependencies.uploads
