@@ -32,6 +32,7 @@ from services.library.lifecycle.sql_queries import SqlDocumentQueries
 from services.library.lifecycle.sql_queries import before_cursor as before_cursor
 from services.library.lifecycle.sql_queries import escape_like as escape_like
 from services.library.limits import LimitGuard
+from services.library.preferences_store import SqlPreferences
 from services.library.store import DocumentRow, FolderRow
 from services.library.uploads import Uploads
 from services.library.watch import WatchHub
@@ -87,6 +88,7 @@ class LibraryBase:
         # Reads and the plain edit; state changes go through the lifecycle.
         self._queries = SqlDocumentQueries(dependencies.db)
         self._folders = SqlFolders(dependencies.db)
+        self._preferences = SqlPreferences(dependencies.db)
         self._store = dependencies.store
         self._outbox = dependencies.outbox
         self._uploads = dependencies.uploads

@@ -77,8 +77,7 @@ class EditRpcs(LibraryBase):
     async def _update(
         self, user_id: str, document_id: str, request: library_pb2.UpdateTranscriptRequest
     ) -> library_pb2.Transcript:
-        async with self._db.session() as session:
-            document = await session.get(DocumentRow, document_id)
+        document = await self._queries.document(document_id)
         if document is None:
             raise NotFound(f"Document {document_id} does not exist.", reason="DOCUMENT_NOT_FOUND")
         if document.status == int(Status.PROCESSING) and document.stage <= int(Stage.TRANSCRIPTION):

@@ -54,8 +54,7 @@ class TranscriptRpcs(LibraryBase):
         self, request: library_pb2.GetPreferencesRequest, context: Context
     ) -> library_pb2.GetPreferencesResponse:
         principal = await active_caller(self._db)
-        async with self._db.session() as session:
-            row = await session.get(PreferencesRow, principal.user_id)
+        row = await self._preferences.get(principal.user_id)
         return library_pb2.GetPreferencesResponse(preferences=_preferences(row))
 
     async def UpdatePreferences(
@@ -66,14 +65,9 @@ class TranscriptRpcs(LibraryBase):
             PREFERENCES_MASK_PATHS
         )
         vocabulary = domain.clean_vocabulary(list(request.preferences.vocabulary))
-        async with self._db.session() as session:
-            row = await session.get(PreferencesRow, principal.user_id)
-            if row is None:
-                row = PreferencesRow(user_id=principal.user_id, vocabulary=[])
-                session.add(row)
-            if "vocabulary" in paths:
-                row.vocabulary = vocabulary
-            row.update_time = datetime.now(UTC)
+        row = await self._preferences.save(
+            principal.user_id, vocabulary if "vocabulary" in paths else None, datetime.now(UTC)
+        )
         return library_pb2.UpdatePreferencesResponse(preferences=_preferences(row))
 
 
