@@ -6,8 +6,6 @@ from __future__ import annotations
 import base64
 import json
 
-from sqlalchemy import select
-
 from services.kernel.errors import InvalidArgument
 from services.kernel.transcripts import duration
 from services.library import domain, search_index, search_text
@@ -15,7 +13,6 @@ from services.library.accounts import active_caller
 from services.library.api_base import Context, LibraryBase
 from services.library.convert import document_message
 from services.library.pages import MAX_TOKEN_LENGTH, page_size, query_fingerprint
-from services.library.store import DocumentRow
 from speechflow.library.v1 import library_pb2
 
 # Ranked results are paged by position; nobody reads past a thousand search results.
@@ -36,22 +33,15 @@ class SearchRpcs(LibraryBase):
             "search", principal.user_id, request.folder_id, query.fingerprint()
         )
         offset = decode_offset(request.page_token, fingerprint)
-        async with self._db.session() as session:
-            ranked = await search_index.rank_documents(
-                session,
-                query,
-                owner_id=principal.user_id,
-                folder_id=folder_id,
-                limit=size + 1,
-                offset=offset,
-            )
-            page = ranked[:size]
-            ids = [r.document_id for r in page]
-            hits = await search_index.best_passages(session, query, ids)
-            rows = {
-                d.id: d
-                for d in await session.scalars(select(DocumentRow).where(DocumentRow.id.in_(ids)))
-            }
+        found = await search_index.search(
+            self._db,
+            query,
+            owner_id=principal.user_id,
+            folder_id=folder_id,
+            size=size,
+            offset=offset,
+        )
+        page, hits, rows = found.ranked[:size], found.hits, found.documents
         # Scores are relative to the best of the page: their scale depends on the whole
         # index (every user's words), which is nobody's business.
         top = page[0].score if page and page[0].score > 0 else 1.0
@@ -64,7 +54,7 @@ class SearchRpcs(LibraryBase):
             for r in page
             if r.document_id in rows
         ]
-        more = len(ranked) > size and offset + size < MAX_OFFSET
+        more = len(found.ranked) > size and offset + size < MAX_OFFSET
         return library_pb2.SearchDocumentsResponse(
             results=results,
             next_page_token=encode_offset(offset + size, fingerprint) if more else "",

@@ -306,6 +306,38 @@ async def rank_documents(
     return [RankedDocument(str(row.document_id), float(row.score)) for row in result]
 
 
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    # Up to one more than the page asked for (the last one says a next page exists).
+    ranked: list[RankedDocument]
+    # The best passages and the rows of the page's documents, by document id.
+    hits: dict[str, list[Hit]]
+    documents: dict[str, DocumentRow]
+
+
+async def search(
+    db: Database,
+    query: SearchQuery,
+    *,
+    owner_id: str,
+    folder_id: str | None,
+    size: int,
+    offset: int,
+) -> SearchPage:
+    """One page of `rank_documents`, with its passages and rows, read in one transaction."""
+    async with db.session() as session:
+        ranked = await rank_documents(
+            session, query, owner_id=owner_id, folder_id=folder_id, limit=size + 1, offset=offset
+        )
+        ids = [r.document_id for r in ranked[:size]]
+        hits = await best_passages(session, query, ids)
+        documents = {
+            d.id: d
+            for d in await session.scalars(select(DocumentRow).where(DocumentRow.id.in_(ids)))
+        }
+    return SearchPage(ranked=ranked, hits=hits, documents=documents)
+
+
 async def best_passages(
     session: AsyncSession,
     query: SearchQuery,
