@@ -1,4 +1,4 @@
-"""`speechflow webhooks`: create (secret shown once), list, deliveries, delete; bad targets
+"""`speechflow webhooks`: create (secret shown once), list, rotate, deliveries, delete; bad targets
 answered clearly."""
 
 from __future__ import annotations
@@ -50,3 +50,13 @@ def test_a_loopback_target_is_refused_with_the_reason(signed_in: Cli) -> None:
 
 def test_deleting_an_unknown_webhook_is_not_found(signed_in: Cli) -> None:
     assert signed_in("webhooks", "delete", "no-such-webhook").code == ExitCode.NOT_FOUND
+
+
+def test_rotate_gives_a_new_secret_shown_once(signed_in: Cli) -> None:
+    webhook = signed_in("webhooks", "create", PUBLIC_TARGET, "--json").json()
+    rotated = signed_in("webhooks", "rotate", webhook["id"])
+    assert rotated.code == 0, rotated.err
+    assert "new signing secret" in rotated.out
+    new_secret = rotated.out.split("whsec_", 1)[1].split()[0]
+    assert f"whsec_{new_secret}" != webhook["secret"]
+    assert signed_in("webhooks", "rotate", "no-such-webhook").code == ExitCode.NOT_FOUND

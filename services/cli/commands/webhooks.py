@@ -52,6 +52,13 @@ def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None
     )
     delete.add_argument("webhook", metavar="ID", help="the webhook's id")
     delete.set_defaults(handler=delete_command)
+    rotate = actions.add_parser(
+        "rotate",
+        parents=[common],
+        help="give a webhook a new signing secret (shown once; the old one stops at once)",
+    )
+    rotate.add_argument("webhook", metavar="ID", help="the webhook's id")
+    rotate.set_defaults(handler=rotate_command)
     deliveries = actions.add_parser(
         "deliveries", parents=[common], help="recent deliveries of a webhook, newest first"
     )
@@ -137,6 +144,19 @@ def delete_command(args: argparse.Namespace, context: Context) -> int:
     session = context.session
     session.unary(session.notifier.DeleteWebhook, pb.DeleteWebhookRequest(webhook_id=args.webhook))
     context.output.result({"deleted_webhook_id": args.webhook}, f"Deleted webhook {args.webhook}")
+    return ExitCode.OK
+
+
+def rotate_command(args: argparse.Namespace, context: Context) -> int:
+    session = context.session
+    request = pb.RotateWebhookSecretRequest(webhook_id=args.webhook)
+    webhook = session.unary(session.notifier.RotateWebhookSecret, request).webhook
+    context.output.result(
+        message_to_dict(webhook),
+        f"Webhook {webhook.id} has a new signing secret, shown only this once "
+        "(deliveries are signed with it from now on):\n\n"
+        f"  {escape(webhook.secret)}\n",
+    )
     return ExitCode.OK
 
 
