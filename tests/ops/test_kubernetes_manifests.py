@@ -28,7 +28,6 @@ from tests.ops.kubernetes_manifests import (
     NEWEST_KUBERNETES_VERSION,
     NOT_SETTINGS,
     OUTSIDE,
-    OVERLAYS,
     RESTORE_JOB,
     ROOT,
     SETTINGS_OF_CONTAINER,
@@ -52,7 +51,6 @@ from tests.ops.kubernetes_manifests import (
     quantity,
     reachable,
     referenced_secret_keys,
-    render,
     script_environment,
     selects,
     service_workload,
@@ -60,23 +58,6 @@ from tests.ops.kubernetes_manifests import (
     transcriber_durables,
     validate,
 )
-
-
-@pytest.fixture(scope="module")
-def overlays() -> dict[str, list[Object]]:
-    return {overlay: render(overlay) for overlay in OVERLAYS}
-
-
-@pytest.fixture(scope="module", params=OVERLAYS)
-def objects(request: pytest.FixtureRequest, overlays: dict[str, list[Object]]) -> list[Object]:
-    rendered: list[Object] = overlays[request.param]
-    return rendered
-
-
-@pytest.fixture(scope="module")
-def generated_secrets() -> list[Object]:
-    return generate_secrets()
-
 
 # ---- every object is a valid Kubernetes object -------------------------------------------
 

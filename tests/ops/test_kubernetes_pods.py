@@ -23,17 +23,14 @@ from services.mesh.processes import find_executable, free_ports, http_status, wa
 from services.mesh.s3_server import SeaweedS3
 from services.mesh.services import SERVICES, SPEECH_API, ServiceProcess
 from tests.ops.kubernetes_manifests import (
-    OVERLAYS,
     SPEECH_API_HTTP_PORT,
     Object,
     container_environment,
     envoy_config_of_the_init_container,
-    generate_secrets,
     kubernetes_name,
     named,
     of_kind,
     pod_spec,
-    render,
     secret_data,
     service_workload,
     upstreams,
@@ -46,22 +43,6 @@ from tests.ops.kubernetes_pods import (
     on_this_machine,
     run_nats_init_container,
 )
-
-
-@pytest.fixture(scope="module")
-def overlays() -> dict[str, list[Object]]:
-    return {overlay: render(overlay) for overlay in OVERLAYS}
-
-
-@pytest.fixture(scope="module", params=OVERLAYS)
-def objects(request: pytest.FixtureRequest, overlays: dict[str, list[Object]]) -> list[Object]:
-    rendered: list[Object] = overlays[request.param]
-    return rendered
-
-
-@pytest.fixture(scope="module")
-def generated_secrets() -> list[Object]:
-    return generate_secrets()
 
 
 @pytest.fixture(scope="module")
