@@ -1,14 +1,12 @@
-"""Groq through its SDK, in JSON mode."""
+"""Groq: its OpenAI-compatible chat completions API, in JSON mode."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import groq
-
-from services.summarizer.engine.errors import ProviderError
-from services.summarizer.engine.llm_provider import LlmSummaryProvider
-from services.summarizer.engine.prompts import Prompt
+from services.summarizer.engine.openai_compatible import (
+    JSON_MODE_RESPONSE_FORMAT,
+    HostedApi,
+    HostedProvider,
+)
 
 GROQ_BASE_URL = "https://api.groq.com"
 GROQ_MODELS = ("llama-3.3-70b-versatile",)
@@ -16,45 +14,14 @@ GROQ_MODELS = ("llama-3.3-70b-versatile",)
 GROQ_CHUNK_TOKEN_BUDGET = 6_000
 
 
-class GroqProvider(LlmSummaryProvider):
-    def __init__(
-        self,
-        api_key: str,
-        *,
-        base_url: str = GROQ_BASE_URL,
-        models: Sequence[str] = GROQ_MODELS,
-        timeout: float = 60.0,
-        chunk_token_budget: int = GROQ_CHUNK_TOKEN_BUDGET,
-        max_parallel_calls: int = 2,
-    ) -> None:
-        super().__init__(
-            name="groq",
-            models=models,
-            timeout=timeout,
-            chunk_token_budget=chunk_token_budget,
-            max_parallel_calls=max_parallel_calls,
-        )
-        self._api_key = api_key
-        self._base_url = base_url
-
-    async def _complete(self, model: str, prompt: Prompt) -> str:
-        # No SDK retries: on failure the chain's next provider is a better use of the time.
-        client = groq.AsyncGroq(
-            api_key=self._api_key, base_url=self._base_url, timeout=self.timeout, max_retries=0
-        )
-        try:
-            async with client:
-                completion = await client.chat.completions.create(
-                    model=model,
-                    temperature=0.2,
-                    response_format={"type": "json_object"},
-                    messages=[
-                        {"role": "system", "content": prompt.system},
-                        {"role": "user", "content": prompt.user},
-                    ],
-                )
-        except groq.APIError as error:
-            raise ProviderError(f"{model}: {type(error).__name__}: {error}") from error
-        if not completion.choices or not completion.choices[0].message.content:
-            raise ProviderError(f"{model}: empty message content")
-        return completion.choices[0].message.content
+class GroqProvider(HostedProvider):
+    # Its Llama models take no JSON schema, only JSON mode (the schema is in the prompt).
+    api = HostedApi(
+        name="groq",
+        base_url=GROQ_BASE_URL,
+        api_path="/openai/v1",
+        models=GROQ_MODELS,
+        chunk_token_budget=GROQ_CHUNK_TOKEN_BUDGET,
+        max_parallel_calls=2,
+        response_format=JSON_MODE_RESPONSE_FORMAT,
+    )

@@ -1,11 +1,12 @@
 """Any OpenAI-compatible chat completions server over HTTP: a configured one (Ollama, vLLM,
-LM Studio, llama.cpp's server) or OpenRouter."""
+LM Studio, llama.cpp's server) or a hosted service (OpenRouter, Groq) with its own defaults."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import httpx
 
@@ -23,6 +24,14 @@ _CONTEXT_EXCEEDED = re.compile(
 # Room kept for the instructions and schema around a transcript section, and for the answer.
 PROMPT_OVERHEAD_TOKENS = 1_200
 ANSWER_TOKENS = 1_500
+
+# Models that ignore structured output still get the schema in the system prompt.
+SCHEMA_RESPONSE_FORMAT: Mapping[str, Any] = {
+    "type": "json_schema",
+    "json_schema": {"name": "meeting_summary", "strict": True, "schema": SUMMARY_JSON_SCHEMA},
+}
+# For servers that take no schema, only the promise of a JSON object.
+JSON_MODE_RESPONSE_FORMAT: Mapping[str, Any] = {"type": "json_object"}
 
 
 def chunk_budget_for_context(context_tokens: int) -> int:
@@ -42,6 +51,7 @@ class OpenAICompatibleProvider(LlmSummaryProvider):
         chunk_token_budget: int = chunk_budget_for_context(8_192),
         max_parallel_calls: int = 1,
         extra_headers: Mapping[str, str] | None = None,
+        response_format: Mapping[str, Any] = SCHEMA_RESPONSE_FORMAT,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         super().__init__(
@@ -54,6 +64,7 @@ class OpenAICompatibleProvider(LlmSummaryProvider):
         self._api_key = api_key
         self._url = base_url.rstrip("/") + "/chat/completions"
         self._headers = dict(extra_headers or {})
+        self._response_format = response_format
         self._http_client = http_client
 
     async def _complete(self, model: str, prompt: Prompt) -> str:
@@ -64,15 +75,7 @@ class OpenAICompatibleProvider(LlmSummaryProvider):
                 {"role": "system", "content": prompt.system},
                 {"role": "user", "content": prompt.user},
             ],
-            # Models that ignore structured output still get the schema in the system prompt.
-            "response_format": {
-                "type": "json_schema",
-                "json_schema": {
-                    "name": "meeting_summary",
-                    "strict": True,
-                    "schema": SUMMARY_JSON_SCHEMA,
-                },
-            },
+            "response_format": self._response_format,
         }
         headers = dict(self._headers)
         if self._api_key:
@@ -95,6 +98,53 @@ class OpenAICompatibleProvider(LlmSummaryProvider):
         except ValueError as error:
             raise ProviderError(f"{model}: response body is not JSON") from error
         return message_content(model, payload)
+
+
+@dataclass(frozen=True)
+class HostedApi:
+    """A cloud service that speaks the chat completions API, and how SpeechFlow uses it."""
+
+    name: str
+    base_url: str
+    models: tuple[str, ...]
+    chunk_token_budget: int
+    max_parallel_calls: int
+    response_format: Mapping[str, Any]
+    # Between the base URL and `/chat/completions`.
+    api_path: str = ""
+    extra_headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class HostedProvider(OpenAICompatibleProvider):
+    """An OpenAI-compatible provider whose defaults are those of its service's `api`; every
+    one of them can still be given (a stand-in server's URL, other models, another budget)."""
+
+    api: ClassVar[HostedApi]
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str | None = None,
+        models: Sequence[str] | None = None,
+        timeout: float = 60.0,
+        chunk_token_budget: int | None = None,
+        max_parallel_calls: int | None = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        api = self.api
+        super().__init__(
+            base_url=(base_url or api.base_url).rstrip("/") + api.api_path,
+            models=api.models if models is None else models,
+            api_key=api_key,
+            name=api.name,
+            timeout=timeout,
+            chunk_token_budget=chunk_token_budget or api.chunk_token_budget,
+            max_parallel_calls=max_parallel_calls or api.max_parallel_calls,
+            extra_headers=api.extra_headers,
+            response_format=api.response_format,
+            http_client=http_client,
+        )
 
 
 def message_content(model: str, payload: Any) -> str:
