@@ -73,45 +73,49 @@ def report_styles() -> ReportStyles:
             spaceAfter=1,
         )
 
+    # Each smaller variant is its parent with other sizes (and for the cover, other colours).
+    cover_title = ParagraphStyle(
+        "CoverTitle",
+        fontName=fonts.bold,
+        fontSize=26,
+        leading=32,
+        textColor=ACCENT,
+        alignment=TA_CENTER,
+        spaceAfter=10,
+    )
+    heading = ParagraphStyle(
+        "Heading",
+        fontName=fonts.bold,
+        fontSize=17,
+        leading=22,
+        textColor=ACCENT,
+        spaceBefore=14,
+        spaceAfter=10,
+        keepWithNext=1,
+    )
+    toc_level_0 = ParagraphStyle(
+        "TocLevel0",
+        fontName=fonts.bold,
+        fontSize=11,
+        leading=18,
+        leftIndent=0,
+        firstLineIndent=0,
+    )
     return ReportStyles(
         fonts=fonts,
-        cover_title=ParagraphStyle(
-            "CoverTitle",
-            fontName=fonts.bold,
-            fontSize=26,
-            leading=32,
-            textColor=ACCENT,
-            alignment=TA_CENTER,
-            spaceAfter=10,
-        ),
+        cover_title=cover_title,
         cover_subtitle=ParagraphStyle(
             "CoverSubtitle",
+            parent=cover_title,
             fontName=fonts.regular,
             fontSize=13,
             leading=18,
             textColor=MUTED,
-            alignment=TA_CENTER,
             spaceAfter=36,
         ),
-        heading=ParagraphStyle(
-            "Heading",
-            fontName=fonts.bold,
-            fontSize=17,
-            leading=22,
-            textColor=ACCENT,
-            spaceBefore=14,
-            spaceAfter=10,
-            keepWithNext=1,
-        ),
+        heading=heading,
         subheading=ParagraphStyle(
-            "Subheading",
-            fontName=fonts.bold,
-            fontSize=12.5,
-            leading=17,
-            textColor=ACCENT,
-            spaceBefore=10,
-            spaceAfter=6,
-            keepWithNext=1,
+            "Subheading", parent=heading, fontSize=12.5, leading=17, spaceBefore=10, spaceAfter=6
         ),
         body=body,
         bullet=ParagraphStyle("Bullet", parent=body, leftIndent=16, bulletIndent=4, spaceAfter=4),
@@ -135,21 +139,14 @@ def report_styles() -> ReportStyles:
         transcript_speaker_short=speaker_style("TranscriptSpeakerShort", _SHORT_TIMESTAMP_INDENT),
         transcript_speaker_long=speaker_style("TranscriptSpeakerLong", _LONG_TIMESTAMP_INDENT),
         toc_levels=(
-            ParagraphStyle(
-                "TocLevel0",
-                fontName=fonts.bold,
-                fontSize=11,
-                leading=18,
-                leftIndent=0,
-                firstLineIndent=0,
-            ),
+            toc_level_0,
             ParagraphStyle(
                 "TocLevel1",
+                parent=toc_level_0,
                 fontName=fonts.regular,
                 fontSize=10,
                 leading=15,
                 leftIndent=18,
-                firstLineIndent=0,
             ),
         ),
     )
