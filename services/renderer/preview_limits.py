@@ -34,21 +34,28 @@ def text_length(message: Message) -> int:
 
 
 def check_preview_size(request: renderer_pb2.RenderPreviewRequest) -> None:
-    segments = len(request.transcript.segments)
-    if segments > MAX_PREVIEW_SEGMENTS:
+    _check_at_most(
+        len(request.transcript.segments),
+        MAX_PREVIEW_SEGMENTS,
+        "transcript segments",
+        reason="TOO_MANY_SEGMENTS",
+        metadata_key="max_segments",
+    )
+    _check_at_most(
+        text_length(request),
+        MAX_PREVIEW_CHARACTERS,
+        "characters of text",
+        reason="PREVIEW_TOO_LONG",
+        metadata_key="max_characters",
+    )
+
+
+def _check_at_most(count: int, limit: int, what: str, *, reason: str, metadata_key: str) -> None:
+    if count > limit:
         raise InvalidArgument(
-            f"A preview takes at most {MAX_PREVIEW_SEGMENTS:,} transcript segments; "
-            f"this one has {segments:,}.",
-            reason="TOO_MANY_SEGMENTS",
-            metadata={"max_segments": str(MAX_PREVIEW_SEGMENTS)},
-        )
-    characters = text_length(request)
-    if characters > MAX_PREVIEW_CHARACTERS:
-        raise InvalidArgument(
-            f"A preview takes at most {MAX_PREVIEW_CHARACTERS:,} characters of text; "
-            f"this one has {characters:,}.",
-            reason="PREVIEW_TOO_LONG",
-            metadata={"max_characters": str(MAX_PREVIEW_CHARACTERS)},
+            f"A preview takes at most {limit:,} {what}; this one has {count:,}.",
+            reason=reason,
+            metadata={metadata_key: str(limit)},
         )
 
 
