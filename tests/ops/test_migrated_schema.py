@@ -1,0 +1,118 @@
+"""The schema each service's migrations build at head, pinned on SQLite and PostgreSQL.
+
+Migrations share column and table helpers (services/kernel/migration_columns.py), so an edit
+there reaches revisions that existing databases have already applied. This test upgrades a
+fresh database to head, reflects every table (columns, types, nullability, server defaults,
+keys, foreign keys, indexes; on SQLite the stored DDL too) and compares it with a snapshot in
+tests/ops/migrated_schema/. A change to the schema must come as a new revision; after adding
+one, rewrite the snapshots with `SPEECHFLOW_WRITE_SCHEMA_SNAPSHOTS=1` and review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from services.auth.app import MIGRATIONS as AUTH_MIGRATIONS
+from services.kernel.db import service_database_url, sync_url, upgrade_schema, url_schema
+from services.library.app import MIGRATIONS as LIBRARY_MIGRATIONS
+from services.notifier.app import MIGRATIONS as NOTIFIER_MIGRATIONS
+
+SNAPSHOTS = Path(__file__).parent / "migrated_schema"
+SERVICES = {
+    "auth": AUTH_MIGRATIONS,
+    "library": LIBRARY_MIGRATIONS,
+    "notifier": NOTIFIER_MIGRATIONS,
+}
+
+
+def describe_schema(url: str) -> dict[str, Any]:
+    """Everything about the tables at `url` that a migration decides, as plain data."""
+    schema = url_schema(url)
+    engine = sa.create_engine(sync_url(url), poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            inspector = sa.inspect(connection)
+            tables = {
+                table: _describe_table(inspector, table, schema, connection.dialect)
+                for table in sorted(inspector.get_table_names(schema=schema))
+            }
+            described: dict[str, Any] = {"tables": tables}
+            if connection.dialect.name == "sqlite":
+                described["sqlite_master"] = _sqlite_master(connection)
+    finally:
+        engine.dispose()
+    return described
+
+
+def _describe_table(
+    inspector: sa.Inspector, table: str, schema: str | None, dialect: sa.Dialect
+) -> dict[str, Any]:
+    def key(entry: dict[str, Any]) -> str:
+        return str(entry.get("name") or entry.get("column_names") or entry)
+
+    return {
+        "columns": [
+            {
+                "name": column["name"],
+                "type": _type_name(column["type"], dialect),
+                "nullable": column["nullable"],
+                "default": column["default"],
+                "autoincrement": column.get("autoincrement"),
+            }
+            for column in inspector.get_columns(table, schema=schema)
+        ],
+        "primary_key": inspector.get_pk_constraint(table, schema=schema),
+        "foreign_keys": sorted(inspector.get_foreign_keys(table, schema=schema), key=key),
+        "indexes": sorted(inspector.get_indexes(table, schema=schema), key=key),
+        "unique_constraints": sorted(
+            inspector.get_unique_constraints(table, schema=schema), key=key
+        ),
+        "check_constraints": sorted(inspector.get_check_constraints(table, schema=schema), key=key),
+    }
+
+
+def _type_name(column_type: sa.types.TypeEngine[Any], dialect: sa.Dialect) -> str:
+    if isinstance(column_type, sa.types.NullType):
+        return "(none)"  # FTS5's shadow tables declare no types
+    return column_type.compile(dialect=dialect)
+
+
+def _sqlite_master(connection: sa.Connection) -> list[list[str]]:
+    rows = connection.execute(
+        sa.text("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name")
+    )
+    return [[kind, name, table, _folded(sql)] for kind, name, table, sql in rows]
+
+
+def _folded(sql: str | None) -> str:
+    return re.sub(r"\s+", " ", sql or "").strip()
+
+
+def _snapshot_of(described: dict[str, Any]) -> Any:
+    # Through JSON both ways, so tuples and lists compare alike.
+    return json.loads(json.dumps(described, default=str))
+
+
+@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_migrations_build_the_pinned_schema(
+    service: str, backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    configured = "" if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    url = service_database_url(configured, tmp_path, service)
+    upgrade_schema(url, SERVICES[service], f"alembic_version_{service}")
+    described = _snapshot_of(describe_schema(url))
+    snapshot = SNAPSHOTS / f"{service}-{backend}.json"
+    if os.environ.get("SPEECHFLOW_WRITE_SCHEMA_SNAPSHOTS"):
+        SNAPSHOTS.mkdir(exist_ok=True)
+        snapshot.write_text(json.dumps(described, indent=1, sort_keys=True) + "\n")
+    assert described == json.loads(snapshot.read_text())
