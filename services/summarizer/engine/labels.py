@@ -9,13 +9,10 @@ from services.summarizer.engine.model import Language, StructuredSummary
 
 @dataclass(frozen=True)
 class Labels:
-    language_name: str
-    language_names: dict[Language, str]  # each language's name, written in this one
     no_speech_title: str
     no_speech_summary: str
     title_template: str  # "{keywords}" is replaced by the meeting's main keywords
     list_conjunction: str
-    untranslated_note_template: str  # "{language}" is replaced by the transcript's language
     sections_note_template: str  # "{sections}" is replaced by how many sections
 
     def join_words(self, words: list[str]) -> str:
@@ -27,32 +24,20 @@ class Labels:
 
 LABELS: dict[Language, Labels] = {
     "en": Labels(
-        language_name="English",
-        language_names={"en": "English", "fr": "French"},
         no_speech_title="No speech detected",
         no_speech_summary="No speech was detected in this recording.",
         title_template="Meeting: {keywords}",
         list_conjunction="and",
-        untranslated_note_template=(
-            "The transcript appears to be in {language}. This summary quotes it in its original "
-            "language because the offline summarizer cannot translate."
-        ),
         sections_note_template=(
             "This summary was built from {sections} sections of the transcript, which is "
             "longer than the language model's context."
         ),
     ),
     "fr": Labels(
-        language_name="French",
-        language_names={"en": "anglais", "fr": "français"},
         no_speech_title="Aucune parole détectée",
         no_speech_summary="Aucune parole n'a été détectée dans cet enregistrement.",
         title_template="Réunion : {keywords}",
         list_conjunction="et",
-        untranslated_note_template=(
-            "La transcription semble être en {language}. Ce résumé la cite dans sa langue "
-            "d'origine, car le résumeur hors ligne ne sait pas traduire."
-        ),
         sections_note_template=(
             "Ce résumé a été construit à partir de {sections} sections de la transcription, "
             "plus longue que le contexte du modèle de langue."
