@@ -8,6 +8,8 @@ from email.headerregistry import Address
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from services.kernel.language_tags import primary_subtag
+
 
 class Language(StrEnum):
     ENGLISH = "en"
@@ -16,8 +18,7 @@ class Language(StrEnum):
     @classmethod
     def from_code(cls, code: str) -> Language:
         """`fr`, `FR`, `fr-CA` are French; anything else, including empty, is English."""
-        primary = code.strip().replace("_", "-").split("-", 1)[0].lower()
-        return cls.FRENCH if primary == cls.FRENCH.value else cls.ENGLISH
+        return cls.FRENCH if primary_subtag(code) == cls.FRENCH.value else cls.ENGLISH
 
 
 class FailedStep(StrEnum):

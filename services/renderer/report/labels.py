@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from services.kernel.language_tags import primary_subtag
 from services.kernel.written_dates import ENGLISH_MONTHS, FRENCH_MONTHS
 from services.renderer.report.model import ReportLanguage
 
@@ -159,5 +160,4 @@ def spoken_language_name(spoken_language: str, labels: Labels) -> str:
     as it is."""
     if not spoken_language.strip():
         return labels.language_name
-    primary = spoken_language.strip().lower().replace("_", "-").split("-", 1)[0]
-    return labels.language_names.get(primary, spoken_language.strip())
+    return labels.language_names.get(primary_subtag(spoken_language), spoken_language.strip())

@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+from services.kernel.language_tags import primary_subtag
+
 ReportLanguage = Literal["en", "fr"]
 SUPPORTED_LANGUAGES: tuple[ReportLanguage, ...] = ("en", "fr")
 
@@ -15,8 +17,7 @@ def report_language_for(code: str) -> ReportLanguage:
 
     Languages without translated labels fall back to English rather than failing the render.
     """
-    primary = code.strip().lower().replace("_", "-").split("-", 1)[0]
-    return "fr" if primary == "fr" else "en"
+    return "fr" if primary_subtag(code) == "fr" else "en"
 
 
 @dataclass(frozen=True, slots=True)

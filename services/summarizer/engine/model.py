@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal, get_args
 
+from services.kernel.language_tags import primary_subtag
+
 Language = Literal["en", "fr"]
 SummaryLength = Literal["short", "medium", "long"]
 
@@ -93,7 +95,7 @@ class SummaryRequest:
 
 def primary_language(tag: str) -> str:
     """ "en-GB" -> "en"; BCP-47 tags compare by their primary subtag here."""
-    return tag.split("-")[0].split("_")[0].strip().lower()
+    return primary_subtag(tag)
 
 
 @dataclass(frozen=True)
