@@ -16,8 +16,9 @@ class CountersInfo(Generic[R]):
     info_type: ClassVar[type[Any]]
 
     def __init__(self, counters: JobCounters) -> None:
-        self._counters = counters
+        # Public: the stage runtime counts its jobs on the same counters (kernel/stage.py).
+        self.counters = counters
 
     async def GetInfo(self, request: object, context: grpc.aio.ServicerContext[Any, Any]) -> R:
-        response: R = self._counters.info(self.info_type)
+        response: R = self.counters.info(self.info_type)
         return response

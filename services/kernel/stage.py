@@ -7,12 +7,19 @@ its result with a deterministic event id (JetStream drops the duplicate)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import grpc.aio
+from google.protobuf.descriptor import ServiceDescriptor
+from google.protobuf.message import Message
 
 from services.kernel.app import ServiceApp
-from services.kernel.catalogue import Consumer, processing_failed, stage_inputs
+from services.kernel.catalogue import Consumer, processing_failed, stage_inputs, stage_step
+from services.kernel.info import CountersInfo
 from services.kernel.jetstream import (
     ConsumerSpec,
     EventBus,
@@ -23,10 +30,12 @@ from services.kernel.jetstream import (
 )
 from services.kernel.metrics import STAGE_JOBS
 from services.kernel.settings import ServiceSettings, env_field
-from services.kernel.storage import transcript_key
+from services.kernel.storage import ObjectStore, transcript_key
+from services.kernel.transcripts import parse_transcript
 from services.kernel.versions import CurrentVersions, DocumentVersions, EveryVersionCurrent
 from services.kernel.worker import JobCounters, start_worker_service
 from speechflow.events.v1 import events_pb2
+from speechflow.library.v1 import library_pb2
 
 log = logging.getLogger("speechflow.stage")
 
@@ -82,8 +91,16 @@ def summary_object_key(job: events_pb2.JobContext) -> str:
     return transcript_key(job.owner_id, job.document_id, f"summary-v{job.version}.json")
 
 
+class EventPublisher(Protocol):
+    """What a stage's handler needs of the bus (`EventBus`; a fake in a worker's unit tests)."""
+
+    async def publish(
+        self, subject: str, message: Message, *, event_id: str | None = None
+    ) -> str: ...
+
+
 async def report_progress(
-    bus: EventBus,
+    bus: EventPublisher,
     subject: str,
     progress: events_pb2.ProgressReported,
     what: str,
@@ -99,6 +116,35 @@ async def report_progress(
 def event_id(job: events_pb2.JobContext, what: str) -> str:
     """Deterministic per document version: a redone step publishes the same id."""
     return f"{job.document_id}-v{job.version}-{what}"
+
+
+class StageWorker:
+    """What every stage's job handler holds: the bus it reports on, the object store its
+    inputs and outputs live in, and the document versions it checks are still current
+    before it writes or sends anything."""
+
+    def __init__(
+        self,
+        *,
+        bus: EventPublisher,
+        store: ObjectStore,
+        versions: CurrentVersions | None = None,
+    ) -> None:
+        self._bus = bus
+        self._store = store
+        self._versions = versions or EveryVersionCurrent()
+
+    async def _stored(self, key: str) -> bytes | None:
+        """The object stored under `key`, or None while there is none: the stage's own output
+        of an earlier run of this job (before a crash or a redelivery), or an optional input."""
+        if await asyncio.to_thread(self._store.stat, key) is None:
+            return None
+        return await asyncio.to_thread(self._store.get_bytes, key)
+
+    async def _job_transcript(self, job: events_pb2.JobContext) -> library_pb2.Transcript:
+        """The transcript revision this job works from."""
+        data = await asyncio.to_thread(self._store.get_bytes, transcript_object_key(job))
+        return parse_transcript(data)
 
 
 class PipelineStage:
@@ -169,28 +215,44 @@ class PipelineStage:
         )
 
 
+# Builds a stage's event handler on the service's bus and the document versions it follows.
+HandlerFactory = Callable[[EventBus, CurrentVersions], Callable[[ReceivedEvent], Awaitable[None]]]
+
+
+@dataclass(frozen=True)
+class StageApi:
+    """A stage's own gRPC service: its descriptor, the servicer (whose job counters `GetInfo`
+    reports and the runtime keeps) and the generated function that adds it to a server."""
+
+    service: ServiceDescriptor
+    servicer: CountersInfo[Any]
+    add_to_server: Callable[[Any, grpc.aio.Server], None]
+
+    def register(self, server: grpc.aio.Server) -> None:
+        self.add_to_server(self.servicer, server)
+
+
 async def start_stage_service(
-    *,
-    name: str,
-    stage: int,
-    settings: StageSettings,
-    counters: JobCounters,
-    service_name: str,
-    register: Callable[[Any], None],
-    handler_for: Callable[[EventBus, CurrentVersions], Callable[[ReceivedEvent], Awaitable[None]]],
+    name: str, settings: StageSettings, api: StageApi, handler_for: HandlerFactory
 ) -> ServiceApp:
-    """Serves the stage's own API, then consumes its inputs (the catalogue's, for `name`) with
-    the handler built for the service's event bus and the document versions it follows (each
-    stage's app.py only says what is particular to it)."""
+    """Serves the stage's own API, then consumes its inputs (the catalogue's, for the stage
+    service `name`) with the handler built for the service's event bus and the document
+    versions it follows (each stage's app.py only says what is particular to it)."""
     app, bus = await start_worker_service(
-        name=name, settings=settings, service_name=service_name, register=register
+        name=name, settings=settings, service_name=api.service.full_name, register=api.register
     )
     versions = DocumentVersions()
     versions.follow(bus)
     # Closers run last to first: stop following before the connection closes.
     app.closers.append(versions.stop)
+    counters = api.servicer.counters
     runtime = PipelineStage(
-        name=name, stage=stage, bus=bus, settings=settings, counters=counters, versions=versions
+        name=name,
+        stage=stage_step(name).stage,
+        bus=bus,
+        settings=settings,
+        counters=counters,
+        versions=versions,
     )
     inputs = stage_inputs(name)
     await runtime.ensure_input_streams(inputs)

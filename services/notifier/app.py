@@ -16,7 +16,7 @@ from services.kernel.app import ServiceApp
 from services.kernel.db import Database, service_database_url, upgrade_schema
 from services.kernel.jetstream import EventBus, ReceivedEvent, RetryPolicy, producer_stream
 from services.kernel.links import download_signing_secret, files_base_url
-from services.kernel.stage import stage_consumer, start_stage_service
+from services.kernel.stage import StageApi, stage_consumer, start_stage_service
 from services.kernel.storage import (
     ObjectStore,
     StorageSettings,
@@ -32,10 +32,9 @@ from services.notifier.webhooks.book import WebhookBook
 from services.notifier.webhooks.delivery import AccountDeletions, WebhookDeliveries, WebhookSender
 from services.notifier.webhooks.payload import PayloadBuilder
 from services.notifier.worker import NotificationWorker
-from speechflow.library.v1 import library_pb2
 from speechflow.notifier.v1 import notifier_pb2, notifier_pb2_grpc
 
-SERVICE = notifier_pb2.DESCRIPTOR.services_by_name["NotifierService"].full_name
+SERVICE = notifier_pb2.DESCRIPTOR.services_by_name["NotifierService"]
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Longest wait between two attempts of a webhook delivery.
 WEBHOOK_MAX_RETRY_DELAY_SECONDS = 600.0
@@ -70,7 +69,11 @@ async def start_notifier(
     await asyncio.to_thread(upgrade_schema, url, MIGRATIONS, "alembic_version_notifier")
     db = Database(url)
     book = WebhookBook(db, allow_private_targets=settings.webhooks_allow_private_targets)
-    servicer = NotifierServicer(counters, book)
+    api = StageApi(
+        SERVICE,
+        NotifierServicer(counters, book),
+        notifier_pb2_grpc.add_NotifierServiceServicer_to_server,
+    )
     secret = download_signing_secret(settings.data_dir, settings.download_signing_secret)
     store = store_from_settings(
         storage or StorageSettings(data_dir=settings.data_dir),
@@ -93,17 +96,7 @@ async def start_notifier(
             link_ttl=timedelta(seconds=settings.download_url_ttl_seconds),
         ).handle
 
-    app = await start_stage_service(
-        name="notifier",
-        stage=library_pb2.STAGE_NOTIFICATION,
-        settings=settings,
-        counters=counters,
-        service_name=SERVICE,
-        register=lambda server: notifier_pb2_grpc.add_NotifierServiceServicer_to_server(
-            servicer, server
-        ),
-        handler_for=notification_handler,
-    )
+    app = await start_stage_service(catalogue.NOTIFIER, settings, api, notification_handler)
     app.closers.insert(0, db.dispose)
     assert started.bus is not None
     assert started.versions is not None

@@ -11,17 +11,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
-from typing import Protocol
 
 from google.protobuf import json_format
-from google.protobuf.message import Message
 
 from services.kernel import catalogue
 from services.kernel.jetstream import PermanentError, ReceivedEvent, TransientError
 from services.kernel.links import document_url
-from services.kernel.stage import event_id, summary_object_key
+from services.kernel.stage import EventPublisher, StageWorker, event_id, summary_object_key
 from services.kernel.storage import ObjectStore, pdf_key
-from services.kernel.versions import CurrentVersions, EveryVersionCurrent
+from services.kernel.versions import CurrentVersions
 from services.notifier.email import (
     ActionItem,
     EmailContext,
@@ -49,15 +47,7 @@ def first_paragraph(text: str) -> str:
     return text.strip().split("\n\n", 1)[0] if text else ""
 
 
-class EventPublisher(Protocol):
-    """What the worker needs of the bus (`EventBus`; a fake in the worker's unit tests)."""
-
-    async def publish(
-        self, subject: str, message: Message, *, event_id: str | None = None
-    ) -> str: ...
-
-
-class NotificationWorker:
+class NotificationWorker(StageWorker):
     def __init__(
         self,
         *,
@@ -68,9 +58,7 @@ class NotificationWorker:
         link_ttl: timedelta,
         versions: CurrentVersions | None = None,
     ) -> None:
-        self._bus = bus
-        self._versions = versions or EveryVersionCurrent()
-        self._store = store
+        super().__init__(bus=bus, store=store, versions=versions)
         self._sender = sender
         self._base_url = public_base_url
         self._link_ttl = link_ttl
@@ -122,9 +110,8 @@ class NotificationWorker:
                 self._link_ttl,
                 f"{job.title or 'report'}.pdf",
             )
-            summary_key = summary_object_key(job)
-            if await asyncio.to_thread(self._store.stat, summary_key) is not None:
-                data = await asyncio.to_thread(self._store.get_bytes, summary_key)
+            data = await self._stored(summary_object_key(job))
+            if data is not None:
                 summary = json_format.Parse(data, events_pb2.Summary(), ignore_unknown_fields=True)
         return EmailContext(
             to_address=job.owner_email,

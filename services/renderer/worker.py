@@ -13,16 +13,9 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from services.kernel import catalogue
-from services.kernel.jetstream import EventBus, ReceivedEvent
-from services.kernel.stage import (
-    event_id,
-    job_context,
-    summary_object_key,
-    transcript_object_key,
-)
-from services.kernel.storage import ObjectStore, pdf_key, thumbnail_key, transcript_key
-from services.kernel.transcripts import parse_transcript
-from services.kernel.versions import CurrentVersions, EveryVersionCurrent
+from services.kernel.jetstream import ReceivedEvent
+from services.kernel.stage import StageWorker, event_id, job_context, summary_object_key
+from services.kernel.storage import pdf_key, thumbnail_key, transcript_key
 from services.renderer.api import page_count
 from services.renderer.conversion import report_input
 from services.renderer.report import render_report, render_thumbnail
@@ -38,14 +31,7 @@ def rendered_marker(job: events_pb2.JobContext) -> str:
     return transcript_key(job.owner_id, job.document_id, f"rendered-v{job.version}.json")
 
 
-class RenderWorker:
-    def __init__(
-        self, *, bus: EventBus, store: ObjectStore, versions: CurrentVersions | None = None
-    ) -> None:
-        self._bus = bus
-        self._store = store
-        self._versions = versions or EveryVersionCurrent()
-
+class RenderWorker(StageWorker):
     async def handle(self, event: ReceivedEvent) -> None:
         job = job_context(event)
         marker = rendered_marker(job)
@@ -53,11 +39,12 @@ class RenderWorker:
             pdf_key(job.owner_id, job.document_id, job.version),
             thumbnail_key(job.owner_id, job.document_id, job.version),
         )
-        if await asyncio.to_thread(self._store.stat, marker) is not None:
-            pages = int(json.loads(await asyncio.to_thread(self._store.get_bytes, marker))["pages"])
+        stored = await self._stored(marker)
+        if stored is not None:
+            pages = int(json.loads(stored)["pages"])
         else:
             summary = await self._summary(job)
-            transcript = await self._transcript(job)
+            transcript = await self._job_transcript(job)
             document, image, pages = await asyncio.to_thread(_render, job, transcript, summary)
             if not await self._versions.still_current(job, before="storing the PDF"):
                 return
@@ -83,10 +70,6 @@ class RenderWorker:
         # an edit's re-render); events carry references, not the summary.
         key = job.summary_key or summary_object_key(job)
         return await self._load(key, events_pb2.Summary())
-
-    async def _transcript(self, job: events_pb2.JobContext) -> library_pb2.Transcript:
-        data = await asyncio.to_thread(self._store.get_bytes, transcript_object_key(job))
-        return parse_transcript(data)
 
     async def _load(self, key: str, message: M) -> M:
         data = await asyncio.to_thread(self._store.get_bytes, key)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from services.kernel import catalogue
 from services.kernel.app import ServiceApp
-from services.kernel.stage import start_stage_service
+from services.kernel.stage import StageApi, start_stage_service
 from services.kernel.storage import StorageSettings, store_from_settings
 from services.kernel.worker import JobCounters
 from services.summarizer.api import SummarizerServicer
@@ -14,10 +15,9 @@ from services.summarizer.engine import build_chain
 from services.summarizer.engine.local_llm import LocalModelSettings, load_local_model
 from services.summarizer.settings import SummarizerSettings
 from services.summarizer.worker import SummaryWorker
-from speechflow.library.v1 import library_pb2
 from speechflow.summarizer.v1 import summarizer_pb2, summarizer_pb2_grpc
 
-SERVICE = summarizer_pb2.DESCRIPTOR.services_by_name["SummarizerService"].full_name
+SERVICE = summarizer_pb2.DESCRIPTOR.services_by_name["SummarizerService"]
 
 
 async def start_summarizer(
@@ -59,18 +59,17 @@ async def start_summarizer(
             "llm_time_budget_seconds": f"{settings.llm_time_budget_seconds:g}",
         }
     )
-    servicer = SummarizerServicer(counters)
+    api = StageApi(
+        SERVICE,
+        SummarizerServicer(counters),
+        summarizer_pb2_grpc.add_SummarizerServiceServicer_to_server,
+    )
     store = store_from_settings(storage or StorageSettings(data_dir=settings.data_dir))
     return await start_stage_service(
-        name="summarizer",
-        stage=library_pb2.STAGE_SUMMARIZATION,
-        settings=settings,
-        counters=counters,
-        service_name=SERVICE,
-        register=lambda server: summarizer_pb2_grpc.add_SummarizerServiceServicer_to_server(
-            servicer, server
-        ),
-        handler_for=lambda bus, versions: (
+        catalogue.SUMMARIZER,
+        settings,
+        api,
+        lambda bus, versions: (
             SummaryWorker(bus=bus, store=store, chain=chain, versions=versions).handle
         ),
     )

@@ -11,17 +11,18 @@ import logging
 from google.protobuf import json_format
 
 from services.kernel import catalogue
-from services.kernel.jetstream import EventBus, PermanentError, ReceivedEvent, TransientError
+from services.kernel.jetstream import PermanentError, ReceivedEvent, TransientError
 from services.kernel.stage import (
+    EventPublisher,
+    StageWorker,
     event_id,
     job_context,
     report_progress,
     summary_object_key,
-    transcript_object_key,
 )
 from services.kernel.storage import ObjectStore
-from services.kernel.transcripts import parse_transcript, seconds, speaker_names
-from services.kernel.versions import CurrentVersions, EveryVersionCurrent
+from services.kernel.transcripts import seconds, speaker_names
+from services.kernel.versions import CurrentVersions
 from services.summarizer.engine import (
     AllProvidersFailedError,
     Language,
@@ -118,28 +119,26 @@ def summary_message(
     )
 
 
-class SummaryWorker:
+class SummaryWorker(StageWorker):
     def __init__(
         self,
         *,
-        bus: EventBus,
+        bus: EventPublisher,
         store: ObjectStore,
         chain: ProviderChain,
         versions: CurrentVersions | None = None,
     ) -> None:
-        self._bus = bus
-        self._store = store
+        super().__init__(bus=bus, store=store, versions=versions)
         self._chain = chain
-        self._versions = versions or EveryVersionCurrent()
 
     async def handle(self, event: ReceivedEvent) -> None:
         job = job_context(event)
         key = summary_object_key(job)
-        if await asyncio.to_thread(self._store.stat, key) is not None:
-            stored = await asyncio.to_thread(self._store.get_bytes, key)
+        stored = await self._stored(key)
+        if stored is not None:
             summary = json_format.Parse(stored, events_pb2.Summary())
         else:
-            transcript = await self._transcript(job)
+            transcript = await self._job_transcript(job)
             request = dataclasses.replace(
                 summary_request(job, transcript), progress=self._progress_reporter(job)
             )
@@ -186,8 +185,3 @@ class SummaryWorker:
             )
 
         return report
-
-    async def _transcript(self, job: events_pb2.JobContext) -> library_pb2.Transcript:
-        key = transcript_object_key(job)
-        data = await asyncio.to_thread(self._store.get_bytes, key)
-        return parse_transcript(data)

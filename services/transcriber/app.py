@@ -6,9 +6,10 @@ import asyncio
 import logging
 from pathlib import Path
 
+from services.kernel import catalogue
 from services.kernel.app import ServiceApp
 from services.kernel.jetstream import EventBus, Handler
-from services.kernel.stage import start_stage_service
+from services.kernel.stage import StageApi, start_stage_service
 from services.kernel.storage import StorageSettings, store_from_settings
 from services.kernel.versions import CurrentVersions
 from services.kernel.worker import JobCounters
@@ -26,12 +27,11 @@ from services.transcriber.fanout.chunks import ChunkWorker, start_chunk_consumer
 from services.transcriber.fanout.coordinator import FanOut, FanOutSettings
 from services.transcriber.settings import TranscriberSettings
 from services.transcriber.worker import TranscriptionWorker
-from speechflow.library.v1 import library_pb2
 from speechflow.transcriber.v1 import transcriber_pb2, transcriber_pb2_grpc
 
 log = logging.getLogger("speechflow.transcriber")
 
-SERVICE = transcriber_pb2.DESCRIPTOR.services_by_name["TranscriberService"].full_name
+SERVICE = transcriber_pb2.DESCRIPTOR.services_by_name["TranscriberService"]
 
 
 def build_diarizer(settings: TranscriberSettings, spool: Path) -> tuple[Diarizer, str]:
@@ -96,7 +96,11 @@ async def start_transcriber(
             "chunk_batch_size": str(settings.chunk_batch_size),
         }
     )
-    servicer = TranscriberServicer(counters)
+    api = StageApi(
+        SERVICE,
+        TranscriberServicer(counters),
+        transcriber_pb2_grpc.add_TranscriberServiceServicer_to_server,
+    )
     store = store_from_settings(storage or StorageSettings(data_dir=settings.data_dir))
     fanout = FanOutSettings(
         threshold_seconds=settings.fanout_threshold_seconds,
@@ -118,17 +122,7 @@ async def start_transcriber(
             ),
         ).handle
 
-    app = await start_stage_service(
-        name="transcriber",
-        stage=library_pb2.STAGE_TRANSCRIPTION,
-        settings=settings,
-        counters=counters,
-        service_name=SERVICE,
-        register=lambda server: transcriber_pb2_grpc.add_TranscriberServiceServicer_to_server(
-            servicer, server
-        ),
-        handler_for=handler_for,
-    )
+    app = await start_stage_service(catalogue.TRANSCRIBER, settings, api, handler_for)
     chunk_recognizer = FallbackTranscriber(
         engine.with_batch_size(settings.chunk_batch_size),
         GroqTranscriber(settings.groq_api_key, settings.groq_base_url, settings.groq_model)

@@ -10,12 +10,19 @@ import time
 from pathlib import Path
 
 from services.kernel import catalogue
-from services.kernel.jetstream import EventBus, PermanentError, ReceivedEvent, TransientError
+from services.kernel.jetstream import PermanentError, ReceivedEvent, TransientError
 from services.kernel.metrics import TRANSCRIPTION_REALTIME_FACTOR
-from services.kernel.stage import event_id, job_context, report_progress, transcript_object_key
+from services.kernel.stage import (
+    EventPublisher,
+    StageWorker,
+    event_id,
+    job_context,
+    report_progress,
+    transcript_object_key,
+)
 from services.kernel.storage import ObjectStore
 from services.kernel.transcripts import duration, parse_transcript, plain_text, serialize_transcript
-from services.kernel.versions import CurrentVersions, EveryVersionCurrent
+from services.kernel.versions import CurrentVersions
 from services.transcriber.engine import (
     PermanentTranscriptionError,
     Transcriber,
@@ -73,21 +80,19 @@ def transcription_options(job: events_pb2.JobContext) -> TranscriptionOptions:
     )
 
 
-class TranscriptionWorker:
+class TranscriptionWorker(StageWorker):
     def __init__(
         self,
         *,
-        bus: EventBus,
+        bus: EventPublisher,
         store: ObjectStore,
         transcriber: Transcriber,
         spool: Path,
         versions: CurrentVersions | None = None,
         fanout: FanOut | None = None,
     ) -> None:
-        self._bus = bus
+        super().__init__(bus=bus, store=store, versions=versions)
         self._fanout = fanout
-        self._versions = versions or EveryVersionCurrent()
-        self._store = store
         self._transcriber = transcriber
         self._spool = spool
         spool.mkdir(parents=True, exist_ok=True)
@@ -95,10 +100,9 @@ class TranscriptionWorker:
     async def handle(self, event: ReceivedEvent) -> None:
         job = job_context(event)
         key = transcript_object_key(job)
-        existing = await asyncio.to_thread(self._store.stat, key)
-        if existing is not None:
+        stored = await self._stored(key)
+        if stored is not None:
             # Done before a crash or redelivery: reuse it, publish (deduplicated) again.
-            stored = await asyncio.to_thread(self._store.get_bytes, key)
             transcript = parse_transcript(stored)
         else:
             transcript = await self._transcribe(job)
