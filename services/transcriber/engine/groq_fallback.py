@@ -15,7 +15,7 @@ from services.transcriber.engine.audio import SAMPLE_RATE, Samples, decode_audio
 from services.transcriber.engine.audio_chunks import ChunkTooLargeError, split_into_flac_chunks
 from services.transcriber.engine.errors import PermanentTranscriptionError, TranscriptionError
 from services.transcriber.engine.progress import ThrottledProgress
-from services.transcriber.engine.speakers import segments_from_words
+from services.transcriber.engine.speakers import transcript_from_words
 from services.transcriber.engine.transcript import (
     DEFAULT_OPTIONS,
     AudioSource,
@@ -24,9 +24,7 @@ from services.transcriber.engine.transcript import (
     Transcript,
     TranscriptionOptions,
     Word,
-    join_segments,
     normalize_language,
-    speakers_of,
 )
 
 logger = logging.getLogger(__name__)
@@ -96,14 +94,8 @@ class GroqTranscriber:
             words += _words(response, upload, duration)
             progress.report((upload.offset + upload.duration) / duration)
         progress.finish()
-        segments = segments_from_words(words, ())
-        return Transcript(
-            text=join_segments(segments),
-            segments=segments,
-            language=detected,
-            duration=duration,
-            model=f"groq:{self._model}",
-            speakers=speakers_of(segments),
+        return transcript_from_words(
+            words, (), language=detected, duration=duration, model=f"groq:{self._model}"
         )
 
     def _uploads(self, source: AudioSource, audio: Samples, duration: float) -> list[_Upload]:

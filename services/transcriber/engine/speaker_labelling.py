@@ -25,10 +25,11 @@ from services.transcriber.engine.diarization import (
     Diarizer,
     SpeakerTurn,
     VoicedTurns,
+    cosine_similarity,
     merge_speakers,
 )
 from services.transcriber.engine.progress import ThrottledProgress
-from services.transcriber.engine.speakers import segments_from_words
+from services.transcriber.engine.speakers import transcript_from_words
 from services.transcriber.engine.transcript import (
     DEFAULT_OPTIONS,
     AudioSource,
@@ -37,8 +38,6 @@ from services.transcriber.engine.transcript import (
     Transcript,
     TranscriptionOptions,
     Word,
-    join_segments,
-    speakers_of,
 )
 from services.transcriber.engine.windows import DEFAULT_WINDOW_SECONDS, AudioWindow, AudioWindows
 
@@ -105,18 +104,15 @@ class SpeakerLabellingTranscriber:
                 # Let the window go before the next is decoded: one window in memory, not two.
                 del window, transcript
         assert first is not None  # AudioWindows yields at least one window or raises
-        segments = segments_from_words(
-            words, speakers.turns(options.min_speakers, options.max_speakers)
-        )
-        progress.finish()
-        return Transcript(
-            text=join_segments(segments),
-            segments=segments,
+        transcript = transcript_from_words(
+            words,
+            speakers.turns(options.min_speakers, options.max_speakers),
             language=first.language,
             duration=duration,
             model=first.model,
-            speakers=speakers_of(segments),
         )
+        progress.finish()
+        return transcript
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -199,7 +195,7 @@ class GlobalSpeakers:
         ]
         mapping: dict[int, int] = {}
         for local, voice in voices.items():
-            scored = [(_cosine(voice, direction), index) for index, direction in known]
+            scored = [(cosine_similarity(voice, direction), index) for index, direction in known]
             if scored:
                 similarity, index = max(scored)
                 if similarity >= SAME_VOICE_SIMILARITY:
@@ -235,11 +231,6 @@ def _shifted(transcript: Transcript, offset: float) -> list[Word]:
         for segment in transcript.segments
         for word in segment.words
     ]
-
-
-def _cosine(first: npt.NDArray[np.float64], second: npt.NDArray[np.float64]) -> float:
-    norms = float(np.linalg.norm(first) * np.linalg.norm(second))
-    return float(np.dot(first, second)) / norms if norms > 0 else 0.0
 
 
 def _result(voiced: Future[VoicedTurns]) -> VoicedTurns:

@@ -11,6 +11,9 @@ Pure functions, no I/O. The steps, in order:
    long enough to be a real change of speaker splits a sentence.
 4. A run still longer than a segment may be is split at a comma or at its widest pause.
 5. Speakers become ids S1, S2, ... in order of first appearance.
+
+`transcript_from_words` is what every transcriber ends with: the segments plus the text and
+speaker list they make.
 """
 
 from __future__ import annotations
@@ -20,7 +23,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from services.transcriber.engine.diarization import SpeakerTurn
-from services.transcriber.engine.transcript import Segment, Word, speaker_id
+from services.transcriber.engine.transcript import (
+    Segment,
+    Transcript,
+    Word,
+    join_segments,
+    speaker_id,
+    speakers_of,
+)
 
 LONG_PAUSE_SECONDS = 1.5
 MAX_SEGMENT_SECONDS = 30.0
@@ -36,6 +46,26 @@ _CLOSING = "\"'”’»)]}"
 _ABBREVIATIONS = frozenset(
     {"mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "vs", "etc", "e.g", "i.e", "approx"}
 )
+
+
+def transcript_from_words(
+    words: Sequence[Word],
+    turns: Sequence[SpeakerTurn],
+    *,
+    language: str,
+    duration: float,
+    model: str,
+) -> Transcript:
+    """The transcript these words make, each word given its speaker from `turns`."""
+    segments = segments_from_words(words, turns)
+    return Transcript(
+        text=join_segments(segments),
+        segments=segments,
+        language=language,
+        duration=duration,
+        model=model,
+        speakers=speakers_of(segments),
+    )
 
 
 def segments_from_words(words: Sequence[Word], turns: Sequence[SpeakerTurn]) -> tuple[Segment, ...]:

@@ -24,7 +24,7 @@ from services.transcriber.engine.audio import (
     Samples,
     decoding_errors,
 )
-from services.transcriber.engine.audio_chunks import _cut_point
+from services.transcriber.engine.audio_chunks import quiet_cut_point
 from services.transcriber.engine.errors import PermanentTranscriptionError
 from services.transcriber.engine.transcript import AudioSource
 
@@ -121,7 +121,7 @@ def _cut(pieces: Iterable[Samples], window: int) -> Iterator[AudioWindow]:
         held_size += piece.size
         while held_size > window:
             buffer = np.concatenate(held) if len(held) > 1 else held[0]
-            end = _cut_point(buffer, 0, window)
+            end = quiet_cut_point(buffer, 0, window)
             yield AudioWindow(start, buffer[:end])
             # A copy, so the window just handed out is not kept alive by its tail.
             tail = buffer[end:].copy()
