@@ -46,3 +46,14 @@ FRENCH_MONTHS: Final[tuple[str, ...]] = (
 def written_date(day: dt.date, month_names: Sequence[str]) -> str:
     """`4 December 2026` with these month names (day, month, year in every language we write)."""
     return f"{day.day} {month_names[day.month - 1]} {day.year}"
+
+
+def written_due_date(due: str, month_names: Sequence[str]) -> str:
+    """An action item's due as people write it: an ISO date as `4 December 2026`, other words
+    (`next week`) as they were said."""
+    due = due.strip()
+    try:
+        day = dt.date.fromisoformat(due)
+    except ValueError:
+        return due
+    return written_date(day, month_names)

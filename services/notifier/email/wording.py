@@ -6,11 +6,10 @@ they are plain text: the HTML layout escapes whatever it renders.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from services.kernel.written_dates import ENGLISH_MONTHS, FRENCH_MONTHS, written_date
+from services.kernel.written_dates import ENGLISH_MONTHS, FRENCH_MONTHS, written_due_date
 from services.notifier.email.model import FailedStep, Language
 
 NBSP = "\u00a0"  # French puts a non-breaking space inside « » and before : ; ! ?
@@ -45,11 +44,7 @@ class Wording:
 
     def due_date(self, due: str) -> str:
         """An ISO date as people write it (`4 December 2026`); other words as they were said."""
-        try:
-            day = dt.date.fromisoformat(due.strip())
-        except ValueError:
-            return due.strip()
-        return written_date(day, self.month_names)
+        return written_due_date(due, self.month_names)
 
 
 ENGLISH = Wording(

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 
 from services.kernel.transcripts import clock
-from services.kernel.written_dates import written_date
+from services.kernel.written_dates import written_date, written_due_date
 from services.renderer.report.labels import Labels
 
 # Control characters (other than tab and newline) are not valid in PDF text and make
@@ -65,10 +65,4 @@ def format_date(created: dt.date, labels: Labels) -> str:
 def format_due(due: str, labels: Labels) -> str:
     """An action item's due: ISO dates in the report's words ("5 November 2026"), words said
     ("next week") as they are, the empty mark when none was given."""
-    due = due.strip()
-    if not due:
-        return labels.no_due
-    try:
-        return format_date(dt.date.fromisoformat(due), labels)
-    except ValueError:
-        return due
+    return written_due_date(due, labels.months) if due.strip() else labels.no_due
