@@ -20,13 +20,11 @@ from typing import BinaryIO
 from services.kernel.storage.errors import ObjectNotFound
 from services.kernel.storage.keys import DEFAULT_AREAS, validate_key, validate_prefix
 from services.kernel.storage.model import (
-    DEFAULT_CHUNK_SIZE,
     ObjectInfo,
+    ObjectStoreAdapter,
     ObjectStream,
     UrlSigner,
-    check_chunk_size,
     check_link_lifetime,
-    check_range,
 )
 
 # Areas are plain names, so these never collide with a key.
@@ -34,7 +32,7 @@ _META_DIR = ".meta"
 _PARTIAL_DIR = ".partial"
 
 
-class LocalObjectStore:
+class LocalObjectStore(ObjectStoreAdapter):
     def __init__(
         self,
         root: Path,
@@ -59,16 +57,9 @@ class LocalObjectStore:
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
             raise ObjectNotFound(key) from exc
 
-    def iter_chunks(
-        self,
-        key: str,
-        chunk_size: int = DEFAULT_CHUNK_SIZE,
-        *,
-        start: int = 0,
-        length: int | None = None,
+    def _open_chunks(
+        self, key: str, chunk_size: int, start: int, length: int | None
     ) -> ObjectStream:
-        check_chunk_size(chunk_size)
-        check_range(start, length)
         try:
             file = self._data_path(key).open("rb")
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -90,6 +91,30 @@ class ObjectStore(Protocol):
         Content-Disposition file name, `inline` asks browsers to show the file rather than
         save it. Does not check that the object exists. Both adapters answer HTTP Range."""
         ...
+
+
+class ObjectStoreAdapter(ABC):
+    """What the local and S3 adapters share: `iter_chunks` checks its arguments here, before
+    any I/O, and each adapter opens the stream its own way."""
+
+    def iter_chunks(
+        self,
+        key: str,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        *,
+        start: int = 0,
+        length: int | None = None,
+    ) -> ObjectStream:
+        check_chunk_size(chunk_size)
+        check_range(start, length)
+        return self._open_chunks(key, chunk_size, start, length)
+
+    @abstractmethod
+    def _open_chunks(
+        self, key: str, chunk_size: int, start: int, length: int | None
+    ) -> ObjectStream:
+        """Streams `length` bytes (None: to the end) of `key` from byte `start`; raises
+        `ObjectNotFound` at once."""
 
 
 class ObjectStream(Iterator[bytes]):

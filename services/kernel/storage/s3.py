@@ -27,12 +27,10 @@ from services.kernel.storage.errors import (
 )
 from services.kernel.storage.keys import DEFAULT_AREAS, split_key, validate_key, validate_prefix
 from services.kernel.storage.model import (
-    DEFAULT_CHUNK_SIZE,
     ObjectInfo,
+    ObjectStoreAdapter,
     ObjectStream,
-    check_chunk_size,
     check_link_lifetime,
-    check_range,
     content_disposition,
 )
 
@@ -48,7 +46,7 @@ _DELETE_BATCH = 1000
 _T = TypeVar("_T")
 
 
-class S3ObjectStore:
+class S3ObjectStore(ObjectStoreAdapter):
     def __init__(
         self,
         endpoint: str,
@@ -125,16 +123,9 @@ class S3ObjectStore:
             response.close()
             response.release_conn()
 
-    def iter_chunks(
-        self,
-        key: str,
-        chunk_size: int = DEFAULT_CHUNK_SIZE,
-        *,
-        start: int = 0,
-        length: int | None = None,
+    def _open_chunks(
+        self, key: str, chunk_size: int, start: int, length: int | None
     ) -> ObjectStream:
-        check_chunk_size(chunk_size)
-        check_range(start, length)
         bucket, name = self._locate(key)
         if length == 0:
             return ObjectStream(lambda: b"", lambda: None)
