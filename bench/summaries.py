@@ -14,6 +14,10 @@ The scripts in tests/summarizer/meetings/held_out were written after the tuning 
 apart ("held-out" rows): rules and prompts were never adjusted to them.
 
     .venv/bin/python -m bench.summaries [--providers extractive,stand-in,local-llm] [--json OUT]
+
+`--cache DIR` keeps the local model's answers by their prompt, so that a change to the
+second pass (or to the grounding) is measured without recomputing the first pass's summary;
+the figures of record are measured without it (its seconds would mean nothing).
 """
 
 from __future__ import annotations
@@ -21,11 +25,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import hashlib
 import json
 import re
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from services.summarizer.engine import (
@@ -35,6 +41,8 @@ from services.summarizer.engine import (
     StructuredSummary,
     SummaryProvider,
 )
+from services.summarizer.engine.local_llm import TEMPERATURE, LocalLlmProvider, LocalModel
+from services.summarizer.engine.prompts import Prompt
 from tests.summarizer.meeting_scripts import Meeting, Score, load_meetings, score
 
 PROVIDERS = ("extractive", "stand-in", "local-llm")
@@ -47,16 +55,18 @@ def run(
     *,
     only: Sequence[str] = (),
     threads: int | None = None,
+    cache: Path | None = None,
 ) -> dict[str, Any]:
     """The figures per provider (`make bench` calls this); providers not installed are left out.
 
     `only` limits the run to the named meetings (of either set), so that a slow provider can be
-    measured in several processes and the results combined (`--combine`)."""
-    return asyncio.run(_run(providers, only, threads))
+    measured in several processes and the results combined (`--combine`); `cache`, a folder
+    where the local model's answers are kept by prompt and reused."""
+    return asyncio.run(_run(providers, only, threads, cache))
 
 
 async def _run(
-    providers: Sequence[str], only: Sequence[str], threads: int | None
+    providers: Sequence[str], only: Sequence[str], threads: int | None, cache: Path | None
 ) -> dict[str, Any]:
     meetings = [m for m in load_meetings() if not only or m.name in only]
     held_out = [m for m in load_meetings(held_out=True) if not only or m.name in only]
@@ -67,7 +77,7 @@ async def _run(
         "held_out": {},
     }
     for name in providers:
-        provider = _provider(name, [*meetings, *held_out], threads)
+        provider = _provider(name, [*meetings, *held_out], threads, cache)
         if provider is None:
             results["providers"][name] = {"skipped": "not installed"}
             continue
@@ -172,25 +182,47 @@ def _empty_summary(provider: str) -> StructuredSummary:
 
 
 def _provider(
-    name: str, meetings: list[Meeting], threads: int | None = None
+    name: str, meetings: list[Meeting], threads: int | None = None, cache: Path | None = None
 ) -> SummaryProvider | None:
     if name == "extractive":
         return ExtractiveProvider()
     if name == "stand-in":
         return _StandInProvider(meetings)
     if name == "local-llm":
-        from services.summarizer.engine.local_llm import (
-            LocalLlmProvider,
-            LocalModelSettings,
-            load_local_model,
-        )
+        from services.summarizer.engine.local_llm import LocalModelSettings, load_local_model
 
         settings = LocalModelSettings() if threads is None else LocalModelSettings(threads=threads)
         model = load_local_model(True, settings)
+        if model is None:
+            return None
         # Quality is measured here, so the model gets all the time it needs on a shared
         # machine (its seconds are reported); the service's own budget is a setting.
-        return None if model is None else LocalLlmProvider(model, timeout=LOCAL_LLM_TIMEOUT)
+        if cache is None:
+            return LocalLlmProvider(model, timeout=LOCAL_LLM_TIMEOUT)
+        return _CachedLocalLlmProvider(model, timeout=LOCAL_LLM_TIMEOUT, folder=cache)
     raise ValueError(f"unknown provider {name!r}; expected one of {PROVIDERS}")
+
+
+class _CachedLocalLlmProvider(LocalLlmProvider):
+    """The local model, its answers kept in `folder` by everything that decides them (the
+    prompt, its schema, the model, the sampling temperature) and reused when asked again."""
+
+    def __init__(self, model: LocalModel, *, timeout: float, folder: Path) -> None:
+        super().__init__(model, timeout=timeout)
+        self._folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    async def _complete(self, model: str, prompt: Prompt) -> str:
+        key = json.dumps(
+            [model, TEMPERATURE, prompt.system, prompt.user, prompt.schema_name, prompt.schema],
+            sort_keys=True,
+        )
+        path = self._folder / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.txt"
+        if path.exists():
+            return path.read_text()
+        answer = await super()._complete(model, prompt)
+        path.write_text(answer)
+        return answer
 
 
 class _StandInProvider:
@@ -272,6 +304,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--only", default="", help="comma-separated meeting names to run")
     parser.add_argument("--threads", type=int, help="CPU threads for the local model")
     parser.add_argument(
+        "--cache", type=Path, help="keep the local model's answers here and reuse them"
+    )
+    parser.add_argument(
         "--combine", nargs="+", metavar="JSON", help="combine earlier runs' --json files"
     )
     args = parser.parse_args(argv)
@@ -286,6 +321,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             [name for name in args.providers.split(",") if name],
             only=[name for name in args.only.split(",") if name],
             threads=args.threads,
+            cache=args.cache,
         )
     print(table(results))
     if args.json:
