@@ -12,31 +12,30 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.summarizer.engine.errors import InvalidOutputError
 
-# Sent to the model (OpenAI-style strict schema: every property required, no extras).
-SUMMARY_JSON_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": [
-        "title",
-        "summary",
-        "key_points",
-        "decisions",
-        "action_items",
-        "topics",
-        "speaker_names",
-    ],
-    "properties": {
+
+def strict_object(properties: dict[str, Any], **keywords: Any) -> dict[str, Any]:
+    """An OpenAI-style strict JSON-schema object: every property required, in the order
+    given (a grammar makes the model write them in that order), no other keys."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": list(properties),
+        "properties": properties,
+        **keywords,
+    }
+
+
+# Sent to the model.
+SUMMARY_JSON_SCHEMA: dict[str, Any] = strict_object(
+    {
         "title": {"type": "string", "description": "Short title saying what the meeting was about"},
         "summary": {"type": "string", "description": "Prose summary of the meeting"},
         "key_points": {"type": "array", "items": {"type": "string"}},
         "decisions": {"type": "array", "items": {"type": "string"}},
         "action_items": {
             "type": "array",
-            "items": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["text", "owner", "due"],
-                "properties": {
+            "items": strict_object(
+                {
                     "text": {"type": "string"},
                     "owner": {
                         "type": ["string", "null"],
@@ -46,37 +45,31 @@ SUMMARY_JSON_SCHEMA: dict[str, Any] = {
                         "type": ["string", "null"],
                         "description": "When it is due, in the words said, or null",
                     },
-                },
-            },
+                }
+            ),
         },
         "topics": {
             "type": "array",
-            "items": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["title", "start", "end"],
-                "properties": {
+            "items": strict_object(
+                {
                     "title": {"type": "string"},
                     "start": {"type": "number", "description": "Seconds from the start"},
                     "end": {"type": "number", "description": "Seconds from the start"},
-                },
-            },
+                }
+            ),
         },
         "speaker_names": {
             "type": "array",
             "description": "Real names of speakers the conversation reveals",
-            "items": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["speaker", "name"],
-                "properties": {
+            "items": strict_object(
+                {
                     "speaker": {"type": "string", "description": 'Label, e.g. "Speaker 2"'},
                     "name": {"type": "string"},
-                },
-            },
+                }
+            ),
         },
-    },
-}
+    }
+)
 
 
 def _answer_schema() -> dict[str, Any]:
