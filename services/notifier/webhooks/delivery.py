@@ -113,37 +113,30 @@ class WebhookSender:
         return AttemptResult(response.status_code, f"The endpoint answered {response.status_code}.")
 
 
+@dataclass(frozen=True, kw_only=True, eq=False)
 class WebhookDeliveries:
-    def __init__(
-        self,
-        *,
-        db: Database,
-        sender: Sender,
-        payloads: PayloadBuilder,
-        versions: CurrentVersions,
-        deleted_accounts: Container[str],
-        max_attempts: int,
-    ) -> None:
-        self._db = db
-        self._sender = sender
-        self._payloads = payloads
-        self._versions = versions
-        self._deleted_accounts = deleted_accounts
-        self._max_attempts = max_attempts
+    """Delivers each completion or failure to the webhooks that asked for it (see above)."""
+
+    db: Database
+    sender: Sender
+    payloads: PayloadBuilder
+    versions: CurrentVersions
+    deleted_accounts: Container[str]
+    max_attempts: int
 
     async def handle(self, event: ReceivedEvent) -> None:
         outcome = outcome_of(event)
-        if outcome is None or outcome.owner_id in self._deleted_accounts:
+        if outcome is None or outcome.owner_id in self.deleted_accounts:
             return
         job = events_pb2.JobContext(document_id=outcome.document_id, version=outcome.version)
         # No webhook about a deleted document or a version already superseded.
-        if not await self._versions.still_current(job, before="delivering webhooks"):
+        if not await self.versions.still_current(job, before="delivering webhooks"):
             return
         deliveries = await self._deliveries_for(outcome, event.event_id)
-        last_attempt = event.attempt >= self._max_attempts
+        last_attempt = event.attempt >= self.max_attempts
         unanswered = 0
         for delivery, webhook in deliveries:
-            result = await self._sender.send(
+            result = await self.sender.send(
                 webhook.url, webhook.secret, delivery.id, delivery.payload
             )
             await self._record(delivery.id, result, give_up=last_attempt)
@@ -168,7 +161,7 @@ class WebhookDeliveries:
     ) -> Sequence[tuple[DeliveryRow, WebhookRow]]:
         """This event's pending deliveries, made (with their body) for every subscribed
         webhook that has none for this version yet."""
-        async with self._db.session() as session:
+        async with self.db.session() as session:
             webhooks = [
                 w
                 for w in await session.scalars(
@@ -191,10 +184,10 @@ class WebhookDeliveries:
             )
         missing = [w for w in webhooks if w.id not in existing]
         if missing:
-            payload = await self._payloads.build(outcome)
+            payload = await self.payloads.build(outcome)
             for webhook in missing:
                 await self._make_delivery(webhook, outcome, event_id, payload)
-        async with self._db.session() as session:
+        async with self.db.session() as session:
             rows = await session.execute(
                 select(DeliveryRow, WebhookRow)
                 .join(WebhookRow, WebhookRow.id == DeliveryRow.webhook_id)
@@ -211,7 +204,7 @@ class WebhookDeliveries:
         self, webhook: WebhookRow, outcome: DocumentOutcome, event_id: str, payload: str
     ) -> None:
         try:
-            async with self._db.session() as session:
+            async with self.db.session() as session:
                 session.add(
                     DeliveryRow(
                         id=f"msg_{uuid.uuid4().hex}",
@@ -234,7 +227,7 @@ class WebhookDeliveries:
             log.debug("delivery already made", extra={"webhook_id": webhook.id})
 
     async def _record(self, delivery_id: str, result: AttemptResult, *, give_up: bool) -> None:
-        async with self._db.session() as session:
+        async with self.db.session() as session:
             row = await session.get(DeliveryRow, delivery_id)
             if row is None:  # its webhook was deleted meanwhile
                 return
