@@ -30,10 +30,9 @@ from services.kernel.tokens import TokenVerifier, principal_var
 log = logging.getLogger("speechflow.rpc")
 
 if TYPE_CHECKING:
-    Around = Callable[
-        [grpc.HandlerCallDetails, grpc.aio.ServicerContext[Any, Any]],
-        AbstractAsyncContextManager[None],
-    ]
+    # The servicer context of an RPC of any message types.
+    Context = grpc.aio.ServicerContext[Any, Any]
+    Around = Callable[[grpc.HandlerCallDetails, Context], AbstractAsyncContextManager[None]]
     Handler = grpc.RpcMethodHandler[Any, Any]
 
 
@@ -46,10 +45,10 @@ def _metadata(details: grpc.HandlerCallDetails) -> dict[str, str]:
 
 def _around_single_response(
     behaviour: Any, details: grpc.HandlerCallDetails, around: Around
-) -> Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]:
+) -> Callable[[Any, Context], Awaitable[Any]]:
     """Runs a behaviour that answers once (unary-unary or stream-unary) inside `around`."""
 
-    async def run(request_or_iterator: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+    async def run(request_or_iterator: Any, context: Context) -> Any:
         async with around(details, context):
             return await behaviour(request_or_iterator, context)
 
@@ -58,13 +57,11 @@ def _around_single_response(
 
 def _around_response_stream(
     behaviour: Any, details: grpc.HandlerCallDetails, around: Around
-) -> Callable[[Any, grpc.aio.ServicerContext[Any, Any]], AsyncIterator[Any]]:
+) -> Callable[[Any, Context], AsyncIterator[Any]]:
     """Runs a behaviour that streams its answers (unary-stream or stream-stream) inside
     `around`, which stays open until the last answer is sent."""
 
-    async def run(
-        request_or_iterator: Any, context: grpc.aio.ServicerContext[Any, Any]
-    ) -> AsyncIterator[Any]:
+    async def run(request_or_iterator: Any, context: Context) -> AsyncIterator[Any]:
         async with around(details, context):
             async for response in behaviour(request_or_iterator, context):
                 yield response
@@ -98,9 +95,7 @@ def _wrap(handler: Handler, details: grpc.HandlerCallDetails, around: Around) ->
 class _AroundInterceptor(grpc.aio.ServerInterceptor):
     @abstractmethod
     def around(
-        self,
-        details: grpc.HandlerCallDetails,
-        context: grpc.aio.ServicerContext[Any, Any],
+        self, details: grpc.HandlerCallDetails, context: Context
     ) -> AbstractAsyncContextManager[None]:
         """The async context every RPC of this service runs inside."""
 
@@ -121,9 +116,7 @@ class RequestIdInterceptor(_AroundInterceptor):
 
     @asynccontextmanager
     async def around(
-        self,
-        details: grpc.HandlerCallDetails,
-        context: grpc.aio.ServicerContext[Any, Any],
+        self, details: grpc.HandlerCallDetails, context: Context
     ) -> AsyncIterator[None]:
         request_id = _metadata(details).get("x-request-id") or uuid.uuid4().hex
         token = request_id_var.set(request_id)
@@ -166,9 +159,7 @@ class ErrorMappingInterceptor(_AroundInterceptor):
 
     @asynccontextmanager
     async def around(
-        self,
-        details: grpc.HandlerCallDetails,
-        context: grpc.aio.ServicerContext[Any, Any],
+        self, details: grpc.HandlerCallDetails, context: Context
     ) -> AsyncIterator[None]:
         try:
             yield
@@ -214,9 +205,7 @@ class AuthInterceptor(_AroundInterceptor):
 
     @asynccontextmanager
     async def around(
-        self,
-        details: grpc.HandlerCallDetails,
-        context: grpc.aio.ServicerContext[Any, Any],
+        self, details: grpc.HandlerCallDetails, context: Context
     ) -> AsyncIterator[None]:
         if self._is_public(details.method):
             yield

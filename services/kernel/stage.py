@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import grpc.aio
@@ -147,30 +147,23 @@ class StageWorker:
         return parse_transcript(data)
 
 
+@dataclass
 class PipelineStage:
-    def __init__(
-        self,
-        *,
-        name: str,
-        stage: int,
-        bus: EventBus,
-        settings: StageSettings,
-        counters: JobCounters,
-        versions: CurrentVersions | None = None,
-    ) -> None:
-        self.name = name
-        self._stage = stage
-        self._bus = bus
-        self._settings = settings
-        self.counters = counters
-        self._versions = versions or EveryVersionCurrent()
+    """Runs the jobs of the stage service `name`: drops a superseded version's job, counts
+    the others, retries with backoff and publishes `processing.failed` when it gives up."""
+
+    name: str
+    bus: EventBus
+    settings: StageSettings
+    counters: JobCounters
+    versions: CurrentVersions = field(default_factory=EveryVersionCurrent)
 
     def start(
         self, inputs: Sequence[Consumer], handler: Callable[[ReceivedEvent], Awaitable[None]]
     ) -> None:
         async def counted(event: ReceivedEvent) -> None:
             # A job of a superseded version or a deleted document is acked undone.
-            if not await self._versions.still_current(job_context(event), before="starting"):
+            if not await self.versions.still_current(job_context(event), before="starting"):
                 STAGE_JOBS.labels(self.name, "dropped").inc()
                 return
             self.counters.in_progress += 1
@@ -185,13 +178,13 @@ class PipelineStage:
             STAGE_JOBS.labels(self.name, "completed").inc()
 
         for source in inputs:
-            spec = stage_consumer(source, self._settings)
-            self._bus.start_consumer(
-                spec, counted, retry=self._settings.retry, on_gave_up=self._gave_up
+            spec = stage_consumer(source, self.settings)
+            self.bus.start_consumer(
+                spec, counted, retry=self.settings.retry, on_gave_up=self._gave_up
             )
 
     async def ensure_input_streams(self, inputs: Sequence[Consumer]) -> None:
-        await self._bus.ensure_streams([producer_stream(i.producer) for i in inputs])
+        await self.bus.ensure_streams([producer_stream(i.producer) for i in inputs])
 
     async def _gave_up(self, event: ReceivedEvent, error: Exception, permanent: bool) -> None:
         self.counters.failed += 1
@@ -202,11 +195,11 @@ class PipelineStage:
             if permanent or isinstance(error, PermanentError)
             else (f"{error} (gave up after {event.attempt} attempts)")
         )
-        await self._bus.publish(
+        await self.bus.publish(
             processing_failed(self.name),
             events_pb2.ProcessingFailed(
                 job=job,
-                stage=self._stage,  # type: ignore[arg-type]
+                stage=stage_step(self.name).stage,
                 reason=reason,
                 permanent=permanent,
                 attempts=event.attempt,
@@ -246,14 +239,7 @@ async def start_stage_service(
     # Closers run last to first: stop following before the connection closes.
     app.closers.append(versions.stop)
     counters = api.servicer.counters
-    runtime = PipelineStage(
-        name=name,
-        stage=stage_step(name).stage,
-        bus=bus,
-        settings=settings,
-        counters=counters,
-        versions=versions,
-    )
+    runtime = PipelineStage(name, bus, settings, counters, versions)
     inputs = stage_inputs(name)
     await runtime.ensure_input_streams(inputs)
     runtime.start(inputs, handler_for(bus, versions))
