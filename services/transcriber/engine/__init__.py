@@ -16,6 +16,7 @@ from services.transcriber.engine.transcript import (
     Transcript,
     TranscriptionOptions,
     Word,
+    words_in_recording_time,
 )
 
 __all__ = [
@@ -34,4 +35,5 @@ __all__ = [
     "TranscriptionOptions",
     "Word",
     "resolve_model",
+    "words_in_recording_time",
 ]

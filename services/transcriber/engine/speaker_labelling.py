@@ -38,6 +38,7 @@ from services.transcriber.engine.transcript import (
     Transcript,
     TranscriptionOptions,
     Word,
+    words_in_recording_time,
 )
 from services.transcriber.engine.windows import DEFAULT_WINDOW_SECONDS, AudioWindow, AudioWindows
 
@@ -98,7 +99,7 @@ class SpeakerLabellingTranscriber:
 
                 transcript = self._recognizer.transcribe(window.samples, options, report)
                 first = first or transcript
-                words += _shifted(transcript, window.offset)
+                words += words_in_recording_time(transcript, window.offset)
                 speakers.add(window.offset, _result(voiced))
                 duration = window.offset + transcript.duration
                 # Let the window go before the next is decoded: one window in memory, not two.
@@ -223,14 +224,6 @@ class GlobalSpeakers:
         weight = known.seconds / total if total > 0 else 0.5
         blended = weight * known.direction + (1 - weight) * unit
         self.voices[index] = _Voice(blended / (np.linalg.norm(blended) or 1.0), total)
-
-
-def _shifted(transcript: Transcript, offset: float) -> list[Word]:
-    return [
-        replace(word, start=word.start + offset, end=word.end + offset)
-        for segment in transcript.segments
-        for word in segment.words
-    ]
 
 
 def _result(voiced: Future[VoicedTurns]) -> VoicedTurns:

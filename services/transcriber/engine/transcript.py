@@ -7,7 +7,7 @@ speaker, and segments (speaker turns cut into sentences or phrases) are built fr
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -107,6 +107,16 @@ def normalize_language(language: str) -> str:
 
 def join_segments(segments: Sequence[Segment]) -> str:
     return " ".join(segment.text for segment in segments if segment.text)
+
+
+def words_in_recording_time(transcript: Transcript, offset: float) -> list[Word]:
+    """Every word of a piece's transcript, in order, on the recording's timeline (the piece
+    starts `offset` seconds into the recording)."""
+    return [
+        replace(word, start=word.start + offset, end=word.end + offset)
+        for segment in transcript.segments
+        for word in segment.words
+    ]
 
 
 def speakers_of(segments: Sequence[Segment]) -> tuple[Speaker, ...]:
