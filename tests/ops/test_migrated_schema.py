@@ -1,6 +1,6 @@
 """The schema each service's migrations build at head, pinned on SQLite and PostgreSQL.
 
-Migrations share column and table helpers (services/kernel/migration_columns.py), so an edit
+Migrations share column and table helpers (services/kernel/migration_schema.py), so an edit
 there reaches revisions that existing databases have already applied. This test upgrades a
 fresh database to head, reflects every table (columns, types, nullability, server defaults,
 keys, foreign keys, indexes; on SQLite the stored DDL too) and compares it with a snapshot in

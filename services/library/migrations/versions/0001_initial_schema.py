@@ -3,72 +3,58 @@
 import sqlalchemy as sa
 from alembic import op
 
-from services.kernel.db import UtcDateTime
-
+from services.kernel import migration_schema as schema
 
 revision: str = "0001"
 down_revision: str | None = None
 
 
+def owner_columns() -> tuple[sa.Column[str], ...]:
+    """Who an upload or a document belongs to: the id, and the address and name to notify."""
+    return (
+        schema.uuid_column("owner_id"),
+        sa.Column("owner_email", sa.String(length=320), nullable=False),
+        sa.Column("owner_name", sa.String(length=100), nullable=False),
+    )
+
+
 def upgrade() -> None:
-    op.create_table(
+    schema.create_table(
         "folders",
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("owner_id", sa.String(length=36), nullable=False),
+        schema.id_column(),
+        schema.uuid_column("owner_id"),
         sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column("create_time", UtcDateTime(), nullable=False),
-        sa.Column("update_time", UtcDateTime(), nullable=False),
+        *schema.create_and_update_times(),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("owner_id", "name", name="uq_folders_owner_name"),
+        indexed=["owner_id"],
     )
-    with op.batch_alter_table("folders", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_folders_owner_id"), ["owner_id"], unique=False)
-
-    op.create_table(
-        "outbox",
-        sa.Column("seq", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("event_id", sa.String(length=64), nullable=False),
-        sa.Column("subject", sa.String(length=255), nullable=False),
-        sa.Column("payload", sa.LargeBinary(), nullable=False),
-        sa.Column("headers", sa.JSON(), nullable=False),
-        sa.Column("create_time", UtcDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("seq"),
-        sa.UniqueConstraint("event_id"),
-    )
+    schema.create_outbox_table()
     op.create_table(
         "processed_events",
         sa.Column("event_id", sa.String(length=64), nullable=False),
         sa.Column("subject", sa.String(length=255), nullable=False),
-        sa.Column("time", UtcDateTime(), nullable=False),
+        schema.time_column("time"),
         sa.PrimaryKeyConstraint("event_id"),
     )
-    op.create_table(
+    schema.create_table(
         "upload_sessions",
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("owner_id", sa.String(length=36), nullable=False),
-        sa.Column("owner_email", sa.String(length=320), nullable=False),
-        sa.Column("owner_name", sa.String(length=100), nullable=False),
+        schema.id_column(),
+        *owner_columns(),
         sa.Column("metadata_json", sa.JSON(), nullable=False),
         sa.Column("size_bytes", sa.BigInteger(), nullable=False),
         sa.Column("received_bytes", sa.BigInteger(), nullable=False),
         sa.Column("spool_path", sa.String(length=500), nullable=False),
-        sa.Column("create_time", UtcDateTime(), nullable=False),
-        sa.Column("expire_time", UtcDateTime(), nullable=False),
+        schema.time_column("create_time"),
+        schema.time_column("expire_time"),
         sa.PrimaryKeyConstraint("id"),
+        indexed=["expire_time", "owner_id"],
     )
-    with op.batch_alter_table("upload_sessions", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_upload_sessions_expire_time"), ["expire_time"], unique=False
-        )
-        batch_op.create_index(batch_op.f("ix_upload_sessions_owner_id"), ["owner_id"], unique=False)
-
-    op.create_table(
+    schema.create_table(
         "documents",
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("owner_id", sa.String(length=36), nullable=False),
-        sa.Column("owner_email", sa.String(length=320), nullable=False),
-        sa.Column("owner_name", sa.String(length=100), nullable=False),
-        sa.Column("folder_id", sa.String(length=36), nullable=True),
+        schema.id_column(),
+        *owner_columns(),
+        schema.uuid_column("folder_id", nullable=True),
         sa.Column("request_id", sa.String(length=100), nullable=True),
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("original_file_name", sa.String(length=200), nullable=False),
@@ -93,67 +79,42 @@ def upgrade() -> None:
         sa.Column("transcript_key", sa.String(length=500), nullable=False),
         sa.Column("pdf_key", sa.String(length=500), nullable=False),
         sa.Column("thumbnail_key", sa.String(length=500), nullable=False),
-        sa.Column("create_time", UtcDateTime(), nullable=False),
-        sa.Column("update_time", UtcDateTime(), nullable=False),
-        sa.Column("process_time", UtcDateTime(), nullable=True),
+        *schema.create_and_update_times(),
+        schema.time_column("process_time", nullable=True),
         sa.ForeignKeyConstraint(["folder_id"], ["folders.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("owner_id", "request_id", name="uq_documents_owner_request"),
+        indexed=["folder_id", "status"],
     )
-    with op.batch_alter_table("documents", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_documents_folder_id"), ["folder_id"], unique=False)
-        batch_op.create_index(
-            "ix_documents_owner_created", ["owner_id", "create_time", "id"], unique=False
-        )
-        batch_op.create_index(batch_op.f("ix_documents_status"), ["status"], unique=False)
-
-    op.create_table(
+    op.create_index(
+        "ix_documents_owner_created", "documents", ["owner_id", "create_time", "id"], unique=False
+    )
+    schema.create_table(
         "jobs",
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("document_id", sa.String(length=36), nullable=False),
-        sa.Column("owner_id", sa.String(length=36), nullable=False),
+        schema.id_column(),
+        schema.uuid_column("document_id"),
+        schema.uuid_column("owner_id"),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("status", sa.Integer(), nullable=False),
         sa.Column("stage", sa.Integer(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("error_message", sa.Text(), nullable=False),
         sa.Column("runs", sa.JSON(), nullable=False),
-        sa.Column("create_time", UtcDateTime(), nullable=False),
-        sa.Column("update_time", UtcDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["document_id"], ["documents.id"], ondelete="CASCADE"),
+        *schema.create_and_update_times(),
+        schema.deleted_with("document_id", "documents.id"),
         sa.PrimaryKeyConstraint("id"),
+        indexed=["document_id", "owner_id", "stage", "status"],
     )
-    with op.batch_alter_table("jobs", schema=None) as batch_op:
-        batch_op.create_index("ix_jobs_created", ["create_time", "id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_jobs_document_id"), ["document_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_jobs_owner_id"), ["owner_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_jobs_stage"), ["stage"], unique=False)
-        batch_op.create_index(batch_op.f("ix_jobs_status"), ["status"], unique=False)
+    op.create_index("ix_jobs_created", "jobs", ["create_time", "id"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("jobs", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_jobs_status"))
-        batch_op.drop_index(batch_op.f("ix_jobs_stage"))
-        batch_op.drop_index(batch_op.f("ix_jobs_owner_id"))
-        batch_op.drop_index(batch_op.f("ix_jobs_document_id"))
-        batch_op.drop_index("ix_jobs_created")
-
-    op.drop_table("jobs")
-    with op.batch_alter_table("documents", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_documents_status"))
-        batch_op.drop_index("ix_documents_owner_created")
-        batch_op.drop_index(batch_op.f("ix_documents_folder_id"))
-
-    op.drop_table("documents")
-    with op.batch_alter_table("upload_sessions", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_upload_sessions_owner_id"))
-        batch_op.drop_index(batch_op.f("ix_upload_sessions_expire_time"))
-
-    op.drop_table("upload_sessions")
-    op.drop_table("processed_events")
-    op.drop_table("outbox")
-    with op.batch_alter_table("folders", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_folders_owner_id"))
-
-    op.drop_table("folders")
+    for table in (
+        "jobs",
+        "documents",
+        "upload_sessions",
+        "processed_events",
+        "outbox",
+        "folders",
+    ):
+        op.drop_table(table)

@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from alembic import op
 
-from services.kernel.db import UtcDateTime
+from services.kernel import migration_schema as schema
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -12,8 +12,8 @@ down_revision: str | None = "0001"
 def upgrade() -> None:
     op.create_table(
         "deleted_users",
-        sa.Column("user_id", sa.String(length=36), nullable=False),
-        sa.Column("delete_time", UtcDateTime(), nullable=False),
+        schema.uuid_column("user_id"),
+        schema.time_column("delete_time"),
         sa.PrimaryKeyConstraint("user_id"),
     )
 

@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from alembic import op
 
-from services.kernel.db import UtcDateTime
+from services.kernel import migration_schema as schema
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -12,16 +12,16 @@ down_revision: str | None = "0007"
 def upgrade() -> None:
     op.create_table(
         "share_links",
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("document_id", sa.String(length=36), nullable=False),
-        sa.Column("owner_id", sa.String(length=36), nullable=False),
+        schema.id_column(),
+        schema.uuid_column("document_id"),
+        schema.uuid_column("owner_id"),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("create_time", UtcDateTime(), nullable=False),
-        sa.Column("expire_time", UtcDateTime(), nullable=False),
+        schema.time_column("create_time"),
+        schema.time_column("expire_time"),
         sa.Column("revoked", sa.Boolean(), nullable=False),
-        sa.Column("last_use_time", UtcDateTime(), nullable=True),
+        schema.time_column("last_use_time", nullable=True),
         # Deleting the document (or its owner's account) ends its links in the same statement.
-        sa.ForeignKeyConstraint(["document_id"], ["documents.id"], ondelete="CASCADE"),
+        schema.deleted_with("document_id", "documents.id"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("token_hash"),
     )
@@ -32,6 +32,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_share_links_document_created", table_name="share_links")
-    op.drop_index("ix_share_links_owner_id", table_name="share_links")
     op.drop_table("share_links")

@@ -3,34 +3,32 @@
 import sqlalchemy as sa
 from alembic import op
 
-from services.kernel.db import UtcDateTime
+from services.kernel import migration_schema as schema
 
 revision: str = "0001"
 down_revision: str | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    schema.create_table(
         "webhooks",
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("owner_id", sa.String(length=36), nullable=False),
+        schema.id_column(),
+        schema.uuid_column("owner_id"),
         sa.Column("url", sa.String(length=2048), nullable=False),
         sa.Column("events", sa.String(length=200), nullable=False),
         sa.Column("description", sa.String(length=500), nullable=False),
         sa.Column("secret", sa.String(length=100), nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
-        sa.Column("create_time", UtcDateTime(), nullable=False),
-        sa.Column("update_time", UtcDateTime(), nullable=False),
+        *schema.create_and_update_times(),
         sa.PrimaryKeyConstraint("id"),
+        indexed=["owner_id"],
     )
-    with op.batch_alter_table("webhooks", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_webhooks_owner_id"), ["owner_id"], unique=False)
-    op.create_table(
+    schema.create_table(
         "webhook_deliveries",
-        sa.Column("id", sa.String(length=40), nullable=False),
-        sa.Column("webhook_id", sa.String(length=36), nullable=False),
-        sa.Column("owner_id", sa.String(length=36), nullable=False),
-        sa.Column("document_id", sa.String(length=36), nullable=False),
+        schema.id_column(length=40),
+        schema.uuid_column("webhook_id"),
+        schema.uuid_column("owner_id"),
+        schema.uuid_column("document_id"),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("event_type", sa.String(length=40), nullable=False),
         sa.Column("trigger_event_id", sa.String(length=100), nullable=False),
@@ -39,16 +37,13 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("response_code", sa.Integer(), nullable=False),
         sa.Column("error", sa.String(length=500), nullable=False),
-        sa.Column("create_time", UtcDateTime(), nullable=False),
-        sa.Column("last_attempt_time", UtcDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(["webhook_id"], ["webhooks.id"], ondelete="CASCADE"),
+        schema.time_column("create_time"),
+        schema.time_column("last_attempt_time", nullable=True),
+        schema.deleted_with("webhook_id", "webhooks.id"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("webhook_id", "document_id", "version", "event_type"),
+        indexed=["webhook_id"],
     )
-    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_webhook_deliveries_webhook_id"), ["webhook_id"], unique=False
-        )
 
 
 def downgrade() -> None:
