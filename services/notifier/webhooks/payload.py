@@ -33,11 +33,12 @@ class DocumentOutcome:
     time: datetime
 
 
+@dataclass(frozen=True, eq=False)
 class PayloadBuilder:
-    def __init__(self, store: ObjectStore, public_base_url: str, link_ttl: timedelta) -> None:
-        self._store = store
-        self._base_url = public_base_url
-        self._link_ttl = link_ttl
+    store: ObjectStore
+    public_base_url: str
+    # How long the PDF link in a payload works.
+    link_ttl: timedelta
 
     async def build(self, outcome: DocumentOutcome) -> str:
         data: dict[str, object] = {
@@ -45,7 +46,7 @@ class PayloadBuilder:
             "version": outcome.version,
             "status": outcome.status,
             "title": "",
-            "links": {"document": document_url(self._base_url, outcome.document_id)},
+            "links": {"document": document_url(self.public_base_url, outcome.document_id)},
         }
         if outcome.event_type == DOCUMENT_COMPLETED:
             data |= await self._completed_data(outcome)
@@ -60,13 +61,13 @@ class PayloadBuilder:
         )
         summary = events_pb2.Summary()
         key = summary_object_key(job)
-        if await asyncio.to_thread(self._store.stat, key) is not None:
-            raw = await asyncio.to_thread(self._store.get_bytes, key)
+        if await asyncio.to_thread(self.store.stat, key) is not None:
+            raw = await asyncio.to_thread(self.store.get_bytes, key)
             summary = json_format.Parse(raw, events_pb2.Summary(), ignore_unknown_fields=True)
         pdf_url = await asyncio.to_thread(
-            self._store.presigned_get_url,
+            self.store.presigned_get_url,
             pdf_key(outcome.owner_id, outcome.document_id, outcome.version),
-            self._link_ttl,
+            self.link_ttl,
             f"{summary.title or 'report'}.pdf",
         )
         return {
@@ -79,7 +80,7 @@ class PayloadBuilder:
             ],
             "decisions": list(summary.decisions),
             "links": {
-                "document": document_url(self._base_url, outcome.document_id),
+                "document": document_url(self.public_base_url, outcome.document_id),
                 "pdf": pdf_url,
             },
         }
