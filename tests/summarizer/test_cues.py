@@ -7,6 +7,7 @@ from services.summarizer.engine.extractive.cues import (
     find_owner,
     is_action,
     is_decision,
+    states_team_decision,
 )
 
 
@@ -35,10 +36,31 @@ def test_owner_is_the_named_person(sentence: str, owner: str | None) -> None:
         "We agreed to postpone the launch.",
         "Nous avons décidé de signer le bail pour trois ans.",
         "On a convenu de garder les anciens bureaux.",
+        "That's settled, the vendor stays.",
+        "We're going ahead with the new supplier.",
+        "Refunds go through the portal from now on.",
+        "Going forward, the standup is at nine.",
     ],
 )
 def test_decision_cues_are_recognized(sentence: str) -> None:
     assert is_decision(sentence)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("Then we move the launch to the seventeenth.", True),
+        ("Let's keep the price as it is.", True),
+        ("Okay, we extend the pilot by a month.", True),
+        ("No more overtime in December.", True),
+        ("The team won't travel to the fair.", True),
+        ("Let's get started.", False),
+        ("So we need to find a vendor.", False),
+        ("We have a problem with the printer.", False),
+    ],
+)
+def test_the_team_stating_what_it_does_is_a_decision(sentence: str, expected: bool) -> None:
+    assert states_team_decision(sentence) is expected
 
 
 @pytest.mark.parametrize(

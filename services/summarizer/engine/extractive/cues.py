@@ -27,9 +27,11 @@ _I_CAN = (
 
 _DECISION = re.compile(
     r"""\b(?:
-        decided|agreed|agree\ (?:on|to|that)|we\ all\ agree|approved|signed\ off|settled\ on|
-        resolved\ to|(?:go|going|went)\ with|chose|chosen|opted\ for|confirmed|
-        the\ decision\ is|final\ decision|our\ decision|
+        decided|agreed|agree\ (?:on|to|that)|we\ all\ agree|approved|signed\ off|sign\ off\ on|
+        settled|resolved\ to|(?:go|going|went)\ with|chose|chosen|opted\ for|confirmed|
+        the\ decision\ is|final\ decision|our\ decision|that's\ final|finali[sz]ed|
+        go(?:ing)?\ ahead\ with|green\ light|locked\ in|consensus|
+        from\ now\ on|going\ forward|
         décidé\w*|décision\ est|avons\ décidé|convenu\w*|d'accord\ pour|sommes\ d'accord|
         est\ d'accord|tout\ le\ monde\ est\ d'accord|validé\w*|approuvé\w*|retenu\w*|
         on\ part\ sur|on\ garde|choisi\w*|adopté\w*|acté\w*|tranché\w*
@@ -47,16 +49,23 @@ _TEAM_INTENT = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 
+# What a team settles on, said in the present: "we move the launch", "let's keep the trial".
+_DECIDING_VERBS = r"""(?:
+    move|cap|keep|replace|make|change|sign|postpone|drop|switch|stop|hire|raise|cut|push|
+    delay|limit|freeze|cancel|skip|adopt|take|go\ with|stick\ with|use|launch|ship|
+    book|buy|order|choose|pick|approve|accept|reject|extend|reduce|increase|lower|split|
+    merge|schedule|hold|outsource|pause|remove|add|retire|renew|leave|give|wait\ for
+)\b"""
+
 # The chair stating what the team does from now on: "Then we move the launch to the 17th."
 _TEAM_DECISION = re.compile(
-    r"""^(?:(?:then|so|okay|ok|fine|good|right|yes|alright|all\ right)[,\s]+)*
-    (?:we|the\ team)\ (?:
-        move|cap|keep|replace|make|change|sign|postpone|drop|switch|stop|hire|raise|cut|push|
-        delay|limit|freeze|cancel|skip|adopt|take|go\ with|stick\ with|use|launch|ship|
-        won't|will\ not|don't|do\ not
-    )\b
+    rf"""^(?:(?:then|so|okay|ok|fine|good|right|yes|alright|all\ right)[,\s]+)*
+    (?:
+        (?:we|the\ team|let's|let\ us)\ {_DECIDING_VERBS}
+        |(?:we|the\ team)\ (?:won't|will\ not|don't|do\ not)\b
+    )
     |^(?:(?:then|so)[,\s]+)?(?:the|our)\ \w+(?:\ \w+)?\ (?:will\ not|won't|stays?|remains?)\b
-    |^no\ \w+(?:\ \w+)?\ shifts?\b""",
+    |^no\ \w+(?:\ \w+)?\ shifts?\b|^no\ more\b""",
     re.IGNORECASE | re.VERBOSE,
 )
 
