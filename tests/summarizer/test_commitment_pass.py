@@ -27,7 +27,13 @@ TALK = [
     ("Speaker 2", "Sure, this afternoon."),
     ("Speaker 3", "And I will call the retailer on Monday about the workaround."),
     ("Speaker 1", "Thanks, Nina."),
+    ("Speaker 2", "Nina, I'll lend you my tent for the lake."),
+    ("Speaker 1", "So we keep the old pricing for the pilot."),
 ]
+
+
+# A summary with neither action items nor decisions of its own.
+NOTHING_NOTED = summary_json(action_items=[], decisions=[])
 
 
 def _request() -> SummaryRequest:
@@ -58,7 +64,7 @@ class ScriptedModel(LlmSummaryProvider):
             return (
                 self._commitments
                 if isinstance(self._commitments, str)
-                else json.dumps({"commitments": self._commitments})
+                else json.dumps({"lines": self._commitments})
             )
         return self._summary
 
@@ -67,8 +73,14 @@ class ScriptedModel(LlmSummaryProvider):
 async def test_owners_come_from_the_cited_line_not_from_the_models_guess() -> None:
     model = ScriptedModel(
         [
-            {"line": 3, "task": "Change the queue order", "owner": "Speaker 1", "due": None},
-            {"line": 5, "task": "Call the retailer", "owner": "I", "due": "Monday"},
+            {
+                "line": 3,
+                "kind": "task",
+                "text": "Change the queue order",
+                "owner": "Speaker 1",
+                "due": None,
+            },
+            {"line": 5, "kind": "task", "text": "Call the retailer", "owner": "I", "due": "Monday"},
         ]
     )
 
@@ -83,7 +95,15 @@ async def test_owners_come_from_the_cited_line_not_from_the_models_guess() -> No
 @pytest.mark.asyncio
 async def test_a_commitment_said_in_small_talk_is_dropped() -> None:
     model = ScriptedModel(
-        [{"line": 2, "task": "Send the concert photos", "owner": "Speaker 2", "due": None}]
+        [
+            {
+                "line": 2,
+                "kind": "task",
+                "text": "Send the concert photos",
+                "owner": "Speaker 2",
+                "due": None,
+            }
+        ]
     )
 
     summary = await model.summarize(_request())
@@ -92,11 +112,109 @@ async def test_a_commitment_said_in_small_talk_is_dropped() -> None:
 
 
 @pytest.mark.asyncio
+async def test_a_line_the_model_labels_small_talk_is_no_task() -> None:
+    # Tents and lakes are on no list of small-talk subjects: the label alone drops it.
+    model = ScriptedModel(
+        [{"line": 7, "kind": "small talk", "text": "Lend the tent", "owner": "I", "due": None}],
+        summary=NOTHING_NOTED,
+    )
+
+    summary = await model.summarize(_request())
+
+    assert summary.action_items == []
+    assert summary.decisions == []
+
+
+@pytest.mark.asyncio
+async def test_a_decision_listed_as_a_task_is_a_decision() -> None:
+    model = ScriptedModel(
+        [
+            {
+                "line": 8,
+                "kind": "task",
+                "text": "Keep the old pricing",
+                "owner": "Speaker 1",
+                "due": None,
+            }
+        ],
+        summary=NOTHING_NOTED,
+    )
+
+    summary = await model.summarize(_request())
+
+    assert summary.action_items == []
+    assert summary.decisions == ["Keep the old pricing"]
+
+
+@pytest.mark.asyncio
+async def test_a_request_labelled_a_decision_is_still_a_task() -> None:
+    model = ScriptedModel(
+        [
+            {
+                "line": 3,
+                "kind": "decision",
+                "text": "Change the queue order",
+                "owner": None,
+                "due": None,
+            }
+        ],
+        summary=NOTHING_NOTED,
+    )
+
+    summary = await model.summarize(_request())
+
+    assert [(i.text, i.owner) for i in summary.action_items] == [("Change the queue order", "Omar")]
+    assert summary.decisions == []
+
+
+@pytest.mark.asyncio
+async def test_a_decision_the_summary_has_from_the_same_line_is_not_repeated() -> None:
+    own = summary_json(action_items=[], decisions=["The pilot keeps the old pricing"])
+    model = ScriptedModel(
+        [{"line": 8, "kind": "decision", "text": "Keep old pricing", "owner": None, "due": None}],
+        summary=own,
+    )
+
+    summary = await model.summarize(_request())
+
+    assert summary.decisions == ["The pilot keeps the old pricing"]
+
+
+@pytest.mark.asyncio
+async def test_with_the_commitment_pass_the_summarys_own_items_are_left_out() -> None:
+    # The summary's items come back as near-copies of the pass's with other owners, and
+    # hold decisions: the pass's items alone are the action items, whatever lines it cited.
+    own = summary_json(
+        action_items=[{"text": "Phone the retailer about the workaround", "owner": "Speaker 1"}]
+    )
+    model = ScriptedModel(
+        [{"line": 3, "kind": "task", "text": "Change the queue order", "owner": None, "due": None}],
+        summary=own,
+    )
+
+    summary = await model.summarize(_request())
+
+    assert [(i.text, i.owner) for i in summary.action_items] == [("Change the queue order", "Omar")]
+
+
+@pytest.mark.asyncio
 async def test_a_request_and_its_answer_cited_apart_are_one_task() -> None:
     model = ScriptedModel(
         [
-            {"line": 3, "task": "Change the queue order", "owner": "Omar", "due": None},
-            {"line": 4, "task": "Change the queue order today", "owner": "Speaker 2", "due": None},
+            {
+                "line": 3,
+                "kind": "task",
+                "text": "Change the queue order",
+                "owner": "Omar",
+                "due": None,
+            },
+            {
+                "line": 4,
+                "kind": "task",
+                "text": "Change the queue order today",
+                "owner": "Speaker 2",
+                "due": None,
+            },
         ]
     )
 
@@ -108,7 +226,15 @@ async def test_a_request_and_its_answer_cited_apart_are_one_task() -> None:
 @pytest.mark.asyncio
 async def test_a_due_the_talk_never_said_is_not_kept() -> None:
     model = ScriptedModel(
-        [{"line": 5, "task": "Call the retailer", "owner": "Nina", "due": "next Thursday"}]
+        [
+            {
+                "line": 5,
+                "kind": "task",
+                "text": "Call the retailer",
+                "owner": "Nina",
+                "due": "next Thursday",
+            }
+        ]
     )
 
     summary = await model.summarize(_request())

@@ -1,10 +1,12 @@
-"""A second, narrower question for small models: which transcript lines commit someone to a task.
+"""A second, narrower question for small models: which transcript lines hold a task or a decision.
 
 A 1.5B model asked for a whole summary at once drops commitments made in passing and guesses
 owners. Asked only this, with numbered, speaker-labelled lines and one worked example, it
-points at the lines; the line then decides the owner ("I will …" is its speaker's, "Omar,
-could you …" is Omar's) and the due words, by the same rules the extractive path uses, and a
-line that is small talk or talk about the meeting is no commitment whatever the model says.
+points at the lines and labels each one task, decision, small talk or meeting talk (a label
+leaves it somewhere to put a promise made in small talk, or a decision, other than the
+tasks); the line then decides the owner ("I will …" is its speaker's, "Omar, could you …" is
+Omar's) and the due words, by the same rules the extractive path uses, and a line that is
+small talk or talk about the meeting is no task whatever the model says.
 """
 
 from __future__ import annotations
@@ -19,98 +21,138 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.summarizer.engine.chunking import transcript_line
 from services.summarizer.engine.errors import InvalidOutputError
-from services.summarizer.engine.extractive.cues import find_owner, is_request, owner_of
+from services.summarizer.engine.extractive.cues import (
+    find_owner,
+    is_decision,
+    is_request,
+    owner_of,
+    states_team_decision,
+)
 from services.summarizer.engine.extractive.small_talk import (
     SHORT_REPLY_WORDS,
     is_meta,
     is_small_talk,
     mentions_small_talk,
 )
+from services.summarizer.engine.llm_output import strict_object
 from services.summarizer.engine.model import Segment
 
 # A bound keeps a small model from looping on one item until its answer is cut off.
 MAX_COMMITMENTS = 12
+TASK = "task"
+DECISION = "decision"
+# What the model may call a line it cites; only tasks and decisions are kept.
+LINE_KINDS = (TASK, DECISION, "small talk", "meeting talk")
 # How far (in lines) a cited line number may be off and still be corrected by the wording.
 LINE_SLACK = 1
 
-COMMITMENTS_JSON_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["commitments"],
-    "properties": {
-        "commitments": {
+COMMITMENTS_JSON_SCHEMA: dict[str, Any] = strict_object(
+    {
+        "lines": {
             "type": "array",
             "maxItems": MAX_COMMITMENTS,
-            "items": {
-                "type": "object",
-                "additionalProperties": False,
-                # In this order: the model names the line before it writes about it.
-                "required": ["line", "task", "owner", "due"],
-                "properties": {
+            # In this order: the model names and labels the line before it writes about it.
+            "items": strict_object(
+                {
                     "line": {"type": "integer", "minimum": 1},
-                    "task": {"type": "string"},
+                    "kind": {"enum": list(LINE_KINDS)},
+                    "text": {"type": "string"},
                     "owner": {"type": ["string", "null"]},
                     "due": {"type": ["string", "null"]},
-                },
-            },
+                }
+            ),
         }
-    },
-}
+    }
+)
 
 # A worked example in the prompt: owners from "I'll" and from a name asked, a request answered
-# on the next line, small talk left out. Not taken from any benchmark meeting.
+# on the next line, a promise made in small talk and a decision labelled as such, talk about
+# the meeting left out. Not taken from any benchmark meeting.
 _EXAMPLE_LINES = (
     "L1 Speaker 1: Morning! Did anyone watch the match yesterday?",
-    "L2 Speaker 2: I did, what a game.",
+    "L2 Speaker 2: I did, what a game. I'll bring you the photos.",
     "L3 Speaker 1: Anna, could you book the big room for the workshop?",
     "L4 Speaker 3: Sure, I'll do it today.",
     "L5 Speaker 2: And I will draft the agenda by Friday.",
-    "L6 Speaker 1: Good. Let me summarize where we are.",
+    "L6 Speaker 1: Good. Then we keep the workshop on Tuesday.",
+    "L7 Speaker 1: Let me summarize where we are.",
 )
 _EXAMPLE_ANSWER = {
-    "commitments": [
-        {"line": 3, "task": "Book the big room for the workshop", "owner": "Anna", "due": "today"},
-        {"line": 5, "task": "Draft the agenda", "owner": "Speaker 2", "due": "Friday"},
+    "lines": [
+        {
+            "line": 2,
+            "kind": "small talk",
+            "text": "Bring the match photos",
+            "owner": "Speaker 2",
+            "due": None,
+        },
+        {
+            "line": 3,
+            "kind": TASK,
+            "text": "Book the big room for the workshop",
+            "owner": "Anna",
+            "due": "today",
+        },
+        {
+            "line": 5,
+            "kind": TASK,
+            "text": "Draft the agenda",
+            "owner": "Speaker 2",
+            "due": "Friday",
+        },
+        {
+            "line": 6,
+            "kind": DECISION,
+            "text": "Keep the workshop on Tuesday",
+            "owner": None,
+            "due": None,
+        },
     ]
 }
 
 
-class _Commitment(BaseModel):
+class _CitedLine(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
     line: int
-    task: str = ""
+    kind: str = TASK
+    text: str = ""
     owner: str | None = None
     due: str | None = None
 
 
-class _Commitments(BaseModel):
+class _CitedLines(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    commitments: list[_Commitment] = Field(default_factory=list)
+    lines: list[_CitedLine] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class Commitment:
-    """A task the transcript shows someone took on or was given, with the line it was said in."""
+    """A task the transcript shows someone took on or was given (`kind` TASK), or a decision
+    (`kind` DECISION, nobody's task), with the line it was said in."""
 
     text: str
     source: Segment
     owner: str | None  # a speaker label or a name said in the meeting
     due_words: str
+    kind: str = TASK
 
 
 def commitments_system_prompt(instructions: str = "") -> str:
     lines = [
-        "You read meeting transcripts and list the commitments made in them: every task that "
-        "a person takes on or is asked to do and accepts.",
+        "You read meeting transcripts and list the lines a person would note down: every "
+        "task that a person takes on or is asked to do and accepts, and every decision made.",
         "Each transcript line starts with its number (L1, L2 …) and the speaker's label or name.",
-        "For each commitment give: line, the number of the line where the task is said; task, "
-        "what is to be done, in a few words starting with a verb; owner, who does it: the "
-        "speaker of that line when they say I, I'll, I will, I can or let me, the person "
-        'addressed by name when asked ("Anna, could you …"), else null; due, when it is due '
-        'in the words said ("Friday", "tomorrow"), else null.',
-        "Leave out greetings, small talk (weekends, sport, food, weather, hobbies), remarks "
-        "about the meeting itself and decisions that give nobody a task. Never invent tasks, "
-        "names or dates. An empty list when there are none.",
+        "For each such line give: line, its number; kind: task when someone is to do "
+        "something, decision when the group settles something and nobody is given work by "
+        "it, small talk when it is about weekends, sport, food, weather, family, pets or "
+        "hobbies whatever is promised there, meeting talk when it is about the meeting itself "
+        "(the agenda, summarizing, moving on); text, the task or decision in a few words, a "
+        "task starting with a verb; owner, who does a task: the speaker of that line when "
+        "they say I, I'll, I will, I can or let me, the person addressed by name when asked "
+        '("Anna, could you …"), else null; due, when a task is due in the words said '
+        '("Friday", "tomorrow"), else null.',
+        "Leave out greetings and other lines that hold no task or decision. Never invent "
+        "tasks, names or dates. An empty list when there are none.",
         "Example transcript:",
         *_EXAMPLE_LINES,
         "Example answer:",
@@ -128,9 +170,9 @@ def numbered_transcript(segments: Sequence[Segment]) -> str:
     )
 
 
-def parse_commitments(content: str) -> list[_Commitment]:
+def parse_commitments(content: str) -> list[_CitedLine]:
     try:
-        return _Commitments.model_validate(json.loads(content)).commitments
+        return _CitedLines.model_validate(json.loads(content)).lines
     except (json.JSONDecodeError, ValidationError) as error:
         raise InvalidOutputError(
             f"commitments answer does not follow its schema: {error}"
@@ -138,27 +180,51 @@ def parse_commitments(content: str) -> list[_Commitment]:
 
 
 def ground_commitments(
-    answer: Sequence[_Commitment],
+    answer: Sequence[_CitedLine],
     segments: Sequence[Segment],
     *,
     spoken_words: set[str],
     content_words: Callable[[str], set[str]],
 ) -> list[Commitment]:
-    """The model's commitments that the transcript backs up, each tied to its line.
+    """The model's tasks and decisions that the transcript backs up, each tied to its line.
 
     `segments` are the lines the model saw, numbered from 1."""
     found: list[Commitment] = []
     for item in answer:
+        if item.kind not in (TASK, DECISION):
+            continue  # small talk or meeting talk, by the model's own label
         source = _cited_line(item, segments, content_words)
         if source is None or _off_agenda(source, segments):
             continue
-        text = item.task.strip() or source.text.strip()
+        text = item.text.strip() or source.text.strip()
         if mentions_small_talk(text):
             continue
         owner = _owner(item.owner, source, segments, spoken_words)
-        due = (item.due or "").strip()
-        found.append(Commitment(text=text, source=source, owner=owner, due_words=due))
+        kind = _kind(item.kind, source, segments)
+        due = (item.due or "").strip() if kind == TASK else ""
+        found.append(
+            Commitment(
+                text=text,
+                source=source,
+                owner=owner if kind == TASK else None,
+                due_words=due,
+                kind=kind,
+            )
+        )
     return _without_repeats(found, segments, content_words)
+
+
+def _kind(labelled: str, source: Segment, segments: Sequence[Segment]) -> str:
+    """The line's wording over the model's label: a line that gives someone work ("I'll …",
+    "Anna, could you …", or the answer to such a request) is a task, and a line where the
+    team states what it settled ("Then we keep the trial at 14 days", "We agreed on …"),
+    giving nobody work, is a decision."""
+    assigns = owner_of(source.text, source.speaker) is not None
+    if assigns or _request_answered_by(source, segments) is not None:
+        return TASK
+    if states_team_decision(source.text) or is_decision(source.text):
+        return DECISION
+    return labelled
 
 
 def _off_agenda(line: Segment, segments: Sequence[Segment]) -> bool:
@@ -178,14 +244,14 @@ def _off_agenda(line: Segment, segments: Sequence[Segment]) -> bool:
 
 
 def _cited_line(
-    item: _Commitment, segments: Sequence[Segment], content_words: Callable[[str], set[str]]
+    item: _CitedLine, segments: Sequence[Segment], content_words: Callable[[str], set[str]]
 ) -> Segment | None:
     """The line the model cites, or a neighbour whose wording fits the task better (small
     models are often off by one line)."""
     index = item.line - 1
     if not 0 <= index < len(segments):
         return None
-    wanted = content_words(item.task)
+    wanted = content_words(item.text)
     nearby = range(max(0, index - LINE_SLACK), min(len(segments), index + LINE_SLACK + 1))
     best = max(nearby, key=lambda i: (len(wanted & content_words(segments[i].text)), i == index))
     return segments[best]
@@ -241,7 +307,8 @@ def _without_repeats(
     for item in found:
         position = segments.index(item.source)
         if any(
-            other.owner == item.owner
+            other.kind == item.kind
+            and other.owner == item.owner
             and (
                 other.source == item.source
                 or (

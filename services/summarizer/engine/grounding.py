@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from services.summarizer.engine.commitments import Commitment
+from services.summarizer.engine.commitments import DECISION, TASK, Commitment
 from services.summarizer.engine.due_dates import find_due_words, resolve_due
 from services.summarizer.engine.extractive.cues import find_owner, is_request, owner_of
 from services.summarizer.engine.extractive.small_talk import is_meta, is_small_talk
@@ -87,20 +87,27 @@ def to_structured_summary(
     sections: int = 1,
     commitments: Sequence[Commitment] | None = None,
 ) -> StructuredSummary:
-    """`commitments`: the tasks a second pass found line by line, when it ran; the summary's
-    own action items then only add tasks said on lines that pass did not cite."""
+    """`commitments`: the tasks and decisions a second pass found line by line, when it ran.
+    The action items are then that pass's alone (the summary's own come back as near-copies
+    of them with other owners, and with decisions among them), and its decisions join the
+    summary's where none of those was said on the same line."""
     segments = request.transcript_segments
     speaker_names = grounded_speaker_names(output, segments)
     notes = []
     if sections > 1:
         notes.append(LABELS[request.language].sections_note_template.format(sections=sections))
     on_agenda = _OnAgenda(request)
+    decisions = [text for text in _unique(output.decisions) if on_agenda(text)]
     return StructuredSummary(
         title=output.title,
         summary=output.summary,
         key_points=[text for text in _unique(output.key_points) if on_agenda(text)],
-        decisions=[text for text in _unique(output.decisions) if on_agenda(text)],
-        action_items=_action_items(output, request, speaker_names, commitments or ()),
+        decisions=decisions + _decisions_found_apart(decisions, request, commitments or ()),
+        action_items=(
+            _action_items(output, request, speaker_names)
+            if commitments is None
+            else _committed_items(commitments, request, speaker_names)
+        ),
         topics=_topics(output, request.duration),
         language=request.output_language,
         provider=provider,
@@ -163,31 +170,51 @@ def spoken_words(segments: Sequence[Segment]) -> set[str]:
     return _said_words(segments)
 
 
-def _action_items(
-    output: LlmSummary,
-    request: SummaryRequest,
-    speaker_names: dict[str, str],
-    commitments: Sequence[Commitment],
+def _committed_items(
+    commitments: Sequence[Commitment], request: SummaryRequest, speaker_names: dict[str, str]
 ) -> list[ActionItem]:
     segments = [s for s in request.transcript_segments if s.text.strip()]
-    said = _said_words(segments)
-    labels = {segment.speaker for segment in segments if segment.speaker}
-    stem = language_tools(detect_language(segments) or "en").stem
     items: dict[str, ActionItem] = {}
-    cited = _cited_lines(commitments, segments)
     for commitment in commitments:
+        if commitment.kind != TASK:
+            continue
         owner = commitment.owner
         owner = speaker_names.get(owner, owner) if owner else None
         due_words = _grounded_due(commitment, segments)
         due = resolve_due(due_words, request.recording_date) if due_words else ""
         key = commitment.text.strip().lower()
         items.setdefault(key, ActionItem(text=commitment.text.strip(), owner=owner, due=due))
+    return list(items.values())
+
+
+def _decisions_found_apart(
+    decisions: Sequence[str], request: SummaryRequest, commitments: Sequence[Commitment]
+) -> list[str]:
+    """The second pass's decisions said on lines none of the summary's decisions came from."""
+    segments = [s for s in request.transcript_segments if s.text.strip()]
+    stem = language_tools(detect_language(segments) or "en").stem
+    covered = {_source_segment(text, segments, stem) for text in decisions}
+    found: list[str] = []
+    for commitment in commitments:
+        if commitment.kind == DECISION and commitment.source not in covered:
+            covered.add(commitment.source)
+            found.append(commitment.text.strip())
+    return found
+
+
+def _action_items(
+    output: LlmSummary, request: SummaryRequest, speaker_names: dict[str, str]
+) -> list[ActionItem]:
+    """The summary's own action items, grounded (when no second pass ran)."""
+    segments = [s for s in request.transcript_segments if s.text.strip()]
+    said = _said_words(segments)
+    labels = {segment.speaker for segment in segments if segment.speaker}
+    stem = language_tools(detect_language(segments) or "en").stem
+    items: dict[str, ActionItem] = {}
     for item in output.action_items:
         source = _source_segment(item.text, segments, stem)
-        if source is not None and (source in cited or is_small_talk(source.text)):
-            continue  # the line-by-line pass had it, or it is no task at all
-        if source is None and cited and is_small_talk(item.text):
-            continue
+        if source is not None and is_small_talk(source.text):
+            continue  # no task at all
         owner = _grounded_owner(item.owner, labels, said)
         if source is not None:
             # The sentence's own wording beats the model's guess (small models misattribute).
@@ -202,25 +229,6 @@ def _action_items(
         if key not in items:
             items[key] = ActionItem(text=item.text.strip(), owner=owner or None, due=due)
     return list(items.values())
-
-
-def _cited_lines(commitments: Sequence[Commitment], segments: Sequence[Segment]) -> set[Segment]:
-    """The lines the commitments came from, and the answers to the requests among them
-    (a task asked and accepted is one task)."""
-    cited: set[Segment] = set()
-    for commitment in commitments:
-        source = commitment.source
-        cited.add(source)
-        if source not in segments:
-            continue
-        position = segments.index(source)
-        before = segments[position - 1] if position > 0 else None
-        after = segments[position + 1] if position + 1 < len(segments) else None
-        if before is not None and before.speaker != source.speaker and is_request(before.text):
-            cited.add(before)
-        if after is not None and after.speaker != source.speaker and is_request(source.text):
-            cited.add(after)
-    return cited
 
 
 def _grounded_due(commitment: Commitment, segments: Sequence[Segment]) -> str:
