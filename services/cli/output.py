@@ -59,6 +59,11 @@ class Output:
                 # Lines of text stay whole (greppable, copyable); tables fit the width.
                 self.console.print(renderable, soft_wrap=isinstance(renderable, str))
 
+    def message(self, message: Message, *renderables: RenderableType) -> None:
+        """A command's answer that is one message (most often what the server returned): the
+        message as JSON in --json mode, otherwise the human `renderables`."""
+        self.result(message_to_dict(message), *renderables)
+
     def listing(
         self,
         key: str,

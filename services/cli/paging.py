@@ -6,10 +6,16 @@ ones that take `--limit` ask each page for no more than they still want.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable, Iterable, Sequence
-from typing import Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
+from rich.console import RenderableType
+
+from services.cli.context import Context
 from services.cli.errors import CliError, ExitCode
+from services.cli.session import Session
 
 # The servers' largest page_size: asking for more is answered with this many anyway.
 MAX_PAGE_SIZE = 100
@@ -82,3 +88,38 @@ def pick_by_id_or_name(
         if len(found) == 1:
             return found[0]
     raise CliError(f"No {kind} named {name_or_id!r}.", ExitCode.NOT_FOUND, hint=hint)
+
+
+@dataclass(frozen=True)
+class NamedList(Generic[PageT, ListedT]):
+    """A list of the caller's own named things (folders, summary templates): read whole from
+    its paged List RPC, shown by `… ls`, and named by id or name in other commands."""
+
+    #: What one is called in "No <kind> named …".
+    kind: str
+    #: One page of the List RPC, from its page_token.
+    fetch_page: Callable[[Session, str], PageT]
+    items_of: Callable[[PageT], Iterable[ListedT]]
+    #: `{json_key: [...]}` is the list command's --json answer.
+    json_key: str
+    table: Callable[[Sequence[ListedT]], RenderableType]
+    #: Shown by the list command when there are none: how to make one.
+    when_empty: str
+    #: Shown when a name finds none: how to see them, or make one.
+    when_not_found: str
+
+    def all(self, session: Session) -> list[ListedT]:
+        return every_item(lambda token: self.fetch_page(session, token), self.items_of)
+
+    def pick(self, session: Session, name_or_id: str) -> ListedT:
+        """The one with this id, else with this name (exact, then ignoring case)."""
+        return pick_by_id_or_name(
+            self.all(session), name_or_id, kind=self.kind, hint=self.when_not_found
+        )
+
+    def list_command(self, args: argparse.Namespace, context: Context) -> int:
+        # Listed things are protobuf messages too, which ListedT cannot also say (Python has
+        # no intersection types): Any lets them through to `listing`, which wants messages.
+        items: list[Any] = self.all(context.session)
+        context.output.listing(self.json_key, items, self.table, self.when_empty)
+        return ExitCode.OK

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from services.cli.commands import (
+    Commands,
     account,
     documents,
     folders,
@@ -53,8 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[_common_options(defaults=True)],
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    common = _common_options(defaults=False)
+    commands = Commands(
+        parser.add_subparsers(dest="command", metavar="COMMAND"), _common_options(defaults=False)
+    )
     for module in (account, documents, folders, jobs, search, templates, keys, webhooks, share):
-        module.add_commands(commands, common)
+        module.add_commands(commands)
     return parser

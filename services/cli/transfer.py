@@ -18,6 +18,7 @@ from itertools import chain
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
+import grpc
 from rich.markup import escape
 from rich.progress import Progress, TaskID
 
@@ -28,7 +29,7 @@ from speechflow.library.v1 import library_pb2
 
 CHUNK_BYTES = 1024 * 1024
 # A message of DownloadDocument or ExportDocument: both carry data, content_type, file_name.
-FileChunk = library_pb2.DownloadDocumentResponse | library_pb2.ExportDocumentResponse
+Request = TypeVar("Request")
 ChunkT = TypeVar("ChunkT", library_pb2.DownloadDocumentResponse, library_pb2.ExportDocumentResponse)
 FINAL_STATUSES = frozenset(
     {
@@ -167,31 +168,52 @@ class Downloaded:
 def download_document(
     session: Session, document_id: str, kind: int, output: str | None, progress: Progress
 ) -> Downloaded:
-    def fetch(credentials: Metadata) -> Downloaded:
-        call = session.library.DownloadDocument(
-            library_pb2.DownloadDocumentRequest(document_id=document_id, kind=kind),  # type: ignore[arg-type]
-            metadata=credentials,
-        )
-        # The first message names the file and its size.
-        first, rest = _first_message(call)
-        fallback = f"{document_id}-{FILE_KIND.label(kind)}"
-        return _save(first, rest, fallback, output, progress, first.size_bytes)
-
-    return session.authorized(fetch)
+    """Streams DownloadDocument into a file named by the server (or `output`)."""
+    request = library_pb2.DownloadDocumentRequest(document_id=document_id, kind=kind)  # type: ignore[arg-type]
+    fallback = f"{document_id}-{FILE_KIND.label(kind)}"
+    return _save_stream(
+        session, session.library.DownloadDocument, request, fallback, output, progress
+    )
 
 
 def export_document(
     session: Session, document_id: str, kind: int, output: str | None, progress: Progress
 ) -> Downloaded:
     """Streams ExportDocument into a file named by the server (or `output`)."""
+    request = library_pb2.ExportDocumentRequest(document_id=document_id, format=kind)  # type: ignore[arg-type]
+    fallback = f"{document_id}-export"
+    return _save_stream(
+        session, session.library.ExportDocument, request, fallback, output, progress
+    )
+
+
+def _save_stream(
+    session: Session,
+    method: grpc.UnaryStreamMultiCallable[Request, ChunkT],
+    request: Request,
+    fallback: str,
+    output: str | None,
+    progress: Progress,
+) -> Downloaded:
+    """Saves the file `method` streams as `output` says (see `download_target`), under the
+    name its first message gives or else `fallback`; the stream is opened again from the
+    start when the sign-in must be refreshed."""
 
     def fetch(credentials: Metadata) -> Downloaded:
-        call = session.library.ExportDocument(
-            library_pb2.ExportDocumentRequest(document_id=document_id, format=kind),  # type: ignore[arg-type]
-            metadata=credentials,
-        )
-        first, rest = _first_message(call)
-        return _save(first, rest, f"{document_id}-export", output, progress, 0)
+        first, rest = _first_message(method(request, metadata=credentials))
+        name = safe_file_name(first.file_name) or fallback
+        target = download_target(output, name)
+        # A download's first message gives its size; exports are made on request, so their
+        # size is unknown up front and the bar counts bytes.
+        size = first.size_bytes if isinstance(first, library_pb2.DownloadDocumentResponse) else 0
+        task = progress.add_task(escape(name), total=size or None)
+        written = 0
+        with _sink(target) as sink:
+            for message in chain([first], rest):
+                sink.write(message.data)
+                written += len(message.data)
+                progress.advance(task, len(message.data))
+        return Downloaded(target, written, first.content_type, name)
 
     return session.authorized(fetch)
 
@@ -204,27 +226,6 @@ def _first_message(call: Iterable[ChunkT]) -> tuple[ChunkT, Iterator[ChunkT]]:
     if first is None:
         raise CliError("The server sent no data.", ExitCode.ERROR)
     return first, messages
-
-
-def _save(
-    first: FileChunk,
-    rest: Iterator[FileChunk],
-    fallback: str,
-    output: str | None,
-    progress: Progress,
-    size: int,
-) -> Downloaded:
-    name = safe_file_name(first.file_name) or fallback
-    target = download_target(output, name)
-    # Exports are made on request, so their size is unknown up front: the bar counts bytes.
-    task = progress.add_task(escape(name), total=size or None)
-    written = 0
-    with _sink(target) as sink:
-        for message in chain([first], rest):
-            sink.write(message.data)
-            written += len(message.data)
-            progress.advance(task, len(message.data))
-    return Downloaded(target, written, first.content_type, name)
 
 
 def safe_file_name(name: str) -> str:

@@ -10,7 +10,7 @@ import sys
 import grpc
 from google.protobuf.field_mask_pb2 import FieldMask
 
-from services.cli.commands import Subcommands
+from services.cli.commands import Commands
 from services.cli.context import Context
 from services.cli.errors import CliError, ExitCode, from_rpc_error, status_of
 from services.cli.output import message_to_dict
@@ -23,7 +23,7 @@ PASSWORD_ENVIRONMENT_VARIABLE = "SPEECHFLOW_PASSWORD"
 NEW_PASSWORD_ENVIRONMENT_VARIABLE = "SPEECHFLOW_NEW_PASSWORD"
 
 
-def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None:
+def add_commands(commands: Commands) -> None:
     credentials = argparse.ArgumentParser(add_help=False)
     credentials.add_argument("--email", help="account email (prompted for when omitted)")
     credentials.add_argument(
@@ -31,25 +31,26 @@ def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None
         action="store_true",
         help=f"read the password from stdin (or set {PASSWORD_ENVIRONMENT_VARIABLE})",
     )
-    login = commands.add_parser(
-        "login", parents=[common, credentials], help="sign in and save the session"
+    commands.add(
+        "login",
+        login_command,
+        help="sign in and save the session",
+        options=[credentials],
     )
-    login.set_defaults(handler=login_command)
-    register = commands.add_parser(
-        "register", parents=[common, credentials], help="create an account and sign in"
+    register = commands.add(
+        "register",
+        register_command,
+        help="create an account and sign in",
+        options=[credentials],
     )
     register.add_argument("--name", default="", help="your display name")
-    register.set_defaults(handler=register_command)
-    logout = commands.add_parser("logout", parents=[common], help="end the session")
-    logout.set_defaults(handler=logout_command)
-    whoami = commands.add_parser("whoami", parents=[common], help="show the signed-in user")
-    whoami.set_defaults(handler=whoami_command)
+    commands.add("logout", logout_command, help="end the session")
+    commands.add("whoami", whoami_command, help="show the signed-in user")
 
-    account = commands.add_parser("account", parents=[common], help="manage your account")
-    actions = account.add_subparsers(dest="account_command", metavar="ACTION", required=True)
-    password = actions.add_parser(
+    account = commands.group("account", help="manage your account")
+    password = account.add(
         "password",
-        parents=[common],
+        change_password_command,
         help="change your password (signs out every other device)",
         description=(
             "Prompts for the current and the new password without echo. Scripts: set "
@@ -62,10 +63,9 @@ def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None
         action="store_true",
         help="read the current password, then the new one, one per line of stdin",
     )
-    password.set_defaults(handler=change_password_command)
-    vocabulary = actions.add_parser(
+    vocabulary = account.add(
         "vocabulary",
-        parents=[common],
+        vocabulary_command,
         help="names and terms every upload's recognizer is taught (show, add, remove)",
         description="Without options, shows your vocabulary. Each upload's own --hotwords come "
         "first, then these.",
@@ -73,7 +73,6 @@ def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None
     vocabulary.add_argument("--add", action="append", default=[], metavar="TERM")
     vocabulary.add_argument("--remove", action="append", default=[], metavar="TERM")
     vocabulary.add_argument("--clear", action="store_true", help="remove every term first")
-    vocabulary.set_defaults(handler=vocabulary_command)
 
 
 def login_command(args: argparse.Namespace, context: Context) -> int:

@@ -10,10 +10,11 @@ from pathlib import Path
 import grpc
 from rich.filesize import decimal
 from rich.markup import escape
+from rich.progress import Progress
 
-from services.cli.commands import Subcommands, positive_int
-from services.cli.commands.folders import all_folders, resolve_folder
-from services.cli.commands.templates import resolve_template
+from services.cli.commands import Commands, positive_int
+from services.cli.commands.folders import FOLDERS
+from services.cli.commands.templates import TEMPLATES
 from services.cli.context import Context
 from services.cli.errors import CliError, ExitCode, status_of
 from services.cli.labels import (
@@ -40,7 +41,7 @@ from speechflow.library.v1 import library_pb2
 MAX_PAGE_SIZE = 100
 
 
-def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None:
+def add_commands(commands: Commands) -> None:
     settings = argparse.ArgumentParser(add_help=False)
     settings.add_argument(
         "--summary-language",
@@ -58,8 +59,11 @@ def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None
         "--watch", action="store_true", help="follow processing until it completes or fails"
     )
 
-    upload = commands.add_parser(
-        "upload", parents=[common, settings], help="upload recordings for processing"
+    upload = commands.add(
+        "upload",
+        upload_command,
+        help="upload recordings for processing",
+        options=[settings],
     )
     upload.add_argument("files", nargs="+", metavar="FILE", type=Path)
     upload.add_argument(
@@ -79,52 +83,49 @@ def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None
         type=speaker_bounds,
         help="how many people speak, e.g. 2 or 2-4 (default: detected)",
     )
-    upload.set_defaults(handler=upload_command)
 
-    listing = commands.add_parser("ls", parents=[common], help="list documents, newest first")
+    listing = commands.add("ls", list_command, help="list documents, newest first")
     listing.add_argument("--folder", metavar="NAME_OR_ID", help="only this folder")
     listing.add_argument("--status", choices=DOCUMENT_STATUS.choices, help="only this status")
     listing.add_argument("--query", "-q", help="words in the title, transcript or summary")
     listing.add_argument("--limit", type=positive_int, default=20, help="at most this many (20)")
-    listing.set_defaults(handler=list_command)
 
-    show = commands.add_parser("show", parents=[common], help="show a document and its summary")
+    show = commands.add("show", show_command, help="show a document and its summary")
     show.add_argument("document_id", metavar="ID")
     show.add_argument(
         "--transcript",
         action="store_true",
         help="print the transcript instead: timed speaker turns (--json: the transcript JSON)",
     )
-    show.set_defaults(handler=show_command)
 
-    watch = commands.add_parser(
-        "watch", parents=[common], help="follow a document's processing (--json: one line each)"
+    watch = commands.add(
+        "watch",
+        watch_command,
+        help="follow a document's processing (--json: one line each)",
     )
     watch.add_argument("document_id", metavar="ID")
-    watch.set_defaults(handler=watch_command)
 
-    download = commands.add_parser("download", parents=[common], help="save a document's file")
+    download = commands.add("download", download_command, help="save a document's file")
     download.add_argument("document_id", metavar="ID")
     download.add_argument("--kind", choices=FILE_KIND.choices, default="pdf", help="(pdf)")
-    download.add_argument(
-        "-o", "--output", metavar="PATH", help="file or folder to save to; - for stdout"
-    )
-    download.set_defaults(handler=download_command)
+    _output_option(download)
 
-    exporting = commands.add_parser(
-        "export", parents=[common], help="save the transcript (and summary) as a file"
+    exporting = commands.add(
+        "export",
+        export_command,
+        help="save the transcript (and summary) as a file",
     )
     exporting.add_argument("document_id", metavar="ID")
     exporting.add_argument(
         "--format", "-f", choices=EXPORT_FORMAT.choices, default="txt", help="(txt)"
     )
-    exporting.add_argument(
-        "-o", "--output", metavar="PATH", help="file or folder to save to; - for stdout"
-    )
-    exporting.set_defaults(handler=export_command)
+    _output_option(exporting)
 
-    regenerate = commands.add_parser(
-        "regenerate", parents=[common, settings], help="summarize and render again"
+    regenerate = commands.add(
+        "regenerate",
+        regenerate_command,
+        help="summarize and render again",
+        options=[settings],
     )
     regenerate.add_argument("document_id", metavar="ID")
     regenerate.add_argument(
@@ -132,11 +133,16 @@ def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None
     )
     # Before --summary-language existed, --language named the summary's language here.
     regenerate.add_argument("--language", dest="old_summary_language", help=argparse.SUPPRESS)
-    regenerate.set_defaults(handler=regenerate_command)
 
-    remove = commands.add_parser("rm", parents=[common], help="delete a document and its files")
+    remove = commands.add("rm", remove_command, help="delete a document and its files")
     remove.add_argument("document_id", metavar="ID")
-    remove.set_defaults(handler=remove_command)
+
+
+def _output_option(parser: argparse.ArgumentParser) -> None:
+    """-o for the commands that save a file (download, export)."""
+    parser.add_argument(
+        "-o", "--output", metavar="PATH", help="file or folder to save to; - for stdout"
+    )
 
 
 def speaker_bounds(text: str) -> tuple[int, int]:
@@ -160,12 +166,12 @@ def upload_command(args: argparse.Namespace, context: Context) -> int:
         raise CliError("--title names one file; upload the files one by one.", ExitCode.USAGE)
     session = context.session
     options = UploadOptions(
-        folder_id=resolve_folder(session, args.folder).id if args.folder else "",
+        folder_id=FOLDERS.pick(session, args.folder).id if args.folder else "",
         title=args.title or "",
         language=args.language or "",
         summary_length=_summary_length(args),
         summary_language=args.summary_language or "",
-        summary_template_id=resolve_template(session, args.template).id if args.template else "",
+        summary_template_id=TEMPLATES.pick(session, args.template).id if args.template else "",
         hotwords=args.hotwords or "",
         min_speakers=args.speakers[0] if args.speakers else 0,
         max_speakers=args.speakers[1] if args.speakers else 0,
@@ -190,7 +196,7 @@ def list_command(args: argparse.Namespace, context: Context) -> int:
     session = context.session
     documents: list[library_pb2.Document] = []
     token, total = "", 0
-    folder_id = resolve_folder(session, args.folder).id if args.folder else ""
+    folder_id = FOLDERS.pick(session, args.folder).id if args.folder else ""
     while len(documents) < args.limit:
         request = library_pb2.ListDocumentsRequest(
             page_size=min(MAX_PAGE_SIZE, args.limit - len(documents)),
@@ -229,7 +235,7 @@ def show_command(args: argparse.Namespace, context: Context) -> int:
     folder_name = ""
     if document.folder_id and not context.output.json_mode:
         folder_name = _folder_names(context.session).get(document.folder_id, "")
-    context.output.result(message_to_dict(document), document_view(document, folder_name))
+    context.output.message(document, document_view(document, folder_name))
     return ExitCode.OK
 
 
@@ -264,30 +270,33 @@ def watch_command(args: argparse.Namespace, context: Context) -> int:
 
 
 def download_command(args: argparse.Namespace, context: Context) -> int:
-    if args.output == "-" and context.output.json_mode:
-        raise CliError("`-o -` writes the file itself to stdout; drop --json.", ExitCode.USAGE)
-    with context.output.bytes_progress() as progress:
-        saved = download_document(
-            context.session, args.document_id, FILE_KIND.value(args.kind), args.output, progress
-        )
-    return _saved(saved, context)
+    kind = FILE_KIND.value(args.kind)
+    return _save_file(
+        args.output,
+        context,
+        lambda progress: download_document(
+            context.session, args.document_id, kind, args.output, progress
+        ),
+    )
 
 
 def export_command(args: argparse.Namespace, context: Context) -> int:
-    if args.output == "-" and context.output.json_mode:
+    export_format = EXPORT_FORMAT.value(args.format)
+    return _save_file(
+        args.output,
+        context,
+        lambda progress: export_document(
+            context.session, args.document_id, export_format, args.output, progress
+        ),
+    )
+
+
+def _save_file(output: str | None, context: Context, save: Callable[[Progress], Downloaded]) -> int:
+    """Runs `save` under a bytes bar and says where the file went (`-o -`: stdout, silently)."""
+    if output == "-" and context.output.json_mode:
         raise CliError("`-o -` writes the file itself to stdout; drop --json.", ExitCode.USAGE)
     with context.output.bytes_progress() as progress:
-        saved = export_document(
-            context.session,
-            args.document_id,
-            EXPORT_FORMAT.value(args.format),
-            args.output,
-            progress,
-        )
-    return _saved(saved, context)
-
-
-def _saved(saved: Downloaded, context: Context) -> int:
+        saved = save(progress)
     if saved.path is None:
         return ExitCode.OK
     context.output.result(
@@ -310,14 +319,12 @@ def regenerate_command(args: argparse.Namespace, context: Context) -> int:
         document_id=args.document_id,
         summary_language=args.summary_language or args.old_summary_language or "",
         summary_length=_summary_length(args),  # type: ignore[arg-type]
-        summary_template_id=resolve_template(session, args.template).id if args.template else "",
+        summary_template_id=TEMPLATES.pick(session, args.template).id if args.template else "",
         notify=args.notify,
     )
     document = session.unary(session.library.RegenerateDocument, request).document
     if not args.watch:
-        context.output.result(
-            message_to_dict(document), f"Regenerating {escape(document.title)} ({document.id})"
-        )
+        context.output.message(document, f"Regenerating {escape(document.title)} ({document.id})")
         return ExitCode.OK
     [document], exit_code = _follow_to_the_end(context, [document])
     if context.output.json_mode:
@@ -378,7 +385,7 @@ def _get_document(session: Session, document_id: str) -> library_pb2.Document:
 
 
 def _folder_names(session: Session) -> dict[str, str]:
-    return {folder.id: folder.name for folder in all_folders(session)}
+    return {folder.id: folder.name for folder in FOLDERS.all(session)}
 
 
 def _summary_length(args: argparse.Namespace) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from services.cli.commands import Subcommands, positive_int
+from services.cli.commands import Commands, positive_int
 from services.cli.context import Context
 from services.cli.errors import ExitCode
 from services.cli.labels import JOB_STATUS, STAGE
@@ -14,20 +14,16 @@ from services.cli.views import job_view, jobs_table
 from speechflow.library.v1 import library_pb2
 
 
-def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None:
-    jobs = commands.add_parser("jobs", parents=[common], help="processing jobs (admin)")
-    actions = jobs.add_subparsers(dest="jobs_action", metavar="ACTION", required=True)
-    listing = actions.add_parser("ls", parents=[common], help="list jobs, newest first")
+def add_commands(commands: Commands) -> None:
+    jobs = commands.group("jobs", help="processing jobs (admin)")
+    listing = jobs.add("ls", list_command, help="list jobs, newest first")
     listing.add_argument("--status", choices=JOB_STATUS.choices, help="only this status")
     listing.add_argument("--stage", choices=STAGE.choices, help="only jobs at this stage")
     listing.add_argument("--limit", type=positive_int, default=20, help="at most this many (20)")
-    listing.set_defaults(handler=list_command)
-    show = actions.add_parser("show", parents=[common], help="show a job and its stage runs")
+    show = jobs.add("show", show_command, help="show a job and its stage runs")
     show.add_argument("job_id", metavar="ID")
-    show.set_defaults(handler=show_command)
-    retry = actions.add_parser("retry", parents=[common], help="re-run a failed job")
+    retry = jobs.add("retry", retry_command, help="re-run a failed job")
     retry.add_argument("job_id", metavar="ID")
-    retry.set_defaults(handler=retry_command)
 
 
 def list_command(args: argparse.Namespace, context: Context) -> int:
@@ -55,7 +51,7 @@ def list_command(args: argparse.Namespace, context: Context) -> int:
 def show_command(args: argparse.Namespace, context: Context) -> int:
     session = context.session
     job = session.unary(session.jobs.GetJob, library_pb2.GetJobRequest(job_id=args.job_id)).job
-    context.output.result(message_to_dict(job), job_view(job))
+    context.output.message(job, job_view(job))
     return ExitCode.OK
 
 
@@ -63,8 +59,8 @@ def retry_command(args: argparse.Namespace, context: Context) -> int:
     session = context.session
     request = library_pb2.RetryJobRequest(job_id=args.job_id)
     job = session.unary(session.jobs.RetryJob, request).job
-    context.output.result(
-        message_to_dict(job),
+    context.output.message(
+        job,
         f"Retrying job {job.id} from the {STAGE.label(job.stage)} stage",
     )
     return ExitCode.OK

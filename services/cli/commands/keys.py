@@ -8,31 +8,20 @@ from collections.abc import Iterable
 from rich.markup import escape
 from rich.table import Table
 
-from services.cli.commands import Subcommands
+from services.cli.commands import Commands
 from services.cli.context import Context
 from services.cli.errors import CliError, ExitCode
-from services.cli.output import message_to_dict
 from services.cli.views import ID_WIDTH, when
 from speechflow.auth.v1 import auth_pb2
 
 
-def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None:
-    keys = commands.add_parser(
-        "keys", parents=[common], help="create, list and revoke API keys for scripts"
-    )
-    actions = keys.add_subparsers(dest="keys_action", metavar="ACTION", required=True)
-    create = actions.add_parser(
-        "create", parents=[common], help="create an API key (its secret is shown once)"
-    )
+def add_commands(commands: Commands) -> None:
+    keys = commands.group("keys", help="create, list and revoke API keys for scripts")
+    create = keys.add("create", create_command, help="create an API key (its secret is shown once)")
     create.add_argument("name", metavar="NAME", help="what the key is for, e.g. 'nightly backup'")
-    create.set_defaults(handler=create_command)
-    listing = actions.add_parser("list", aliases=["ls"], parents=[common], help="list API keys")
-    listing.set_defaults(handler=list_command)
-    revoke = actions.add_parser(
-        "revoke", aliases=["rm"], parents=[common], help="revoke an API key at once"
-    )
+    keys.add("list", list_command, help="list API keys", aliases=["ls"])
+    revoke = keys.add("revoke", revoke_command, help="revoke an API key at once", aliases=["rm"])
     revoke.add_argument("key", metavar="ID", help="the key's id (or its exact name)")
-    revoke.set_defaults(handler=revoke_command)
 
 
 def keys_table(keys: Iterable[auth_pb2.ApiKey]) -> Table:
@@ -58,8 +47,8 @@ def _all_keys(context: Context) -> list[auth_pb2.ApiKey]:
 def create_command(args: argparse.Namespace, context: Context) -> int:
     session = context.session
     created = session.unary(session.auth.CreateApiKey, auth_pb2.CreateApiKeyRequest(name=args.name))
-    context.output.result(
-        message_to_dict(created),
+    context.output.message(
+        created,
         f"Created API key [bold]{escape(created.api_key.name)}[/] ({created.api_key.id}).\n"
         f"Its secret, shown only this once (store it somewhere safe):\n\n"
         f"  {escape(created.secret)}\n\n"

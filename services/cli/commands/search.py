@@ -6,8 +6,8 @@ import argparse
 
 from rich.text import Text
 
-from services.cli.commands import Subcommands, positive_int
-from services.cli.commands.folders import resolve_folder
+from services.cli.commands import Commands, positive_int
+from services.cli.commands.folders import FOLDERS
 from services.cli.context import Context
 from services.cli.errors import ExitCode
 from services.cli.output import message_to_dict
@@ -19,10 +19,10 @@ from speechflow.library.v1 import library_pb2
 MATCH_STYLE = "bold yellow"
 
 
-def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None:
-    search = commands.add_parser(
+def add_commands(commands: Commands) -> None:
+    search = commands.add(
         "search",
-        parents=[common],
+        search_command,
         help="find documents by words in their title, summary or transcript, best first",
         description=(
             'All words must be found; "quoted phrases" as written; the last word also '
@@ -32,12 +32,11 @@ def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None
     search.add_argument("query", metavar="WORDS", help='e.g. budget "next year"')
     search.add_argument("--folder", metavar="NAME_OR_ID", help="only this folder")
     search.add_argument("--limit", type=positive_int, default=10, help="at most this many (10)")
-    search.set_defaults(handler=search_command)
 
 
 def search_command(args: argparse.Namespace, context: Context) -> int:
     session = context.session
-    folder_id = resolve_folder(session, args.folder).id if args.folder else ""
+    folder_id = FOLDERS.pick(session, args.folder).id if args.folder else ""
     results = first_items(
         args.limit,
         lambda token, size: session.unary(

@@ -10,10 +10,9 @@ from datetime import timedelta
 from google.protobuf.duration_pb2 import Duration
 from rich.table import Table
 
-from services.cli.commands import Subcommands
+from services.cli.commands import Commands
 from services.cli.context import Context
 from services.cli.errors import ExitCode
-from services.cli.output import message_to_dict
 from services.cli.views import ID_WIDTH, when
 from speechflow.library.v1 import library_pb2
 
@@ -29,14 +28,9 @@ def ttl(text: str) -> timedelta:
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
-def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None:
-    share = commands.add_parser(
-        "share", parents=[common], help="share a document read-only with a link (no account)"
-    )
-    actions = share.add_subparsers(dest="share_action", metavar="ACTION", required=True)
-    create = actions.add_parser(
-        "create", parents=[common], help="make a share link (its URL is shown once)"
-    )
+def add_commands(commands: Commands) -> None:
+    share = commands.group("share", help="share a document read-only with a link (no account)")
+    create = share.add("create", create_command, help="make a share link (its URL is shown once)")
     create.add_argument("document", metavar="DOCUMENT_ID")
     create.add_argument(
         "--ttl",
@@ -45,17 +39,12 @@ def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None
         metavar="DURATION",
         help="how long the link works: 30m, 12h, 7d (default), up to 90d",
     )
-    create.set_defaults(handler=create_command)
-    listing = actions.add_parser(
-        "list", aliases=["ls"], parents=[common], help="list a document's share links"
-    )
+    listing = share.add("list", list_command, help="list a document's share links", aliases=["ls"])
     listing.add_argument("document", metavar="DOCUMENT_ID")
-    listing.set_defaults(handler=list_command)
-    revoke = actions.add_parser(
-        "revoke", aliases=["rm"], parents=[common], help="end a share link's access at once"
+    revoke = share.add(
+        "revoke", revoke_command, help="end a share link's access at once", aliases=["rm"]
     )
     revoke.add_argument("link", metavar="ID", help="the share link's id (`share list` shows it)")
-    revoke.set_defaults(handler=revoke_command)
 
 
 def links_table(links: Iterable[library_pb2.ShareLink]) -> Table:
@@ -78,8 +67,8 @@ def create_command(args: argparse.Namespace, context: Context) -> int:
         request.ttl.CopyFrom(_duration(args.ttl))
     session = context.session
     link = session.unary(session.library.CreateShareLink, request).share_link
-    context.output.result(
-        message_to_dict(link),
+    context.output.message(
+        link,
         f"Anyone with this link can read the document until {when(link.expire_time)}:\n\n"
         f"  {link.url}\n\n"
         f"Add ?format=txt (srt, vtt, json, md, docx) to download an export. It is shown only "
@@ -110,7 +99,7 @@ def revoke_command(args: argparse.Namespace, context: Context) -> int:
         session.library.RevokeShareLink,
         library_pb2.RevokeShareLinkRequest(share_link_id=args.link),
     ).share_link
-    context.output.result(message_to_dict(link), f"Revoked share link {link.id}")
+    context.output.message(link, f"Revoked share link {link.id}")
     return ExitCode.OK
 
 

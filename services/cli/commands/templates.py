@@ -10,43 +10,34 @@ from pathlib import Path
 from google.protobuf.field_mask_pb2 import FieldMask
 from rich.markup import escape
 
-from services.cli.commands import Subcommands
+from services.cli.commands import Commands
 from services.cli.context import Context
 from services.cli.errors import CliError, ExitCode
-from services.cli.output import message_to_dict
-from services.cli.paging import MAX_PAGE_SIZE, every_item, pick_by_id_or_name
-from services.cli.session import Session
+from services.cli.paging import MAX_PAGE_SIZE, NamedList
 from services.cli.views import templates_table
 from speechflow.library.v1 import library_pb2
 
 
-def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None:
-    templates = commands.add_parser(
-        "templates", parents=[common], help="list and manage summary templates"
-    )
-    actions = templates.add_subparsers(dest="templates_action", metavar="ACTION", required=True)
-    listing = actions.add_parser("list", aliases=["ls"], parents=[common], help="list templates")
-    listing.set_defaults(handler=list_command)
+def add_commands(commands: Commands) -> None:
+    templates = commands.group("templates", help="list and manage summary templates")
+    templates.add("list", TEMPLATES.list_command, help="list templates", aliases=["ls"])
 
-    create = actions.add_parser("create", parents=[common], help="create a template")
+    create = templates.add("create", create_command, help="create a template")
     create.add_argument("name", metavar="NAME")
     _instructions_options(create, required=True)
-    create.set_defaults(handler=create_command)
 
-    update = actions.add_parser("update", parents=[common], help="rename or re-word a template")
+    update = templates.add("update", update_command, help="rename or re-word a template")
     update.add_argument("template", metavar="TEMPLATE", help="template id or name")
     update.add_argument("--name", help="new name")
     _instructions_options(update, required=False)
-    update.set_defaults(handler=update_command)
 
-    remove = actions.add_parser(
+    remove = templates.add(
         "delete",
-        aliases=["rm"],
-        parents=[common],
+        delete_command,
         help="delete a template (documents keep their summaries)",
+        aliases=["rm"],
     )
     remove.add_argument("template", metavar="TEMPLATE", help="template id or name")
-    remove.set_defaults(handler=delete_command)
 
 
 def _instructions_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
@@ -76,35 +67,22 @@ def _instructions(args: argparse.Namespace) -> str | None:
         raise CliError(f"Cannot read {path}: {error.strerror}", ExitCode.USAGE) from None
 
 
-def all_templates(session: Session) -> list[library_pb2.SummaryTemplate]:
-    return every_item(
-        lambda token: session.unary(
+TEMPLATES: NamedList[library_pb2.ListSummaryTemplatesResponse, library_pb2.SummaryTemplate] = (
+    NamedList(
+        kind="summary template",
+        fetch_page=lambda session, token: session.unary(
             session.library.ListSummaryTemplates,
             library_pb2.ListSummaryTemplatesRequest(page_size=MAX_PAGE_SIZE, page_token=token),
         ),
-        lambda page: page.summary_templates,
+        items_of=lambda page: page.summary_templates,
+        json_key="summary_templates",
+        table=templates_table,
+        when_empty="No summary templates yet; `speechflow templates create NAME -i TEXT` adds one.",
+        when_not_found=(
+            "`speechflow templates list` shows them; `speechflow templates create` adds one."
+        ),
     )
-
-
-def resolve_template(session: Session, name_or_id: str) -> library_pb2.SummaryTemplate:
-    """The template with this id, else with this name (exact, then ignoring case)."""
-    return pick_by_id_or_name(
-        all_templates(session),
-        name_or_id,
-        kind="summary template",
-        hint="`speechflow templates list` shows them; `speechflow templates create` adds one.",
-    )
-
-
-def list_command(args: argparse.Namespace, context: Context) -> int:
-    templates = all_templates(context.session)
-    context.output.listing(
-        "summary_templates",
-        templates,
-        templates_table,
-        "No summary templates yet; `speechflow templates create NAME -i TEXT` adds one.",
-    )
-    return ExitCode.OK
+)
 
 
 def create_command(args: argparse.Namespace, context: Context) -> int:
@@ -115,8 +93,8 @@ def create_command(args: argparse.Namespace, context: Context) -> int:
         )
     )
     template = session.unary(session.library.CreateSummaryTemplate, request).summary_template
-    context.output.result(
-        message_to_dict(template),
+    context.output.message(
+        template,
         f"Created template [bold]{escape(template.name)}[/] ({template.id})",
     )
     return ExitCode.OK
@@ -132,7 +110,7 @@ def update_command(args: argparse.Namespace, context: Context) -> int:
     if not paths:
         raise CliError("Say what to change: --name and/or --instructions.", ExitCode.USAGE)
     session = context.session
-    current = resolve_template(session, args.template)
+    current = TEMPLATES.pick(session, args.template)
     request = library_pb2.UpdateSummaryTemplateRequest(
         summary_template=library_pb2.SummaryTemplate(
             id=current.id, name=args.name or "", instructions=instructions or ""
@@ -140,15 +118,13 @@ def update_command(args: argparse.Namespace, context: Context) -> int:
         update_mask=FieldMask(paths=paths),
     )
     template = session.unary(session.library.UpdateSummaryTemplate, request).summary_template
-    context.output.result(
-        message_to_dict(template), f"Updated template [bold]{escape(template.name)}[/]"
-    )
+    context.output.message(template, f"Updated template [bold]{escape(template.name)}[/]")
     return ExitCode.OK
 
 
 def delete_command(args: argparse.Namespace, context: Context) -> int:
     session = context.session
-    template = resolve_template(session, args.template)
+    template = TEMPLATES.pick(session, args.template)
     session.unary(
         session.library.DeleteSummaryTemplate,
         library_pb2.DeleteSummaryTemplateRequest(summary_template_id=template.id),

@@ -8,10 +8,9 @@ from collections.abc import Iterable
 from rich.markup import escape
 from rich.table import Table
 
-from services.cli.commands import Subcommands
+from services.cli.commands import Commands
 from services.cli.context import Context
 from services.cli.errors import ExitCode
-from services.cli.output import message_to_dict
 from services.cli.paging import every_item
 from services.cli.views import ID_WIDTH, when
 from speechflow.notifier.v1 import notifier_pb2 as pb
@@ -24,15 +23,13 @@ STATUS_WORDS = {
 }
 
 
-def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None:
-    webhooks = commands.add_parser(
+def add_commands(commands: Commands) -> None:
+    webhooks = commands.group(
         "webhooks",
-        parents=[common],
         help="signed HTTP callbacks when your documents complete or fail",
     )
-    actions = webhooks.add_subparsers(dest="webhooks_action", metavar="ACTION", required=True)
-    create = actions.add_parser(
-        "create", parents=[common], help="register a webhook (its signing secret is shown once)"
+    create = webhooks.add(
+        "create", create_command, help="register a webhook (its signing secret is shown once)"
     )
     create.add_argument("url", metavar="URL", help="http:// or https:// endpoint to POST to")
     create.add_argument(
@@ -44,26 +41,22 @@ def add_commands(commands: Subcommands, common: argparse.ArgumentParser) -> None
         help=f"events to deliver: {', '.join(EVENTS)} (default: both)",
     )
     create.add_argument("--description", default="", help="a note for yourself")
-    create.set_defaults(handler=create_command)
-    listing = actions.add_parser("list", aliases=["ls"], parents=[common], help="list webhooks")
-    listing.set_defaults(handler=list_command)
-    delete = actions.add_parser(
-        "delete", aliases=["rm"], parents=[common], help="delete a webhook and its history"
-    )
-    delete.add_argument("webhook", metavar="ID", help="the webhook's id")
-    delete.set_defaults(handler=delete_command)
-    rotate = actions.add_parser(
-        "rotate",
-        parents=[common],
-        help="give a webhook a new signing secret (shown once; the old one stops at once)",
-    )
-    rotate.add_argument("webhook", metavar="ID", help="the webhook's id")
-    rotate.set_defaults(handler=rotate_command)
-    deliveries = actions.add_parser(
-        "deliveries", parents=[common], help="recent deliveries of a webhook, newest first"
-    )
-    deliveries.add_argument("webhook", metavar="ID", help="the webhook's id")
-    deliveries.set_defaults(handler=deliveries_command)
+    webhooks.add("list", list_command, help="list webhooks", aliases=["ls"])
+    # These three act on one webhook, named by its id.
+    for one_webhook in (
+        webhooks.add(
+            "delete", delete_command, help="delete a webhook and its history", aliases=["rm"]
+        ),
+        webhooks.add(
+            "rotate",
+            rotate_command,
+            help="give a webhook a new signing secret (shown once; the old one stops at once)",
+        ),
+        webhooks.add(
+            "deliveries", deliveries_command, help="recent deliveries of a webhook, newest first"
+        ),
+    ):
+        one_webhook.add_argument("webhook", metavar="ID", help="the webhook's id")
 
 
 def webhooks_table(webhooks: Iterable[pb.Webhook]) -> Table:
@@ -112,8 +105,8 @@ def create_command(args: argparse.Namespace, context: Context) -> int:
         webhook=pb.Webhook(url=args.url, events=args.events, description=args.description)
     )
     webhook = session.unary(session.notifier.CreateWebhook, request).webhook
-    context.output.result(
-        message_to_dict(webhook),
+    context.output.message(
+        webhook,
         f"Created webhook {webhook.id} for {escape(webhook.url)} "
         f"({', '.join(webhook.events)}).\n"
         "Its signing secret, shown only this once (verify each delivery's `webhook-signature` "
@@ -151,8 +144,8 @@ def rotate_command(args: argparse.Namespace, context: Context) -> int:
     session = context.session
     request = pb.RotateWebhookSecretRequest(webhook_id=args.webhook)
     webhook = session.unary(session.notifier.RotateWebhookSecret, request).webhook
-    context.output.result(
-        message_to_dict(webhook),
+    context.output.message(
+        webhook,
         f"Webhook {webhook.id} has a new signing secret, shown only this once "
         "(deliveries are signed with it from now on):\n\n"
         f"  {escape(webhook.secret)}\n",
