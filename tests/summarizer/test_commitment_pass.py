@@ -32,6 +32,13 @@ TALK = [
 ]
 
 
+def cited(
+    line: int, kind: str, text: str, owner: str | None = None, due: str | None = None
+) -> dict[str, Any]:
+    """One line of the second pass's answer."""
+    return {"line": line, "kind": kind, "text": text, "owner": owner, "due": due}
+
+
 # A summary with neither action items nor decisions of its own.
 NOTHING_NOTED = summary_json(action_items=[], decisions=[])
 
@@ -73,14 +80,8 @@ class ScriptedModel(LlmSummaryProvider):
 async def test_owners_come_from_the_cited_line_not_from_the_models_guess() -> None:
     model = ScriptedModel(
         [
-            {
-                "line": 3,
-                "kind": "task",
-                "text": "Change the queue order",
-                "owner": "Speaker 1",
-                "due": None,
-            },
-            {"line": 5, "kind": "task", "text": "Call the retailer", "owner": "I", "due": "Monday"},
+            cited(3, "task", "Change the queue order", owner="Speaker 1"),
+            cited(5, "task", "Call the retailer", owner="I", due="Monday"),
         ]
     )
 
@@ -94,17 +95,7 @@ async def test_owners_come_from_the_cited_line_not_from_the_models_guess() -> No
 
 @pytest.mark.asyncio
 async def test_a_commitment_said_in_small_talk_is_dropped() -> None:
-    model = ScriptedModel(
-        [
-            {
-                "line": 2,
-                "kind": "task",
-                "text": "Send the concert photos",
-                "owner": "Speaker 2",
-                "due": None,
-            }
-        ]
-    )
+    model = ScriptedModel([cited(2, "task", "Send the concert photos", owner="Speaker 2")])
 
     summary = await model.summarize(_request())
 
@@ -115,7 +106,7 @@ async def test_a_commitment_said_in_small_talk_is_dropped() -> None:
 async def test_a_line_the_model_labels_small_talk_is_no_task() -> None:
     # Tents and lakes are on no list of small-talk subjects: the label alone drops it.
     model = ScriptedModel(
-        [{"line": 7, "kind": "small talk", "text": "Lend the tent", "owner": "I", "due": None}],
+        [cited(7, "small talk", "Lend the tent", owner="I")],
         summary=NOTHING_NOTED,
     )
 
@@ -128,15 +119,7 @@ async def test_a_line_the_model_labels_small_talk_is_no_task() -> None:
 @pytest.mark.asyncio
 async def test_a_decision_listed_as_a_task_is_a_decision() -> None:
     model = ScriptedModel(
-        [
-            {
-                "line": 8,
-                "kind": "task",
-                "text": "Keep the old pricing",
-                "owner": "Speaker 1",
-                "due": None,
-            }
-        ],
+        [cited(8, "task", "Keep the old pricing", owner="Speaker 1")],
         summary=NOTHING_NOTED,
     )
 
@@ -149,15 +132,7 @@ async def test_a_decision_listed_as_a_task_is_a_decision() -> None:
 @pytest.mark.asyncio
 async def test_a_request_labelled_a_decision_is_still_a_task() -> None:
     model = ScriptedModel(
-        [
-            {
-                "line": 3,
-                "kind": "decision",
-                "text": "Change the queue order",
-                "owner": None,
-                "due": None,
-            }
-        ],
+        [cited(3, "decision", "Change the queue order")],
         summary=NOTHING_NOTED,
     )
 
@@ -171,7 +146,7 @@ async def test_a_request_labelled_a_decision_is_still_a_task() -> None:
 async def test_a_decision_the_summary_has_from_the_same_line_is_not_repeated() -> None:
     own = summary_json(action_items=[], decisions=["The pilot keeps the old pricing"])
     model = ScriptedModel(
-        [{"line": 8, "kind": "decision", "text": "Keep old pricing", "owner": None, "due": None}],
+        [cited(8, "decision", "Keep old pricing")],
         summary=own,
     )
 
@@ -188,7 +163,7 @@ async def test_with_the_commitment_pass_the_summarys_own_items_are_left_out() ->
         action_items=[{"text": "Phone the retailer about the workaround", "owner": "Speaker 1"}]
     )
     model = ScriptedModel(
-        [{"line": 3, "kind": "task", "text": "Change the queue order", "owner": None, "due": None}],
+        [cited(3, "task", "Change the queue order")],
         summary=own,
     )
 
@@ -201,20 +176,8 @@ async def test_with_the_commitment_pass_the_summarys_own_items_are_left_out() ->
 async def test_a_request_and_its_answer_cited_apart_are_one_task() -> None:
     model = ScriptedModel(
         [
-            {
-                "line": 3,
-                "kind": "task",
-                "text": "Change the queue order",
-                "owner": "Omar",
-                "due": None,
-            },
-            {
-                "line": 4,
-                "kind": "task",
-                "text": "Change the queue order today",
-                "owner": "Speaker 2",
-                "due": None,
-            },
+            cited(3, "task", "Change the queue order", owner="Omar"),
+            cited(4, "task", "Change the queue order today", owner="Speaker 2"),
         ]
     )
 
@@ -226,15 +189,7 @@ async def test_a_request_and_its_answer_cited_apart_are_one_task() -> None:
 @pytest.mark.asyncio
 async def test_a_due_the_talk_never_said_is_not_kept() -> None:
     model = ScriptedModel(
-        [
-            {
-                "line": 5,
-                "kind": "task",
-                "text": "Call the retailer",
-                "owner": "Nina",
-                "due": "next Thursday",
-            }
-        ]
+        [cited(5, "task", "Call the retailer", owner="Nina", due="next Thursday")]
     )
 
     summary = await model.summarize(_request())
