@@ -21,10 +21,9 @@ from services.kernel.storage.errors import ObjectNotFound
 from services.kernel.storage.keys import DEFAULT_AREAS, validate_key, validate_prefix
 from services.kernel.storage.model import (
     ObjectInfo,
-    ObjectStoreAdapter,
+    ObjectStore,
     ObjectStream,
     UrlSigner,
-    check_link_lifetime,
 )
 
 # Areas are plain names, so these never collide with a key.
@@ -32,7 +31,7 @@ _META_DIR = ".meta"
 _PARTIAL_DIR = ".partial"
 
 
-class LocalObjectStore(ObjectStoreAdapter):
+class LocalObjectStore(ObjectStore):
     def __init__(
         self,
         root: Path,
@@ -124,16 +123,10 @@ class LocalObjectStore(ObjectStoreAdapter):
                 last_modified=datetime.fromtimestamp(status.st_mtime, UTC),
             )
 
-    def presigned_get_url(
-        self,
-        key: str,
-        expires: timedelta,
-        download_name: str | None = None,
-        *,
-        inline: bool = False,
+    def _signed_url(
+        self, key: str, expires: timedelta, download_name: str | None, inline: bool
     ) -> str:
         validate_key(key, self._areas)
-        check_link_lifetime(expires)
         return self._url_signer(key, expires, download_name, inline=inline)
 
     def _write(self, key: str, content_type: str, fill: Callable[[BinaryIO], object]) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Protocol, Self, runtime_checkable
+from typing import Protocol, Self
 from urllib.parse import quote
 
 DEFAULT_CHUNK_SIZE = 1024 * 1024
@@ -35,23 +35,25 @@ class ObjectInfo:
     last_modified: datetime
 
 
-@runtime_checkable
-class ObjectStore(Protocol):
+class ObjectStore(ABC):
     """Blocking object storage; async callers run each call with `asyncio.to_thread`.
 
     Keys look like `uploads/audio/{userId}/{docId}/original.mp3` (see `keys.py`); invalid
-    keys raise `InvalidObjectKey` (a ValueError) before any I/O.
+    keys raise `InvalidObjectKey` (a ValueError) before any I/O. The port and what both
+    adapters share: arguments are checked here, before any I/O; each adapter reads, writes
+    and signs links its own way.
     """
 
+    @abstractmethod
     def put_file(self, key: str, path: str | os.PathLike[str], content_type: str) -> None:
         """Stores a file from disk (multipart on S3); readers never see a partial object."""
-        ...
 
+    @abstractmethod
     def put_bytes(self, key: str, data: bytes, content_type: str) -> None: ...
 
+    @abstractmethod
     def get_bytes(self, key: str) -> bytes:
         """Raises `ObjectNotFound`."""
-        ...
 
     def iter_chunks(
         self,
@@ -63,21 +65,24 @@ class ObjectStore(Protocol):
     ) -> ObjectStream:
         """Streams an object, or `length` bytes of it from byte `start` (HTTP Range answers);
         raises `ObjectNotFound` at once, not on the first chunk."""
-        ...
+        check_chunk_size(chunk_size)
+        check_range(start, length)
+        return self._open_chunks(key, chunk_size, start, length)
 
+    @abstractmethod
     def stat(self, key: str) -> ObjectInfo | None: ...
 
+    @abstractmethod
     def delete(self, key: str) -> None:
         """Idempotent: deleting a missing object succeeds."""
-        ...
 
+    @abstractmethod
     def delete_prefix(self, prefix: str) -> int:
         """Deletes every object in the folder `prefix`; returns how many there were."""
-        ...
 
+    @abstractmethod
     def list(self, prefix: str) -> Iterator[ObjectInfo]:
         """Objects in the folder `prefix` and below, in key order."""
-        ...
 
     def presigned_get_url(
         self,
@@ -90,31 +95,20 @@ class ObjectStore(Protocol):
         """A URL anyone may GET until `expires` passes; `download_name` sets the
         Content-Disposition file name, `inline` asks browsers to show the file rather than
         save it. Does not check that the object exists. Both adapters answer HTTP Range."""
-        ...
-
-
-class ObjectStoreAdapter(ABC):
-    """What the local and S3 adapters share: `iter_chunks` checks its arguments here, before
-    any I/O, and each adapter opens the stream its own way."""
-
-    def iter_chunks(
-        self,
-        key: str,
-        chunk_size: int = DEFAULT_CHUNK_SIZE,
-        *,
-        start: int = 0,
-        length: int | None = None,
-    ) -> ObjectStream:
-        check_chunk_size(chunk_size)
-        check_range(start, length)
-        return self._open_chunks(key, chunk_size, start, length)
+        check_link_lifetime(expires)
+        return self._signed_url(key, expires, download_name, inline)
 
     @abstractmethod
     def _open_chunks(
         self, key: str, chunk_size: int, start: int, length: int | None
     ) -> ObjectStream:
-        """Streams `length` bytes (None: to the end) of `key` from byte `start`; raises
-        `ObjectNotFound` at once."""
+        """`iter_chunks` with checked arguments: `length` None reads to the end."""
+
+    @abstractmethod
+    def _signed_url(
+        self, key: str, expires: timedelta, download_name: str | None, inline: bool
+    ) -> str:
+        """`presigned_get_url` with a checked lifetime."""
 
 
 class ObjectStream(Iterator[bytes]):

@@ -28,9 +28,8 @@ from services.kernel.storage.errors import (
 from services.kernel.storage.keys import DEFAULT_AREAS, split_key, validate_key, validate_prefix
 from services.kernel.storage.model import (
     ObjectInfo,
-    ObjectStoreAdapter,
+    ObjectStore,
     ObjectStream,
-    check_link_lifetime,
     content_disposition,
 )
 
@@ -46,7 +45,7 @@ _DELETE_BATCH = 1000
 _T = TypeVar("_T")
 
 
-class S3ObjectStore(ObjectStoreAdapter):
+class S3ObjectStore(ObjectStore):
     def __init__(
         self,
         endpoint: str,
@@ -202,16 +201,10 @@ class S3ObjectStore(ObjectStoreAdapter):
                     last_modified=found.last_modified,
                 )
 
-    def presigned_get_url(
-        self,
-        key: str,
-        expires: timedelta,
-        download_name: str | None = None,
-        *,
-        inline: bool = False,
+    def _signed_url(
+        self, key: str, expires: timedelta, download_name: str | None, inline: bool
     ) -> str:
         bucket, name = self._locate(key)
-        check_link_lifetime(expires)
         headers: dict[str, str | list[str] | tuple[str]] | None = (
             None
             if download_name is None
