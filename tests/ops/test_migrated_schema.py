@@ -4,8 +4,9 @@ Migrations share column and table helpers (services/kernel/migration_schema.py),
 there reaches revisions that existing databases have already applied. This test upgrades a
 fresh database to head, reflects every table (columns, types, nullability, server defaults,
 keys, foreign keys, indexes; on SQLite the stored DDL too) and compares it with a snapshot in
-tests/ops/migrated_schema/. A change to the schema must come as a new revision; after adding
-one, rewrite the snapshots with `SPEECHFLOW_WRITE_SCHEMA_SNAPSHOTS=1` and review the diff.
+tests/ops/migrated_schema/; downgrading to base and upgrading again must give the same. A
+change to the schema must come as a new revision; after adding one, rewrite the snapshots
+with `SPEECHFLOW_WRITE_SCHEMA_SNAPSHOTS=1` and review the diff.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
 
 from services.auth.app import MIGRATIONS as AUTH_MIGRATIONS
 from services.kernel.db import service_database_url, sync_url, upgrade_schema, url_schema
@@ -100,15 +103,31 @@ def _snapshot_of(described: dict[str, Any]) -> Any:
     return json.loads(json.dumps(described, default=str))
 
 
+def _downgrade_to_base(url: str, service: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(SERVICES[service]))
+    rendered = sync_url(url).render_as_string(hide_password=False)
+    config.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))
+    config.attributes["version_table"] = f"alembic_version_{service}"
+    command.downgrade(config, "base")
+
+
+def _database_url(
+    service: str, backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> str:
+    configured = "" if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    return service_database_url(configured, tmp_path, service)
+
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
 @pytest.mark.parametrize("service", SERVICES)
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_migrations_build_the_pinned_schema(
     service: str, backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    configured = "" if backend == "sqlite" else request.getfixturevalue("postgres_url")
-    url = service_database_url(configured, tmp_path, service)
+    url = _database_url(service, backend, tmp_path, request)
     upgrade_schema(url, SERVICES[service], f"alembic_version_{service}")
     described = _snapshot_of(describe_schema(url))
     snapshot = SNAPSHOTS / f"{service}-{backend}.json"
@@ -116,3 +135,18 @@ def test_migrations_build_the_pinned_schema(
         SNAPSHOTS.mkdir(exist_ok=True)
         snapshot.write_text(json.dumps(described, indent=1, sort_keys=True) + "\n")
     assert described == json.loads(snapshot.read_text())
+
+
+@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_every_downgrade_undoes_its_upgrade(
+    service: str, backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = _database_url(service, backend, tmp_path, request)
+    upgrade_schema(url, SERVICES[service], f"alembic_version_{service}")
+    _downgrade_to_base(url, service)
+    left = set(describe_schema(url)["tables"]) - {f"alembic_version_{service}"}
+    assert left == set()
+    upgrade_schema(url, SERVICES[service], f"alembic_version_{service}")
+    snapshot = SNAPSHOTS / f"{service}-{backend}.json"
+    assert _snapshot_of(describe_schema(url)) == json.loads(snapshot.read_text())
