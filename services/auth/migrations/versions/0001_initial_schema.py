@@ -13,7 +13,7 @@ down_revision: str | None = None
 def upgrade() -> None:
     create_login_failures_table()
     schema.create_outbox_table()
-    op.create_table(
+    schema.create_table(
         "users",
         schema.id_column(),
         sa.Column("email", sa.String(length=320), nullable=False),

@@ -30,7 +30,7 @@ def upgrade() -> None:
         indexed=["owner_id"],
     )
     schema.create_outbox_table()
-    op.create_table(
+    schema.create_table(
         "processed_events",
         sa.Column("event_id", sa.String(length=64), nullable=False),
         sa.Column("subject", sa.String(length=255), nullable=False),

@@ -10,7 +10,7 @@ down_revision: str | None = "0001"
 
 
 def upgrade() -> None:
-    op.create_table(
+    schema.create_table(
         "deleted_users",
         schema.uuid_column("user_id"),
         schema.time_column("delete_time"),

@@ -16,7 +16,7 @@ def upgrade() -> None:
         sa.Column("min_speakers", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("max_speakers", sa.Integer(), nullable=False, server_default="0"),
     )
-    op.create_table(
+    schema.create_table(
         "preferences",
         schema.uuid_column("user_id"),
         sa.Column("vocabulary", sa.JSON(), nullable=False),

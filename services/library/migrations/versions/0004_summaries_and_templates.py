@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column("speaker_count", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("speaker_suggestions", sa.JSON(), nullable=False, server_default="{}"),
     )
-    op.create_table(
+    schema.create_table(
         "summary_templates",
         schema.id_column(),
         schema.uuid_column("owner_id"),
@@ -32,8 +32,8 @@ def upgrade() -> None:
         *schema.create_and_update_times(),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("owner_id", "name", name="uq_summary_templates_owner_name"),
+        indexed=["owner_id"],
     )
-    op.create_index("ix_summary_templates_owner_id", "summary_templates", ["owner_id"])
 
 
 def downgrade() -> None:

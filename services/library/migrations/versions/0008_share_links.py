@@ -10,7 +10,7 @@ down_revision: str | None = "0007"
 
 
 def upgrade() -> None:
-    op.create_table(
+    schema.create_table(
         "share_links",
         schema.id_column(),
         schema.uuid_column("document_id"),
@@ -24,8 +24,8 @@ def upgrade() -> None:
         schema.deleted_with("document_id", "documents.id"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("token_hash"),
+        indexed=["owner_id"],
     )
-    op.create_index("ix_share_links_owner_id", "share_links", ["owner_id"])
     op.create_index(
         "ix_share_links_document_created", "share_links", ["document_id", "create_time"]
     )
