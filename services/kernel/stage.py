@@ -101,14 +101,26 @@ class EventPublisher(Protocol):
 
 async def report_progress(
     bus: EventPublisher,
-    subject: str,
-    progress: events_pb2.ProgressReported,
+    service: str,
+    job: events_pb2.JobContext,
+    progress: int,
+    message: str,
+    *,
     what: str,
 ) -> None:
-    """Publishes a stage's progress, best effort: a lost progress event never fails the job,
-    and the same `what` for the same document version is deduplicated by JetStream."""
+    """Publishes the progress of the stage service `service` on its catalogue subject, best
+    effort: a lost progress event never fails the job, and the same `what` for the same
+    document version is deduplicated by JetStream."""
+    step = stage_step(service)
+    assert step.progressed is not None, f"the {service} reports no progress"
+    report = events_pb2.ProgressReported(
+        job=job,
+        stage=step.stage,
+        progress=progress,
+        message=message,
+    )
     try:
-        await bus.publish(subject, progress, event_id=event_id(progress.job, what))
+        await bus.publish(step.progressed, report, event_id=event_id(job, what))
     except Exception:
         log.warning("could not publish progress", exc_info=True)
 

@@ -174,14 +174,11 @@ class SummaryWorker(StageWorker):
             progress = START_PROGRESS + max(1, span * done // max(total, 1))
             await report_progress(
                 self._bus,
-                catalogue.SUMMARY_PROGRESSED,
-                events_pb2.ProgressReported(
-                    job=job,
-                    stage=library_pb2.STAGE_SUMMARIZATION,
-                    progress=progress,
-                    message=f"Summarizing (section {done} of {total})",
-                ),
-                f"summary-progress-{done}-of-{total}",
+                catalogue.SUMMARIZER,
+                job,
+                progress,
+                f"Summarizing (section {done} of {total})",
+                what=f"summary-progress-{done}-of-{total}",
             )
 
         return report

@@ -21,7 +21,14 @@ from services.kernel.stage import (
     transcript_object_key,
 )
 from services.kernel.storage import ObjectStore
-from services.kernel.transcripts import duration, parse_transcript, plain_text, serialize_transcript
+from services.kernel.transcripts import (
+    duration,
+    first_revision,
+    parse_transcript,
+    plain_text,
+    segment_message,
+    serialize_transcript,
+)
 from services.kernel.versions import CurrentVersions
 from services.transcriber.engine import (
     PermanentTranscriptionError,
@@ -41,14 +48,14 @@ START, END = catalogue.progress_span(catalogue.TRANSCRIBER)
 
 def transcript_message(transcript: Transcript) -> library_pb2.Transcript:
     """The stored form: what GetTranscript serves and every later stage reads."""
-    return library_pb2.Transcript(
-        segments=[
-            library_pb2.TranscriptSegment(
-                start_offset=duration(segment.start),
-                end_offset=duration(segment.end),
-                text=segment.text,
-                speaker_id=segment.speaker_id,
-                words=[
+    return first_revision(
+        [
+            segment_message(
+                segment.start,
+                segment.end,
+                segment.text,
+                segment.speaker_id,
+                [
                     library_pb2.TranscriptWord(
                         start_offset=duration(word.start),
                         end_offset=duration(word.end),
@@ -60,14 +67,13 @@ def transcript_message(transcript: Transcript) -> library_pb2.Transcript:
             )
             for segment in transcript.segments
         ],
-        speakers=[
+        [
             library_pb2.Speaker(id=speaker.id, display_name=speaker.display_name)
             for speaker in transcript.speakers
         ],
         language=transcript.language,
         model=transcript.model,
-        revision=1,
-        duration=duration(transcript.duration),
+        duration_seconds=transcript.duration,
     )
 
 
@@ -174,14 +180,11 @@ class TranscriptionWorker(StageWorker):
     async def _report(self, job: events_pb2.JobContext, progress: int) -> None:
         await report_progress(
             self._bus,
-            catalogue.TRANSCRIPTION_PROGRESSED,
-            events_pb2.ProgressReported(
-                job=job,
-                stage=library_pb2.STAGE_TRANSCRIPTION,
-                progress=progress,
-                message=f"Transcribing ({progress - START} of {END - START})",
-            ),
-            f"progress-{progress}",
+            catalogue.TRANSCRIBER,
+            job,
+            progress,
+            f"Transcribing ({progress - START} of {END - START})",
+            what=f"progress-{progress}",
         )
 
 
