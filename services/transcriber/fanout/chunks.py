@@ -14,7 +14,6 @@ import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
@@ -37,7 +36,7 @@ from services.transcriber.engine import (
 )
 from services.transcriber.engine.audio import decode_audio
 from services.transcriber.engine.diarization import Diarizer, VoicedTurns
-from services.transcriber.engine.transcript import Samples, Word
+from services.transcriber.engine.transcript import Samples, words_in_recording_time
 from services.transcriber.fanout.result import ChunkResult
 from speechflow.events.v1 import events_pb2
 
@@ -156,13 +155,9 @@ class ChunkWorker:
             min_speakers=job.min_speakers,
             max_speakers=job.max_speakers,
         )
-        transcript = self._recognizer.transcribe(samples, options)
         offset = request.audio_offset_seconds
-        words: list[Word] = [
-            replace(word, start=word.start + offset, end=word.end + offset)
-            for segment in transcript.segments
-            for word in segment.words
-        ]
+        transcript = self._recognizer.transcribe(samples, options)
+        words = words_in_recording_time(transcript, offset)
         try:
             turns = voiced.result()
         except Exception:

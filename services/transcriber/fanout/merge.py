@@ -22,13 +22,8 @@ import unicodedata
 from collections.abc import Sequence
 
 from services.transcriber.engine.speaker_labelling import GlobalSpeakers
-from services.transcriber.engine.speakers import segments_from_words
-from services.transcriber.engine.transcript import (
-    Transcript,
-    Word,
-    join_segments,
-    speakers_of,
-)
+from services.transcriber.engine.speakers import transcript_from_words
+from services.transcriber.engine.transcript import Transcript, Word
 from services.transcriber.fanout.result import ChunkResult
 
 # Two chunks time the same word within about this much of each other (word timestamps of
@@ -53,15 +48,13 @@ def merge_chunks(
     speakers = GlobalSpeakers()
     for result in ordered:
         speakers.add(result.audio_offset, result.voiced_turns())
-    segments = segments_from_words(words, speakers.turns(min_speakers, max_speakers))
     first = ordered[0]
-    return Transcript(
-        text=join_segments(segments),
-        segments=segments,
+    return transcript_from_words(
+        words,
+        speakers.turns(min_speakers, max_speakers),
         language=first.language,
         duration=ordered[-1].keep_end,
         model=first.model,
-        speakers=speakers_of(segments),
     )
 
 
