@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,6 +35,7 @@ from services.kernel.errors import (
 )
 from services.kernel.outbox import Outbox
 from services.kernel.protos import timestamp
+from services.kernel.row_ids import new_id
 from services.kernel.tokens import Role, current_principal
 from speechflow.auth.v1 import auth_pb2, auth_pb2_grpc
 from speechflow.events.v1 import events_pb2
@@ -106,15 +106,17 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
         ).decode()
 
     async def _tokens(
-        self, store: AuthStore, user: UserRow, family_id: str, now: datetime
+        self, store: AuthStore, user: UserRow, now: datetime, *, family_id: str | None = None
     ) -> auth_pb2.Tokens:
+        """Access and refresh tokens for `user`. The refresh token continues `family_id`'s
+        rotation chain, or starts a new one (a sign-in) when there is none."""
         access, access_expires = self._issuer.issue_for(user, now)
         refresh = domain.new_refresh_token()
         refresh_expires = now + self._refresh_ttl
         await store.add(
             RefreshTokenRow(
                 user_id=user.id,
-                family_id=family_id,
+                family_id=family_id or new_id(),
                 token_hash=domain.hash_refresh_token(refresh),
                 expire_time=refresh_expires,
             )
@@ -159,7 +161,7 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
                     update_time=now,
                 )
                 await store.add(user)
-                tokens = await self._tokens(store, user, str(uuid.uuid4()), now)
+                tokens = await self._tokens(store, user, now)
                 await self._outbox.add(
                     session,
                     USER_REGISTERED,
@@ -193,7 +195,7 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
         if user is None:
             raise Unauthenticated(WRONG_CREDENTIALS, reason="WRONG_CREDENTIALS")
         async with self._db.session() as session:
-            tokens = await self._tokens(AuthStore(session), user, str(uuid.uuid4()), self._clock())
+            tokens = await self._tokens(AuthStore(session), user, self._clock())
         await self._hand_over(context, tokens)
         return auth_pb2.LoginResponse(user=user_message(user), tokens=tokens)
 
@@ -277,7 +279,7 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
                 user = await store.user_by_id(row.user_id)
                 if user is None:
                     raise Unauthenticated("This account no longer exists.", reason="USER_GONE")
-                tokens = await self._tokens(store, user, row.family_id, now)
+                tokens = await self._tokens(store, user, now, family_id=row.family_id)
         if reused:
             raise Unauthenticated(
                 "This refresh token was already used, so every session of that sign-in was "
@@ -354,7 +356,7 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
             # Every sign-in ends (whoever else knew the old password is signed out); the
             # caller goes on with the fresh tokens of a new sign-in.
             await store.revoke_user_tokens(user.id, now)
-            tokens = await self._tokens(store, user, str(uuid.uuid4()), now)
+            tokens = await self._tokens(store, user, now)
         await self._hand_over(context, tokens)
         return auth_pb2.ChangePasswordResponse(tokens=tokens)
 
@@ -449,7 +451,7 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
         )
         self._outbox.notify()  # a first sign-in created the account: user.registered
         async with self._db.session() as session:
-            tokens = await self._tokens(AuthStore(session), user, str(uuid.uuid4()), self._clock())
+            tokens = await self._tokens(AuthStore(session), user, self._clock())
         await self._hand_over(context, tokens)
         return auth_pb2.FinishOidcSignInResponse(user=user_message(user), tokens=tokens)
 

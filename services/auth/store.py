@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, String, delete, func, select, update
@@ -14,20 +13,17 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from services.auth.throttle import Counter, Quota
 from services.kernel.db import UtcDateTime
 from services.kernel.outbox import outbox_table
+from services.kernel.row_ids import uuid_primary_key
 
 
 class Base(DeclarativeBase):
     pass
 
 
-def _new_id() -> str:
-    return str(uuid.uuid4())
-
-
 class UserRow(Base):
     __tablename__ = "users"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_new_id)
+    id: Mapped[str] = uuid_primary_key()
     email: Mapped[str] = mapped_column(String(320), unique=True, index=True)
     name: Mapped[str] = mapped_column(String(100), default="")
     password_hash: Mapped[str] = mapped_column(String(100))
@@ -41,7 +37,7 @@ class RefreshTokenRow(Base):
 
     __tablename__ = "refresh_tokens"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_new_id)
+    id: Mapped[str] = uuid_primary_key()
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     family_id: Mapped[str] = mapped_column(String(36), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -68,7 +64,7 @@ class ApiKeyRow(Base):
 
     __tablename__ = "api_keys"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_new_id)
+    id: Mapped[str] = uuid_primary_key()
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)

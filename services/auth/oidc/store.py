@@ -3,7 +3,6 @@ identities linked to accounts."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint, delete, select
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services.auth.store import Base
 from services.kernel.db import UtcDateTime
+from services.kernel.row_ids import uuid_primary_key
 
 
 class OidcSignInRow(Base):
@@ -33,7 +33,7 @@ class OidcIdentityRow(Base):
     __tablename__ = "oidc_identities"
     __table_args__ = (UniqueConstraint("issuer", "subject"),)
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
+    id: Mapped[str] = uuid_primary_key()
     issuer: Mapped[str] = mapped_column(String(500))
     subject: Mapped[str] = mapped_column(String(255))
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
