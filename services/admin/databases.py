@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-import subprocess
 from contextlib import closing
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from psycopg.conninfo import make_conninfo
 from sqlalchemy.engine import URL
 
 from services.kernel.db import sync_url, url_schema
+from services.mesh.processes import run_tool
 
 SQLITE_SUFFIX = ".sqlite"
 POSTGRES_SUFFIX = ".pgdump"
@@ -154,15 +154,7 @@ def _run_pg_tool(tool: str, url: URL, arguments: list[str]) -> None:
         environment["PGUSER"] = libpq["user"]
     if "password" in libpq:
         environment["PGPASSWORD"] = libpq["password"]
-    completed = subprocess.run(
-        [str(postgres_tool(tool)), *arguments],
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"{tool} failed (exit {completed.returncode}): {completed.stderr}")
+    run_tool([str(postgres_tool(tool)), *arguments], env=environment)
 
 
 def postgres_tool(name: str) -> Path:

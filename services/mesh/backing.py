@@ -8,7 +8,6 @@ S3 settings; the buckets are created by `speechflow-admin init-storage`, as comp
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from services.mesh.nats_auth import load_or_create_secret
 from services.mesh.postgres import PostgresServer
-from services.mesh.processes import ManagedProcess
+from services.mesh.processes import ManagedProcess, run_tool
 from services.mesh.s3_server import SeaweedS3
 
 Database = Literal["sqlite", "postgres"]
@@ -75,16 +74,12 @@ class BackingStores:
         from `.env` included)."""
         if self.s3 is None:
             return
-        completed = subprocess.run(
+        run_tool(
             [sys.executable, "-m", "services.admin", "init-storage"],
-            env=dict(environment),
+            name="init-storage",
+            env=environment,
             cwd=cwd,
-            capture_output=True,
-            text=True,
-            check=False,
         )
-        if completed.returncode != 0:
-            raise RuntimeError(f"init-storage failed: {completed.stderr.strip()}")
 
     def processes(self) -> list[ManagedProcess]:
         return [p for p in (self.postgres, self.s3) if p is not None]

