@@ -6,7 +6,6 @@ import asyncio
 import importlib
 import json
 import re
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Self
 
 import httpx
 
-from services.mesh.processes import ManagedProcess, ProcessExitedError
+from services.mesh.processes import ManagedProcess, ProcessExitedError, ToolFailed, run_tool
 from services.mesh.rest_body_check import lua_script
 
 TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "envoy" / "envoy.yaml.tmpl"
@@ -167,24 +166,15 @@ def envoy_binary() -> Path:
 
 def validate_config(path: Path) -> None:
     """Run `envoy --mode validate`; raise EnvoyConfigError with Envoy's output on rejection."""
-    completed = subprocess.run(
-        [
-            str(envoy_binary()),
-            "--mode",
-            "validate",
-            "-c",
-            str(path),
-            "--disable-hot-restart",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise EnvoyConfigError(
-            f"envoy rejected {path} (exit {completed.returncode}):\n"
-            f"{completed.stderr}{completed.stdout}"
+    try:
+        run_tool(
+            [str(envoy_binary()), "--mode", "validate", "-c", str(path), "--disable-hot-restart"]
         )
+    except ToolFailed as rejected:
+        raise EnvoyConfigError(
+            f"envoy rejected {path} (exit {rejected.exit_code}):\n"
+            f"{rejected.stderr}{rejected.stdout}"
+        ) from None
 
 
 def _prepare_workdir(config_text: str, workdir: Path) -> tuple[Path, Path]:

@@ -73,6 +73,16 @@ def log_tail(log_path: Path, lines: int = _LOG_TAIL_LINES) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+class ToolFailed(RuntimeError):
+    """A one-off command (`run_tool`) ended with a non-zero exit code."""
+
+    def __init__(self, name: str, completed: subprocess.CompletedProcess[str]) -> None:
+        super().__init__(f"{name} failed (exit {completed.returncode}): {completed.stderr.strip()}")
+        self.exit_code = completed.returncode
+        self.stdout = completed.stdout
+        self.stderr = completed.stderr
+
+
 def run_tool(
     argv: Sequence[str],
     *,
@@ -80,8 +90,8 @@ def run_tool(
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
 ) -> None:
-    """Run a one-off command to its end, its output captured; RuntimeError
-    `<name> failed (exit N): <stderr>` when it fails (`name`: the program's, by default)."""
+    """Run a one-off command to its end with its output captured; ToolFailed, saying
+    `<name> failed (exit N): <stderr>`, when it fails (`name`: the program's by default)."""
     completed = subprocess.run(
         list(argv),
         env=None if env is None else dict(env),
@@ -91,10 +101,7 @@ def run_tool(
         check=False,
     )
     if completed.returncode != 0:
-        raise RuntimeError(
-            f"{name or Path(argv[0]).name} failed (exit {completed.returncode}): "
-            f"{completed.stderr.strip()}"
-        )
+        raise ToolFailed(name or Path(argv[0]).name, completed)
 
 
 def wait_until(
