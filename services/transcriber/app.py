@@ -25,6 +25,7 @@ from services.transcriber.engine.diarization import Diarizer, NullDiarizer, Senk
 from services.transcriber.engine.speaker_labelling import SpeakerLabellingTranscriber
 from services.transcriber.fanout.chunks import ChunkWorker, start_chunk_consumer
 from services.transcriber.fanout.coordinator import FanOut, FanOutSettings
+from services.transcriber.fanout.gaps import GapFillingTranscriber
 from services.transcriber.settings import TranscriberSettings
 from services.transcriber.worker import TranscriptionWorker
 from speechflow.transcriber.v1 import transcriber_pb2, transcriber_pb2_grpc
@@ -123,8 +124,11 @@ async def start_transcriber(
         ).handle
 
     app = await start_stage_service(catalogue.TRANSCRIBER, settings, api, handler_for)
+    # Batched like the whole-file path; the stretches it skips are decoded again sequentially.
     chunk_recognizer = FallbackTranscriber(
-        engine.with_batch_size(settings.chunk_batch_size),
+        GapFillingTranscriber(
+            engine.with_batch_size(settings.chunk_batch_size), engine.with_batch_size(1)
+        ),
         GroqTranscriber(settings.groq_api_key, settings.groq_base_url, settings.groq_model)
         if settings.groq_api_key
         else None,

@@ -43,7 +43,7 @@ class TranscriberSettings(StageSettings):
     chunk_overlap_seconds: float = env_field(
         4.0, "TRANSCRIBER_CHUNK_OVERLAP_SECONDS", ge=0.0, le=30.0
     )
-    # Chunks are decoded sequentially by default: on 3-minute chunks of real speech, batched
-    # decoding dropped whole ~30 s stretches in 3 of 8 chunks (tiny.en, 307 words instead of
-    # 369 on one chunk); docs/benchmarks.md case 13.
-    chunk_batch_size: int = env_field(1, "TRANSCRIBER_CHUNK_BATCH_SIZE", ge=1)
+    # Chunks are decoded batched (1 = sequentially), and the ~30 s stretches batched decoding
+    # sometimes skips are decoded again sequentially (fanout/gaps.py): on case 13's 20-minute
+    # recording that is 8.24 % WER against 9.68 % sequential; docs/benchmarks.md case 13.
+    chunk_batch_size: int = env_field(8, "TRANSCRIBER_CHUNK_BATCH_SIZE", ge=1)

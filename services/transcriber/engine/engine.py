@@ -88,7 +88,8 @@ class TranscriptionEngine:
 
     def with_batch_size(self, batch_size: int) -> TranscriptionEngine:
         """The same loaded models, decoding `batch_size` speech regions at a time (1 =
-        sequentially): the fan-out's chunks are decoded sequentially (fanout/chunks.py)."""
+        sequentially): fan-out chunks decode the stretches a batched decode skipped again
+        sequentially (fanout/gaps.py)."""
         twin = TranscriptionEngine(replace(self._settings, batch_size=batch_size))
         twin._models, twin._load_lock = self._models, self._load_lock
         return twin
