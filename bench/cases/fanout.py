@@ -145,6 +145,8 @@ async def run(context: BenchContext) -> list[CaseResult]:
                 "chunk seconds": f"{sizes.chunk:g}",
                 "overlap seconds": f"{sizes.overlap:g}",
                 "fan-out threshold seconds": f"{sizes.threshold:g}",
+                "chunk decoding": "batched (TRANSCRIBER_CHUNK_BATCH_SIZE default 8), stretches "
+                "without words decoded again sequentially",
                 "speakers": "diarized per chunk, matched across chunks by voice",
             },
             metrics=metrics,
