@@ -270,33 +270,25 @@ def watch_command(args: argparse.Namespace, context: Context) -> int:
 
 
 def download_command(args: argparse.Namespace, context: Context) -> int:
-    kind = FILE_KIND.value(args.kind)
-    return _save_file(
-        args.output,
-        context,
-        lambda progress: download_document(
-            context.session, args.document_id, kind, args.output, progress
-        ),
-    )
+    return _save_file(args, context, download_document, FILE_KIND.value(args.kind))
 
 
 def export_command(args: argparse.Namespace, context: Context) -> int:
-    export_format = EXPORT_FORMAT.value(args.format)
-    return _save_file(
-        args.output,
-        context,
-        lambda progress: export_document(
-            context.session, args.document_id, export_format, args.output, progress
-        ),
-    )
+    return _save_file(args, context, export_document, EXPORT_FORMAT.value(args.format))
 
 
-def _save_file(output: str | None, context: Context, save: Callable[[Progress], Downloaded]) -> int:
-    """Runs `save` under a bytes bar and says where the file went (`-o -`: stdout, silently)."""
-    if output == "-" and context.output.json_mode:
+def _save_file(
+    args: argparse.Namespace,
+    context: Context,
+    save: Callable[[Session, str, int, str | None, Progress], Downloaded],
+    kind: int,
+) -> int:
+    """Saves the document's file of this `kind` under a bytes bar and says where it went
+    (`-o -`: to stdout, silently)."""
+    if args.output == "-" and context.output.json_mode:
         raise CliError("`-o -` writes the file itself to stdout; drop --json.", ExitCode.USAGE)
     with context.output.bytes_progress() as progress:
-        saved = save(progress)
+        saved = save(context.session, args.document_id, kind, args.output, progress)
     if saved.path is None:
         return ExitCode.OK
     context.output.result(
