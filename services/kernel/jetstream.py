@@ -36,6 +36,7 @@ from nats.js.api import (
 )
 from nats.js.errors import NoStreamResponseError, NotFoundError, ServiceUnavailableError
 
+from services.kernel.backoff import doubling_delay
 from services.kernel.logs import request_id_var
 from services.kernel.metrics import (
     CONSUMER_ACK_PENDING,
@@ -138,7 +139,7 @@ class RetryPolicy:
     max_delay_seconds: float = 60.0
 
     def delay_after(self, attempt: int) -> float:
-        return float(min(self.max_delay_seconds, self.base_delay_seconds * 2 ** (attempt - 1)))
+        return doubling_delay(self.base_delay_seconds, self.max_delay_seconds, attempt)
 
 
 class TransientError(Exception):

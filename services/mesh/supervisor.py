@@ -14,6 +14,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from services.kernel.backoff import doubling_delay
 from services.kernel.tasks import cancel_and_wait
 from services.mesh.processes import ManagedProcess
 
@@ -29,7 +30,7 @@ class Backoff:
     stable_seconds: float = 60.0
 
     def delay(self, consecutive_crashes: int) -> float:
-        return float(min(self.max_seconds, self.base_seconds * 2 ** (consecutive_crashes - 1)))
+        return doubling_delay(self.base_seconds, self.max_seconds, consecutive_crashes)
 
 
 class Supervisor:
