@@ -7,7 +7,7 @@ speaker with segment timings only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from google.protobuf import json_format
@@ -110,21 +110,53 @@ def _runs(
         yield group
 
 
+def segment_message(
+    start: float,
+    end: float,
+    text: str,
+    speaker_id: str,
+    words: Iterable[library_pb2.TranscriptWord] = (),
+) -> library_pb2.TranscriptSegment:
+    """One segment, its times given in seconds."""
+    return library_pb2.TranscriptSegment(
+        start_offset=duration(start),
+        end_offset=duration(end),
+        text=text,
+        speaker_id=speaker_id,
+        words=words,
+    )
+
+
+def first_revision(
+    segments: Iterable[library_pb2.TranscriptSegment],
+    speakers: Iterable[library_pb2.Speaker],
+    *,
+    language: str,
+    model: str,
+    duration_seconds: float,
+) -> library_pb2.Transcript:
+    """A transcript as the transcriber writes it: revision 1, before any edit."""
+    return library_pb2.Transcript(
+        segments=segments,
+        speakers=speakers,
+        language=language,
+        model=model,
+        revision=1,
+        duration=duration(duration_seconds),
+    )
+
+
 def from_legacy(legacy: events_pb2.Transcript) -> library_pb2.Transcript:
     """A legacy transcript (stored before speakers existed, or sent by an older caller)."""
-    return library_pb2.Transcript(
-        segments=[
-            library_pb2.TranscriptSegment(
-                start_offset=duration(segment.start_seconds),
-                end_offset=duration(segment.end_seconds),
-                text=segment.text,
-                speaker_id=DEFAULT_SPEAKER_ID,
+    return first_revision(
+        [
+            segment_message(
+                segment.start_seconds, segment.end_seconds, segment.text, DEFAULT_SPEAKER_ID
             )
             for segment in legacy.segments
         ],
-        speakers=[library_pb2.Speaker(id=DEFAULT_SPEAKER_ID, display_name=DEFAULT_SPEAKER_NAME)],
+        [library_pb2.Speaker(id=DEFAULT_SPEAKER_ID, display_name=DEFAULT_SPEAKER_NAME)],
         language=legacy.language,
         model=legacy.model,
-        revision=1,
-        duration=duration(legacy.duration_seconds),
+        duration_seconds=legacy.duration_seconds,
     )
