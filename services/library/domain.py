@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sized
+from dataclasses import dataclass
 from enum import IntEnum
+from typing import TypeVar
 
 # The lifecycle's names, declared in the pure model and kept importable from here.
 from services.library.lifecycle.errors import InvalidInput
@@ -53,6 +56,43 @@ MAX_QUOTED_LENGTH = 40
 BIDI_CONTROLS = frozenset(
     "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 )
+
+
+SizedValue = TypeVar("SizedValue", bound=Sized)
+
+
+@dataclass(frozen=True)
+class SizeRule:
+    """A value that must not be empty and has at most `limit` characters (or items), with
+    what to tell the caller when it breaks either; the messages may name `{fields}` that
+    `check` is given."""
+
+    limit: int
+    empty: str
+    empty_reason: str
+    too_long: str
+    too_long_reason: str
+
+    def check(self, value: SizedValue, **fields: object) -> SizedValue:
+        if not len(value):
+            raise InvalidInput(self.empty.format(**fields), reason=self.empty_reason)
+        if len(value) > self.limit:
+            raise InvalidInput(self.too_long.format(**fields), reason=self.too_long_reason)
+        return value
+
+
+FOLDER_NAME = SizeRule(
+    MAX_FOLDER_NAME_LENGTH,
+    "Give the folder a name.",
+    "FOLDER_NAME_REQUIRED",
+    f"Keep folder names under {MAX_FOLDER_NAME_LENGTH} characters.",
+    "FOLDER_NAME_TOO_LONG",
+)
+
+
+def one_line(text: str) -> str:
+    """Visible characters only, runs of white space as one space, trimmed."""
+    return " ".join(strip_invisible(text).split())
 
 
 def check_id(value: str, field: str) -> str:
@@ -133,7 +173,7 @@ def sanitize_file_name(raw: str) -> str:
 
 
 def clean_title(raw: str, fallback: str) -> str:
-    title = " ".join(strip_invisible(raw).split())
+    title = one_line(raw)
     if len(title) > MAX_TITLE_LENGTH:
         raise InvalidInput(
             f"Keep the title under {MAX_TITLE_LENGTH} characters.", reason="TITLE_TOO_LONG"
@@ -145,15 +185,7 @@ def clean_title(raw: str, fallback: str) -> str:
 
 
 def clean_folder_name(raw: str) -> str:
-    name = " ".join(strip_invisible(raw).split())
-    if not name:
-        raise InvalidInput("Give the folder a name.", reason="FOLDER_NAME_REQUIRED")
-    if len(name) > MAX_FOLDER_NAME_LENGTH:
-        raise InvalidInput(
-            f"Keep folder names under {MAX_FOLDER_NAME_LENGTH} characters.",
-            reason="FOLDER_NAME_TOO_LONG",
-        )
-    return name
+    return FOLDER_NAME.check(one_line(raw))
 
 
 def human_bytes(size: int) -> str:

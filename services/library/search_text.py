@@ -13,13 +13,21 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from services.kernel.errors import InvalidArgument
+from services.library.domain import SizeRule
+from services.library.lifecycle.errors import InvalidInput
 
 # Letters and digits in any script; everything else (punctuation, `_`, marks, symbols) separates.
 _WORD = re.compile(r"[^\W_]+")
 # A "quoted phrase" (an unclosed quote runs to the end, as people type) or a bare word.
 _PIECE = re.compile(r'"([^"]*)"?|([^\s"]+)')
 MAX_CLAUSES = 10
+QUERY_CLAUSES = SizeRule(
+    MAX_CLAUSES,
+    "The search has no words to look for; use letters or digits.",
+    "QUERY_HAS_NO_WORDS",
+    f"Search for at most {MAX_CLAUSES} words or phrases at a time.",
+    "QUERY_TOO_MANY_WORDS",
+)
 # Longer runs of letters are no words anyone searches for (PostgreSQL refuses lexemes over
 # 2047 bytes, which would fail the whole transaction that indexes them).
 MAX_TERM_CHARS = 100
@@ -91,9 +99,9 @@ def parse_query(query: str, max_length: int) -> SearchQuery:
     """Words must all be found, "quoted phrases" as written, the last bare word also as the
     start of a longer one (search as you type). INVALID_ARGUMENT when nothing is left to find."""
     if not query.strip():
-        raise InvalidArgument("Type some words to search for.", reason="QUERY_REQUIRED")
+        raise InvalidInput("Type some words to search for.", reason="QUERY_REQUIRED")
     if len(query) > max_length:
-        raise InvalidArgument(
+        raise InvalidInput(
             f"Keep the search under {max_length} characters.", reason="QUERY_TOO_LONG"
         )
     clauses: list[Clause] = []
@@ -106,16 +114,7 @@ def parse_query(query: str, max_length: int) -> SearchQuery:
         if found not in [c.terms for c in clauses]:
             clauses.append(Clause(found))
         last_is_bare_word = word is not None and clauses[-1].terms == found
-    if not clauses:
-        raise InvalidArgument(
-            "The search has no words to look for; use letters or digits.",
-            reason="QUERY_HAS_NO_WORDS",
-        )
-    if len(clauses) > MAX_CLAUSES:
-        raise InvalidArgument(
-            f"Search for at most {MAX_CLAUSES} words or phrases at a time.",
-            reason="QUERY_TOO_MANY_WORDS",
-        )
+    QUERY_CLAUSES.check(clauses)
     if last_is_bare_word:
         clauses[-1] = Clause(clauses[-1].terms, prefix=True)
     return SearchQuery(tuple(clauses))

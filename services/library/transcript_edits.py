@@ -15,13 +15,27 @@ from collections.abc import Sequence
 
 from google.protobuf.duration_pb2 import Duration
 
-from services.kernel.errors import InvalidArgument
 from services.kernel.transcripts import duration, seconds
-from services.library.domain import BIDI_CONTROLS, quoted
+from services.library.domain import BIDI_CONTROLS, SizeRule, quoted
+from services.library.lifecycle.errors import InvalidInput
 from speechflow.library.v1 import library_pb2
 
 MAX_SPEAKER_NAME_LENGTH = 100
 MAX_SEGMENT_TEXT_LENGTH = 5000
+SPEAKER_NAME = SizeRule(
+    MAX_SPEAKER_NAME_LENGTH,
+    "A speaker's name cannot be empty.",
+    "SPEAKER_NAME_REQUIRED",
+    f"Keep a speaker's name under {MAX_SPEAKER_NAME_LENGTH} characters.",
+    "SPEAKER_NAME_TOO_LONG",
+)
+SEGMENT_TEXT = SizeRule(
+    MAX_SEGMENT_TEXT_LENGTH,
+    "Segment {index}'s new text is blank; a segment needs words (leave text empty to keep it).",
+    "SEGMENT_TEXT_BLANK",
+    f"Keep a segment's text under {MAX_SEGMENT_TEXT_LENGTH} characters.",
+    "SEGMENT_TEXT_TOO_LONG",
+)
 MAX_SPEAKERS = 50
 SPEAKER_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _WORD_KEY = re.compile(r"\W+")
@@ -33,19 +47,19 @@ def apply_edits(
     edits: Sequence[library_pb2.TranscriptSegmentEdit],
 ) -> library_pb2.Transcript | None:
     """The next revision, or None when the request changes nothing (no new revision then).
-    Raises InvalidArgument with what to fix."""
+    Raises InvalidInput with what to fix."""
     edited = library_pb2.Transcript()
     edited.CopyFrom(current)
     seen: set[int] = set()
     for edit in edits:
         if not 0 <= edit.index < len(edited.segments):
-            raise InvalidArgument(
+            raise InvalidInput(
                 f"Segment {edit.index} does not exist; this transcript has segments 0 to "
                 f"{len(edited.segments) - 1}.",
                 reason="SEGMENT_INDEX_OUT_OF_RANGE",
             )
         if edit.index in seen:
-            raise InvalidArgument(
+            raise InvalidInput(
                 f"Segment {edit.index} is edited twice in one request; send one edit per segment.",
                 reason="DUPLICATE_SEGMENT_EDIT",
             )
@@ -64,14 +78,14 @@ def apply_edits(
     for rename in renames:
         speaker = _find_speaker(edited, _speaker_id(rename.id))
         if speaker is None:
-            raise InvalidArgument(
+            raise InvalidInput(
                 f"There is no speaker {quoted(rename.id)} to rename; give a segment that "
                 "speaker first (segment_edits) to add one.",
                 reason="UNKNOWN_SPEAKER",
             )
         speaker.display_name = _speaker_name(rename.display_name)
     if len(edited.speakers) > MAX_SPEAKERS:
-        raise InvalidArgument(
+        raise InvalidInput(
             f"A transcript can have at most {MAX_SPEAKERS} speakers.", reason="TOO_MANY_SPEAKERS"
         )
     if edited == current:
@@ -163,7 +177,7 @@ def _ensure_speaker(transcript: library_pb2.Transcript, speaker_id: str) -> None
 
 def _speaker_id(value: str) -> str:
     if not SPEAKER_ID_PATTERN.fullmatch(value):
-        raise InvalidArgument(
+        raise InvalidInput(
             f"The speaker id {quoted(value)} is not valid: use 1 to 32 letters, digits, '-' "
             "or '_'.",
             reason="INVALID_SPEAKER_ID",
@@ -172,31 +186,11 @@ def _speaker_id(value: str) -> str:
 
 
 def _speaker_name(value: str) -> str:
-    name = " ".join(_printable(value).split())
-    if not name:
-        raise InvalidArgument("A speaker's name cannot be empty.", reason="SPEAKER_NAME_REQUIRED")
-    if len(name) > MAX_SPEAKER_NAME_LENGTH:
-        raise InvalidArgument(
-            f"Keep a speaker's name under {MAX_SPEAKER_NAME_LENGTH} characters.",
-            reason="SPEAKER_NAME_TOO_LONG",
-        )
-    return name
+    return SPEAKER_NAME.check(" ".join(_printable(value).split()))
 
 
 def _segment_text(value: str, index: int) -> str:
-    text = " ".join(_printable(value).split())
-    if not text:
-        raise InvalidArgument(
-            f"Segment {index}'s new text is blank; a segment needs words (leave text empty to "
-            "keep it).",
-            reason="SEGMENT_TEXT_BLANK",
-        )
-    if len(text) > MAX_SEGMENT_TEXT_LENGTH:
-        raise InvalidArgument(
-            f"Keep a segment's text under {MAX_SEGMENT_TEXT_LENGTH} characters.",
-            reason="SEGMENT_TEXT_TOO_LONG",
-        )
-    return text
+    return SEGMENT_TEXT.check(" ".join(_printable(value).split()), index=index)
 
 
 def _printable(value: str) -> str:
