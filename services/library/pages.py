@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
 from services.kernel.errors import InvalidArgument
 
@@ -14,6 +16,8 @@ DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
 # The tokens this module writes are about 150 characters.
 MAX_TOKEN_LENGTH = 512
+
+Position = TypeVar("Position")
 
 
 @dataclass(frozen=True)
@@ -34,39 +38,79 @@ def query_fingerprint(*parts: object) -> str:
     return hashlib.sha256(json.dumps([str(p) for p in parts]).encode()).hexdigest()[:16]
 
 
-def encode_token(cursor: Cursor, fingerprint: str) -> str:
-    payload = {"t": cursor.create_time.isoformat(), "i": cursor.id, "q": fingerprint}
-    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+def encode_position(position: dict[str, object], fingerprint: str) -> str:
+    """A page token: where the next page starts, and the query it belongs to."""
+    payload = json.dumps({**position, "q": fingerprint}).encode()
+    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
 
 
-def _invalid_token() -> InvalidArgument:
-    return InvalidArgument(
-        "The page token is not valid; start again without one.", reason="INVALID_PAGE_TOKEN"
-    )
-
-
-def decode_token(token: str, fingerprint: str) -> Cursor | None:
-    """The cursor in `token`; INVALID_ARGUMENT for anything this module did not write (the
-    token is opaque, but clients can still send crafted ones)."""
+def decode_position(
+    token: str,
+    fingerprint: str,
+    read: Callable[[dict[str, Any]], Position | None],
+    *,
+    invalid: str = "The page token is not valid; start again without one.",
+    mismatch: str,
+) -> Position | None:
+    """The position `read` takes from a token `encode_position` wrote (None without a token).
+    INVALID_ARGUMENT (`invalid`) for anything else — the token is opaque, but clients can
+    still send crafted ones: `read` answers None, or raises, for fields that are not ours —
+    and PAGE_TOKEN_MISMATCH (`mismatch`) for a token of another query."""
     if not token:
         return None
     if len(token) > MAX_TOKEN_LENGTH:
-        raise _invalid_token()
+        raise InvalidArgument(invalid, reason="INVALID_PAGE_TOKEN")
     try:
-        padded = token + "=" * (-len(token) % 4)
-        payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        create_time = datetime.fromisoformat(payload["t"])
-        row_id = payload["i"]
+        payload = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        position = read(payload)
         same_query = payload["q"] == fingerprint
     except (ValueError, KeyError, TypeError) as exc:
-        raise _invalid_token() from exc
+        raise InvalidArgument(invalid, reason="INVALID_PAGE_TOKEN") from exc
+    if position is None:
+        raise InvalidArgument(invalid, reason="INVALID_PAGE_TOKEN")
+    if not same_query:
+        raise InvalidArgument(mismatch, reason="PAGE_TOKEN_MISMATCH")
+    return position
+
+
+def encode_token(cursor: Cursor, fingerprint: str) -> str:
+    return encode_position({"t": cursor.create_time.isoformat(), "i": cursor.id}, fingerprint)
+
+
+def _read_cursor(payload: dict[str, Any]) -> Cursor | None:
+    create_time = datetime.fromisoformat(payload["t"])
+    row_id = payload["i"]
     # A naive time would fail in the query (as a 500); an id that is not text is not ours.
     if create_time.tzinfo is None or not isinstance(row_id, str) or len(row_id) > 64:
-        raise _invalid_token()
-    cursor = Cursor(create_time, row_id)
-    if not same_query:
-        raise InvalidArgument(
-            "The page token belongs to a different query; keep the filters the same while paging.",
-            reason="PAGE_TOKEN_MISMATCH",
-        )
-    return cursor
+        return None
+    return Cursor(create_time, row_id)
+
+
+def decode_token(token: str, fingerprint: str) -> Cursor | None:
+    """The cursor in `token` (see decode_position)."""
+    return decode_position(
+        token,
+        fingerprint,
+        _read_cursor,
+        mismatch="The page token belongs to a different query; "
+        "keep the filters the same while paging.",
+    )
+
+
+def encode_name_token(name: str, fingerprint: str) -> str:
+    """For lists by a name unique per owner, where the last name seen is the whole cursor."""
+    return encode_position({"n": name}, fingerprint)
+
+
+def _read_name(payload: dict[str, Any]) -> str | None:
+    name = payload["n"]
+    return name if isinstance(name, str) else None
+
+
+def decode_name_token(token: str, fingerprint: str) -> str | None:
+    return decode_position(
+        token,
+        fingerprint,
+        _read_name,
+        mismatch="The page token belongs to a different query; start again without one.",
+    )

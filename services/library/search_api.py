@@ -3,16 +3,14 @@ summaries and transcripts, with snippets that say when the words were said."""
 
 from __future__ import annotations
 
-import base64
-import json
+from typing import Any
 
-from services.kernel.errors import InvalidArgument
 from services.kernel.transcripts import duration
 from services.library import domain, search_index, search_text
 from services.library.accounts import active_caller
 from services.library.api_base import Context, LibraryBase
 from services.library.convert import document_message
-from services.library.pages import MAX_TOKEN_LENGTH, page_size, query_fingerprint
+from services.library.pages import decode_position, encode_position, page_size, query_fingerprint
 from speechflow.library.v1 import library_pb2
 
 # Ranked results are paged by position; nobody reads past a thousand search results.
@@ -73,32 +71,24 @@ def _snippet(hit: search_index.Hit, query: search_text.SearchQuery) -> library_p
 
 
 def encode_offset(offset: int, fingerprint: str) -> str:
-    payload = json.dumps({"o": offset, "q": fingerprint}).encode()
-    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
+    return encode_position({"o": offset}, fingerprint)
+
+
+def _read_offset(payload: dict[str, Any]) -> int | None:
+    offset = payload["o"]
+    # bool is an int to Python, not to us.
+    return offset if type(offset) is int and 0 < offset <= MAX_OFFSET else None
 
 
 def decode_offset(token: str, fingerprint: str) -> int:
     """The position a page token continues from (AIP-158: opaque, tied to its query);
     INVALID_ARGUMENT for anything `encode_offset` did not write."""
-    if not token:
-        return 0
-    invalid = InvalidArgument(
-        "The page token is not valid; search again without one.", reason="INVALID_PAGE_TOKEN"
+    offset = decode_position(
+        token,
+        fingerprint,
+        _read_offset,
+        invalid="The page token is not valid; search again without one.",
+        mismatch="The page token belongs to a different search; keep the words and folder the "
+        "same while paging.",
     )
-    if len(token) > MAX_TOKEN_LENGTH:
-        raise invalid
-    try:
-        payload = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        offset, same_query = payload["o"], payload["q"] == fingerprint
-    except (ValueError, KeyError, TypeError) as error:
-        raise invalid from error
-    # bool is an int to Python, not to us.
-    if type(offset) is not int or not 0 < offset <= MAX_OFFSET:
-        raise invalid
-    if not same_query:
-        raise InvalidArgument(
-            "The page token belongs to a different search; keep the words and folder the same "
-            "while paging.",
-            reason="PAGE_TOKEN_MISMATCH",
-        )
-    return offset
+    return 0 if offset is None else offset
