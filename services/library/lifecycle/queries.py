@@ -40,6 +40,11 @@ class Page(Generic[Row]):
     # Counted only for the lists whose response reports it.
     total: int | None = None
 
+    @classmethod
+    def of(cls, rows: list[Row], size: int, total: int | None = None) -> Page[Row]:
+        """The page in `rows`, read one row past `size` to learn whether another follows."""
+        return cls(rows=rows[:size], more=len(rows) > size, total=total)
+
 
 @dataclass(frozen=True)
 class DocumentEdit:

@@ -4,7 +4,7 @@ the document and job lists, and a rename/move (the one edit outside the state ma
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, and_, func, or_, select, true
 
@@ -14,6 +14,8 @@ from services.library.lifecycle.model import JobStatus
 from services.library.lifecycle.queries import DocumentEdit, DocumentListing, JobListing, Page
 from services.library.pages import Cursor
 from services.library.store import DocumentRow, FolderRow, JobRow
+
+Columns = TypeVarTuple("Columns")
 
 
 class SqlDocumentQueries:
@@ -30,20 +32,15 @@ class SqlDocumentQueries:
 
     async def documents(self, listing: DocumentListing) -> Page[DocumentRow]:
         filters = _filters(listing)
-        query: Select[DocumentRow] = (
-            select(DocumentRow)
-            .where(and_(*filters))
-            .order_by(DocumentRow.create_time.desc(), DocumentRow.id.desc())
-            .limit(listing.size + 1)
+        query = newest_first(
+            select(DocumentRow).where(and_(*filters)), DocumentRow, listing.size, listing.after
         )
-        if listing.after is not None:
-            query = query.where(before_cursor(DocumentRow, listing.after))
         async with self._db.session() as session:
             rows = list((await session.scalars(query)).all())
             total = await session.scalar(
                 select(func.count()).select_from(DocumentRow).where(and_(*filters))
             )
-        return Page(rows=rows[: listing.size], more=len(rows) > listing.size, total=int(total or 0))
+        return Page.of(rows, listing.size, total=int(total or 0))
 
     async def edit(self, document_id: str, edit: DocumentEdit, now: datetime) -> DocumentRow | None:
         """The edited document, or None if it is gone."""
@@ -71,18 +68,12 @@ class SqlDocumentQueries:
             filters.append(JobRow.status == listing.status)
         if listing.stage:
             filters.append(JobRow.stage == listing.stage)
-        query = (
-            select(JobRow)
-            .where(and_(true(), *filters))
-            .order_by(JobRow.create_time.desc(), JobRow.id.desc())
-            .limit(listing.size + 1)
+        query = newest_first(
+            select(JobRow).where(and_(true(), *filters)), JobRow, listing.size, listing.after
         )
-        if listing.after is not None:
-            query = query.where(before_cursor(JobRow, listing.after))
         async with self._db.session() as session:
-            rows = list((await session.scalars(query)).all())
-            page = rows[: listing.size]
-            wanted = {row.document_id for row in page}
+            page = Page.of(list((await session.scalars(query)).all()), listing.size)
+            wanted = {row.document_id for row in page.rows}
             documents = {
                 document.id: document
                 for document in await session.scalars(
@@ -90,8 +81,7 @@ class SqlDocumentQueries:
                 )
             }
         return Page(
-            rows=[(job, documents.get(job.document_id)) for job in page],
-            more=len(rows) > listing.size,
+            rows=[(job, documents.get(job.document_id)) for job in page.rows], more=page.more
         )
 
     async def failed_jobs_by_stage(self) -> dict[int, int]:
@@ -124,6 +114,15 @@ def _filters(listing: DocumentListing) -> list[Any]:
             )
         )
     return filters
+
+
+def newest_first(
+    query: Select[*Columns], model: Any, size: int, after: Cursor | None
+) -> Select[*Columns]:
+    """`query` in (create_time desc, id desc) order from `after` on, one row past `size` (see
+    Page.of)."""
+    query = query.order_by(model.create_time.desc(), model.id.desc()).limit(size + 1)
+    return query if after is None else query.where(before_cursor(model, after))
 
 
 def before_cursor(model: Any, cursor: Cursor) -> Any:
