@@ -8,7 +8,8 @@ PDF, the player plays the recording) unless the link was made for saving, and an
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from google.api import httpbody_pb2
@@ -37,35 +38,60 @@ from services.library.store import DocumentRow
 from speechflow.library.v1 import library_pb2
 
 
+@dataclass(frozen=True)
+class _DerivedFile:
+    """A file the pipeline makes for a document: there once its stage has run."""
+
+    key: Callable[[DocumentRow], str]
+    content_type: str
+    extension: str
+    not_ready: str
+    not_ready_reason: str
+
+
+_DERIVED_FILES = {
+    library_pb2.FILE_KIND_PDF: _DerivedFile(
+        lambda document: document.pdf_key,
+        "application/pdf",
+        "pdf",
+        "The PDF is not ready yet; watch the document until it is COMPLETED.",
+        "PDF_NOT_READY",
+    ),
+    library_pb2.FILE_KIND_THUMBNAIL: _DerivedFile(
+        lambda document: document.thumbnail_key,
+        "image/png",
+        "png",
+        "The thumbnail is not ready yet; it is made with the PDF.",
+        "THUMBNAIL_NOT_READY",
+    ),
+}
+
+
 class DownloadRpcs(LibraryBase):
     def _file(self, document: DocumentRow, kind: int) -> tuple[str, str, str]:
         """(key, content type, download name) of a stored file of the document."""
-        stem = document.title or document.original_file_name.rsplit(".", 1)[0]
         if kind == library_pb2.FILE_KIND_ORIGINAL:
             return document.original_key, document.content_type, document.original_file_name
-        if kind == library_pb2.FILE_KIND_PDF:
-            if not document.pdf_key:
-                raise FailedPrecondition(
-                    "The PDF is not ready yet; watch the document until it is COMPLETED.",
-                    reason="PDF_NOT_READY",
-                )
-            return document.pdf_key, "application/pdf", f"{stem}.pdf"
-        if kind == library_pb2.FILE_KIND_THUMBNAIL:
-            if not document.thumbnail_key:
-                raise FailedPrecondition(
-                    "The thumbnail is not ready yet; it is made with the PDF.",
-                    reason="THUMBNAIL_NOT_READY",
-                )
-            return document.thumbnail_key, "image/png", f"{stem}.png"
-        raise InvalidArgument(
-            "Choose a file kind: PDF, ORIGINAL or THUMBNAIL.", reason="INVALID_KIND"
-        )
+        derived = _DERIVED_FILES.get(library_pb2.FileKind.ValueType(kind))
+        if derived is None:
+            raise InvalidArgument(
+                "Choose a file kind: PDF, ORIGINAL or THUMBNAIL.", reason="INVALID_KIND"
+            )
+        key = derived.key(document)
+        if not key:
+            raise FailedPrecondition(derived.not_ready, reason=derived.not_ready_reason)
+        stem = document.title or document.original_file_name.rsplit(".", 1)[0]
+        return key, derived.content_type, f"{stem}.{derived.extension}"
+
+    async def _owned_file(self, document_id: str, kind: int) -> tuple[str, str, str]:
+        """`_file` of one of the caller's documents."""
+        document = await self._owned_document(await active_caller(self._db), document_id)
+        return self._file(document, kind)
 
     async def DownloadDocument(
         self, request: library_pb2.DownloadDocumentRequest, context: Context
     ) -> AsyncIterator[library_pb2.DownloadDocumentResponse]:
-        document = await self._owned_document(await active_caller(self._db), request.document_id)
-        key, content_type, name = self._file(document, request.kind)
+        key, content_type, name = await self._owned_file(request.document_id, request.kind)
         size = await self._stored_size(key)
         first = True
         async for chunk in iterate_object(self._store, key):
@@ -80,8 +106,7 @@ class DownloadRpcs(LibraryBase):
     async def GetDocumentContent(
         self, request: library_pb2.GetDocumentContentRequest, context: Context
     ) -> AsyncIterator[httpbody_pb2.HttpBody]:
-        document = await self._owned_document(await active_caller(self._db), request.document_id)
-        key, content_type, name = self._file(document, request.kind)
+        key, content_type, name = await self._owned_file(request.document_id, request.kind)
         size = await self._stored_size(key)
         inline = not request.download
         async for body in _served(self._store, context, key, size, content_type, name, inline):
@@ -96,8 +121,7 @@ class DownloadRpcs(LibraryBase):
     async def GetDownloadUrl(
         self, request: library_pb2.GetDownloadUrlRequest, context: Context
     ) -> library_pb2.GetDownloadUrlResponse:
-        document = await self._owned_document(await active_caller(self._db), request.document_id)
-        key, _content_type, name = self._file(document, request.kind)
+        key, _content_type, name = await self._owned_file(request.document_id, request.kind)
         # Links are for viewing (the PDF box, the player) unless the caller wants to save it.
         inline = not request.download
         url = await asyncio.to_thread(

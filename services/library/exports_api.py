@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TypeVar
 
 from google.api import httpbody_pb2
 
@@ -30,29 +31,23 @@ from speechflow.library.v1 import library_pb2
 
 log = logging.getLogger("speechflow.library.exports")
 
+Message = TypeVar("Message")
+
 
 class ExportRpcs(LibraryBase):
     async def ExportDocument(
         self, request: library_pb2.ExportDocumentRequest, context: Context
     ) -> AsyncIterator[library_pb2.ExportDocumentResponse]:
         exported = await self._export(request.document_id, format_of_enum(request.format))
-        for index, chunk in enumerate(export_chunks(exported.data)):
-            if index == 0:
-                yield library_pb2.ExportDocumentResponse(
-                    data=chunk, content_type=exported.content_type, file_name=exported.file_name
-                )
-            else:
-                yield library_pb2.ExportDocumentResponse(data=chunk)
+        for message in export_messages(exported, library_pb2.ExportDocumentResponse):
+            yield message
 
     async def ExportDocumentContent(
         self, request: library_pb2.ExportDocumentContentRequest, context: Context
     ) -> AsyncIterator[httpbody_pb2.HttpBody]:
         exported = await self._export(request.document_id, format_of_name(request.format))
-        await context.send_initial_metadata(
-            (("content-disposition", content_disposition(exported.file_name)),)
-        )
-        for chunk in export_chunks(exported.data):
-            yield httpbody_pb2.HttpBody(content_type=exported.content_type, data=chunk)
+        async for body in export_bodies(exported, context):
+            yield body
 
     async def _export(self, document_id: str, kind: ExportFormat) -> ExportedFile:
         document = await self._owned_document(await active_caller(self._db), document_id)
@@ -81,6 +76,28 @@ def export_chunks(data: bytes) -> list[bytes]:
     return [
         data[i : i + DOWNLOAD_CHUNK_BYTES] for i in range(0, len(data), DOWNLOAD_CHUNK_BYTES)
     ] or [b""]
+
+
+def export_messages(exported: ExportedFile, message: Callable[..., Message]) -> Iterator[Message]:
+    """The file as a gRPC stream of `message`s; the first also names its type and file."""
+    for index, chunk in enumerate(export_chunks(exported.data)):
+        if index == 0:
+            yield message(
+                data=chunk, content_type=exported.content_type, file_name=exported.file_name
+            )
+        else:
+            yield message(data=chunk)
+
+
+async def export_bodies(
+    exported: ExportedFile, context: Context
+) -> AsyncIterator[httpbody_pb2.HttpBody]:
+    """The raw file with its content type (REST and links), named for saving."""
+    await context.send_initial_metadata(
+        (("content-disposition", content_disposition(exported.file_name)),)
+    )
+    for chunk in export_chunks(exported.data):
+        yield httpbody_pb2.HttpBody(content_type=exported.content_type, data=chunk)
 
 
 def format_of_enum(value: int) -> ExportFormat:
