@@ -29,11 +29,12 @@ from services.library.folders_store import SqlFolders
 from services.library.keyed_locks import KeyedLocks
 from services.library.lifecycle.service import Lifecycle
 from services.library.lifecycle.sql_queries import SqlDocumentQueries
-from services.library.lifecycle.sql_queries import before_cursor as before_cursor
-from services.library.lifecycle.sql_queries import escape_like as escape_like
 from services.library.limits import LimitGuard
 from services.library.preferences_store import SqlPreferences
+from services.library.share_links_store import SqlShareLinks
 from services.library.store import DocumentRow, FolderRow
+from services.library.templates_store import SqlTemplates
+from services.library.upload_sessions_store import SqlUploadSessions
 from services.library.uploads import Uploads
 from services.library.watch import WatchHub
 
@@ -59,6 +60,12 @@ def check_mask(paths: list[str], allowed: set[str]) -> list[str]:
             reason="INVALID_UPDATE_MASK",
         )
     return paths
+
+
+def masked_or_all(paths: list[str], allowed: set[str]) -> list[str]:
+    """What an update changes (AIP-134): its mask's paths, or with no mask every field the
+    request can change."""
+    return check_mask(paths, allowed) or sorted(allowed)
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,9 @@ class LibraryBase:
         self._queries = SqlDocumentQueries(dependencies.db)
         self._folders = SqlFolders(dependencies.db)
         self._preferences = SqlPreferences(dependencies.db)
+        self._templates = SqlTemplates(dependencies.db)
+        self._share_links = SqlShareLinks(dependencies.db)
+        self._upload_sessions = SqlUploadSessions(dependencies.db, dependencies.uploads.guard)
         self._store = dependencies.store
         self._outbox = dependencies.outbox
         self._uploads = dependencies.uploads

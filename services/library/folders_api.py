@@ -11,7 +11,7 @@ from services.library.api_base import (
     FOLDER_MASK_PATHS,
     Context,
     LibraryBase,
-    check_mask,
+    masked_or_all,
 )
 from services.library.convert import folder_message
 from services.library.pages import Cursor, decode_token, encode_token, page_size, query_fingerprint
@@ -54,7 +54,7 @@ class FolderRpcs(LibraryBase):
         self, request: library_pb2.UpdateFolderRequest, context: Context
     ) -> library_pb2.UpdateFolderResponse:
         principal = await active_caller(self._db)
-        paths = check_mask(list(request.update_mask.paths) or ["name"], FOLDER_MASK_PATHS)
+        paths = masked_or_all(list(request.update_mask.paths), FOLDER_MASK_PATHS)
         folder = await self._owned_folder(principal, request.folder.id)
         if "name" in paths:
             name = domain.clean_folder_name(request.folder.name)

@@ -3,34 +3,27 @@ folder's own rows (create, rename, delete). A name used twice by one owner is re
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 
-from services.kernel.db import Database
 from services.kernel.errors import AlreadyExists
 from services.library.lifecycle.queries import Page
-from services.library.lifecycle.sql_queries import before_cursor
+from services.library.lifecycle.sql_queries import newest_first
 from services.library.pages import Cursor
+from services.library.row_store import SqlRows, refused_when_taken
 from services.library.store import DocumentRow, FolderRow
 
 
-@contextmanager
-def _name_unique(name: str) -> Iterator[None]:
-    try:
-        yield
-    except IntegrityError as exc:
-        raise AlreadyExists(
-            f"You already have a folder named '{name}'.", reason="FOLDER_NAME_TAKEN"
-        ) from exc
+def _name_unique(name: str) -> AbstractContextManager[None]:
+    return refused_when_taken(
+        AlreadyExists(f"You already have a folder named '{name}'.", reason="FOLDER_NAME_TAKEN")
+    )
 
 
-class SqlFolders:
-    def __init__(self, db: Database) -> None:
-        self._db = db
+class SqlFolders(SqlRows[FolderRow]):
+    model = FolderRow
 
     async def document_count(self, folder_id: str) -> int:
         async with self._db.session() as session:
@@ -40,11 +33,10 @@ class SqlFolders:
         return int(count or 0)
 
     async def create(self, owner_id: str, name: str, now: datetime) -> FolderRow:
-        folder = FolderRow(owner_id=owner_id, name=name, create_time=now, update_time=now)
         with _name_unique(name):
-            async with self._db.session() as session:
-                session.add(folder)
-        return folder
+            return await self.add(
+                FolderRow(owner_id=owner_id, name=name, create_time=now, update_time=now)
+            )
 
     async def page(
         self, owner_id: str, size: int, after: Cursor | None
@@ -56,18 +48,17 @@ class SqlFolders:
             .group_by(DocumentRow.folder_id)
             .subquery()
         )
-        query = (
+        query = newest_first(
             select(FolderRow, func.coalesce(counts.c.n, 0))
             .outerjoin(counts, counts.c.folder_id == FolderRow.id)
-            .where(FolderRow.owner_id == owner_id)
-            .order_by(FolderRow.create_time.desc(), FolderRow.id.desc())
-            .limit(size + 1)
+            .where(FolderRow.owner_id == owner_id),
+            FolderRow,
+            size,
+            after,
         )
-        if after is not None:
-            query = query.where(before_cursor(FolderRow, after))
         async with self._db.session() as session:
             rows = [(folder, int(count)) for folder, count in (await session.execute(query)).all()]
-        return Page(rows=rows[:size], more=len(rows) > size)
+        return Page.of(rows, size)
 
     async def rename(self, folder_id: str, name: str, now: datetime) -> FolderRow | None:
         """The renamed folder, or None if it is gone."""

@@ -5,17 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.kernel.db import Database
+from services.library.row_store import SqlRows
 from services.library.store import PreferencesRow
 
 
-class SqlPreferences:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    async def get(self, user_id: str) -> PreferencesRow | None:
-        async with self._db.session() as session:
-            return await session.get(PreferencesRow, user_id)
+class SqlPreferences(SqlRows[PreferencesRow]):
+    model = PreferencesRow
 
     async def save(
         self, user_id: str, vocabulary: list[str] | None, now: datetime

@@ -12,34 +12,31 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from google.api import httpbody_pb2
-from sqlalchemy import select
 
 from services.kernel.errors import InvalidArgument, NotFound
 from services.kernel.protos import timestamp
-from services.kernel.storage import content_disposition
 from services.kernel.transcripts import duration
 from services.library import share_links
 from services.library.accounts import active_caller
 from services.library.api_base import Context, require_id
 from services.library.downloads_api import DownloadRpcs
 from services.library.edits_api import stored_transcript
+from services.library.exports import ExportedFile, ExportFormat
 from services.library.exports_api import (
     ExportRpcs,
-    export_chunks,
+    export_bodies,
+    export_messages,
     format_of_enum,
     format_of_name,
 )
 from services.library.share_links_store import ShareLinkRow
 from services.library.share_links_throttle import ClientThrottle, client_address
-from services.library.store import DeletedUserRow, DocumentRow
+from services.library.store import DocumentRow
 from services.library.summaries import summary_from_json
 from speechflow.library.v1 import library_pb2
 
 log = logging.getLogger("speechflow.library.share_links")
 
-# Recording last_use_time on every read would write on every page view; once a minute says
-# enough about whether a link is used.
-LAST_USE_RESOLUTION = timedelta(minutes=1)
 SHARED_FILE_KINDS = {library_pb2.FILE_KIND_PDF, library_pb2.FILE_KIND_ORIGINAL}
 
 
@@ -92,17 +89,9 @@ class ShareLinkRpcs(DownloadRpcs, ExportRpcs):
         ttl = share_links.link_ttl(request.ttl.ToTimedelta() if request.HasField("ttl") else None)
         document = await self._owned_document(principal, request.document_id)
         token = share_links.new_token()
-        now = datetime.now(UTC)
-        row = ShareLinkRow(
-            document_id=document.id,
-            owner_id=principal.user_id,
-            token_hash=share_links.token_hash(token),
-            create_time=now,
-            expire_time=now + ttl,
-            revoked=False,
+        row = await self._share_links.create(
+            document.id, principal.user_id, share_links.token_hash(token), datetime.now(UTC), ttl
         )
-        async with self._db.session() as session:
-            session.add(row)
         log.info(
             "share link created",
             extra={
@@ -118,27 +107,17 @@ class ShareLinkRpcs(DownloadRpcs, ExportRpcs):
         self, request: library_pb2.ListShareLinksRequest, context: Context
     ) -> library_pb2.ListShareLinksResponse:
         document = await self._owned_document(await active_caller(self._db), request.document_id)
-        async with self._db.session() as session:
-            rows = await session.scalars(
-                select(ShareLinkRow)
-                .where(ShareLinkRow.document_id == document.id)
-                .order_by(ShareLinkRow.create_time.desc(), ShareLinkRow.id)
-            )
-            links = [_link_message(row) for row in rows]
-        return library_pb2.ListShareLinksResponse(share_links=links)
+        links = await self._share_links.of_document(document.id)
+        return library_pb2.ListShareLinksResponse(share_links=[_link_message(r) for r in links])
 
     async def RevokeShareLink(
         self, request: library_pb2.RevokeShareLinkRequest, context: Context
     ) -> library_pb2.RevokeShareLinkResponse:
         principal = await active_caller(self._db)
         link_id = require_id(request.share_link_id, "share_link_id")
-        async with self._db.session() as session:
-            row = await session.get(ShareLinkRow, link_id)
-            if row is None or row.owner_id != principal.user_id:
-                raise NotFound(
-                    f"Share link {link_id} does not exist.", reason="SHARE_LINK_NOT_FOUND"
-                )
-            row.revoked = True
+        row = await self._share_links.revoke(link_id, principal.user_id)
+        if row is None:
+            raise NotFound(f"Share link {link_id} does not exist.", reason="SHARE_LINK_NOT_FOUND")
         log.info("share link revoked", extra={"share_link_id": link_id})
         return library_pb2.RevokeShareLinkResponse(share_link=_link_message(row))
 
@@ -148,22 +127,16 @@ class ShareLinkRpcs(DownloadRpcs, ExportRpcs):
         """The live link of `token` and its document; one answer for every kind of refusal."""
         self._share_throttle.claim(client_address(context))
         digest = share_links.token_hash(share_links.checked_token(token))
-        now = datetime.now(UTC)
-        async with self._db.session() as session:
-            link = await session.scalar(
-                select(ShareLinkRow).where(ShareLinkRow.token_hash == digest)
-            )
-            if link is None or link.revoked or link.expire_time <= now:
-                raise share_links.link_gone()
-            document = await session.get(DocumentRow, link.document_id)
-            if document is None:
-                raise share_links.link_gone()
-            # The owner's account was deleted and its documents are being removed.
-            if await session.get(DeletedUserRow, document.owner_id) is not None:
-                raise share_links.link_gone()
-            if link.last_use_time is None or now - link.last_use_time >= LAST_USE_RESOLUTION:
-                link.last_use_time = now
-        return link, document
+        shared = await self._share_links.live(digest, datetime.now(UTC))
+        if shared is None:
+            raise share_links.link_gone()
+        return shared
+
+    async def _shared_export(
+        self, token: str, context: Context, kind: ExportFormat
+    ) -> ExportedFile:
+        _link, document = await self._shared(token, context)
+        return await self._export_document(document, kind)
 
     async def GetSharedDocument(
         self, request: library_pb2.GetSharedDocumentRequest, context: Context
@@ -177,28 +150,16 @@ class ShareLinkRpcs(DownloadRpcs, ExportRpcs):
     async def ExportSharedDocument(
         self, request: library_pb2.ExportSharedDocumentRequest, context: Context
     ) -> AsyncIterator[library_pb2.ExportSharedDocumentResponse]:
-        kind = format_of_enum(request.format)
-        _link, document = await self._shared(request.token, context)
-        exported = await self._export_document(document, kind)
-        for index, chunk in enumerate(export_chunks(exported.data)):
-            if index == 0:
-                yield library_pb2.ExportSharedDocumentResponse(
-                    data=chunk, content_type=exported.content_type, file_name=exported.file_name
-                )
-            else:
-                yield library_pb2.ExportSharedDocumentResponse(data=chunk)
+        exported = await self._shared_export(request.token, context, format_of_enum(request.format))
+        for message in export_messages(exported, library_pb2.ExportSharedDocumentResponse):
+            yield message
 
     async def ExportSharedDocumentContent(
         self, request: library_pb2.ExportSharedDocumentContentRequest, context: Context
     ) -> AsyncIterator[httpbody_pb2.HttpBody]:
-        kind = format_of_name(request.format)
-        _link, document = await self._shared(request.token, context)
-        exported = await self._export_document(document, kind)
-        await context.send_initial_metadata(
-            (("content-disposition", content_disposition(exported.file_name)),)
-        )
-        for chunk in export_chunks(exported.data):
-            yield httpbody_pb2.HttpBody(content_type=exported.content_type, data=chunk)
+        exported = await self._shared_export(request.token, context, format_of_name(request.format))
+        async for body in export_bodies(exported, context):
+            yield body
 
     async def GetSharedDownloadUrl(
         self, request: library_pb2.GetSharedDownloadUrlRequest, context: Context

@@ -12,7 +12,7 @@ from services.kernel.storage import ObjectNotFound
 from services.kernel.transcripts import parse_transcript
 from services.library import domain
 from services.library.accounts import active_caller
-from services.library.api_base import Context, LibraryBase, check_mask
+from services.library.api_base import Context, LibraryBase, masked_or_all
 from services.library.store import PreferencesRow
 from speechflow.library.v1 import library_pb2
 
@@ -61,9 +61,7 @@ class TranscriptRpcs(LibraryBase):
         self, request: library_pb2.UpdatePreferencesRequest, context: Context
     ) -> library_pb2.UpdatePreferencesResponse:
         principal = await active_caller(self._db)
-        paths = check_mask(list(request.update_mask.paths), PREFERENCES_MASK_PATHS) or list(
-            PREFERENCES_MASK_PATHS
-        )
+        paths = masked_or_all(list(request.update_mask.paths), PREFERENCES_MASK_PATHS)
         vocabulary = domain.clean_vocabulary(list(request.preferences.vocabulary))
         row = await self._preferences.save(
             principal.user_id, vocabulary if "vocabulary" in paths else None, datetime.now(UTC)

@@ -14,8 +14,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import select, update
-
 from services.kernel.errors import (
     AppError,
     FailedPrecondition,
@@ -179,12 +177,7 @@ class UploadRpcs(LibraryBase):
             expire_time=now + self._session_ttl,
         )
         try:
-            async with self._db.session() as session:
-                # The quota binds here: a session's declared size counts from its start.
-                await self.limits.admit_upload_session(
-                    session, principal.user_id, upload.size_bytes
-                )
-                session.add(session_row)
+            await self._upload_sessions.open(session_row)
         except BaseException:
             spool.unlink(missing_ok=True)
             raise
@@ -197,23 +190,16 @@ class UploadRpcs(LibraryBase):
     async def _open_session_of(
         self, principal: Principal, request_id: str | None
     ) -> UploadSessionRow | None:
-        """The caller's unexpired session started with `request_id` (a user has few open
-        sessions: the quota counts their declared sizes)."""
+        """The caller's unexpired session started with `request_id`."""
         if request_id is None:
             return None
-        async with self._db.session() as session:
-            rows = await session.scalars(
-                select(UploadSessionRow).where(
-                    UploadSessionRow.owner_id == principal.user_id,
-                    UploadSessionRow.expire_time > datetime.now(UTC),
-                )
-            )
-            return next((r for r in rows if r.metadata_json.get("request_id") == request_id), None)
+        return await self._upload_sessions.open_of_request(
+            principal.user_id, request_id, datetime.now(UTC)
+        )
 
     async def _upload_session(self, principal: Principal, upload_id: str) -> UploadSessionRow:
         """The caller's open session; `upload_id` must have passed require_id."""
-        async with self._db.session() as session:
-            row = await session.get(UploadSessionRow, upload_id)
+        row = await self._upload_sessions.get(upload_id)
         if row is None or row.owner_id != principal.user_id or row.expire_time <= datetime.now(UTC):
             raise NotFound(
                 f"Upload {upload_id} does not exist or has expired; start a new one.",
@@ -262,12 +248,7 @@ class UploadRpcs(LibraryBase):
                     reason="SIZE_MISMATCH",
                 )
             await asyncio.to_thread(write_at, Path(row.spool_path), offset, data)
-            async with self._db.session() as session:
-                await session.execute(
-                    update(UploadSessionRow)
-                    .where(UploadSessionRow.id == row.id)
-                    .values(received_bytes=end)
-                )
+            await self._upload_sessions.set_received(row.id, end)
         return end
 
     async def GetUpload(
@@ -318,21 +299,11 @@ class UploadRpcs(LibraryBase):
 
     async def _end_session(self, row: UploadSessionRow) -> None:
         await asyncio.to_thread(Path(row.spool_path).unlink, missing_ok=True)
-        async with self._db.session() as session:
-            stored = await session.get(UploadSessionRow, row.id)
-            if stored is not None:
-                await session.delete(stored)
+        await self._upload_sessions.delete(row.id)
 
     async def expire_upload_sessions(self) -> int:
         """Removes unfinished sessions past their expiry, with their bytes."""
-        async with self._db.session() as session:
-            rows = (
-                await session.scalars(
-                    select(UploadSessionRow).where(
-                        UploadSessionRow.expire_time <= datetime.now(UTC)
-                    )
-                )
-            ).all()
+        rows = await self._upload_sessions.expired(datetime.now(UTC))
         for row in rows:
             await self._end_session(row)
         return len(rows)

@@ -1,0 +1,49 @@
+"""What the library's SQL stores share: one table's rows by primary key, each call in its own
+transaction, and the refusal of a name one owner already uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Generic, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+
+from services.kernel.db import Database
+from services.kernel.errors import AlreadyExists
+from services.library.store import Base
+
+Row = TypeVar("Row", bound=Base)
+
+
+@contextmanager
+def refused_when_taken(refusal: AlreadyExists) -> Iterator[None]:
+    """A write that breaks a unique constraint (a name one owner already uses) is `refusal`."""
+    try:
+        yield
+    except IntegrityError as exc:
+        raise refusal from exc
+
+
+class SqlRows(Generic[Row]):
+    """A store of `model`'s rows; subclasses add the table's own queries."""
+
+    model: type[Row]
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, key: str) -> Row | None:
+        async with self._db.session() as session:
+            return await session.get(self.model, key)
+
+    async def add(self, row: Row) -> Row:
+        async with self._db.session() as session:
+            session.add(row)
+        return row
+
+    async def delete(self, key: str) -> None:
+        async with self._db.session() as session:
+            row = await session.get(self.model, key)
+            if row is not None:
+                await session.delete(row)
