@@ -10,7 +10,6 @@ from services.kernel.errors import (
     InvalidArgument,
     NotFound,
 )
-from services.kernel.protos import timestamp
 from services.library import domain, summaries
 from services.library.accounts import active_caller
 from services.library.api_base import (
@@ -23,12 +22,14 @@ from services.library.api_base import (
 )
 from services.library.convert import document_message
 from services.library.domain import Stage, Status
+from services.library.events import document_changed
 from services.library.lifecycle.errors import NoTranscript
 from services.library.lifecycle.handlers import StartVersion
 from services.library.lifecycle.ports import VersionSettings
 from services.library.lifecycle.queries import MAX_QUERY_WORDS, DocumentEdit, DocumentListing
 from services.library.pages import Cursor, decode_token, encode_token, page_size, query_fingerprint
 from services.library.templates import owned_template
+from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
 
 log = logging.getLogger("speechflow.library.documents")
@@ -134,14 +135,7 @@ class DocumentRpcs(LibraryBase):
         # Subscribe before reading the current state, so no change can slip between the two.
         with self._hub.watch(document_id) as changes:
             document = await self._owned_document(principal, document_id)
-            last = library_pb2.WatchDocumentResponse(
-                document_id=document.id,
-                status=library_pb2.DocumentStatus.ValueType(document.status),
-                progress=document.progress,
-                stage=library_pb2.Stage.ValueType(document.stage),
-                message=document.error_message or document.status_message,
-                update_time=timestamp(document.update_time),
-            )
+            last = _watched(document_changed(document))
             version = document.version
             yield last
             if document.status in TERMINAL:
@@ -155,14 +149,7 @@ class DocumentRpcs(LibraryBase):
                     and change.update_time.ToDatetime() < last.update_time.ToDatetime()
                 ):
                     continue  # an older state arriving late; a final state always counts
-                current = library_pb2.WatchDocumentResponse(
-                    document_id=change.document_id,
-                    status=change.status,
-                    progress=change.progress,
-                    stage=change.stage,
-                    message=change.message,
-                    update_time=change.update_time,
-                )
+                current = _watched(change)
                 version = change.version
                 if (current.status, current.progress, current.stage, current.message) != (
                     last.status,
@@ -219,3 +206,14 @@ class DocumentRpcs(LibraryBase):
         )
         document = await self._owned_document(principal, document.id)
         return library_pb2.RegenerateDocumentResponse(document=document_message(document))
+
+
+def _watched(change: events_pb2.DocumentChanged) -> library_pb2.WatchDocumentResponse:
+    return library_pb2.WatchDocumentResponse(
+        document_id=change.document_id,
+        status=change.status,
+        progress=change.progress,
+        stage=change.stage,
+        message=change.message,
+        update_time=change.update_time,
+    )
