@@ -32,15 +32,20 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-class FolderRow(Base):
-    __tablename__ = "folders"
-    __table_args__ = (UniqueConstraint("owner_id", "name", name="uq_folders_owner_name"),)
+class NamedByOwner:
+    """The columns of what a user names and keeps (a folder, a summary template); each table
+    makes the name unique per owner."""
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     owner_id: Mapped[str] = mapped_column(String(36), index=True)
     name: Mapped[str] = mapped_column(String(100))
     create_time: Mapped[datetime] = mapped_column(UtcDateTime())
     update_time: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class FolderRow(NamedByOwner, Base):
+    __tablename__ = "folders"
+    __table_args__ = (UniqueConstraint("owner_id", "name", name="uq_folders_owner_name"),)
 
 
 class DocumentRow(Base):
@@ -183,18 +188,13 @@ class PreferencesRow(Base):
     update_time: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-class SummaryTemplateRow(Base):
+class SummaryTemplateRow(NamedByOwner, Base):
     """A user's summary template: a name and instructions for the summarizer."""
 
     __tablename__ = "summary_templates"
     __table_args__ = (UniqueConstraint("owner_id", "name", name="uq_summary_templates_owner_name"),)
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    owner_id: Mapped[str] = mapped_column(String(36), index=True)
-    name: Mapped[str] = mapped_column(String(100))
     instructions: Mapped[str] = mapped_column(Text)
-    create_time: Mapped[datetime] = mapped_column(UtcDateTime())
-    update_time: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class SearchEntryRow(Base):
