@@ -39,19 +39,6 @@ FINAL_STATUSES = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class UploadOptions:
-    folder_id: str = ""
-    title: str = ""
-    language: str = ""
-    summary_length: int = library_pb2.SUMMARY_LENGTH_UNSPECIFIED
-    summary_language: str = ""
-    summary_template_id: str = ""
-    hotwords: str = ""
-    min_speakers: int = 0
-    max_speakers: int = 0
-
-
 def upload_requests(
     path: Path, metadata: library_pb2.UploadMetadata, sent: Callable[[int], object]
 ) -> Iterator[library_pb2.UploadDocumentRequest]:
@@ -65,25 +52,19 @@ def upload_requests(
 
 
 def upload_file(
-    session: Session, path: Path, options: UploadOptions, progress: Progress
+    session: Session, path: Path, settings: library_pb2.UploadMetadata, progress: Progress
 ) -> library_pb2.Document:
+    """Uploads one file with the document `settings` every file of one command shares
+    (folder, title, languages, summary, hotwords, speakers); the file's own name, type and
+    size are filled in here."""
     size = path.stat().st_size
-    metadata = library_pb2.UploadMetadata(
-        file_name=path.name,
-        content_type=mimetypes.guess_type(path.name)[0] or "",
-        size_bytes=size,
-        folder_id=options.folder_id,
-        title=options.title,
-        language=options.language,
-        summary_length=options.summary_length,  # type: ignore[arg-type]
-        summary_language=options.summary_language,
-        summary_template_id=options.summary_template_id,
-        hotwords=options.hotwords,
-        min_speakers=options.min_speakers,
-        max_speakers=options.max_speakers,
-        # Same key on a retry after a token refresh: the server returns the same document.
-        request_id=str(uuid.uuid4()),
-    )
+    metadata = library_pb2.UploadMetadata()
+    metadata.CopyFrom(settings)
+    metadata.file_name = path.name
+    metadata.content_type = mimetypes.guess_type(path.name)[0] or ""
+    metadata.size_bytes = size
+    # Same key on a retry after a token refresh: the server returns the same document.
+    metadata.request_id = str(uuid.uuid4())
     task = progress.add_task(escape(path.name), total=size)
 
     def send(credentials: Metadata) -> library_pb2.Document:

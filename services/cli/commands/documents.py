@@ -28,7 +28,6 @@ from services.cli.output import message_to_dict
 from services.cli.session import Session
 from services.cli.transfer import (
     Downloaded,
-    UploadOptions,
     WatchDisplay,
     download_document,
     export_document,
@@ -165,11 +164,11 @@ def upload_command(args: argparse.Namespace, context: Context) -> int:
     if args.title and len(paths) > 1:
         raise CliError("--title names one file; upload the files one by one.", ExitCode.USAGE)
     session = context.session
-    options = UploadOptions(
+    settings = library_pb2.UploadMetadata(
         folder_id=FOLDERS.pick(session, args.folder).id if args.folder else "",
         title=args.title or "",
         language=args.language or "",
-        summary_length=_summary_length(args),
+        summary_length=_summary_length(args),  # type: ignore[arg-type]
         summary_language=args.summary_language or "",
         summary_template_id=TEMPLATES.pick(session, args.template).id if args.template else "",
         hotwords=args.hotwords or "",
@@ -179,7 +178,7 @@ def upload_command(args: argparse.Namespace, context: Context) -> int:
     documents: list[library_pb2.Document] = []
     with context.output.bytes_progress() as progress:
         for path in paths:
-            document = upload_file(session, path, options, progress)
+            document = upload_file(session, path, settings, progress)
             documents.append(document)
             context.output.note(f"Uploaded {escape(path.name)} as [bold]{document.id}[/]")
     exit_code = ExitCode.OK
