@@ -29,6 +29,8 @@ TALK = [
     ("Speaker 1", "Thanks, Nina."),
     ("Speaker 2", "Nina, I'll lend you my tent for the lake."),
     ("Speaker 1", "So we keep the old pricing for the pilot."),
+    ("Speaker 3", "Should we also close the old tickets?"),
+    ("Speaker 1", "That is too slow. We switch to the new courier."),
 ]
 
 
@@ -127,6 +129,41 @@ async def test_a_decision_listed_as_a_task_is_a_decision() -> None:
 
     assert summary.action_items == []
     assert summary.decisions == ["Keep the old pricing"]
+
+
+@pytest.mark.asyncio
+async def test_a_decision_stated_after_another_sentence_is_a_decision() -> None:
+    model = ScriptedModel(
+        [cited(10, "task", "Switch to the new courier", owner="Speaker 1")],
+        summary=NOTHING_NOTED,
+    )
+
+    summary = await model.summarize(_request())
+
+    assert summary.action_items == []
+    assert summary.decisions == ["Switch to the new courier"]
+
+
+@pytest.mark.asyncio
+async def test_a_question_that_asks_nobody_is_no_task() -> None:
+    model = ScriptedModel(
+        [cited(9, "task", "Close the old tickets", owner="Speaker 3")], summary=NOTHING_NOTED
+    )
+
+    summary = await model.summarize(_request())
+
+    assert summary.action_items == []
+
+
+@pytest.mark.asyncio
+async def test_a_line_number_a_few_lines_off_is_corrected_by_the_wording() -> None:
+    model = ScriptedModel([cited(8, "task", "Call the retailer about the workaround")])
+
+    summary = await model.summarize(_request())
+
+    assert [(i.text, i.owner, i.due) for i in summary.action_items] == [
+        ("Call the retailer about the workaround", "Nina", "2026-11-09")
+    ]
 
 
 @pytest.mark.asyncio

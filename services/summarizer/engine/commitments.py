@@ -38,13 +38,16 @@ from services.summarizer.engine.llm_output import strict_object
 from services.summarizer.engine.model import Segment
 
 # A bound keeps a small model from looping on one item until its answer is cut off.
-MAX_COMMITMENTS = 12
+MAX_COMMITMENTS = 16
 TASK = "task"
 DECISION = "decision"
-# What the model may call a line it cites; only tasks and decisions are kept.
-LINE_KINDS = (TASK, DECISION, "small talk", "meeting talk")
-# How far (in lines) a cited line number may be off and still be corrected by the wording.
-LINE_SLACK = 1
+# What the model may call a line it cites; only tasks and decisions are kept. (Offered a
+# label for talk about the meeting as well, the 1.5B model labelled every line in turn and
+# reached the list's bound before the meeting's end.)
+LINE_KINDS = (TASK, DECISION, "small talk")
+# How far (in lines) a cited line number may be off and still be corrected by the wording
+# (the 1.5B model's numbers drift by two or three lines in a 25-line meeting).
+LINE_SLACK = 3
 
 COMMITMENTS_JSON_SCHEMA: dict[str, Any] = strict_object(
     {
@@ -66,8 +69,8 @@ COMMITMENTS_JSON_SCHEMA: dict[str, Any] = strict_object(
 )
 
 # A worked example in the prompt: owners from "I'll" and from a name asked, a request answered
-# on the next line, a promise made in small talk and a decision labelled as such, talk about
-# the meeting left out. Not taken from any benchmark meeting.
+# on the next line, a promise made in small talk and a decision labelled as such, greetings,
+# chat and talk about the meeting left out. Not taken from any benchmark meeting.
 _EXAMPLE_LINES = (
     "L1 Speaker 1: Morning! Did anyone watch the match yesterday?",
     "L2 Speaker 2: I did, what a game. I'll bring you the photos.",
@@ -139,20 +142,19 @@ class Commitment:
 
 def commitments_system_prompt(instructions: str = "") -> str:
     lines = [
-        "You read meeting transcripts and list the lines a person would note down: every "
-        "task that a person takes on or is asked to do and accepts, and every decision made.",
+        "You read meeting transcripts and point at the few lines where someone takes on or "
+        "is given a task, or where the group decides something. Skip every other line: "
+        "greetings, chat, questions, talk about the agenda.",
         "Each transcript line starts with its number (L1, L2 …) and the speaker's label or name.",
-        "For each such line give: line, its number; kind: task when someone is to do "
+        "For each line you point at give: line, its number; kind: task when someone is to do "
         "something, decision when the group settles something and nobody is given work by "
-        "it, small talk when it is about weekends, sport, food, weather, family, pets or "
-        "hobbies whatever is promised there, meeting talk when it is about the meeting itself "
-        "(the agenda, summarizing, moving on); text, the task or decision in a few words, a "
-        "task starting with a verb; owner, who does a task: the speaker of that line when "
-        "they say I, I'll, I will, I can or let me, the person addressed by name when asked "
-        '("Anna, could you …"), else null; due, when a task is due in the words said '
+        "it, small talk when the task is promised in small talk (weekends, sport, food, "
+        "weather, family, pets, hobbies); text, the task or decision in a few words of your "
+        "own, a task starting with a verb; owner, who does a task: the speaker of that line "
+        "when they say I, I'll, I will, I can or let me, the person addressed by name when "
+        'asked ("Anna, could you …"), else null; due, when a task is due in the words said '
         '("Friday", "tomorrow"), else null.',
-        "Leave out greetings and other lines that hold no task or decision. Never invent "
-        "tasks, names or dates. An empty list when there are none.",
+        "Never invent tasks, names or dates. An empty list when there are none.",
         "Example transcript:",
         *_EXAMPLE_LINES,
         "Example answer:",
@@ -199,8 +201,10 @@ def ground_commitments(
         text = item.text.strip() or source.text.strip()
         if mentions_small_talk(text):
             continue
-        owner = _owner(item.owner, source, segments, spoken_words)
         kind = _kind(item.kind, source, segments)
+        if kind is None:
+            continue
+        owner = _owner(item.owner, source, segments, spoken_words)
         due = (item.due or "").strip() if kind == TASK else ""
         found.append(
             Commitment(
@@ -214,17 +218,24 @@ def ground_commitments(
     return _without_repeats(found, segments, content_words)
 
 
-def _kind(labelled: str, source: Segment, segments: Sequence[Segment]) -> str:
+def _kind(labelled: str, source: Segment, segments: Sequence[Segment]) -> str | None:
     """The line's wording over the model's label: a line that gives someone work ("I'll …",
-    "Anna, could you …", or the answer to such a request) is a task, and a line where the
-    team states what it settled ("Then we keep the trial at 14 days", "We agreed on …"),
-    giving nobody work, is a decision."""
+    "Anna, could you …", or the answer to such a request) is a task; one where the team
+    states what it settled ("That's too long. We replace it with …", "We agreed on …"),
+    giving nobody work, is a decision; a question that asks nobody to do anything ("Should
+    we answer the oldest first?") is neither (None)."""
     assigns = owner_of(source.text, source.speaker) is not None
     if assigns or _request_answered_by(source, segments) is not None:
         return TASK
-    if states_team_decision(source.text) or is_decision(source.text):
+    sentences = _SENTENCE_BREAK.split(source.text.strip())
+    if any(states_team_decision(sentence) or is_decision(sentence) for sentence in sentences):
         return DECISION
+    if labelled == TASK and sentences[-1].endswith("?") and not is_request(source.text):
+        return None
     return labelled
+
+
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
 
 
 def _off_agenda(line: Segment, segments: Sequence[Segment]) -> bool:
@@ -246,14 +257,17 @@ def _off_agenda(line: Segment, segments: Sequence[Segment]) -> bool:
 def _cited_line(
     item: _CitedLine, segments: Sequence[Segment], content_words: Callable[[str], set[str]]
 ) -> Segment | None:
-    """The line the model cites, or a neighbour whose wording fits the task better (small
-    models are often off by one line)."""
+    """The line the model cites, or the nearest line whose wording fits the task better
+    (small models are often a line or more off)."""
     index = item.line - 1
     if not 0 <= index < len(segments):
         return None
     wanted = content_words(item.text)
     nearby = range(max(0, index - LINE_SLACK), min(len(segments), index + LINE_SLACK + 1))
-    best = max(nearby, key=lambda i: (len(wanted & content_words(segments[i].text)), i == index))
+    best = max(
+        nearby,
+        key=lambda i: (len(wanted & content_words(segments[i].text)), -abs(i - index)),
+    )
     return segments[best]
 
 
