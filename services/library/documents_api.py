@@ -27,7 +27,7 @@ from services.library.lifecycle.errors import NoTranscript
 from services.library.lifecycle.handlers import StartVersion
 from services.library.lifecycle.ports import VersionSettings
 from services.library.lifecycle.queries import MAX_QUERY_WORDS, DocumentEdit, DocumentListing
-from services.library.pages import Cursor, decode_token, encode_token, page_size, query_fingerprint
+from services.library.pages import decode_token, next_page_token, page_size, query_fingerprint
 from services.library.templates import owned_template
 from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
@@ -85,10 +85,7 @@ class DocumentRpcs(LibraryBase):
                 after=decode_token(request.page_token, fingerprint),
             )
         )
-        token = ""
-        if page.more:
-            last = page.rows[-1]
-            token = encode_token(Cursor(last.create_time, last.id), fingerprint)
+        token = next_page_token(page.rows[-1] if page.more else None, fingerprint)
         return library_pb2.ListDocumentsResponse(
             documents=[document_message(d) for d in page.rows],
             next_page_token=token,

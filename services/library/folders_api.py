@@ -14,7 +14,7 @@ from services.library.api_base import (
     masked_or_all,
 )
 from services.library.convert import folder_message
-from services.library.pages import Cursor, decode_token, encode_token, page_size, query_fingerprint
+from services.library.pages import decode_token, next_page_token, page_size, query_fingerprint
 from speechflow.library.v1 import library_pb2
 
 
@@ -42,10 +42,7 @@ class FolderRpcs(LibraryBase):
         fingerprint = query_fingerprint("folders", principal.user_id)
         cursor = decode_token(request.page_token, fingerprint)
         page = await self._folders.page(principal.user_id, size, cursor)
-        token = ""
-        if page.more:
-            last, _ = page.rows[-1]
-            token = encode_token(Cursor(last.create_time, last.id), fingerprint)
+        token = next_page_token(page.rows[-1][0] if page.more else None, fingerprint)
         return library_pb2.ListFoldersResponse(
             folders=[folder_message(f, n) for f, n in page.rows], next_page_token=token
         )

@@ -19,7 +19,7 @@ from services.library.lifecycle.queries import JobListing
 from services.library.lifecycle.service import Lifecycle
 from services.library.lifecycle.sql_queries import SqlDocumentQueries
 from services.library.lifecycle_edge import refusals_mapped
-from services.library.pages import Cursor, decode_token, encode_token, page_size, query_fingerprint
+from services.library.pages import decode_token, next_page_token, page_size, query_fingerprint
 from services.library.store import DocumentRow, JobRow
 from speechflow.library.v1 import library_pb2, library_pb2_grpc
 
@@ -77,10 +77,7 @@ class JobsServicer(library_pb2_grpc.JobsServiceServicer):
                 after=decode_token(request.page_token, fingerprint),
             )
         )
-        token = ""
-        if page.more:
-            last, _ = page.rows[-1]
-            token = encode_token(Cursor(last.create_time, last.id), fingerprint)
+        token = next_page_token(page.rows[-1][0] if page.more else None, fingerprint)
         return library_pb2.ListJobsResponse(
             jobs=[job_message(job, document) for job, document in page.rows],
             next_page_token=token,

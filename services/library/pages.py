@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from services.kernel.errors import InvalidArgument
 
@@ -26,6 +26,16 @@ class Cursor:
 
     create_time: datetime
     id: str
+
+
+class Listed(Protocol):
+    """A row of a list in (create_time desc, id desc) order."""
+
+    @property
+    def create_time(self) -> datetime: ...
+
+    @property
+    def id(self) -> str: ...
 
 
 def page_size(requested: int) -> int:
@@ -75,6 +85,13 @@ def decode_position(
 
 def encode_token(cursor: Cursor, fingerprint: str) -> str:
     return encode_position({"t": cursor.create_time.isoformat(), "i": cursor.id}, fingerprint)
+
+
+def next_page_token(last: Listed | None, fingerprint: str) -> str:
+    """The token of the page after the one `last` ends ("" when no page follows)."""
+    if last is None:
+        return ""
+    return encode_token(Cursor(last.create_time, last.id), fingerprint)
 
 
 def _read_cursor(payload: dict[str, Any]) -> Cursor | None:
