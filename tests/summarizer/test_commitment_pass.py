@@ -155,9 +155,10 @@ async def test_a_question_that_asks_nobody_is_no_task() -> None:
     assert summary.action_items == []
 
 
+@pytest.mark.parametrize("number", [8, 1])  # a few lines off; the answer's own item count
 @pytest.mark.asyncio
-async def test_a_line_number_a_few_lines_off_is_corrected_by_the_wording() -> None:
-    model = ScriptedModel([cited(8, "task", "Call the retailer about the workaround")])
+async def test_a_line_number_off_is_corrected_by_the_wording(number: int) -> None:
+    model = ScriptedModel([cited(number, "task", "Call the retailer about the workaround")])
 
     summary = await model.summarize(_request())
 
@@ -193,20 +194,23 @@ async def test_a_decision_the_summary_has_from_the_same_line_is_not_repeated() -
 
 
 @pytest.mark.asyncio
-async def test_with_the_commitment_pass_the_summarys_own_items_are_left_out() -> None:
-    # The summary's items come back as near-copies of the pass's with other owners, and
-    # hold decisions: the pass's items alone are the action items, whatever lines it cited.
+async def test_the_summarys_own_items_are_kept_only_where_the_line_names_the_owner() -> None:
+    # The summary's items come back as near-copies of the pass's with guessed owners, and
+    # hold decisions: one is kept only when its line, uncited by the pass, says who does it.
     own = summary_json(
-        action_items=[{"text": "Phone the retailer about the workaround", "owner": "Speaker 1"}]
+        action_items=[
+            {"text": "Phone the retailer about the workaround", "owner": "Speaker 1"},
+            {"text": "Keep the old pricing for the pilot", "owner": "Speaker 1"},
+        ]
     )
-    model = ScriptedModel(
-        [cited(3, "task", "Change the queue order")],
-        summary=own,
-    )
+    model = ScriptedModel([cited(3, "task", "Change the queue order")], summary=own)
 
     summary = await model.summarize(_request())
 
-    assert [(i.text, i.owner) for i in summary.action_items] == [("Change the queue order", "Omar")]
+    assert [(i.text, i.owner) for i in summary.action_items] == [
+        ("Change the queue order", "Omar"),
+        ("Phone the retailer about the workaround", "Nina"),
+    ]
 
 
 @pytest.mark.asyncio

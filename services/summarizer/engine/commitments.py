@@ -41,13 +41,12 @@ from services.summarizer.engine.model import Segment
 MAX_COMMITMENTS = 16
 TASK = "task"
 DECISION = "decision"
+# A cited line that is neither (small talk, a question, the model's other labels).
+NOTED = "noted"
 # What the model may call a line it cites; only tasks and decisions are kept. (Offered a
 # label for talk about the meeting as well, the 1.5B model labelled every line in turn and
 # reached the list's bound before the meeting's end.)
 LINE_KINDS = (TASK, DECISION, "small talk")
-# How far (in lines) a cited line number may be off and still be corrected by the wording
-# (the 1.5B model's numbers drift by two or three lines in a 25-line meeting).
-LINE_SLACK = 3
 
 COMMITMENTS_JSON_SCHEMA: dict[str, Any] = strict_object(
     {
@@ -131,7 +130,8 @@ class _CitedLines(BaseModel):
 @dataclass(frozen=True)
 class Commitment:
     """A task the transcript shows someone took on or was given (`kind` TASK), or a decision
-    (`kind` DECISION, nobody's task), with the line it was said in."""
+    (`kind` DECISION, nobody's task), or a line the model cited that is neither (`kind`
+    NOTED), with the line it was said in."""
 
     text: str
     source: Segment
@@ -193,16 +193,18 @@ def ground_commitments(
     `segments` are the lines the model saw, numbered from 1."""
     found: list[Commitment] = []
     for item in answer:
-        if item.kind not in (TASK, DECISION):
-            continue  # small talk or meeting talk, by the model's own label
         source = _cited_line(item, segments, content_words)
-        if source is None or _off_agenda(source, segments):
+        if source is None:
             continue
         text = item.text.strip() or source.text.strip()
-        if mentions_small_talk(text):
-            continue
         kind = _kind(item.kind, source, segments)
-        if kind is None:
+        if (
+            kind not in (TASK, DECISION)
+            or _off_agenda(source, segments)
+            or mentions_small_talk(text)
+        ):
+            # Kept as cited, so that no other item is taken from the line.
+            found.append(Commitment(text=text, source=source, owner=None, due_words="", kind=NOTED))
             continue
         owner = _owner(item.owner, source, segments, spoken_words)
         due = (item.due or "").strip() if kind == TASK else ""
@@ -218,12 +220,14 @@ def ground_commitments(
     return _without_repeats(found, segments, content_words)
 
 
-def _kind(labelled: str, source: Segment, segments: Sequence[Segment]) -> str | None:
-    """The line's wording over the model's label: a line that gives someone work ("I'll …",
-    "Anna, could you …", or the answer to such a request) is a task; one where the team
-    states what it settled ("That's too long. We replace it with …", "We agreed on …"),
-    giving nobody work, is a decision; a question that asks nobody to do anything ("Should
-    we answer the oldest first?") is neither (None)."""
+def _kind(labelled: str, source: Segment, segments: Sequence[Segment]) -> str:
+    """The line's wording over the model's labels task and decision: a line that gives
+    someone work ("I'll …", "Anna, could you …", or the answer to such a request) is a
+    task; one where the team states what it settled ("That's too long. We replace it with
+    …", "We agreed on …"), giving nobody work, is a decision; a question that asks nobody
+    to do anything ("Should we answer the oldest first?") is neither (NOTED)."""
+    if labelled not in (TASK, DECISION):
+        return NOTED  # small talk by the model's label: the rules know only some subjects
     assigns = owner_of(source.text, source.speaker) is not None
     if assigns or _request_answered_by(source, segments) is not None:
         return TASK
@@ -231,7 +235,7 @@ def _kind(labelled: str, source: Segment, segments: Sequence[Segment]) -> str | 
     if any(states_team_decision(sentence) or is_decision(sentence) for sentence in sentences):
         return DECISION
     if labelled == TASK and sentences[-1].endswith("?") and not is_request(source.text):
-        return None
+        return NOTED
     return labelled
 
 
@@ -257,17 +261,16 @@ def _off_agenda(line: Segment, segments: Sequence[Segment]) -> bool:
 def _cited_line(
     item: _CitedLine, segments: Sequence[Segment], content_words: Callable[[str], set[str]]
 ) -> Segment | None:
-    """The line the model cites, or the nearest line whose wording fits the task better
-    (small models are often a line or more off)."""
+    """The line whose wording the model's text restates best, the nearest to the number it
+    cited of equally good ones; the cited line itself when no wording matches. (The 1.5B
+    model's line numbers drift by a few lines, and some answers count their own items
+    instead: its text is the better pointer.)"""
     index = item.line - 1
-    if not 0 <= index < len(segments):
-        return None
     wanted = content_words(item.text)
-    nearby = range(max(0, index - LINE_SLACK), min(len(segments), index + LINE_SLACK + 1))
-    best = max(
-        nearby,
-        key=lambda i: (len(wanted & content_words(segments[i].text)), -abs(i - index)),
-    )
+    overlaps = [len(wanted & content_words(segment.text)) for segment in segments]
+    if not any(overlaps):
+        return segments[index] if 0 <= index < len(segments) else None
+    best = max(range(len(segments)), key=lambda i: (overlaps[i], -abs(i - index)))
     return segments[best]
 
 
@@ -327,7 +330,7 @@ def _without_repeats(
                 other.source == item.source
                 or (
                     abs(segments.index(other.source) - position) == 1
-                    and _similar(other.text, item.text, content_words)
+                    and restates(other.text, item.text, content_words)
                 )
             )
             for other in kept
@@ -337,7 +340,9 @@ def _without_repeats(
     return kept
 
 
-def _similar(first: str, second: str, content_words: Callable[[str], set[str]]) -> bool:
+def restates(first: str, second: str, content_words: Callable[[str], set[str]]) -> bool:
+    """Whether two tasks share most of their words ("Prepare screenshots next week" and
+    "Prepare the screenshots of the new checkout")."""
     a, b = content_words(first), content_words(second)
     return bool(a and b) and len(a & b) / min(len(a), len(b)) >= 0.5
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from services.summarizer.engine.commitments import DECISION, TASK, Commitment
+from services.summarizer.engine.commitments import DECISION, TASK, Commitment, restates
 from services.summarizer.engine.due_dates import find_due_words, resolve_due
 from services.summarizer.engine.extractive.cues import find_owner, is_request, owner_of
 from services.summarizer.engine.extractive.small_talk import is_meta, is_small_talk
@@ -88,9 +88,10 @@ def to_structured_summary(
     commitments: Sequence[Commitment] | None = None,
 ) -> StructuredSummary:
     """`commitments`: the tasks and decisions a second pass found line by line, when it ran.
-    The action items are then that pass's alone (the summary's own come back as near-copies
-    of them with other owners, and with decisions among them), and its decisions join the
-    summary's where none of those was said on the same line."""
+    The action items are then that pass's, and the summary's own only where they were said
+    on a line the pass did not cite and that line names who does it (the others come back
+    as near-copies with other owners, and with decisions among them); the pass's decisions
+    join the summary's where none of those was said on the same line."""
     segments = request.transcript_segments
     speaker_names = grounded_speaker_names(output, segments)
     notes = []
@@ -107,6 +108,7 @@ def to_structured_summary(
             _action_items(output, request, speaker_names)
             if commitments is None
             else _committed_items(commitments, request, speaker_names)
+            + _items_the_pass_missed(output, request, speaker_names, commitments)
         ),
         topics=_topics(output, request.duration),
         language=request.output_language,
@@ -185,6 +187,59 @@ def _committed_items(
         key = commitment.text.strip().lower()
         items.setdefault(key, ActionItem(text=commitment.text.strip(), owner=owner, due=due))
     return list(items.values())
+
+
+def _items_the_pass_missed(
+    output: LlmSummary,
+    request: SummaryRequest,
+    speaker_names: dict[str, str],
+    commitments: Sequence[Commitment],
+) -> list[ActionItem]:
+    """The summary's own action items said on lines the second pass did not cite, kept only
+    where that line's wording names who does it ("I'll …", "Anna, could you …"): the
+    others come back as near-copies of the pass's items with a guessed owner."""
+    segments = [s for s in request.transcript_segments if s.text.strip()]
+    cited = _cited_lines(commitments, segments)
+    stem = language_tools(detect_language(segments) or "en").stem
+    missed = [
+        item
+        for item in output.action_items
+        if (source := _source_segment(item.text, segments, stem)) is not None
+        and source not in cited
+        and owner_of(source.text, source.speaker) is not None
+        and not is_meta(source.text)
+    ]
+
+    def words(text: str) -> set[str]:
+        return _content_words(text, stem)
+
+    by_the_pass = [c.text for c in commitments if c.kind == TASK]
+    return [
+        item
+        for item in _action_items(
+            output.model_copy(update={"action_items": missed}), request, speaker_names
+        )
+        if not any(restates(item.text, other, words) for other in by_the_pass)
+    ]
+
+
+def _cited_lines(commitments: Sequence[Commitment], segments: Sequence[Segment]) -> set[Segment]:
+    """The lines the second pass cited, and the other half of each request and its answer
+    among them (a task asked and accepted is one task)."""
+    cited: set[Segment] = set()
+    for commitment in commitments:
+        source = commitment.source
+        cited.add(source)
+        if source not in segments:
+            continue
+        position = segments.index(source)
+        before = segments[position - 1] if position > 0 else None
+        after = segments[position + 1] if position + 1 < len(segments) else None
+        if before is not None and before.speaker != source.speaker and is_request(before.text):
+            cited.add(before)
+        if after is not None and after.speaker != source.speaker and is_request(source.text):
+            cited.add(after)
+    return cited
 
 
 def _decisions_found_apart(
