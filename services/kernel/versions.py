@@ -46,12 +46,17 @@ class CurrentVersions(Protocol):
 
     async def still_current(self, job: events_pb2.JobContext, before: str) -> bool: ...
 
+    async def wait_until_stale(self, job: events_pb2.JobContext) -> None: ...
+
 
 class EveryVersionCurrent:
     """For a worker used on its own (tests, previews): nothing is ever superseded."""
 
     async def still_current(self, job: events_pb2.JobContext, before: str) -> bool:
         return True
+
+    async def wait_until_stale(self, job: events_pb2.JobContext) -> None:
+        await asyncio.Event().wait()  # never
 
 
 class DocumentVersions:

@@ -108,10 +108,11 @@ async def start_transcriber(
         chunk_seconds=settings.chunk_seconds,
         overlap_seconds=settings.chunk_overlap_seconds,
     )
-    buses: list[EventBus] = []
+    # The chunk consumer below runs on the stage's bus and checks the versions it follows.
+    followed: list[tuple[EventBus, CurrentVersions]] = []
 
     def handler_for(bus: EventBus, versions: CurrentVersions) -> Handler:
-        buses.append(bus)  # the chunk consumer below runs on the stage's bus
+        followed.append((bus, versions))
         return TranscriptionWorker(
             bus=bus,
             store=store,
@@ -133,6 +134,9 @@ async def start_transcriber(
         if settings.groq_api_key
         else None,
     )
-    chunks = ChunkWorker(store=store, recognizer=chunk_recognizer, diarizer=diarizer)
-    await start_chunk_consumer(buses[0], chunks, settings)
+    bus, versions = followed[0]
+    chunks = ChunkWorker(
+        store=store, recognizer=chunk_recognizer, diarizer=diarizer, versions=versions
+    )
+    await start_chunk_consumer(bus, chunks, settings)
     return app

@@ -4,6 +4,11 @@ stored, and the worker every transcriber replica runs to take them.
 A chunk job is acked only once its result is stored; while it runs, the kernel's heartbeat
 keeps it from being redelivered, so only a crashed replica's chunk goes to another replica.
 A chunk whose result already exists (a duplicate, or a retried job) is acked at once.
+
+Like every stage, a chunk worker drops the late work of a superseded version or a deleted
+document (services/kernel/versions.py): such a chunk is acked undecoded, a decode under way
+stops at its next progress report once the version goes stale, and neither its result nor
+its failure is stored under the document's folders.
 """
 
 from __future__ import annotations
@@ -12,8 +17,9 @@ import asyncio
 import io
 import json
 import logging
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
@@ -28,6 +34,8 @@ from services.kernel.jetstream import (
 )
 from services.kernel.stage import StageSettings
 from services.kernel.storage import ObjectNotFound, ObjectStore, temp_key, transcript_key
+from services.kernel.tasks import cancel_and_wait
+from services.kernel.versions import CurrentVersions
 from services.transcriber.engine import (
     PermanentTranscriptionError,
     Transcriber,
@@ -96,17 +104,32 @@ def chunk_results_folder(job: events_pb2.JobContext) -> str:
     return transcript_key(job.owner_id, job.document_id, "_").rsplit("/", 1)[0] + "/"
 
 
-class ChunkWorker:
-    """Transcribes and diarizes one chunk and stores its result."""
+class _Abandoned(Exception):
+    """Raised between two decoded segments once the chunk's version went stale."""
 
-    def __init__(self, *, store: ObjectStore, recognizer: Transcriber, diarizer: Diarizer) -> None:
+
+class ChunkWorker:
+    """Transcribes and diarizes one chunk and stores its result, while its document version
+    is still current."""
+
+    def __init__(
+        self,
+        *,
+        store: ObjectStore,
+        recognizer: Transcriber,
+        diarizer: Diarizer,
+        versions: CurrentVersions,
+    ) -> None:
         self._store = store
         self._recognizer = recognizer
         self._diarizer = diarizer
+        self._versions = versions
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="chunk-diarize")
 
     async def handle(self, event: ReceivedEvent) -> None:
         request = event.parse(events_pb2.TranscriptionChunkRequested)
+        if not await self._versions.still_current(request.job, before="decoding a chunk"):
+            return
         if await asyncio.to_thread(self._store.stat, request.result_key) is not None:
             return  # done before (a duplicate job, or the chunk of a retried job)
         fields = _log_fields(request)
@@ -118,12 +141,21 @@ class ChunkWorker:
             # The owner deletes chunk audio only once every result is in, or the document
             # is gone: nothing left to do for it.
             raise PermanentError(f"chunk audio {request.audio_key} is gone") from exc
+        stale = threading.Event()
+        watch = asyncio.create_task(self._note_when_stale(request.job, stale))
         try:
-            result = await asyncio.to_thread(self._transcribe, request, data)
+            result = await asyncio.to_thread(self._transcribe, request, data, stale)
+        except _Abandoned:
+            log.info("chunk abandoned: its version is no longer current", extra=fields)
+            return
         except PermanentTranscriptionError as exc:
             raise PermanentError(str(exc)) from exc
         except TranscriptionError as exc:
             raise TransientError(str(exc)) from exc
+        finally:
+            await cancel_and_wait([watch])
+        if not await self._versions.still_current(request.job, before="storing a chunk result"):
+            return
         await asyncio.to_thread(
             self._store.put_bytes, request.result_key, result.to_json(), "application/json"
         )
@@ -134,6 +166,9 @@ class ChunkWorker:
 
     async def gave_up(self, event: ReceivedEvent, error: Exception, permanent: bool) -> None:
         request = event.parse(events_pb2.TranscriptionChunkRequested)
+        # Deleting a document deletes its chunk audio too: no failure for nobody to read.
+        if not await self._versions.still_current(request.job, before="storing a chunk failure"):
+            return
         failure = json.dumps({"reason": str(error), "permanent": permanent}).encode()
         key = chunk_failure_key(request.job, request.chunk_index)
         await asyncio.to_thread(self._store.put_bytes, key, failure, "application/json")
@@ -141,12 +176,25 @@ class ChunkWorker:
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
+    async def _note_when_stale(self, job: events_pb2.JobContext, stale: threading.Event) -> None:
+        await self._versions.wait_until_stale(job)
+        stale.set()
+
     def _transcribe(
-        self, request: events_pb2.TranscriptionChunkRequested, data: bytes
+        self,
+        request: events_pb2.TranscriptionChunkRequested,
+        data: bytes,
+        stale: threading.Event,
     ) -> ChunkResult:
         """Blocking: recognition and diarization of the chunk's audio side by side, as the
-        windowed transcriber does for a window."""
+        windowed transcriber does for a window; raises _Abandoned once `stale` is set."""
+
+        def stop_if_stale(_fraction: float) -> None:
+            if stale.is_set():
+                raise _Abandoned
+
         samples = decode_audio(io.BytesIO(data))
+        stop_if_stale(0.0)
         job = request.job
         voiced = self._pool.submit(self._diarize, samples, job, request.chunk_index == 0)
         options = TranscriptionOptions(
@@ -156,7 +204,13 @@ class ChunkWorker:
             max_speakers=job.max_speakers,
         )
         offset = request.audio_offset_seconds
-        transcript = self._recognizer.transcribe(samples, options)
+        try:
+            transcript = self._recognizer.transcribe(samples, options, stop_if_stale)
+        except _Abandoned:
+            # Diarization cannot be interrupted: let it end before the next chunk starts.
+            voiced.cancel()
+            wait([voiced])
+            raise
         words = words_in_recording_time(transcript, offset)
         try:
             turns = voiced.result()
