@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections import OrderedDict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Protocol
 
 from nats.aio.msg import Msg
@@ -57,6 +60,25 @@ class EveryVersionCurrent:
 
     async def wait_until_stale(self, job: events_pb2.JobContext) -> None:
         await asyncio.Event().wait()  # never
+
+
+@asynccontextmanager
+async def stale_flag(
+    versions: CurrentVersions, job: events_pb2.JobContext
+) -> AsyncIterator[threading.Event]:
+    """A flag set once `job`'s version is superseded or its document deleted, for blocking
+    work in a thread to check between its steps (and stop early)."""
+    stale = threading.Event()
+
+    async def watch() -> None:
+        await versions.wait_until_stale(job)
+        stale.set()
+
+    watcher = asyncio.create_task(watch())
+    try:
+        yield stale
+    finally:
+        await cancel_and_wait([watcher])
 
 
 class DocumentVersions:

@@ -120,7 +120,11 @@ async def start_transcriber(
             spool=spool,
             versions=versions,
             fanout=FanOut(
-                bus=bus, store=store, settings=fanout, detect_language=engine.detect_language
+                bus=bus,
+                store=store,
+                settings=fanout,
+                detect_language=engine.detect_language,
+                versions=versions,
             ),
         ).handle
 

@@ -37,7 +37,7 @@ from services.transcriber.engine import (
     TranscriptionError,
     TranscriptionOptions,
 )
-from services.transcriber.fanout.coordinator import FanOut
+from services.transcriber.fanout.coordinator import FanOut, Superseded
 from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
 
@@ -111,7 +111,10 @@ class TranscriptionWorker(StageWorker):
             # Done before a crash or redelivery: reuse it, publish (deduplicated) again.
             transcript = parse_transcript(stored)
         else:
-            transcript = await self._transcribe(job)
+            try:
+                transcript = await self._transcribe(job)
+            except Superseded:
+                return  # late work, dropped (fanout/ deleted the version's chunks)
             if not await self._versions.still_current(job, before="storing the transcript"):
                 return
             data = serialize_transcript(transcript)

@@ -1,18 +1,23 @@
-"""A chunk worker drops the late work of a superseded version or a deleted document, as every
-stage does: a stale chunk is acked undecoded, a decode under way stops once the version goes
-stale and stores no result, and a deleted document gets no failure object. (Fakes for the
-recognizer, the diarizer and the version follower; no NATS.)"""
+"""Fan-out drops the late work of a superseded version or a deleted document, as every stage
+does. A chunk worker acks a stale chunk undecoded, stops a decode once its version goes stale
+and stores no result, and stores no failure for a deleted document. The owner stops cutting
+and waiting, and deletes the version's chunk objects. (Fakes for the recognizer, the
+diarizer, the bus and the version follower; no NATS.)"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import wave
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+from google.protobuf.message import Message
 
+from services.kernel.catalogue import TRANSCRIPTION_REQUESTED
 from services.kernel.jetstream import PermanentError, ReceivedEvent
+from services.kernel.stage import transcript_object_key
 from services.kernel.storage import ObjectStore, StorageSettings, store_from_settings
 from services.transcriber.engine.audio import SAMPLE_RATE
 from services.transcriber.engine.audio_chunks import encode_flac
@@ -22,6 +27,7 @@ from services.transcriber.engine.transcript import (
     AudioSource,
     ProgressCallback,
     Segment,
+    Transcriber,
     Transcript,
     TranscriptionOptions,
     Word,
@@ -33,6 +39,8 @@ from services.transcriber.fanout.chunks import (
     chunk_failure_key,
     chunk_result_key,
 )
+from services.transcriber.fanout.coordinator import FanOut, FanOutSettings, Superseded
+from services.transcriber.worker import TranscriptionWorker
 from speechflow.events.v1 import events_pb2
 
 JOB = events_pb2.JobContext(document_id="d1", owner_id="u1", version=1, language="en")
@@ -189,3 +197,143 @@ async def test_a_current_chunk_given_up_on_leaves_its_failure_for_the_owner(
     event = chunk_event(store, with_audio=False)
     await worker.gave_up(event, PermanentError("chunk audio is gone"), True)
     assert store.stat(chunk_failure_key(JOB, 0)) is not None
+
+
+OnPublish = Callable[[events_pb2.TranscriptionChunkRequested], Awaitable[None]]
+
+
+class Bus:
+    """Takes the owner's chunk jobs and answers none of them; `on_publish` runs on the event
+    loop after each one. Other events (a stage's progress or completion) are kept apart."""
+
+    def __init__(self) -> None:
+        self.published: list[int] = []
+        self.subjects: list[str] = []
+        self.on_publish: list[OnPublish] = []
+
+    async def publish(self, subject: str, message: Message, *, event_id: str | None = None) -> str:
+        if not isinstance(message, events_pb2.TranscriptionChunkRequested):
+            self.subjects.append(subject)
+            return event_id or ""
+        self.published.append(message.chunk_index)
+        for action in self.on_publish:
+            await action(message)
+        return event_id or ""
+
+
+@pytest.fixture
+def recording(tmp_path: Path) -> Path:
+    """70 s of noise with a pause every ~18 s, so it is cut into 4 chunks."""
+    rng = np.random.default_rng(3)
+    samples = 0.3 * rng.standard_normal(70 * SAMPLE_RATE)
+    for pause in (17.5, 35.0, 52.5):
+        samples[int(pause * SAMPLE_RATE) : int((pause + 0.5) * SAMPLE_RATE)] = 0.0
+    path = tmp_path / "long.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        out.writeframes((np.clip(samples, -1, 1) * 32767).astype(np.int16).tobytes())
+    return path
+
+
+def owner(store: ObjectStore, bus: Bus, versions: Versions) -> FanOut:
+    settings = FanOutSettings(threshold_seconds=30, chunk_seconds=20, overlap_seconds=2)
+    return FanOut(
+        bus=bus, store=store, settings=settings, detect_language=lambda _s: "en", versions=versions
+    )
+
+
+def stored_chunk_objects(store: ObjectStore) -> list[str]:
+    return [
+        info.key
+        for folder in ("temp/d1/", "transcripts/u1/d1/")
+        for info in store.list(folder)
+        if "/chunk-" in info.key
+    ]
+
+
+async def test_an_owner_stops_cutting_once_its_version_is_stale_and_deletes_its_chunks(
+    store: ObjectStore, recording: Path, versions: Versions
+) -> None:
+    bus = Bus()
+    newer = events_pb2.JobContext(document_id="d1", owner_id="u1", version=2)
+    store.put_bytes(chunk_audio_key(newer, 0), b"flac", "audio/flac")
+
+    async def regenerate(request: events_pb2.TranscriptionChunkRequested) -> None:
+        # A chunk worker finished chunk 0 just before the regenerate landed.
+        store.put_bytes(request.result_key, b"{}", "application/json")
+        await versions.supersede(JOB)
+        await asyncio.sleep(0.1)  # the owner has learned of it
+
+    bus.on_publish.append(regenerate)
+    with pytest.raises(Superseded):
+        async with asyncio.timeout(30):
+            await owner(store, bus, versions).transcribe(JOB, recording, lambda _f: None)
+    assert bus.published == [0]  # the other three chunks were never cut
+    assert stored_chunk_objects(store) == [chunk_audio_key(newer, 0)]  # only the new version's
+
+
+async def test_an_owner_waiting_for_its_chunks_stops_once_its_document_is_deleted(
+    store: ObjectStore, recording: Path, versions: Versions
+) -> None:
+    bus = Bus()
+
+    async def delete_after_the_last(request: events_pb2.TranscriptionChunkRequested) -> None:
+        if request.chunk_index == 3:
+            asyncio.get_running_loop().call_later(
+                0.3, lambda: asyncio.ensure_future(versions.supersede(JOB))
+            )
+
+    bus.on_publish.append(delete_after_the_last)
+    with pytest.raises(Superseded):
+        async with asyncio.timeout(30):  # not the 30 minutes of a stall
+            await owner(store, bus, versions).transcribe(JOB, recording, lambda _f: None)
+    assert bus.published == [0, 1, 2, 3]
+    assert stored_chunk_objects(store) == []
+
+
+async def test_the_transcription_job_of_a_version_gone_stale_mid_fan_out_is_dropped(
+    store: ObjectStore, recording: Path, versions: Versions, tmp_path: Path
+) -> None:
+    job = events_pb2.JobContext()
+    job.CopyFrom(JOB)
+    job.original_key = "uploads/audio/u1/d1/original.wav"
+    store.put_bytes(job.original_key, recording.read_bytes(), "audio/wav")
+    bus = Bus()
+
+    async def delete(_request: events_pb2.TranscriptionChunkRequested) -> None:
+        await versions.supersede(job)
+        await asyncio.sleep(0.1)
+
+    bus.on_publish.append(delete)
+    worker = TranscriptionWorker(
+        bus=bus,
+        store=store,
+        transcriber=recognizer_never_called(),
+        spool=tmp_path / "spool",
+        versions=versions,
+        fanout=owner(store, bus, versions),
+    )
+    request = events_pb2.StageRequested(job=job)
+    event = ReceivedEvent(TRANSCRIPTION_REQUESTED, request.SerializeToString(), {}, 1, "job")
+
+    async with asyncio.timeout(30):
+        await worker.handle(event)  # returns: acked, no retry
+
+    assert bus.subjects == []  # no transcription.completed (nor progress)
+    assert store.stat(transcript_object_key(job)) is None
+    assert stored_chunk_objects(store) == []
+
+
+def recognizer_never_called() -> Transcriber:
+    class Unused:
+        def transcribe(
+            self,
+            source: AudioSource,
+            options: TranscriptionOptions = DEFAULT_OPTIONS,
+            on_progress: ProgressCallback | None = None,
+        ) -> Transcript:
+            raise AssertionError("a fanned-out job is not transcribed whole")
+
+    return Unused()

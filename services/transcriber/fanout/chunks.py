@@ -34,8 +34,7 @@ from services.kernel.jetstream import (
 )
 from services.kernel.stage import StageSettings
 from services.kernel.storage import ObjectNotFound, ObjectStore, temp_key, transcript_key
-from services.kernel.tasks import cancel_and_wait
-from services.kernel.versions import CurrentVersions
+from services.kernel.versions import CurrentVersions, stale_flag
 from services.transcriber.engine import (
     PermanentTranscriptionError,
     Transcriber,
@@ -80,8 +79,13 @@ async def ensure_chunk_stream(bus: EventBus) -> None:
         await bus.js.add_stream(config)
 
 
+def _version_prefix(job: events_pb2.JobContext) -> str:
+    """How the names of the chunk objects of `job`'s version begin."""
+    return f"chunk-v{job.version}-"
+
+
 def _name(job: events_pb2.JobContext, index: int, suffix: str) -> str:
-    return f"chunk-v{job.version}-{index:04d}{suffix}"
+    return f"{_version_prefix(job)}{index:04d}{suffix}"
 
 
 def chunk_audio_key(job: events_pb2.JobContext, index: int) -> str:
@@ -101,7 +105,24 @@ def chunk_failure_key(job: events_pb2.JobContext, index: int) -> str:
 
 def chunk_results_folder(job: events_pb2.JobContext) -> str:
     """The folder of the results (and of the transcript), listed to see which are in."""
-    return transcript_key(job.owner_id, job.document_id, "_").rsplit("/", 1)[0] + "/"
+    return _folder(transcript_key(job.owner_id, job.document_id, "_"))
+
+
+def chunk_object_keys(store: ObjectStore, job: events_pb2.JobContext) -> list[str]:
+    """Blocking: every stored object of the chunks of `job`'s version (audio, results and
+    failures), to delete when that version is dropped."""
+    own = _version_prefix(job)
+    folders = (_folder(temp_key(job.document_id, "_")), chunk_results_folder(job))
+    return [
+        info.key
+        for folder in folders
+        for info in store.list(folder)
+        if info.key.rsplit("/", 1)[-1].startswith(own)
+    ]
+
+
+def _folder(key: str) -> str:
+    return key.rsplit("/", 1)[0] + "/"
 
 
 class _Abandoned(Exception):
@@ -138,13 +159,12 @@ class ChunkWorker:
         try:
             data = await asyncio.to_thread(self._store.get_bytes, request.audio_key)
         except ObjectNotFound as exc:
-            # The owner deletes chunk audio only once every result is in, or the document
-            # is gone: nothing left to do for it.
+            # The owner deletes chunk audio only once every result is in or its version
+            # is dropped, or the document is gone: nothing left to do for it.
             raise PermanentError(f"chunk audio {request.audio_key} is gone") from exc
-        stale = threading.Event()
-        watch = asyncio.create_task(self._note_when_stale(request.job, stale))
         try:
-            result = await asyncio.to_thread(self._transcribe, request, data, stale)
+            async with stale_flag(self._versions, request.job) as stale:
+                result = await asyncio.to_thread(self._transcribe, request, data, stale)
         except _Abandoned:
             log.info("chunk abandoned: its version is no longer current", extra=fields)
             return
@@ -152,8 +172,6 @@ class ChunkWorker:
             raise PermanentError(str(exc)) from exc
         except TranscriptionError as exc:
             raise TransientError(str(exc)) from exc
-        finally:
-            await cancel_and_wait([watch])
         if not await self._versions.still_current(request.job, before="storing a chunk result"):
             return
         await asyncio.to_thread(
@@ -175,10 +193,6 @@ class ChunkWorker:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
-
-    async def _note_when_stale(self, job: events_pb2.JobContext, stale: threading.Event) -> None:
-        await self._versions.wait_until_stale(job)
-        stale.set()
 
     def _transcribe(
         self,

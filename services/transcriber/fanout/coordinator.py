@@ -8,6 +8,10 @@ and merges them. A retried job finds the results stored by the earlier attempt a
 only the missing chunks. The owner's own job stays alive meanwhile through the kernel's
 heartbeat; if the owner crashes, its job is redelivered and the next owner reuses every
 chunk finished so far.
+
+If the job's version is superseded or its document deleted meanwhile (services/kernel/
+versions.py), the owner stops cutting and waiting, deletes the chunk objects of that version
+and raises `Superseded`: the job is dropped as late work, as the chunk workers drop its chunks.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -28,6 +33,7 @@ from google.protobuf.message import Message
 from services.kernel.jetstream import PermanentError, TransientError
 from services.kernel.stage import event_id
 from services.kernel.storage import ObjectStore
+from services.kernel.versions import CurrentVersions, EveryVersionCurrent, stale_flag
 from services.transcriber.engine import PermanentTranscriptionError, TranscriptionError
 from services.transcriber.engine.audio_chunks import encode_flac
 from services.transcriber.engine.transcript import (
@@ -41,6 +47,7 @@ from services.transcriber.fanout.chunks import (
     CHUNK_REQUESTED,
     chunk_audio_key,
     chunk_failure_key,
+    chunk_object_keys,
     chunk_result_key,
     chunk_results_folder,
 )
@@ -64,6 +71,10 @@ class Publisher(Protocol):
     async def publish(
         self, subject: str, message: Message, *, event_id: str | None = None
     ) -> str: ...
+
+
+class Superseded(Exception):
+    """The job's version went stale while it was fanned out: there is nothing to store."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,23 +103,49 @@ class FanOut:
         store: ObjectStore,
         settings: FanOutSettings,
         detect_language: Callable[[Samples], str],
+        versions: CurrentVersions | None = None,
     ) -> None:
         self._bus = bus
         self._store = store
         self._settings = settings
         self._detect_language = detect_language
+        self._versions = versions or EveryVersionCurrent()
 
     async def transcribe(
         self, job: events_pb2.JobContext, media: Path, on_progress: ProgressCallback
     ) -> Transcript | None:
         """The transcript, from chunks done by any replica; None if the recording is not
-        longer than the threshold (the caller transcribes it whole, as before)."""
+        longer than the threshold (the caller transcribes it whole, as before). Raises
+        Superseded once the job's version is no longer current."""
         if self._settings.threshold_seconds <= 0:
             return None
+        try:
+            async with stale_flag(self._versions, job) as stale:
+                return await self._fan_out(job, media, on_progress, stale)
+        except Superseded:
+            keys = await asyncio.to_thread(chunk_object_keys, self._store, job)
+            await asyncio.to_thread(self._delete, keys)
+            log.info(
+                "fan-out dropped: its version is no longer current",
+                extra={
+                    "document_id": job.document_id,
+                    "version": job.version,
+                    "deleted": len(keys),
+                },
+            )
+            raise
+
+    async def _fan_out(
+        self,
+        job: events_pb2.JobContext,
+        media: Path,
+        on_progress: ProgressCallback,
+        stale: threading.Event,
+    ) -> Transcript | None:
         loop = asyncio.get_running_loop()
         run = uuid.uuid4().hex[:12]
         try:
-            planned = await asyncio.to_thread(self._plan_and_publish, job, media, loop, run)
+            planned = await asyncio.to_thread(self._plan_and_publish, job, media, loop, run, stale)
         except PermanentTranscriptionError as exc:
             raise PermanentError(str(exc)) from exc
         except TranscriptionError as exc:
@@ -119,7 +156,7 @@ class FanOut:
             "recording fanned out",
             extra={"document_id": job.document_id, "chunks": len(planned), "run": run},
         )
-        results = await self._wait(job, planned, on_progress)
+        results = await self._wait(job, planned, on_progress, stale)
         transcript = await asyncio.to_thread(
             merge_chunks,
             results,
@@ -139,8 +176,10 @@ class FanOut:
         media: Path,
         loop: asyncio.AbstractEventLoop,
         run: str,
+        stale: threading.Event,
     ) -> list[_Pending] | None:
-        """Blocking (a worker thread): cut, store and publish, one chunk at a time."""
+        """Blocking (a worker thread): cut, store and publish, one chunk at a time, until
+        the job's version goes stale."""
         settings = self._settings
         with AudioWindows(media, settings.chunk_seconds) as windows:
             length = windows.estimated_seconds or job.duration_seconds
@@ -149,6 +188,8 @@ class FanOut:
             language = normalize_language(job.language)
             planned: list[_Pending] = []
             for chunk in plan_chunks(windows, settings.overlap_seconds):
+                if stale.is_set():
+                    raise Superseded
                 if not language:
                     # Once, for the whole recording: every chunk is read by the same model.
                     language = normalize_language(self._detect_language(chunk.samples))
@@ -209,12 +250,15 @@ class FanOut:
         job: events_pb2.JobContext,
         planned: list[_Pending],
         on_progress: ProgressCallback,
+        stale: threading.Event,
     ) -> list[ChunkResult]:
         total = sum(p.keep_end - p.keep_start for p in planned) or 1.0
         waiting = {p.index: p for p in planned}
         results: dict[int, ChunkResult] = {}
         last_change = time.monotonic()
         while waiting:
+            if stale.is_set():
+                raise Superseded
             found = await asyncio.to_thread(self._collect, job, waiting)
             if found:
                 last_change = time.monotonic()
