@@ -19,6 +19,7 @@ from services.kernel.catalogue import TRANSCRIPTION_REQUESTED
 from services.kernel.jetstream import PermanentError, ReceivedEvent
 from services.kernel.stage import transcript_object_key
 from services.kernel.storage import ObjectStore, StorageSettings, store_from_settings
+from services.library.lifecycle.storage import StoreSweeper
 from services.transcriber.engine.audio import SAMPLE_RATE
 from services.transcriber.engine.audio_chunks import encode_flac
 from services.transcriber.engine.diarization import NullDiarizer
@@ -337,3 +338,20 @@ def recognizer_never_called() -> Transcriber:
             raise AssertionError("a fanned-out job is not transcribed whole")
 
     return Unused()
+
+
+async def test_deleting_a_document_sweeps_the_chunks_of_every_version(
+    store: ObjectStore,
+) -> None:
+    """What a chunk worker still wrote before it learned of the deletion lies under the
+    document's folders, which the library's sweep deletes."""
+    for version in (1, 2):
+        job = events_pb2.JobContext(document_id="d1", owner_id="u1", version=version)
+        store.put_bytes(chunk_audio_key(job, 0), b"flac", "audio/flac")
+        store.put_bytes(chunk_result_key(job, 0), b"{}", "application/json")
+        store.put_bytes(chunk_failure_key(job, 1), b"{}", "application/json")
+    assert len(stored_chunk_objects(store)) == 6
+
+    await StoreSweeper(store).sweep_document("u1", "d1")
+
+    assert stored_chunk_objects(store) == []
