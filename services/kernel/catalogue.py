@@ -247,6 +247,17 @@ def consumers_feeding(stage: int) -> list[Consumer]:
     return stage_inputs(stage_step(stage).service)
 
 
+def work_queues_of(service: str) -> list[Consumer]:
+    """The work queues a service's replicas share among themselves (the transcriber's chunks)."""
+    return [q for q in WORK_QUEUE_CONSUMERS if q.service == service]
+
+
+def work_queues_feeding(stage: int) -> list[Consumer]:
+    """The work queues a stage's jobs are cut into, whose backlog the Jobs view counts
+    apart from the stage's jobs."""
+    return work_queues_of(stage_step(stage).service)
+
+
 @dataclass(frozen=True)
 class Follower:
     """A subscription every replica of `service` holds on its own (an ephemeral ordered

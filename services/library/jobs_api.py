@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
@@ -27,6 +30,13 @@ from speechflow.library.v1 import library_pb2, library_pb2_grpc
 QUEUE_STAGES = tuple(Stage(step.stage) for step in catalogue.STAGES)
 
 
+@dataclass
+class _Backlog:
+    pending: int = 0  # not yet delivered
+    in_progress: int = 0  # delivered, not yet acked
+    redelivered: int = 0
+
+
 @refusals_mapped(library_pb2.DESCRIPTOR.services_by_name["JobsService"])
 class JobsServicer(library_pb2_grpc.JobsServiceServicer):
     def __init__(self, db: Database, lifecycle: Lifecycle, js: JetStreamContext) -> None:
@@ -41,19 +51,33 @@ class JobsServicer(library_pb2_grpc.JobsServiceServicer):
         failed = await self._queries.failed_jobs_by_stage()
         stages = []
         for stage in QUEUE_STAGES:
-            queue = library_pb2.StageQueue(
-                stage=library_pb2.Stage.ValueType(stage), failed_jobs=int(failed.get(stage, 0))
+            jobs = await self._backlog(catalogue.consumers_feeding(stage))
+            chunks = await self._backlog(catalogue.work_queues_feeding(stage))
+            stages.append(
+                library_pb2.StageQueue(
+                    stage=library_pb2.Stage.ValueType(stage),
+                    pending=jobs.pending,
+                    in_progress=jobs.in_progress,
+                    redelivered=jobs.redelivered,
+                    failed_jobs=int(failed.get(stage, 0)),
+                    pending_chunks=chunks.pending,
+                    in_progress_chunks=chunks.in_progress,
+                )
             )
-            for consumer in catalogue.consumers_feeding(stage):
-                try:
-                    info = await self._js.consumer_info(consumer.stream, consumer.durable)
-                except NotFoundError:
-                    continue  # that stage has not started yet
-                queue.pending += info.num_pending or 0
-                queue.in_progress += info.num_ack_pending or 0
-                queue.redelivered += info.num_redelivered or 0
-            stages.append(queue)
         return library_pb2.GetQueueStatsResponse(stages=stages)
+
+    async def _backlog(self, consumers: Iterable[catalogue.Consumer]) -> _Backlog:
+        """What waits for the durable `consumers`, together."""
+        total = _Backlog()
+        for consumer in consumers:
+            try:
+                info = await self._js.consumer_info(consumer.stream, consumer.durable)
+            except NotFoundError:
+                continue  # its service has not started yet
+            total.pending += info.num_pending or 0
+            total.in_progress += info.num_ack_pending or 0
+            total.redelivered += info.num_redelivered or 0
+        return total
 
     async def _job(self, job_id: str) -> JobRow:
         job = await self._queries.job(require_id(job_id, "job_id"))

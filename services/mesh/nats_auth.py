@@ -66,7 +66,7 @@ def service_bus_uses() -> list[ServiceBusUse]:
     uses = []
     for name in catalogue.SERVICES:
         followers = catalogue.followers_of(name)
-        queues = [q for q in catalogue.WORK_QUEUE_CONSUMERS if q.service == name]
+        queues = catalogue.work_queues_of(name)
         uses.append(
             ServiceBusUse(
                 name,

@@ -9,8 +9,10 @@ import grpc
 import pytest
 from nats.js.api import DeliverPolicy
 
+from services.kernel import catalogue
 from services.kernel.jetstream import ConsumerSpec, producer_stream
 from services.kernel.tokens import Role
+from services.transcriber.fanout.chunks import ensure_chunk_stream
 from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
 from tests.grpc_helpers import call_fails, error_info
@@ -284,6 +286,33 @@ async def test_queue_view_counts_waiting_events_and_failed_jobs(
         assert after.stages[0].pending == before.stages[0].pending + 1
     finally:
         await lib.bus.js.delete_consumer(spec.stream, spec.durable)
+
+
+async def test_queue_view_counts_the_chunks_waiting_for_a_transcriber(
+    lib: LibraryHarness,
+) -> None:
+    """A long recording's chunks (fan-out) wait in the transcriber's own work queue: counted
+    on the transcription stage, apart from its jobs."""
+    admin = lib.user(Role.ADMIN)
+    chunks = catalogue.TRANSCRIBER_CHUNK_CONSUMER
+    await ensure_chunk_stream(lib.bus)
+    await lib.bus.ensure_consumer(chunks.spec())
+    try:
+        before = await lib.jobs.GetQueueStats(
+            library_pb2.GetQueueStatsRequest(), metadata=admin.metadata
+        )
+        for index in range(3):
+            request = events_pb2.TranscriptionChunkRequested(chunk_index=index)
+            await lib.bus.publish(chunks.subjects[0], request, event_id=f"queue-view-{index}")
+        after = await lib.jobs.GetQueueStats(
+            library_pb2.GetQueueStatsRequest(), metadata=admin.metadata
+        )
+    finally:
+        await lib.bus.js.delete_stream(chunks.stream)
+    transcription, *others = after.stages
+    assert transcription.pending_chunks == before.stages[0].pending_chunks + 3
+    assert transcription.pending == before.stages[0].pending  # chunks are not jobs
+    assert all(q.pending_chunks == q.in_progress_chunks == 0 for q in others)
 
 
 async def test_admins_see_which_document_and_owner_a_job_is_about(

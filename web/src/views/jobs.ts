@@ -89,7 +89,7 @@ export const jobsView: View = (outlet) => {
   }
 
   function renderQueues(stages: StageQueue[]): void {
-    const columns = ["Stage", "Waiting", "In progress", "Redelivered", "Failed jobs"];
+    const columns = ["Stage", "Waiting", "In progress", "Redelivered", "Failed jobs", "Chunks waiting"];
     replace(
       queues,
       h(
@@ -109,6 +109,8 @@ export const jobsView: View = (outlet) => {
               h("td", { "data-label": "In progress" }, String(q.inProgress)),
               h("td", { "data-label": "Redelivered" }, String(q.redelivered)),
               h("td", { "data-label": "Failed jobs" }, String(q.failedJobs)),
+              // A long recording's chunks (fan-out) waiting for a transcriber replica.
+              h("td", { "data-label": "Chunks waiting" }, String(q.pendingChunks)),
             ),
           ),
         ),

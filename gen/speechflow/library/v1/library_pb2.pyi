@@ -2714,6 +2714,8 @@ class StageQueue(_message.Message):
     IN_PROGRESS_FIELD_NUMBER: _builtins.int
     REDELIVERED_FIELD_NUMBER: _builtins.int
     FAILED_JOBS_FIELD_NUMBER: _builtins.int
+    PENDING_CHUNKS_FIELD_NUMBER: _builtins.int
+    IN_PROGRESS_CHUNKS_FIELD_NUMBER: _builtins.int
     stage: Global___Stage.ValueType
     pending: _builtins.int
     """Events not yet delivered to the stage's workers."""
@@ -2723,6 +2725,12 @@ class StageQueue(_message.Message):
     """Events being delivered again (after a crash or a retry)."""
     failed_jobs: _builtins.int
     """Jobs that failed at this stage and wait for a retry."""
+    pending_chunks: _builtins.int
+    """Chunks of long recordings cut for fan-out, not yet taken by a transcriber replica (the
+    transcription stage's own work queue; one job is many chunks). 0 for the other stages.
+    """
+    in_progress_chunks: _builtins.int
+    """Chunks being transcribed now."""
     def __init__(
         self,
         *,
@@ -2731,10 +2739,12 @@ class StageQueue(_message.Message):
         in_progress: _builtins.int = ...,
         redelivered: _builtins.int = ...,
         failed_jobs: _builtins.int = ...,
+        pending_chunks: _builtins.int = ...,
+        in_progress_chunks: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["failed_jobs", b"failed_jobs", "in_progress", b"in_progress", "pending", b"pending", "redelivered", b"redelivered", "stage", b"stage"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["failed_jobs", b"failed_jobs", "in_progress", b"in_progress", "in_progress_chunks", b"in_progress_chunks", "pending", b"pending", "pending_chunks", b"pending_chunks", "redelivered", b"redelivered", "stage", b"stage"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
