@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +14,7 @@ import pytest
 from google.protobuf.message import Message
 
 from services.kernel.jetstream import PermanentError
-from services.kernel.storage import ObjectStore, StorageSettings, store_from_settings
-from services.transcriber.engine.audio import SAMPLE_RATE
+from services.kernel.storage import ObjectStore
 from services.transcriber.engine.diarization import VoicedTurns
 from services.transcriber.engine.transcript import Word
 from services.transcriber.fanout.chunks import chunk_failure_key
@@ -63,27 +61,6 @@ class ChunkWorkers:
             voiced=VoicedTurns([], {}),
         )
         self.store.put_bytes(request.result_key, result.to_json(), "application/json")
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> ObjectStore:
-    return store_from_settings(StorageSettings(data_dir=tmp_path, storage_backend="local"))
-
-
-@pytest.fixture
-def recording(tmp_path: Path) -> Path:
-    """70 s of noise with a pause every ~18 s, so it is cut into 4 chunks."""
-    rng = np.random.default_rng(3)
-    samples = 0.3 * rng.standard_normal(70 * SAMPLE_RATE)
-    for pause in (17.5, 35.0, 52.5):
-        samples[int(pause * SAMPLE_RATE) : int((pause + 0.5) * SAMPLE_RATE)] = 0.0
-    path = tmp_path / "long.wav"
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(SAMPLE_RATE)
-        out.writeframes((np.clip(samples, -1, 1) * 32767).astype(np.int16).tobytes())
-    return path
 
 
 def owner(store: ObjectStore, workers: ChunkWorkers) -> FanOut:

@@ -7,7 +7,6 @@ diarizer, the bus and the version follower; no NATS.)"""
 from __future__ import annotations
 
 import asyncio
-import wave
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from google.protobuf.message import Message
 from services.kernel.catalogue import TRANSCRIPTION_REQUESTED
 from services.kernel.jetstream import PermanentError, ReceivedEvent
 from services.kernel.stage import transcript_object_key
-from services.kernel.storage import ObjectStore, StorageSettings, store_from_settings
+from services.kernel.storage import ObjectStore
 from services.library.lifecycle.storage import StoreSweeper
 from services.transcriber.engine.audio import SAMPLE_RATE
 from services.transcriber.engine.audio_chunks import encode_flac
@@ -101,11 +100,6 @@ class Versions:
     async def wait_until_stale(self, job: events_pb2.JobContext) -> None:
         async with self._learned:
             await self._learned.wait_for(lambda: (job.document_id, job.version) in self._stale)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> ObjectStore:
-    return store_from_settings(StorageSettings(data_dir=tmp_path, storage_backend="local"))
 
 
 @pytest.fixture
@@ -220,22 +214,6 @@ class Bus:
         for action in self.on_publish:
             await action(message)
         return event_id or ""
-
-
-@pytest.fixture
-def recording(tmp_path: Path) -> Path:
-    """70 s of noise with a pause every ~18 s, so it is cut into 4 chunks."""
-    rng = np.random.default_rng(3)
-    samples = 0.3 * rng.standard_normal(70 * SAMPLE_RATE)
-    for pause in (17.5, 35.0, 52.5):
-        samples[int(pause * SAMPLE_RATE) : int((pause + 0.5) * SAMPLE_RATE)] = 0.0
-    path = tmp_path / "long.wav"
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(SAMPLE_RATE)
-        out.writeframes((np.clip(samples, -1, 1) * 32767).astype(np.int16).tobytes())
-    return path
 
 
 def owner(store: ObjectStore, bus: Bus, versions: Versions) -> FanOut:
