@@ -147,6 +147,8 @@ async def open_document(page: Page, meeting: Meeting, query: str = "") -> None:
 
 async def media_time_settles_at(page: Page, expected: float) -> float:
     """The media element's currentTime once its metadata has loaded and the seek applied."""
+    # The page renders the player after it has fetched the document: wait for it to exist.
+    await page.locator(".media").wait_for(state="attached")
     current = -1.0
     for _ in range(150):
         ready, current = await page.evaluate(
@@ -162,6 +164,7 @@ async def media_time_settles_at(page: Page, expected: float) -> float:
 async def watch_seeks(page: Page) -> None:
     """Records the media's currentTime at every `seeked` event: a click also starts playback,
     so by the time a poll looks the time has moved on."""
+    await page.locator(".media").wait_for(state="attached")
     await page.evaluate(
         "() => { const m = document.querySelector('.media'); window.seeks = [];"
         " m.addEventListener('seeked', () => window.seeks.push(m.currentTime)); }"
