@@ -76,8 +76,11 @@ def service_bus_uses() -> list[ServiceBusUse]:
                 ],
                 work_queue_subjects=[s for q in queues for s in q.subjects],
                 subscriptions=[s for f in followers if not f.replays_stream for s in f.subjects],
-                # The library's queue view reads the backlog of every stage input.
-                observed_consumers=[(c.stream, c.durable) for c in stage_inputs]
+                # The library's queue view reads the backlog of every stage input and of
+                # every work queue (a long recording's chunks).
+                observed_consumers=[
+                    (c.stream, c.durable) for c in (*stage_inputs, *catalogue.WORK_QUEUE_CONSUMERS)
+                ]
                 if name == catalogue.LIBRARY
                 else (),
                 followed=[
