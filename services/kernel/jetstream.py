@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -239,13 +240,19 @@ class EventBus:
                 # Consumers inherit it: each keeps as many copies as its stream.
                 num_replicas=self.stream_replicas,
             )
-            try:
-                await self.js.stream_info(spec.name)
-            except NotFoundError:
-                await self.js.add_stream(config)
-            else:
-                if spec.name == own:
-                    await self.js.update_stream(config)
+            await _waiting_out_elections(
+                "stream not created", spec.name, functools.partial(self._ensure_stream, config, own)
+            )
+
+    async def _ensure_stream(self, config: StreamConfig, own: str) -> None:
+        # Idempotent, so a retry after a create the cluster did apply is harmless.
+        try:
+            await self.js.stream_info(config.name or "")
+        except NotFoundError:
+            await self.js.add_stream(config)
+        else:
+            if config.name == own:
+                await self.js.update_stream(config)
 
     async def publish(self, subject: str, message: Message, *, event_id: str | None = None) -> str:
         """Publishes and waits for the stream's ack; the event id doubles as the dedup id."""
@@ -264,18 +271,13 @@ class EventBus:
         """Publishes a message prepared earlier (the outbox relay), waiting out a leader
         election. A refusal with a reason (an API error) raises at once; silence (no leader,
         or no stream takes the subject at all) raises TimeoutError after PUBLISH_RETRY_SECONDS."""
-        async with asyncio.timeout(PUBLISH_RETRY_SECONDS):
-            attempt = 0
-            while True:
-                try:
-                    await self.js.publish(
-                        subject, data, timeout=PUBLISH_TIMEOUT_SECONDS, headers=headers
-                    )
-                    return
-                except _LEADERLESS_ERRORS as exc:
-                    attempt += 1
-                    _log_leaderless("stream did not acknowledge the publish", subject, attempt, exc)
-                    await asyncio.sleep(_backoff(attempt))
+        await _waiting_out_elections(
+            "stream did not acknowledge the publish",
+            subject,
+            lambda: self.js.publish(
+                subject, data, timeout=PUBLISH_TIMEOUT_SECONDS, headers=headers
+            ),
+        )
 
     async def ensure_consumer(self, spec: ConsumerSpec) -> None:
         config = ConsumerConfig(
@@ -286,7 +288,9 @@ class EventBus:
             ack_wait=spec.ack_wait_seconds,
             max_ack_pending=max(64, spec.concurrency * 4),
         )
-        await self.js.add_consumer(spec.stream, config)
+        await _waiting_out_elections(
+            "consumer not created", spec.durable, lambda: self.js.add_consumer(spec.stream, config)
+        )
 
     def start_consumer(
         self,
@@ -499,6 +503,24 @@ async def _acknowledge(delivery: Delivery, event: ReceivedEvent, within: float) 
             "ack not confirmed; the event will be redelivered",
             extra={"subject": event.subject, "attempt": event.attempt},
         )
+
+
+async def _waiting_out_elections(
+    what: str, subject: str, request: Callable[[], Awaitable[object]]
+) -> None:
+    """Makes a JetStream API `request`, again while the cluster has no leader to answer it
+    (an election after a node's death, or a cluster still forming at start-up); a refusal
+    with a reason raises at once, silence raises TimeoutError after PUBLISH_RETRY_SECONDS."""
+    async with asyncio.timeout(PUBLISH_RETRY_SECONDS):
+        attempt = 0
+        while True:
+            try:
+                await request()
+                return
+            except _LEADERLESS_ERRORS as exc:
+                attempt += 1
+                _log_leaderless(what, subject, attempt, exc)
+                await asyncio.sleep(_backoff(attempt))
 
 
 def _backoff(attempt: int) -> float:
