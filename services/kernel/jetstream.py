@@ -488,16 +488,12 @@ async def _acknowledge(delivery: Delivery, event: ReceivedEvent, within: float) 
     (an R3 consumer's new leader knows the message is pending). Unconfirmed within `within`
     (the ack wait), the message is redelivered anyway: the handler's effects are idempotent."""
     try:
-        async with asyncio.timeout(within):
-            attempt = 0
-            while True:
-                try:
-                    await delivery.ack_sync(timeout=PUBLISH_TIMEOUT_SECONDS)
-                    return
-                except _LEADERLESS_ERRORS as exc:
-                    attempt += 1
-                    _log_leaderless("consumer did not confirm the ack", event.subject, attempt, exc)
-                    await asyncio.sleep(_backoff(attempt))
+        await _waiting_out_elections(
+            "consumer did not confirm the ack",
+            event.subject,
+            functools.partial(delivery.ack_sync, timeout=PUBLISH_TIMEOUT_SECONDS),
+            within=within,
+        )
     except TimeoutError:
         log.warning(
             "ack not confirmed; the event will be redelivered",
@@ -506,12 +502,16 @@ async def _acknowledge(delivery: Delivery, event: ReceivedEvent, within: float) 
 
 
 async def _waiting_out_elections(
-    what: str, subject: str, request: Callable[[], Awaitable[object]]
+    what: str,
+    subject: str,
+    request: Callable[[], Awaitable[object]],
+    *,
+    within: float = PUBLISH_RETRY_SECONDS,
 ) -> None:
     """Makes a JetStream API `request`, again while the cluster has no leader to answer it
     (an election after a node's death, or a cluster still forming at start-up); a refusal
-    with a reason raises at once, silence raises TimeoutError after PUBLISH_RETRY_SECONDS."""
-    async with asyncio.timeout(PUBLISH_RETRY_SECONDS):
+    with a reason raises at once, silence raises TimeoutError after `within` seconds."""
+    async with asyncio.timeout(within):
         attempt = 0
         while True:
             try:
