@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from typing import Any
 
 import grpc
@@ -18,6 +17,7 @@ from services.kernel.worker import JobCounters
 from services.renderer.conversion import report_input
 from services.renderer.preview_limits import PerUserRateLimit, check_preview_size
 from services.renderer.report import render_report, render_thumbnail
+from speechflow.events.v1 import events_pb2
 from speechflow.renderer.v1 import renderer_pb2, renderer_pb2_grpc
 
 
@@ -40,17 +40,16 @@ def render_preview(
         )
     if request.duration_seconds < 0:
         raise InvalidArgument("The duration cannot be negative.", reason="NEGATIVE_DURATION")
-    data = report_input(
+    # A preview renders as the job of an upload made now would.
+    job = events_pb2.JobContext(
         title=request.title,
-        source_file_name=request.source_file_name,
+        original_file_name=request.source_file_name,
         language=request.language,
         duration_seconds=request.duration_seconds,
-        # The preview request still carries the legacy message: one speaker, no words.
-        transcript=from_legacy(request.transcript),
-        summary=request.summary,
-        created=dt.datetime.now(dt.UTC),
     )
-    pdf = render_report(data)
+    job.create_time.GetCurrentTime()
+    # The preview request still carries the legacy message: one speaker, no words.
+    pdf = render_report(report_input(job, from_legacy(request.transcript), request.summary))
     return renderer_pb2.RenderPreviewResponse(
         pdf=pdf, thumbnail_png=render_thumbnail(pdf), page_count=page_count(pdf)
     )

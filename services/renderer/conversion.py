@@ -18,27 +18,19 @@ from speechflow.library.v1 import library_pb2
 
 
 def report_input(
-    *,
-    title: str,
-    source_file_name: str,
-    language: str,
-    duration_seconds: float,
-    transcript: library_pb2.Transcript,
-    summary: events_pb2.Summary,
-    created: dt.datetime,
-    summary_language: str = "",
+    job: events_pb2.JobContext, transcript: library_pb2.Transcript, summary: events_pb2.Summary
 ) -> ReportInput:
-    """`language` is the recording's (as asked at upload, else as detected: the transcript
-    says); `summary_language` what the summary was asked in."""
-    spoken = language or transcript.language
+    """The job's `language` is the recording's (as asked at upload, else as detected: the
+    transcript says); its `summary_language` what the summary was asked in."""
+    spoken = job.language or transcript.language
     return ReportInput(
-        title=title or summary.title or source_file_name or "Recording",
-        source_file_name=source_file_name,
-        created=created,
-        duration_seconds=max(0.0, duration_seconds or seconds(transcript.duration)),
+        title=job.title or summary.title or job.original_file_name or "Recording",
+        source_file_name=job.original_file_name,
+        created=job.create_time.ToDatetime(tzinfo=dt.UTC),
+        duration_seconds=max(0.0, job.duration_seconds or seconds(transcript.duration)),
         # Headings follow the language the summary is written in; the cover names the one
         # spoken (they differ when the summary was written in another language).
-        language=report_language_for(summary.language or summary_language or spoken),
+        language=report_language_for(summary.language or job.summary_language or spoken),
         spoken_language=spoken,
         models=ModelsUsed(
             transcription_model=transcript.model,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import UTC
 from typing import TypeVar
 
 from google.protobuf import json_format
@@ -79,15 +78,5 @@ class RenderWorker(StageWorker):
 def _render(
     job: events_pb2.JobContext, transcript: library_pb2.Transcript, summary: events_pb2.Summary
 ) -> tuple[bytes, bytes, int]:
-    data = report_input(
-        title=job.title,
-        source_file_name=job.original_file_name,
-        language=job.language,
-        summary_language=job.summary_language,
-        duration_seconds=job.duration_seconds,
-        transcript=transcript,
-        summary=summary,
-        created=job.create_time.ToDatetime(tzinfo=UTC),
-    )
-    document = render_report(data)
+    document = render_report(report_input(job, transcript, summary))
     return document, render_thumbnail(document), page_count(document)

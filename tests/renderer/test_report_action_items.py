@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 
+from services.kernel.protos import timestamp
 from services.kernel.transcripts import duration
 from services.renderer.conversion import report_input
 from services.renderer.report import render_report
@@ -48,13 +49,15 @@ def _pdf_text(summary: events_pb2.Summary, page_texts: PdfTextReader) -> str:
     )
     pdf = render_report(
         report_input(
-            title="",
-            source_file_name="escalations.wav",
-            language="en",
-            duration_seconds=4.0,
-            transcript=transcript,
-            summary=summary,
-            created=dt.datetime(2026, 11, 3, 14, 0, tzinfo=dt.UTC),
+            events_pb2.JobContext(
+                title="",
+                original_file_name="escalations.wav",
+                language="en",
+                duration_seconds=4.0,
+                create_time=timestamp(dt.datetime(2026, 11, 3, 14, 0, tzinfo=dt.UTC)),
+            ),
+            transcript,
+            summary,
         )
     )
     # Table cells wrap; one space for any run of white space keeps the assertions readable.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from services.kernel.protos import timestamp
 from services.kernel.transcripts import duration
 from services.renderer.conversion import report_input
 from services.renderer.report import render_report
@@ -27,14 +28,16 @@ def _english_recording() -> library_pb2.Transcript:
 def _pdf_of(summary: events_pb2.Summary, *, language: str, summary_language: str = "") -> bytes:
     return render_report(
         report_input(
-            title="Weekly planning",
-            source_file_name="planning.wav",
-            language=language,
-            duration_seconds=3.0,
-            transcript=_english_recording(),
-            summary=summary,
-            created=dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC),
-            summary_language=summary_language,
+            events_pb2.JobContext(
+                title="Weekly planning",
+                original_file_name="planning.wav",
+                language=language,
+                duration_seconds=3.0,
+                create_time=timestamp(dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)),
+                summary_language=summary_language,
+            ),
+            _english_recording(),
+            summary,
         )
     )
 

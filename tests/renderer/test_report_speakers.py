@@ -9,6 +9,7 @@ from collections.abc import Callable
 from google.protobuf import json_format
 from pypdf import PdfReader
 
+from services.kernel.protos import timestamp
 from services.kernel.transcripts import duration, parse_transcript, serialize_transcript
 from services.renderer.conversion import report_input
 from services.renderer.report import ReportInput, Topic, TranscriptSegment, render_report
@@ -55,13 +56,15 @@ def _stored_meeting() -> bytes:
 
 def _report_of(stored: bytes, topics: tuple[events_pb2.Topic, ...] = ()) -> ReportInput:
     return report_input(
-        title="Budget review",
-        source_file_name="budget.wav",
-        language="en",
-        duration_seconds=0.0,
-        transcript=parse_transcript(stored),
-        summary=events_pb2.Summary(summary="The budget.", topics=topics),
-        created=dt.datetime(2025, 3, 14, 9, 30, tzinfo=dt.UTC),
+        events_pb2.JobContext(
+            title="Budget review",
+            original_file_name="budget.wav",
+            language="en",
+            duration_seconds=0.0,
+            create_time=timestamp(dt.datetime(2025, 3, 14, 9, 30, tzinfo=dt.UTC)),
+        ),
+        parse_transcript(stored),
+        events_pb2.Summary(summary="The budget.", topics=topics),
     )
 
 
