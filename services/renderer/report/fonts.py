@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import reportlab
 from reportlab.lib.fonts import addMapping
@@ -38,17 +39,15 @@ def report_fonts() -> FontFamily:
         italic="ReportSans-Italic",
         bold_italic="ReportSans-BoldItalic",
     )
-    files = {
-        family.regular: "Vera.ttf",
-        family.bold: "VeraBd.ttf",
-        family.italic: "VeraIt.ttf",
-        family.bold_italic: "VeraBI.ttf",
-    }
-    for name, file_name in files.items():
+    # Each face with its file in reportlab/fonts and its (bold, italic) in paragraph markup:
+    # the mapping lets <b> and <i> pick the matching face.
+    faces: tuple[tuple[str, str, Literal[0, 1], Literal[0, 1]], ...] = (
+        (family.regular, "Vera.ttf", 0, 0),
+        (family.bold, "VeraBd.ttf", 1, 0),
+        (family.italic, "VeraIt.ttf", 0, 1),
+        (family.bold_italic, "VeraBI.ttf", 1, 1),
+    )
+    for name, file_name, bold, italic in faces:
         pdfmetrics.registerFont(TTFont(name, str(_FONT_DIRECTORY / file_name)))
-    # Lets paragraph markup such as <b> and <i> pick the matching face.
-    addMapping(family.regular, 0, 0, family.regular)
-    addMapping(family.regular, 1, 0, family.bold)
-    addMapping(family.regular, 0, 1, family.italic)
-    addMapping(family.regular, 1, 1, family.bold_italic)
+        addMapping(family.regular, bold, italic, name)
     return family
