@@ -10,9 +10,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, select
 
@@ -22,7 +23,7 @@ from services.kernel.outbox import Outbox
 from services.kernel.storage import ObjectStore, upload_key
 from services.kernel.tokens import Principal
 from services.library import domain, search_index, summaries
-from services.library.domain import Stage, Status, SummaryLength
+from services.library.domain import SummaryLength
 from services.library.lifecycle.sql import accept_upload
 from services.library.limits import LimitGuard
 from services.library.media import MediaInfo, probe
@@ -45,6 +46,15 @@ MAX_REQUEST_ID_LENGTH = 100
 def clean_request_id(request_id: str) -> str | None:
     """The AIP-155 request id as stored (trimmed, bounded); None when the client sent none."""
     return request_id.strip()[:MAX_REQUEST_ID_LENGTH] or None
+
+
+def owner_columns(principal: Principal) -> dict[str, str]:
+    """Who owns a row the caller creates (a document, an upload session)."""
+    return {
+        "owner_id": principal.user_id,
+        "owner_email": principal.email,
+        "owner_name": principal.name,
+    }
 
 
 @dataclass(frozen=True)
@@ -70,43 +80,23 @@ class ValidUpload:
     def size_known(self) -> bool:
         return self.size_bytes > 0
 
-    def as_json(self) -> dict[str, object]:
-        return {
-            "file_name": self.file_name,
-            "size_bytes": self.size_bytes,
-            "folder_id": self.folder_id,
-            "title": self.title,
-            "language": self.language,
-            "summary_length": int(self.summary_length),
-            "request_id": self.request_id,
-            "hotwords": self.hotwords,
-            "min_speakers": self.min_speakers,
-            "max_speakers": self.max_speakers,
-            "summary_language": self.summary_language,
-            "summary_template_id": self.summary_template_id,
-            "summary_instructions": self.summary_instructions,
-            "title_is_user_given": self.title_is_user_given,
-        }
+    def as_json(self) -> dict[str, Any]:
+        return {**asdict(self), "summary_length": int(self.summary_length)}
 
     @classmethod
-    def from_json(cls, data: dict[str, object]) -> ValidUpload:
-        return cls(
-            file_name=str(data["file_name"]),
-            size_bytes=int(str(data["size_bytes"])),
-            folder_id=str(data["folder_id"]) if data.get("folder_id") else None,
-            title=str(data["title"]),
-            language=str(data["language"]),
-            summary_length=SummaryLength(int(str(data["summary_length"]))),
-            request_id=str(data["request_id"]) if data.get("request_id") else None,
-            # Sessions opened before these existed lack them.
-            hotwords=str(data.get("hotwords") or ""),
-            min_speakers=int(str(data.get("min_speakers") or 0)),
-            max_speakers=int(str(data.get("max_speakers") or 0)),
-            summary_language=str(data.get("summary_language") or ""),
-            summary_template_id=str(data.get("summary_template_id") or ""),
-            summary_instructions=str(data.get("summary_instructions") or ""),
-            title_is_user_given=bool(data.get("title_is_user_given", False)),
-        )
+    def from_json(cls, data: dict[str, Any]) -> ValidUpload:
+        # Sessions opened before the later fields existed lack them: those keep their defaults.
+        known = {field.name for field in fields(cls)}
+        values = {name: value for name, value in data.items() if name in known}
+        return cls(**{**values, "summary_length": SummaryLength(values["summary_length"])})
+
+    def document_columns(self) -> dict[str, Any]:
+        """The document row's columns the upload decides, by the row's names (the size is
+        the one the stored bytes turn out to have, not the declared one)."""
+        columns = self.as_json()
+        columns["original_file_name"] = columns.pop("file_name")
+        del columns["size_bytes"]
+        return columns
 
 
 class Uploads:
@@ -312,45 +302,25 @@ class Uploads:
                     f"Folder {upload.folder_id} was deleted during the upload.",
                     reason="FOLDER_NOT_FOUND",
                 )
+            # The lifecycle's fields (version, status, stage, progress, ...) are accept_upload's.
             document = DocumentRow(
                 id=document_id,
-                owner_id=principal.user_id,
-                owner_email=principal.email,
-                owner_name=principal.name,
-                folder_id=upload.folder_id,
-                request_id=upload.request_id,
-                title=upload.title,
-                original_file_name=upload.file_name,
+                **owner_columns(principal),
+                **upload.document_columns(),
                 content_type=info.content_type,
                 media_kind=info.kind,
                 size_bytes=size,
                 duration_seconds=info.duration_seconds,
-                status=int(Status.PROCESSING),
-                progress=domain.STAGE_START_PROGRESS[Stage.TRANSCRIPTION],
-                stage=int(Stage.TRANSCRIPTION),
-                status_message="Queued for transcription",
-                language=upload.language,
-                summary_length=int(upload.summary_length),
-                hotwords=upload.hotwords,
-                min_speakers=upload.min_speakers,
-                max_speakers=upload.max_speakers,
-                summary_language=upload.summary_language,
-                summary_template_id=upload.summary_template_id,
-                summary_instructions=upload.summary_instructions,
-                notify=True,
                 summary={},
-                title_is_user_given=upload.title_is_user_given,
                 speaker_count=0,
                 speaker_suggestions={},
-                version=1,
                 key_points=[],
                 action_items=[],
                 original_key=key,
                 create_time=now,
-                update_time=now,
             )
             session.add(document)
-            # The lifecycle's first version: its job and the transcription command.
+            # The lifecycle's first version: its state, its job and the transcription command.
             await accept_upload(session, self._outbox, document, new_id())
             await search_index.index_title(session, document)
         return document

@@ -32,7 +32,12 @@ from services.library.api_base import (
 from services.library.convert import document_message
 from services.library.lifecycle.errors import LifecycleError
 from services.library.store import DocumentRow, UploadSessionRow
-from services.library.uploads import ValidUpload, check_complete, clean_request_id
+from services.library.uploads import (
+    ValidUpload,
+    check_complete,
+    clean_request_id,
+    owner_columns,
+)
 from speechflow.library.v1 import library_pb2
 
 # How much of a client stream is still read (and dropped) before an early refusal is sent:
@@ -166,9 +171,7 @@ class UploadRpcs(LibraryBase):
         spool = self._uploads.new_spool_path()
         spool.touch()
         session_row = UploadSessionRow(
-            owner_id=principal.user_id,
-            owner_email=principal.email,
-            owner_name=principal.name,
+            **owner_columns(principal),
             metadata_json=upload.as_json(),
             size_bytes=upload.size_bytes,
             received_bytes=0,
