@@ -30,10 +30,9 @@ from services.transcriber.engine.models import (
     DEFAULT_MULTILINGUAL_MODEL,
     resolve_model,
 )
-from services.transcriber.engine.progress import ThrottledProgress
 from services.transcriber.engine.speakers import transcript_from_words
+from services.transcriber.engine.transcriber_base import TranscriberBase
 from services.transcriber.engine.transcript import (
-    DEFAULT_OPTIONS,
     AudioSource,
     ProgressCallback,
     Transcript,
@@ -70,12 +69,15 @@ class EngineSettings:
     cache_dir: Path = field(default=DEFAULT_CACHE_DIR)
 
 
-class TranscriptionEngine:
+class TranscriptionEngine(TranscriberBase):
     """Transcribes files with one lazily loaded `WhisperModel` per configured model.
 
     Safe to share between worker threads: models load once per process, and `WhisperModel`
     itself accepts concurrent `transcribe` calls.
     """
+
+    # Whisper yields a segment every few seconds of audio; listeners need no more than this.
+    progress_interval = 0.25
 
     def __init__(self, settings: EngineSettings | None = None) -> None:
         self._settings = settings or EngineSettings()
@@ -114,25 +116,18 @@ class TranscriptionEngine:
             for _segment in segments:  # the generator does the work
                 pass
 
-    def transcribe(
-        self,
-        source: AudioSource,
-        options: TranscriptionOptions = DEFAULT_OPTIONS,
-        on_progress: ProgressCallback | None = None,
+    def _transcribe(
+        self, source: AudioSource, options: TranscriptionOptions, report: ProgressCallback
     ) -> Transcript:
-        """Blocking. Raises PermanentTranscriptionError for unusable input, else
-        TranscriptionError for failures worth retrying."""
-        progress = ThrottledProgress(on_progress)
-        progress.report(0.0)
+        report(0.0)
         audio = decode_audio(source)
         duration = len(audio) / SAMPLE_RATE
-        language = normalize_language(options.language) or self.detect_language(audio)
+        language = options.language or self.detect_language(audio)
         model_name = self.model_name_for(language)
         words: list[Word] = []
         for raw in _guarded(self._decode(self._model(model_name), audio, language, options)):
             words += _timed_words(raw, duration)
-            progress.report(raw.end / duration)
-        progress.finish()
+            report(raw.end / duration)
         return transcript_from_words(
             words, (), language=language, duration=duration, model=model_name
         )

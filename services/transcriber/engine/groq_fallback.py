@@ -14,17 +14,15 @@ import numpy as np
 from services.transcriber.engine.audio import SAMPLE_RATE, Samples, decode_audio
 from services.transcriber.engine.audio_chunks import ChunkTooLargeError, split_into_flac_chunks
 from services.transcriber.engine.errors import PermanentTranscriptionError, TranscriptionError
-from services.transcriber.engine.progress import ThrottledProgress
 from services.transcriber.engine.speakers import transcript_from_words
+from services.transcriber.engine.transcriber_base import TranscriberBase
 from services.transcriber.engine.transcript import (
-    DEFAULT_OPTIONS,
     AudioSource,
     ProgressCallback,
     Transcriber,
     Transcript,
     TranscriptionOptions,
     Word,
-    normalize_language,
 )
 
 logger = logging.getLogger(__name__)
@@ -52,13 +50,16 @@ class _Upload:
     duration: float
 
 
-class GroqTranscriber:
+class GroqTranscriber(TranscriberBase):
     """Sends the recording to Groq's `/openai/v1/audio/transcriptions` (verbose_json).
 
     A file within `max_upload_bytes` in a format Groq reads goes up unchanged; anything else is
     decoded, re-encoded as 16 kHz mono FLAC and, if needed, split into several uploads whose
     segment timestamps are shifted back onto the whole recording's timeline.
     """
+
+    # Reported as often as the local engine reports.
+    progress_interval = 0.25
 
     def __init__(
         self,
@@ -75,25 +76,20 @@ class GroqTranscriber:
         self._model = model
         self._max_upload_bytes = max_upload_bytes
 
-    def transcribe(
-        self,
-        source: AudioSource,
-        options: TranscriptionOptions = DEFAULT_OPTIONS,
-        on_progress: ProgressCallback | None = None,
+    def _transcribe(
+        self, source: AudioSource, options: TranscriptionOptions, report: ProgressCallback
     ) -> Transcript:
-        progress = ThrottledProgress(on_progress)
-        progress.report(0.0)
+        report(0.0)
         audio = decode_audio(source)
         duration = len(audio) / SAMPLE_RATE
         words: list[Word] = []
-        detected = normalize_language(options.language)
+        detected = options.language
         for upload in self._uploads(source, audio, duration):
             # After the first chunk, pin the language so every chunk is read the same way.
             response = self._request(upload.name, upload.data, detected, options.hotwords)
             detected = detected or _language_code(response.get("language"))
             words += _words(response, upload, duration)
-            progress.report((upload.offset + upload.duration) / duration)
-        progress.finish()
+            report((upload.offset + upload.duration) / duration)
         return transcript_from_words(
             words, (), language=detected, duration=duration, model=f"groq:{self._model}"
         )
@@ -131,26 +127,22 @@ class GroqTranscriber:
         return result.model_dump()
 
 
-class FallbackTranscriber:
+class FallbackTranscriber(TranscriberBase):
     """Local first; Groq (when configured) only for failures that retrying might fix.
 
-    A PermanentTranscriptionError is about the file itself, so Groq is not asked.
+    A PermanentTranscriptionError is about the file itself, so Groq is not asked. Progress
+    is one forward-only view across both attempts.
     """
 
     def __init__(self, local: Transcriber, groq_transcriber: Transcriber | None) -> None:
         self._local = local
         self._groq = groq_transcriber
 
-    def transcribe(
-        self,
-        source: AudioSource,
-        options: TranscriptionOptions = DEFAULT_OPTIONS,
-        on_progress: ProgressCallback | None = None,
+    def _transcribe(
+        self, source: AudioSource, options: TranscriptionOptions, report: ProgressCallback
     ) -> Transcript:
-        # One forward-only view of progress across both attempts.
-        progress = ThrottledProgress(on_progress, min_interval=0.0)
         try:
-            return self._local.transcribe(source, options, progress.report)
+            return self._local.transcribe(source, options, report)
         except PermanentTranscriptionError:
             raise
         except TranscriptionError as error:
@@ -159,7 +151,7 @@ class FallbackTranscriber:
             logger.warning("local transcription failed, falling back to Groq: %s", error)
         if not isinstance(source, str | Path | np.ndarray):
             source.seek(0)
-        return self._groq.transcribe(source, options, progress.report)
+        return self._groq.transcribe(source, options, report)
 
 
 def _words(response: Mapping[str, Any], upload: _Upload, length: float) -> list[Word]:

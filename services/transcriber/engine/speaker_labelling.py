@@ -28,10 +28,9 @@ from services.transcriber.engine.diarization import (
     cosine_similarity,
     merge_speakers,
 )
-from services.transcriber.engine.progress import ThrottledProgress
 from services.transcriber.engine.speakers import transcript_from_words
+from services.transcriber.engine.transcriber_base import TranscriberBase
 from services.transcriber.engine.transcript import (
-    DEFAULT_OPTIONS,
     AudioSource,
     ProgressCallback,
     Transcriber,
@@ -52,7 +51,7 @@ _RECOGNITION_SHARE = 0.95
 SAME_VOICE_SIMILARITY = 0.73
 
 
-class SpeakerLabellingTranscriber:
+class SpeakerLabellingTranscriber(TranscriberBase):
     """Transcribes a recording window by window and labels every word with its speaker.
 
     A diarization failure never fails the transcript: it degrades to one speaker (for the
@@ -70,13 +69,9 @@ class SpeakerLabellingTranscriber:
         self._window_seconds = window_seconds
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="diarize")
 
-    def transcribe(
-        self,
-        source: AudioSource,
-        options: TranscriptionOptions = DEFAULT_OPTIONS,
-        on_progress: ProgressCallback | None = None,
+    def _transcribe(
+        self, source: AudioSource, options: TranscriptionOptions, report: ProgressCallback
     ) -> Transcript:
-        progress = ThrottledProgress(on_progress, min_interval=0.0)
         words: list[Word] = []
         speakers = GlobalSpeakers()
         first: Transcript | None = None
@@ -90,14 +85,14 @@ class SpeakerLabellingTranscriber:
                 voiced = self._pool.submit(self._diarize, window, options, first is None)
                 done = window.offset
 
-                def report(
+                def report_window(
                     fraction: float, done: float = done, length: float = window.duration
                 ) -> None:
                     if expected:
                         share = (done + fraction * length) / max(expected, done + length)
-                        progress.report(share * _RECOGNITION_SHARE)
+                        report(share * _RECOGNITION_SHARE)
 
-                transcript = self._recognizer.transcribe(window.samples, options, report)
+                transcript = self._recognizer.transcribe(window.samples, options, report_window)
                 first = first or transcript
                 words += words_in_recording_time(transcript, window.offset)
                 speakers.add(window.offset, _result(voiced))
@@ -105,15 +100,13 @@ class SpeakerLabellingTranscriber:
                 # Let the window go before the next is decoded: one window in memory, not two.
                 del window, transcript
         assert first is not None  # AudioWindows yields at least one window or raises
-        transcript = transcript_from_words(
+        return transcript_from_words(
             words,
             speakers.turns(options.min_speakers, options.max_speakers),
             language=first.language,
             duration=duration,
             model=first.model,
         )
-        progress.finish()
-        return transcript
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

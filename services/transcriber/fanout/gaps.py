@@ -17,8 +17,8 @@ from collections.abc import Iterator, Sequence
 
 from services.transcriber.engine.audio import SAMPLE_RATE, decode_audio
 from services.transcriber.engine.speakers import transcript_from_words
+from services.transcriber.engine.transcriber_base import TranscriberBase
 from services.transcriber.engine.transcript import (
-    DEFAULT_OPTIONS,
     AudioSource,
     ProgressCallback,
     Transcriber,
@@ -43,7 +43,7 @@ def gaps(
         previous_end = max(previous_end, word.end)
 
 
-class GapFillingTranscriber:
+class GapFillingTranscriber(TranscriberBase):
     """`decoder`'s transcript, with the long stretches it left without words decoded again
     by `refill` (e.g. the batched engine, then the sequential one)."""
 
@@ -54,14 +54,11 @@ class GapFillingTranscriber:
         self._refill = refill
         self._min_gap = min_gap_seconds
 
-    def transcribe(
-        self,
-        source: AudioSource,
-        options: TranscriptionOptions = DEFAULT_OPTIONS,
-        on_progress: ProgressCallback | None = None,
+    def _transcribe(
+        self, source: AudioSource, options: TranscriptionOptions, report: ProgressCallback
     ) -> Transcript:
         samples = decode_audio(source)
-        transcript = self._decoder.transcribe(samples, options, on_progress)
+        transcript = self._decoder.transcribe(samples, options, report)
         words = words_in_recording_time(transcript, 0.0)
         found: list[Word] = []
         for start, end in gaps(words, transcript.duration, self._min_gap):
