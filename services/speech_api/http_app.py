@@ -42,6 +42,7 @@ from services.speech_api.openai_shapes import (
     parse_request,
     verbose_json_body,
 )
+from speechflow.library.v1 import library_pb2
 
 log = logging.getLogger("speechflow.speech_api")
 
@@ -105,13 +106,15 @@ class SpeechApi:
             transcribed = await self.library.transcribe(
                 Upload(
                     read=upload.read,
-                    file_name=upload.filename or "audio",
-                    content_type=upload.content_type or "application/octet-stream",
-                    size_bytes=size,
-                    language=asked.language,
-                    # Whisper's prompt biases it towards the words it names: the library's
-                    # hotwords do the same.
-                    hotwords=asked.prompt,
+                    metadata=library_pb2.UploadMetadata(
+                        file_name=upload.filename or "audio",
+                        content_type=upload.content_type or "application/octet-stream",
+                        size_bytes=size,
+                        language=asked.language,
+                        # Whisper's prompt biases it towards the words it names: the library's
+                        # hotwords do the same.
+                        hotwords=asked.prompt,
+                    ),
                 ),
                 access_token=principal.access_token,
                 request_id=request_id_var.get(),

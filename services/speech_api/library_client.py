@@ -35,12 +35,10 @@ class TranscriptionFailed(Exception):
 
 @dataclass(frozen=True)
 class Upload:
+    """The recording: how to read its bytes, and the UploadMetadata that goes first."""
+
     read: Callable[[int], Awaitable[bytes]]
-    file_name: str
-    content_type: str
-    size_bytes: int
-    language: str
-    hotwords: str
+    metadata: library_pb2.UploadMetadata
 
 
 @dataclass(frozen=True)
@@ -120,14 +118,6 @@ class LibraryClient:
 
 
 async def _upload_messages(upload: Upload) -> AsyncIterator[library_pb2.UploadDocumentRequest]:
-    yield library_pb2.UploadDocumentRequest(
-        metadata=library_pb2.UploadMetadata(
-            file_name=upload.file_name,
-            content_type=upload.content_type,
-            size_bytes=upload.size_bytes,
-            language=upload.language,
-            hotwords=upload.hotwords,
-        )
-    )
+    yield library_pb2.UploadDocumentRequest(metadata=upload.metadata)
     while chunk := await upload.read(CHUNK_BYTES):
         yield library_pb2.UploadDocumentRequest(chunk=chunk)
