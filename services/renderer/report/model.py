@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import Literal
 
 from services.kernel.language_tags import primary_subtag
 
@@ -35,35 +35,25 @@ class ActionItem:
     due: str = ""
 
 
-class _TimeRange:
-    """A stretch of the recording, in seconds from its start, checked as it is made."""
-
-    __slots__ = ()
-    kind: ClassVar[str]  # what the stretch is, as an invalid range's error names it
-    start_seconds: float
-    end_seconds: float
-
-    def __post_init__(self) -> None:
-        start, end = self.start_seconds, self.end_seconds
-        if start < 0 or end < start:
-            raise ValueError(f"{self.kind} time range is invalid: start={start}, end={end}")
-
-
 @dataclass(frozen=True, slots=True)
-class Topic(_TimeRange):
-    kind = "topic"
+class Topic:
     title: str
     start_seconds: float
     end_seconds: float
 
+    def __post_init__(self) -> None:
+        _check_time_range(self.start_seconds, self.end_seconds, "topic")
+
 
 @dataclass(frozen=True, slots=True)
-class TranscriptSegment(_TimeRange):
-    kind = "transcript segment"
+class TranscriptSegment:
     start_seconds: float
     end_seconds: float
     text: str
     speaker: str = ""  # the speaker's display name; empty when nobody is named
+
+    def __post_init__(self) -> None:
+        _check_time_range(self.start_seconds, self.end_seconds, "transcript segment")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,3 +78,8 @@ class ReportInput:
             raise ValueError(f"unsupported report language {self.language!r}")
         if self.duration_seconds < 0:
             raise ValueError("duration_seconds must not be negative")
+
+
+def _check_time_range(start: float, end: float, what: str) -> None:
+    if start < 0 or end < start:
+        raise ValueError(f"{what} time range is invalid: start={start}, end={end}")
