@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import IO, Any
 
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
@@ -14,6 +13,7 @@ from reportlab.platypus.doctemplate import IndexingFlowable
 
 from services.renderer.report.labels import Labels
 from services.renderer.report.styles import MUTED, RULE, ReportStyles
+from services.renderer.report.text import escape_markup
 
 COVER_TEMPLATE = "cover"
 CONTENT_TEMPLATE = "content"
@@ -27,22 +27,23 @@ _LONGEST_HEADER_CHARACTERS = 200
 
 
 class SectionHeading(Paragraph):
-    """A heading that the document turns into a PDF bookmark and, optionally, a ToC entry."""
+    """A heading that the document turns into a PDF bookmark and, optionally, a ToC entry;
+    a level 0 heading in the heading style, a deeper one in the subheading style."""
 
     def __init__(
         self,
-        markup: str,
-        style: ParagraphStyle,
-        *,
+        title: str,
         bookmark_key: str,
-        outline_title: str,
+        styles: ReportStyles,
+        *,
         level: int = 0,
         in_contents: bool = True,
     ) -> None:
-        super().__init__(markup, style)
+        markup = escape_markup(title)
+        super().__init__(markup, styles.heading if level == 0 else styles.subheading)
         self.markup = markup
         self.bookmark_key = bookmark_key
-        self.outline_title = outline_title
+        self.outline_title = title
         self.level = level
         self.in_contents = in_contents
 

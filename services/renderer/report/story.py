@@ -68,24 +68,6 @@ def build_story(data: ReportInput, labels: Labels, styles: ReportStyles) -> list
     ]
 
 
-def _heading(
-    title: str,
-    key: str,
-    styles: ReportStyles,
-    *,
-    level: int = 0,
-    in_contents: bool = True,
-) -> SectionHeading:
-    return SectionHeading(
-        escape_markup(title),
-        styles.heading if level == 0 else styles.subheading,
-        bookmark_key=key,
-        outline_title=title,
-        level=level,
-        in_contents=in_contents,
-    )
-
-
 def _cover(data: ReportInput, labels: Labels, styles: ReportStyles) -> list[Flowable]:
     models = data.models
     rows = [
@@ -109,7 +91,7 @@ def _cover(data: ReportInput, labels: Labels, styles: ReportStyles) -> list[Flow
 def _contents(labels: Labels, styles: ReportStyles) -> list[Flowable]:
     contents = TableOfContents(levelStyles=list(styles.toc_levels), dotsMinLevel=0)
     return [
-        _heading(labels.contents, "contents", styles, in_contents=False),
+        SectionHeading(labels.contents, "contents", styles, in_contents=False),
         contents,
         PageBreak(),
     ]
@@ -119,7 +101,7 @@ def _summary(data: ReportInput, labels: Labels, styles: ReportStyles) -> list[Fl
     paragraphs = paragraphs_markup(data.summary)
     body: list[Flowable] = [Paragraph(markup, styles.body) for markup in paragraphs]
     return [
-        _heading(labels.summary, "summary", styles),
+        SectionHeading(labels.summary, "summary", styles),
         *(body or [Paragraph(escape_markup(labels.no_summary), styles.empty_note)]),
     ]
 
@@ -133,13 +115,13 @@ def _bullet_section(
         if item.strip()
     ]
     return [
-        _heading(title, key, styles),
+        SectionHeading(title, key, styles),
         *(bullets or [Paragraph(escape_markup(empty_text), styles.empty_note)]),
     ]
 
 
 def _action_items(data: ReportInput, labels: Labels, styles: ReportStyles) -> list[Flowable]:
-    heading = _heading(labels.action_items, "action-items", styles)
+    heading = SectionHeading(labels.action_items, "action-items", styles)
     items = [item for item in data.action_items if item.text.strip()]
     if not items:
         return [
@@ -169,7 +151,7 @@ def _topics(
     styles: ReportStyles,
     anchors: dict[int, list[str]],
 ) -> list[Flowable]:
-    heading = _heading(labels.topics, "topics", styles)
+    heading = SectionHeading(labels.topics, "topics", styles)
     if not data.topics:
         return [heading, Paragraph(escape_markup(labels.no_topics), styles.empty_note)]
     anchored = {name for names in anchors.values() for name in names}
@@ -198,7 +180,7 @@ def _topics(
 def _transcript(
     data: ReportInput, labels: Labels, styles: ReportStyles, anchors: dict[int, list[str]]
 ) -> list[Flowable]:
-    heading = _heading(labels.transcript, "transcript", styles)
+    heading = SectionHeading(labels.transcript, "transcript", styles)
     paragraphs = transcript_paragraphs(data.segments, styles, anchors)
     if not paragraphs:
         return [heading, Paragraph(escape_markup(labels.no_transcript), styles.empty_note)]
@@ -221,10 +203,10 @@ def _appendix(data: ReportInput, labels: Labels, styles: ReportStyles) -> list[F
     if len(speakers) > 1:
         rows.append((labels.speakers, ", ".join(speakers)))
     return [
-        _heading(labels.appendix, "appendix", styles),
-        _heading(labels.processing_details, "processing-details", styles, level=1),
+        SectionHeading(labels.appendix, "appendix", styles),
+        SectionHeading(labels.processing_details, "processing-details", styles, level=1),
         _key_value_table(rows, styles),
-        _heading(labels.about_this_report, "about", styles, level=1),
+        SectionHeading(labels.about_this_report, "about", styles, level=1),
         Paragraph(escape_markup(labels.ai_notice), styles.notice),
     ]
 
