@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import jwt
 
 from services.kernel.errors import PermissionDenied, Unauthenticated, Unavailable
+from speechflow.auth.v1 import auth_pb2
 
 if TYPE_CHECKING:
     from services.kernel.api_keys import ApiKeyAuthenticator
@@ -20,10 +21,10 @@ ACCESS_TOKEN_ALGORITHM = "EdDSA"
 
 
 class Role(IntEnum):
-    """Mirrors `speechflow.auth.v1.Role` numbers."""
+    """`speechflow.auth.v1.Role`, by its own numbers."""
 
-    USER = 1
-    ADMIN = 2
+    USER = auth_pb2.ROLE_USER
+    ADMIN = auth_pb2.ROLE_ADMIN
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,39 +65,30 @@ def require_admin() -> Principal:
     return principal
 
 
+@dataclass(kw_only=True, eq=False)
 class TokenVerifier:
-    """Verifies EdDSA access tokens; loads the public key lazily so a service may start
-    before auth has written it."""
+    """Verifies EdDSA access tokens; loads the public key lazily (`public_key_pem` from
+    `public_key_file` on first use) so a service may start before auth has written it."""
 
-    def __init__(
-        self,
-        *,
-        issuer: str,
-        audience: str,
-        public_key_pem: bytes | None = None,
-        public_key_file: Path | None = None,
-        deleted_accounts: Container[str] = frozenset(),
-        api_keys: ApiKeyAuthenticator | None = None,
-    ) -> None:
-        self._issuer = issuer
-        self._audience = audience
-        self._key_pem = public_key_pem
-        self._key_file = public_key_file
-        # A deleted user's token stays valid until it expires; services that follow auth's
-        # deletions (services/kernel/accounts.py) refuse it right away.
-        self._deleted_accounts = deleted_accounts
-        # None: `Bearer sf_…` API keys are refused (only access tokens are accepted).
-        self.api_keys = api_keys
+    issuer: str
+    audience: str
+    public_key_pem: bytes | None = None
+    public_key_file: Path | None = None
+    # A deleted user's token stays valid until it expires; services that follow auth's
+    # deletions (services/kernel/accounts.py) refuse it right away.
+    deleted_accounts: Container[str] = frozenset()
+    # None: `Bearer sf_…` API keys are refused (only access tokens are accepted).
+    api_keys: ApiKeyAuthenticator | None = None
 
     def _public_key(self) -> bytes:
-        if self._key_pem is None:
-            if self._key_file is None or not self._key_file.exists():
+        if self.public_key_pem is None:
+            if self.public_key_file is None or not self.public_key_file.exists():
                 raise Unavailable(
                     "Sign-in cannot be checked yet: the auth service has not published its key.",
                     reason="AUTH_KEY_MISSING",
                 )
-            self._key_pem = self._key_file.read_bytes()
-        return self._key_pem
+            self.public_key_pem = self.public_key_file.read_bytes()
+        return self.public_key_pem
 
     def verify(self, token: str) -> Principal:
         try:
@@ -105,8 +97,8 @@ class TokenVerifier:
                 token,
                 self._public_key(),
                 algorithms=[ACCESS_TOKEN_ALGORITHM],
-                audience=self._audience,
-                issuer=self._issuer,
+                audience=self.audience,
+                issuer=self.issuer,
                 options={"require": ["exp", "iat", "sub", "iss", "aud"]},
             )
         except jwt.ExpiredSignatureError as exc:
@@ -130,7 +122,7 @@ class TokenVerifier:
         )
 
     def check_not_deleted(self, user_id: str) -> None:
-        if user_id in self._deleted_accounts:
+        if user_id in self.deleted_accounts:
             raise Unauthenticated("This account was deleted.", reason="ACCOUNT_DELETED")
 
     async def authenticate(self, bearer: str) -> Principal:
