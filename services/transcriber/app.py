@@ -61,12 +61,14 @@ def build_transcriber(settings: TranscriberSettings) -> tuple[Transcriber, Trans
             cache_dir=(settings.model_cache_dir or settings.data_dir / "models").resolve(),
         )
     )
-    groq = (
-        GroqTranscriber(settings.groq_api_key, settings.groq_base_url, settings.groq_model)
-        if settings.groq_api_key
-        else None
-    )
-    return FallbackTranscriber(engine, groq), engine
+    return FallbackTranscriber(engine, groq_fallback(settings)), engine
+
+
+def groq_fallback(settings: TranscriberSettings) -> GroqTranscriber | None:
+    """Groq's hosted Whisper, tried when the local model fails; None without an API key."""
+    if not settings.groq_api_key:
+        return None
+    return GroqTranscriber(settings.groq_api_key, settings.groq_base_url, settings.groq_model)
 
 
 async def start_transcriber(
@@ -134,9 +136,7 @@ async def start_transcriber(
         GapFillingTranscriber(
             engine.with_batch_size(settings.chunk_batch_size), engine.with_batch_size(1)
         ),
-        GroqTranscriber(settings.groq_api_key, settings.groq_base_url, settings.groq_model)
-        if settings.groq_api_key
-        else None,
+        groq_fallback(settings),
     )
     bus, versions = followed[0]
     chunks = ChunkWorker(

@@ -35,9 +35,9 @@ from services.transcriber.engine import (
     Transcriber,
     Transcript,
     TranscriptionError,
-    TranscriptionOptions,
 )
 from services.transcriber.fanout.coordinator import FanOut, Superseded
+from services.transcriber.job_options import transcription_options
 from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
 
@@ -74,15 +74,6 @@ def transcript_message(transcript: Transcript) -> library_pb2.Transcript:
         language=transcript.language,
         model=transcript.model,
         duration_seconds=transcript.duration,
-    )
-
-
-def transcription_options(job: events_pb2.JobContext) -> TranscriptionOptions:
-    return TranscriptionOptions(
-        language=job.language,
-        hotwords=job.hotwords,
-        min_speakers=job.min_speakers,
-        max_speakers=job.max_speakers,
     )
 
 

@@ -39,12 +39,12 @@ from services.transcriber.engine import (
     PermanentTranscriptionError,
     Transcriber,
     TranscriptionError,
-    TranscriptionOptions,
 )
 from services.transcriber.engine.audio import decode_audio
 from services.transcriber.engine.diarization import Diarizer, VoicedTurns
 from services.transcriber.engine.transcript import Samples, words_in_recording_time
 from services.transcriber.fanout.result import ChunkResult
+from services.transcriber.job_options import transcription_options
 from speechflow.events.v1 import events_pb2
 
 log = logging.getLogger("speechflow.transcriber.fanout")
@@ -211,12 +211,7 @@ class ChunkWorker:
         stop_if_stale(0.0)
         job = request.job
         voiced = self._pool.submit(self._diarize, samples, job, request.chunk_index == 0)
-        options = TranscriptionOptions(
-            language=request.language,
-            hotwords=job.hotwords,
-            min_speakers=job.min_speakers,
-            max_speakers=job.max_speakers,
-        )
+        options = transcription_options(job, language=request.language)
         offset = request.audio_offset_seconds
         try:
             transcript = self._recognizer.transcribe(samples, options, stop_if_stale)

@@ -25,15 +25,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
-from google.protobuf.message import Message
 
 from services.kernel.jetstream import PermanentError, TransientError
-from services.kernel.stage import event_id
+from services.kernel.stage import EventPublisher, StageWorker, event_id
 from services.kernel.storage import ObjectStore
-from services.kernel.versions import CurrentVersions, EveryVersionCurrent, stale_flag
+from services.kernel.versions import CurrentVersions, stale_flag
 from services.transcriber.engine import PermanentTranscriptionError, TranscriptionError
 from services.transcriber.engine.audio_chunks import encode_flac
 from services.transcriber.engine.transcript import (
@@ -65,14 +63,6 @@ STALL_SECONDS = 1800.0
 _PUBLISH_TIMEOUT_SECONDS = 60.0
 
 
-class Publisher(Protocol):
-    """What the owner needs of the event bus (services.kernel.jetstream.EventBus)."""
-
-    async def publish(
-        self, subject: str, message: Message, *, event_id: str | None = None
-    ) -> str: ...
-
-
 class Superseded(Exception):
     """The job's version went stale while it was fanned out: there is nothing to store."""
 
@@ -95,21 +85,22 @@ class _Pending:
     failure_key: str
 
 
-class FanOut:
+class FanOut(StageWorker):
+    """The owner's part of a transcription job: it publishes chunk jobs on the stage's bus,
+    keeps their audio and results in the stage's store and stops once the version is stale."""
+
     def __init__(
         self,
         *,
-        bus: Publisher,
+        bus: EventPublisher,
         store: ObjectStore,
         settings: FanOutSettings,
         detect_language: Callable[[Samples], str],
         versions: CurrentVersions | None = None,
     ) -> None:
-        self._bus = bus
-        self._store = store
+        super().__init__(bus=bus, store=store, versions=versions)
         self._settings = settings
         self._detect_language = detect_language
-        self._versions = versions or EveryVersionCurrent()
 
     async def transcribe(
         self, job: events_pb2.JobContext, media: Path, on_progress: ProgressCallback
