@@ -21,6 +21,13 @@ class AppError(Exception):
     # (e.g. services/kernel/storage/errors.py).
     default_reason: str | None = None
 
+    def __init_subclass__(cls, *, code: grpc.StatusCode | None = None) -> None:
+        # `class NotFound(AppError, code=grpc.StatusCode.NOT_FOUND)`; a subclass of a status
+        # class keeps its parent's code.
+        super().__init_subclass__()
+        if code is not None:
+            cls.code = code
+
     def __init__(
         self,
         message: str,
@@ -36,37 +43,41 @@ class AppError(Exception):
         self.metadata = dict(metadata or {})
 
 
-class InvalidArgument(AppError):
-    code = grpc.StatusCode.INVALID_ARGUMENT
+# One class per status code the services answer with; the header names the code, the
+# docstring when to use it (https://grpc.io/docs/guides/status-codes/).
 
 
-class NotFound(AppError):
-    code = grpc.StatusCode.NOT_FOUND
+class InvalidArgument(AppError, code=grpc.StatusCode.INVALID_ARGUMENT):
+    """The request itself is wrong, whatever the state of the system (fix it, then retry)."""
 
 
-class AlreadyExists(AppError):
-    code = grpc.StatusCode.ALREADY_EXISTS
+class NotFound(AppError, code=grpc.StatusCode.NOT_FOUND):
+    """What the request names does not exist, or is not the caller's to see."""
 
 
-class Unauthenticated(AppError):
-    code = grpc.StatusCode.UNAUTHENTICATED
+class AlreadyExists(AppError, code=grpc.StatusCode.ALREADY_EXISTS):
+    """What the request would create exists already."""
 
 
-class PermissionDenied(AppError):
-    code = grpc.StatusCode.PERMISSION_DENIED
+class Unauthenticated(AppError, code=grpc.StatusCode.UNAUTHENTICATED):
+    """The request carries no valid credentials."""
 
 
-class FailedPrecondition(AppError):
-    code = grpc.StatusCode.FAILED_PRECONDITION
+class PermissionDenied(AppError, code=grpc.StatusCode.PERMISSION_DENIED):
+    """The caller is known but may not do this."""
 
 
-class ResourceExhausted(AppError):
-    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+class FailedPrecondition(AppError, code=grpc.StatusCode.FAILED_PRECONDITION):
+    """The resource is not in the state the request needs; retrying as is will not help."""
 
 
-class Unavailable(AppError):
-    code = grpc.StatusCode.UNAVAILABLE
+class ResourceExhausted(AppError, code=grpc.StatusCode.RESOURCE_EXHAUSTED):
+    """A quota or a rate limit is used up; later (or after freeing space) it may succeed."""
 
 
-class Aborted(AppError):
-    code = grpc.StatusCode.ABORTED
+class Unavailable(AppError, code=grpc.StatusCode.UNAVAILABLE):
+    """A dependency cannot be reached just now; retrying later may succeed."""
+
+
+class Aborted(AppError, code=grpc.StatusCode.ABORTED):
+    """A concurrent change got in the way; retry the whole operation."""
