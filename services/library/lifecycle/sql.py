@@ -97,26 +97,28 @@ def document_from_rows(row: DocumentRow, job: Job) -> Document:
     )
 
 
+def _write_progress(state: Document | Job, row: DocumentRow | JobRow) -> None:
+    """What a document and its job both record: the version, its status and stage, the last
+    error and when it last changed."""
+    row.version = state.version
+    row.status = int(state.status)
+    row.stage = int(state.stage)
+    row.error_message = state.error_message
+    row.update_time = state.update_time
+
+
 def write_document(document: Document, row: DocumentRow) -> None:
-    row.version = document.version
-    row.status = int(document.status)
-    row.stage = int(document.stage)
+    _write_progress(document, row)
     row.progress = document.progress
     row.status_message = document.status_message
-    row.error_message = document.error_message
     row.notify = document.notify
     row.notification_state = int(document.notification_state)
-    row.update_time = document.update_time
     row.process_time = document.process_time
 
 
 def write_job(job: Job, row: JobRow) -> None:
-    row.version = job.version
-    row.status = int(job.status)
-    row.stage = int(job.stage)
+    _write_progress(job, row)
     row.attempts = job.attempts
-    row.error_message = job.error_message
-    row.update_time = job.update_time
     row.runs = [
         {
             "stage": int(run.stage),
@@ -329,27 +331,20 @@ def _missing_job(row: DocumentRow) -> Job:
     )
 
 
+@dataclass(eq=False)
 class SqlUnitOfWork:
-    def __init__(
-        self,
-        db: Database,
-        outbox: Outbox,
-        hold: AbstractAsyncContextManager[None] | None,
-        write_outputs: OutputsWriter,
-    ) -> None:
-        self._db = db
-        self._outbox = outbox
-        self._hold = hold
-        self._write_outputs = write_outputs
-        self._stack = AsyncExitStack()
-        self.session: AsyncSession
-        self.documents: SqlDocuments
+    units: SqlUnitsOfWork
+    # The process-local lock on the document, where the database has no row locks.
+    hold: AbstractAsyncContextManager[None] | None
+    session: AsyncSession = field(init=False, repr=False)
+    documents: SqlDocuments = field(init=False, repr=False)
+    _stack: AsyncExitStack = field(default_factory=AsyncExitStack, init=False, repr=False)
 
     async def __aenter__(self) -> SqlUnitOfWork:
-        if self._hold is not None:
-            await self._stack.enter_async_context(self._hold)
-        self.session = await self._stack.enter_async_context(self._db.session())
-        self.documents = SqlDocuments(self.session, self._write_outputs)
+        if self.hold is not None:
+            await self._stack.enter_async_context(self.hold)
+        self.session = await self._stack.enter_async_context(self.units.db.session())
+        self.documents = SqlDocuments(self.session, self.units.write_outputs)
         return self
 
     async def __aexit__(
@@ -358,16 +353,17 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        outbox = self.units.outbox
         changed = False
         try:
             if exc is None:
-                changed = await self.documents.flush_changes(self._outbox)
+                changed = await self.documents.flush_changes(outbox)
         except BaseException as error:
             await self._stack.__aexit__(type(error), error, error.__traceback__)
             raise
         await self._stack.__aexit__(exc_type, exc, tb)  # commits, or rolls back on error
         if changed and exc is None:
-            self._outbox.notify()
+            outbox.notify()
 
     async def first_time(self, event_id: str, subject: str) -> bool:
         if await self.session.get(ProcessedEventRow, event_id) is not None:
@@ -380,21 +376,22 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(eq=False)
 class SqlUnitsOfWork:
     """Makes the units of work of one database (the `UnitOfWorkFactory` of the service)."""
 
-    def __init__(
-        self, db: Database, outbox: Outbox, write_outputs: OutputsWriter = _no_outputs
-    ) -> None:
-        self._db = db
-        self._outbox = outbox
-        self._write_outputs = write_outputs
+    db: Database
+    outbox: Outbox
+    write_outputs: OutputsWriter = _no_outputs
+    _locks: KeyedLocks | None = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
         # Only where the database has no row locks (see the module's docstring).
-        self._locks = KeyedLocks() if db.url.get_backend_name() == "sqlite" else None
+        self._locks = KeyedLocks() if self.db.url.get_backend_name() == "sqlite" else None
 
     def __call__(self, document_id: str) -> SqlUnitOfWork:
         hold = self._locks.hold(document_id) if self._locks is not None else None
-        return SqlUnitOfWork(self._db, self._outbox, hold, self._write_outputs)
+        return SqlUnitOfWork(self, hold)
 
     @property
     def locks_held(self) -> int:
