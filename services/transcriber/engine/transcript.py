@@ -89,6 +89,9 @@ DEFAULT_OPTIONS = TranscriptionOptions()
 
 
 class Transcriber(Protocol):
+    """What every transcriber offers; this service's own write it once in TranscriberBase
+    (transcriber_base.py) and implement its `_transcribe`."""
+
     def transcribe(
         self,
         source: AudioSource,
