@@ -89,8 +89,8 @@ DEFAULT_OPTIONS = TranscriptionOptions()
 
 
 class Transcriber(Protocol):
-    """What every transcriber offers; this service's own write it once in TranscriberBase
-    (transcriber_base.py) and implement its `_transcribe`."""
+    """What every transcriber offers. This service's transcribers inherit it from
+    TranscriberBase (transcriber_base.py) and implement only `_transcribe`."""
 
     def transcribe(
         self,
