@@ -22,20 +22,22 @@ STAGE_JOBS = Counter(
     "Pipeline jobs handled, by stage and outcome (completed, retried, failed)",
     ["stage", "outcome"],
 )
-CONSUMER_PENDING = Gauge(
-    "speechflow_consumer_pending_messages",
-    "JetStream messages not yet delivered to a durable consumer (its lag)",
-    ["stream", "consumer"],
+
+
+def _consumer_gauge(messages: str, documentation: str) -> Gauge:
+    """`speechflow_consumer_<messages>_messages`: a count of one durable consumer's messages,
+    from JetStream's consumer info (services/kernel/jetstream.py keeps it current)."""
+    return Gauge(f"speechflow_consumer_{messages}_messages", documentation, ["stream", "consumer"])
+
+
+CONSUMER_PENDING = _consumer_gauge(
+    "pending", "JetStream messages not yet delivered to a durable consumer (its lag)"
 )
-CONSUMER_ACK_PENDING = Gauge(
-    "speechflow_consumer_ack_pending_messages",
-    "JetStream messages delivered but not yet acknowledged (in progress)",
-    ["stream", "consumer"],
+CONSUMER_ACK_PENDING = _consumer_gauge(
+    "ack_pending", "JetStream messages delivered but not yet acknowledged (in progress)"
 )
-CONSUMER_REDELIVERED = Gauge(
-    "speechflow_consumer_redelivered_messages",
-    "JetStream messages currently being redelivered",
-    ["stream", "consumer"],
+CONSUMER_REDELIVERED = _consumer_gauge(
+    "redelivered", "JetStream messages currently being redelivered"
 )
 TRANSCRIPTION_REALTIME_FACTOR = Histogram(
     "speechflow_transcription_realtime_factor",
