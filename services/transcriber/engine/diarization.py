@@ -24,17 +24,6 @@ from services.transcriber.engine.audio import SAMPLE_RATE, Samples
 
 logger = logging.getLogger(__name__)
 
-# senko's spectral clustering searches 1..15 speakers; its shortcut for fewer than 10
-# embeddings (about 6 s of speech) returns one speaker. A minimum above 9 could exceed the
-# number of embeddings and break its eigen-gap search, so the in-senko bound stops there.
-_SENKO_MAX_MIN_SPEAKERS = 9
-# senko switches from spectral clustering to UMAP+HDBSCAN at 20 minutes. On a 21-minute
-# three-voice recording HDBSCAN found 8 speakers (30 % DER) where spectral found 5 (10 %),
-# in 0.4 s instead of 15 s (plus ~35 s of numba compilation on first use); at 60 minutes
-# spectral still takes 8 s, but its N x N affinity matrices bring peak RSS to 2.2 GB and
-# grow with the square of the length, so beyond this senko's own choice stands.
-SPECTRAL_CLUSTERING_UP_TO_SECONDS = 3600.0
-
 
 @dataclass(frozen=True, slots=True)
 class SpeakerTurn:
@@ -87,6 +76,18 @@ class NullDiarizer:
         self, audio: Samples, *, min_speakers: int = 0, max_speakers: int = 0
     ) -> VoicedTurns:
         return VoicedTurns([], {})
+
+
+# senko's spectral clustering searches 1..15 speakers; its shortcut for fewer than 10
+# embeddings (about 6 s of speech) returns one speaker. A minimum above 9 could exceed the
+# number of embeddings and break its eigen-gap search, so the in-senko bound stops there.
+_SENKO_MAX_MIN_SPEAKERS = 9
+# senko switches from spectral clustering to UMAP+HDBSCAN at 20 minutes. On a 21-minute
+# three-voice recording HDBSCAN found 8 speakers (30 % DER) where spectral found 5 (10 %),
+# in 0.4 s instead of 15 s (plus ~35 s of numba compilation on first use); at 60 minutes
+# spectral still takes 8 s, but its N x N affinity matrices bring peak RSS to 2.2 GB and
+# grow with the square of the length, so beyond this senko's own choice stands.
+SPECTRAL_CLUSTERING_UP_TO_SECONDS = 3600.0
 
 
 class SenkoDiarizer:
