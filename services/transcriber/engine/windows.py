@@ -15,7 +15,6 @@ from types import TracebackType
 
 import av
 import numpy as np
-import numpy.typing as npt
 
 from services.transcriber.engine.audio import (
     EMPTY_AUDIO_TRACK,
@@ -26,12 +25,10 @@ from services.transcriber.engine.audio import (
 )
 from services.transcriber.engine.audio_chunks import quiet_cut_point
 from services.transcriber.engine.errors import PermanentTranscriptionError
+from services.transcriber.engine.piecewise_decode import decode_in_pieces
 from services.transcriber.engine.transcript import AudioSource
 
 DEFAULT_WINDOW_SECONDS = 600.0
-# Decoded frames are resampled in groups of about this many samples, as faster-whisper does.
-_RESAMPLE_GROUP_SAMPLES = 500_000
-_S16_SCALE = 32768.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +98,7 @@ class AudioWindows:
         elif self._container is None:
             raise RuntimeError("AudioWindows must be entered (with ...) before iterating")
         else:
-            pieces = _decoded(self._container)
+            pieces = decode_in_pieces(self._container)
         yielded = False
         for window in _cut(pieces, self._window):
             yielded = True
@@ -130,40 +127,3 @@ def _cut(pieces: Iterable[Samples], window: int) -> Iterator[AudioWindow]:
             start += end
     if held_size:
         yield AudioWindow(start, np.concatenate(held) if len(held) > 1 else held[0])
-
-
-def _decoded(container: av.container.InputContainer) -> Iterator[Samples]:
-    """The first audio track as float32 pieces, decoded exactly as `decode_audio` does
-    (frames grouped in a FIFO, resampled to signed 16-bit mono at 16 kHz, then scaled), so
-    one window holds the same samples as a whole decode."""
-    resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
-    fifo = av.AudioFifo()
-    with decoding_errors():
-        for frame in _valid_frames(container.decode(audio=0)):
-            frame.pts = None  # the FIFO checks timestamps; damaged files have gaps
-            fifo.write(frame)
-            if fifo.samples >= _RESAMPLE_GROUP_SAMPLES:
-                yield _resampled(resampler, fifo.read())
-        if fifo.samples:
-            yield _resampled(resampler, fifo.read())
-        yield _resampled(resampler, None)  # flushes what the resampler still holds
-
-
-def _resampled(resampler: av.AudioResampler, frame: av.AudioFrame | None) -> Samples:
-    arrays = [out.to_ndarray().reshape(-1) for out in resampler.resample(frame) if out.samples]
-    if not arrays:
-        return np.zeros(0, dtype=np.float32)
-    pcm: npt.NDArray[np.int16] = np.concatenate(arrays)
-    return pcm.astype(np.float32) / np.float32(_S16_SCALE)
-
-
-def _valid_frames(frames: Iterator[av.AudioFrame]) -> Iterator[av.AudioFrame]:
-    """Skip frames FFmpeg cannot decode, as faster-whisper does: one damaged packet should
-    not cost the whole recording."""
-    while True:
-        try:
-            yield next(frames)
-        except StopIteration:
-            return
-        except av.error.InvalidDataError:
-            continue
