@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from services.kernel.backoff import doubling_delay
+from services.kernel.backoff import DoublingBackoff
 from services.kernel.tasks import cancel_and_wait
 from services.mesh.processes import ManagedProcess
 
@@ -22,15 +22,11 @@ log = logging.getLogger("speechflow.mesh")
 
 
 @dataclass(frozen=True)
-class Backoff:
-    """1 s, 2 s, 4 s … up to `max_seconds`; a run that lasted `stable_seconds` resets it."""
+class Backoff(DoublingBackoff):
+    """The delay before the next restart of a crashed service, by its consecutive crashes;
+    a run that lasted `stable_seconds` resets the count."""
 
-    base_seconds: float = 1.0
-    max_seconds: float = 60.0
     stable_seconds: float = 60.0
-
-    def delay(self, consecutive_crashes: int) -> float:
-        return doubling_delay(self.base_seconds, self.max_seconds, consecutive_crashes)
 
 
 class Supervisor:
