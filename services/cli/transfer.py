@@ -23,7 +23,7 @@ from rich.markup import escape
 from rich.progress import Progress, TaskID
 
 from services.cli.errors import CliError, ExitCode
-from services.cli.labels import DOCUMENT_STATUS, FILE_KIND, STAGE, STAGE_TEXT
+from services.cli.labels import DOCUMENT_STATUS, STAGE, STAGE_TEXT
 from services.cli.session import Metadata, Session
 from speechflow.library.v1 import library_pb2
 
@@ -146,29 +146,7 @@ class Downloaded:
     file_name: str
 
 
-def download_document(
-    session: Session, document_id: str, kind: int, output: str | None, progress: Progress
-) -> Downloaded:
-    """Streams DownloadDocument into a file named by the server (or `output`)."""
-    request = library_pb2.DownloadDocumentRequest(document_id=document_id, kind=kind)  # type: ignore[arg-type]
-    fallback = f"{document_id}-{FILE_KIND.label(kind)}"
-    return _save_stream(
-        session, session.library.DownloadDocument, request, fallback, output, progress
-    )
-
-
-def export_document(
-    session: Session, document_id: str, kind: int, output: str | None, progress: Progress
-) -> Downloaded:
-    """Streams ExportDocument into a file named by the server (or `output`)."""
-    request = library_pb2.ExportDocumentRequest(document_id=document_id, format=kind)  # type: ignore[arg-type]
-    fallback = f"{document_id}-export"
-    return _save_stream(
-        session, session.library.ExportDocument, request, fallback, output, progress
-    )
-
-
-def _save_stream(
+def save_stream(
     session: Session,
     method: grpc.UnaryStreamMultiCallable[Request, ChunkT],
     request: Request,
@@ -176,9 +154,9 @@ def _save_stream(
     output: str | None,
     progress: Progress,
 ) -> Downloaded:
-    """Saves the file `method` streams as `output` says (see `download_target`), under the
-    name its first message gives or else `fallback`; the stream is opened again from the
-    start when the sign-in must be refreshed."""
+    """Saves the file `method` (DownloadDocument or ExportDocument) streams for `request` as
+    `output` says (see `download_target`), under the name its first message gives or else
+    `fallback`; the stream is opened again from the start when the sign-in must be refreshed."""
 
     def fetch(credentials: Metadata) -> Downloaded:
         first, rest = _first_message(method(request, metadata=credentials))

@@ -10,7 +10,6 @@ from pathlib import Path
 import grpc
 from rich.filesize import decimal
 from rich.markup import escape
-from rich.progress import Progress
 
 from services.cli.commands import Commands, positive_int
 from services.cli.commands.folders import FOLDERS
@@ -27,15 +26,16 @@ from services.cli.labels import (
 from services.cli.output import message_to_dict
 from services.cli.session import Session
 from services.cli.transfer import (
-    Downloaded,
+    ChunkT,
+    Request,
     WatchDisplay,
-    download_document,
-    export_document,
+    save_stream,
     upload_file,
     watch_document,
 )
 from services.cli.views import document_view, documents_table, transcript_paragraphs
 from speechflow.library.v1 import library_pb2
+from speechflow.library.v1.library_pb2_grpc import LibraryServiceStub
 
 MAX_PAGE_SIZE = 100
 
@@ -269,25 +269,33 @@ def watch_command(args: argparse.Namespace, context: Context) -> int:
 
 
 def download_command(args: argparse.Namespace, context: Context) -> int:
-    return _save_file(args, context, download_document, FILE_KIND.value(args.kind))
+    kind = FILE_KIND.value(args.kind)
+    request = library_pb2.DownloadDocumentRequest(document_id=args.document_id, kind=kind)  # type: ignore[arg-type]
+    fallback = f"{args.document_id}-{FILE_KIND.label(kind)}"
+    return _save_file(args, context, lambda library: library.DownloadDocument, request, fallback)
 
 
 def export_command(args: argparse.Namespace, context: Context) -> int:
-    return _save_file(args, context, export_document, EXPORT_FORMAT.value(args.format))
+    export_format = EXPORT_FORMAT.value(args.format)
+    request = library_pb2.ExportDocumentRequest(document_id=args.document_id, format=export_format)  # type: ignore[arg-type]
+    fallback = f"{args.document_id}-export"
+    return _save_file(args, context, lambda library: library.ExportDocument, request, fallback)
 
 
 def _save_file(
     args: argparse.Namespace,
     context: Context,
-    save: Callable[[Session, str, int, str | None, Progress], Downloaded],
-    kind: int,
+    rpc: Callable[[LibraryServiceStub], grpc.UnaryStreamMultiCallable[Request, ChunkT]],
+    request: Request,
+    fallback: str,
 ) -> int:
-    """Saves the document's file of this `kind` under a bytes bar and says where it went
-    (`-o -`: to stdout, silently)."""
+    """Saves the file the library's `rpc` streams for `request` under a bytes bar and says
+    where it went (`-o -`: to stdout, silently); `fallback` names it if the server does not."""
     if args.output == "-" and context.output.json_mode:
         raise CliError("`-o -` writes the file itself to stdout; drop --json.", ExitCode.USAGE)
     with context.output.bytes_progress() as progress:
-        saved = save(context.session, args.document_id, kind, args.output, progress)
+        session = context.session
+        saved = save_stream(session, rpc(session.library), request, fallback, args.output, progress)
     if saved.path is None:
         return ExitCode.OK
     context.output.result(
