@@ -17,6 +17,7 @@ from alembic import op
 from services.kernel.db import UtcDateTime
 
 UUID_LENGTH = 36
+SHA256_HEX_LENGTH = 64
 
 
 def id_column(length: int = UUID_LENGTH) -> sa.Column[str]:
@@ -27,6 +28,11 @@ def id_column(length: int = UUID_LENGTH) -> sa.Column[str]:
 def uuid_column(name: str, *, nullable: bool = False) -> sa.Column[str]:
     """A UUID that names another row or a user: `owner_id`, `user_id`, `document_id`…"""
     return sa.Column(name, sa.String(length=UUID_LENGTH), nullable=nullable)
+
+
+def sha256_column(name: str) -> sa.Column[str]:
+    """The hex SHA-256 of a secret (a token, key or sign-in state): all that is kept of it."""
+    return sa.Column(name, sa.String(length=SHA256_HEX_LENGTH), nullable=False)
 
 
 def time_column(name: str, *, nullable: bool = False) -> sa.Column[datetime]:

@@ -29,7 +29,7 @@ def upgrade() -> None:
         schema.id_column(),
         schema.uuid_column("user_id"),
         schema.uuid_column("family_id"),
-        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        schema.sha256_column("token_hash"),
         schema.time_column("expire_time"),
         schema.time_column("used_time", nullable=True),
         schema.time_column("revoke_time", nullable=True),

@@ -15,7 +15,7 @@ def upgrade() -> None:
         schema.id_column(),
         schema.uuid_column("user_id"),
         sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column("secret_hash", sa.String(length=64), nullable=False),
+        schema.sha256_column("secret_hash"),
         sa.Column("prefix", sa.String(length=16), nullable=False),
         schema.time_column("create_time"),
         schema.time_column("last_use_time", nullable=True),

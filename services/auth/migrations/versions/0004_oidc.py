@@ -12,7 +12,7 @@ down_revision: str | None = "0003"
 def upgrade() -> None:
     schema.create_table(
         "oidc_sign_ins",
-        sa.Column("state_hash", sa.String(length=64), nullable=False),
+        schema.sha256_column("state_hash"),
         sa.Column("code_verifier", sa.String(length=128), nullable=False),
         sa.Column("nonce", sa.String(length=128), nullable=False),
         sa.Column("redirect_uri", sa.String(length=2000), nullable=False),

@@ -15,7 +15,7 @@ def upgrade() -> None:
         schema.id_column(),
         schema.uuid_column("document_id"),
         schema.uuid_column("owner_id"),
-        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        schema.sha256_column("token_hash"),
         schema.time_column("create_time"),
         schema.time_column("expire_time"),
         sa.Column("revoked", sa.Boolean(), nullable=False),
