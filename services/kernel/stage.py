@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NotRequired, Protocol, TypedDict
 
 import grpc.aio
 from google.protobuf.descriptor import ServiceDescriptor
@@ -128,6 +128,15 @@ async def report_progress(
 def event_id(job: events_pb2.JobContext, what: str) -> str:
     """Deterministic per document version: a redone step publishes the same id."""
     return f"{job.document_id}-v{job.version}-{what}"
+
+
+class StageWorkerParts(TypedDict):
+    """What a `StageWorker` is built from. A subclass takes them as
+    `**parts: Unpack[StageWorkerParts]` beside its own dependencies and hands them on."""
+
+    bus: EventPublisher
+    store: ObjectStore
+    versions: NotRequired[CurrentVersions | None]
 
 
 class StageWorker:

@@ -7,22 +7,21 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from typing import Unpack
 
 from google.protobuf import json_format
 
 from services.kernel import catalogue
 from services.kernel.jetstream import PermanentError, ReceivedEvent, TransientError
 from services.kernel.stage import (
-    EventPublisher,
     StageWorker,
+    StageWorkerParts,
     event_id,
     job_context,
     report_progress,
     summary_object_key,
 )
-from services.kernel.storage import ObjectStore
 from services.kernel.transcripts import seconds, speaker_names
-from services.kernel.versions import CurrentVersions
 from services.summarizer.engine import (
     AllProvidersFailedError,
     Language,
@@ -120,15 +119,8 @@ def summary_message(
 
 
 class SummaryWorker(StageWorker):
-    def __init__(
-        self,
-        *,
-        bus: EventPublisher,
-        store: ObjectStore,
-        chain: ProviderChain,
-        versions: CurrentVersions | None = None,
-    ) -> None:
-        super().__init__(bus=bus, store=store, versions=versions)
+    def __init__(self, *, chain: ProviderChain, **parts: Unpack[StageWorkerParts]) -> None:
+        super().__init__(**parts)
         self._chain = chain
 
     async def handle(self, event: ReceivedEvent) -> None:

@@ -8,13 +8,14 @@ import logging
 import tempfile
 import time
 from pathlib import Path
+from typing import Unpack
 
 from services.kernel import catalogue
 from services.kernel.jetstream import PermanentError, ReceivedEvent, TransientError
 from services.kernel.metrics import TRANSCRIPTION_REALTIME_FACTOR
 from services.kernel.stage import (
-    EventPublisher,
     StageWorker,
+    StageWorkerParts,
     event_id,
     job_context,
     report_progress,
@@ -29,7 +30,6 @@ from services.kernel.transcripts import (
     segment_message,
     serialize_transcript,
 )
-from services.kernel.versions import CurrentVersions
 from services.transcriber.engine import (
     PermanentTranscriptionError,
     Transcriber,
@@ -81,14 +81,12 @@ class TranscriptionWorker(StageWorker):
     def __init__(
         self,
         *,
-        bus: EventPublisher,
-        store: ObjectStore,
         transcriber: Transcriber,
         spool: Path,
-        versions: CurrentVersions | None = None,
         fanout: FanOut | None = None,
+        **parts: Unpack[StageWorkerParts],
     ) -> None:
-        super().__init__(bus=bus, store=store, versions=versions)
+        super().__init__(**parts)
         self._fanout = fanout
         self._transcriber = transcriber
         self._spool = spool

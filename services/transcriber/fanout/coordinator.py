@@ -25,13 +25,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Unpack
 
 import numpy as np
 
 from services.kernel.jetstream import PermanentError, TransientError
-from services.kernel.stage import EventPublisher, StageWorker, event_id
-from services.kernel.storage import ObjectStore
-from services.kernel.versions import CurrentVersions, stale_flag
+from services.kernel.stage import StageWorker, StageWorkerParts, event_id
+from services.kernel.versions import stale_flag
 from services.transcriber.engine import PermanentTranscriptionError, TranscriptionError
 from services.transcriber.engine.audio_chunks import encode_flac
 from services.transcriber.engine.transcript import (
@@ -92,13 +92,11 @@ class FanOut(StageWorker):
     def __init__(
         self,
         *,
-        bus: EventPublisher,
-        store: ObjectStore,
         settings: FanOutSettings,
         detect_language: Callable[[Samples], str],
-        versions: CurrentVersions | None = None,
+        **parts: Unpack[StageWorkerParts],
     ) -> None:
-        super().__init__(bus=bus, store=store, versions=versions)
+        super().__init__(**parts)
         self._settings = settings
         self._detect_language = detect_language
 
