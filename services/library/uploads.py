@@ -99,28 +99,21 @@ class ValidUpload:
         return columns
 
 
+@dataclass(kw_only=True, eq=False)
 class Uploads:
-    def __init__(
-        self,
-        *,
-        db: Database,
-        store: ObjectStore,
-        outbox: Outbox,
-        spool_dir: Path,
-        max_bytes: int,
-        max_duration_seconds: float,
-        guard: LimitGuard,
-        translation: SummaryTranslation,
-    ) -> None:
-        self._db = db
-        self.translation = translation
-        self._store = store
-        self._outbox = outbox
-        self.spool_dir = spool_dir
-        self.max_bytes = max_bytes
-        self.max_duration_seconds = max_duration_seconds
-        self.guard = guard
-        spool_dir.mkdir(parents=True, exist_ok=True)
+    """Validates an upload, spools its bytes under `spool_dir` and turns them into a document."""
+
+    db: Database
+    store: ObjectStore
+    outbox: Outbox
+    spool_dir: Path
+    max_bytes: int
+    max_duration_seconds: float
+    guard: LimitGuard
+    translation: SummaryTranslation
+
+    def __post_init__(self) -> None:
+        self.spool_dir.mkdir(parents=True, exist_ok=True)
 
     async def validate(
         self,
@@ -146,7 +139,7 @@ class Uploads:
         hotwords = domain.clean_hotwords(metadata.hotwords)
         folder_id = domain.check_id(metadata.folder_id, "folder_id") if metadata.folder_id else None
         if folder_id is not None:
-            async with self._db.session() as session:
+            async with self.db.session() as session:
                 folder = await session.get(FolderRow, folder_id)
             if folder is None or folder.owner_id != principal.user_id:
                 raise NotFound(f"Folder {folder_id} does not exist.", reason="FOLDER_NOT_FOUND")
@@ -155,7 +148,7 @@ class Uploads:
             summaries.clean_summary_language(metadata.summary_language), language
         )
         template = (
-            await owned_template(self._db, principal, metadata.summary_template_id)
+            await owned_template(self.db, principal, metadata.summary_template_id)
             if metadata.summary_template_id
             else None
         )
@@ -190,7 +183,7 @@ class Uploads:
         return summary_language
 
     async def _vocabulary(self, user_id: str) -> list[str]:
-        async with self._db.session() as session:
+        async with self.db.session() as session:
             preferences = await session.get(PreferencesRow, user_id)
         return list(preferences.vocabulary) if preferences is not None else []
 
@@ -227,7 +220,7 @@ class Uploads:
         is answered with that document even when a new upload would be refused."""
         if request_id is None:
             return None
-        async with self._db.session() as session:
+        async with self.db.session() as session:
             return await session.scalar(
                 select(DocumentRow).where(
                     DocumentRow.owner_id == principal.user_id,
@@ -237,7 +230,7 @@ class Uploads:
 
     async def finished(self, principal: Principal, upload_id: str) -> DocumentRow | None:
         """The document a finished resumable upload became (it takes the upload's id)."""
-        async with self._db.session() as session:
+        async with self.db.session() as session:
             document = await session.get(DocumentRow, upload_id)
         return document if document is not None and document.owner_id == principal.user_id else None
 
@@ -261,15 +254,15 @@ class Uploads:
         document_id = finishing_session_id or new_id()
         key = upload_key(info.kind, principal.user_id, document_id, info.extension)
         try:
-            await asyncio.to_thread(self._store.put_file, key, spool, info.content_type)
+            await asyncio.to_thread(self.store.put_file, key, spool, info.content_type)
             document = await self._commit(
                 principal, upload, info, document_id, key, size, finishing_session_id
             )
         except BaseException:
             with contextlib.suppress(Exception):
-                await asyncio.to_thread(self._store.delete, key)
+                await asyncio.to_thread(self.store.delete, key)
             raise
-        self._outbox.notify()
+        self.outbox.notify()
         log.info("document uploaded", extra={"document_id": document_id, "bytes": size})
         return document
 
@@ -284,7 +277,7 @@ class Uploads:
         finishing_session_id: str | None,
     ) -> DocumentRow:
         now = datetime.now(UTC)
-        async with self._db.session() as session:
+        async with self.db.session() as session:
             # First: the limits bind here, where the document and its job are inserted.
             await self.guard.admit_document(
                 session, principal.user_id, size, finishing_session_id=finishing_session_id
@@ -321,7 +314,7 @@ class Uploads:
             )
             session.add(document)
             # The lifecycle's first version: its state, its job and the transcription command.
-            await accept_upload(session, self._outbox, document, new_id())
+            await accept_upload(session, self.outbox, document, new_id())
             await search_index.index_title(session, document)
         return document
 
