@@ -143,6 +143,19 @@ class Job:
     runs: list[StageRun] = field(default_factory=list)
     is_new: bool = False
 
+    @classmethod
+    def started(cls, job_id: str, version: int, stage: Stage, now: datetime) -> Job:
+        """A new job of `version`, running from `stage` on."""
+        return cls(
+            id=job_id,
+            version=version,
+            status=JobStatus.RUNNING,
+            stage=stage,
+            create_time=now,
+            update_time=now,
+            is_new=True,
+        )
+
     def record_run(self, stage: Stage, now: datetime, error: str = "") -> None:
         start = self.runs[-1].end_time if self.runs else self.create_time
         self.runs.append(StageRun(stage, self.attempts, start, now, error))
@@ -172,15 +185,7 @@ class Document:
     @classmethod
     def accepted(cls, document_id: str, owner_id: str, job_id: str, now: datetime) -> Document:
         """A new upload: version 1, queued for transcription, its completion emailed."""
-        job = Job(
-            id=job_id,
-            version=1,
-            status=JobStatus.RUNNING,
-            stage=Stage.TRANSCRIPTION,
-            create_time=now,
-            update_time=now,
-            is_new=True,
-        )
+        job = Job.started(job_id, 1, Stage.TRANSCRIPTION, now)
         document = cls(
             id=document_id,
             owner_id=owner_id,
@@ -225,15 +230,7 @@ class Document:
             job = retrying
             job.attempts += 1
         else:
-            job = Job(
-                id=new_job_id,
-                version=self.version,
-                status=JobStatus.RUNNING,
-                stage=stage,
-                create_time=now,
-                update_time=now,
-                is_new=True,
-            )
+            job = Job.started(new_job_id, self.version, stage, now)
         job.version = self.version
         job.status = JobStatus.RUNNING
         job.stage = stage
