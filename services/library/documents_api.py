@@ -33,6 +33,8 @@ from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
 
 log = logging.getLogger("speechflow.library.documents")
+# What WatchDocument sends of a `document.changed`: the fields of the same name.
+_WATCHED = [field.name for field in library_pb2.WatchDocumentResponse.DESCRIPTOR.fields]
 
 
 class DocumentRpcs(LibraryBase):
@@ -206,11 +208,6 @@ class DocumentRpcs(LibraryBase):
 
 
 def _watched(change: events_pb2.DocumentChanged) -> library_pb2.WatchDocumentResponse:
-    return library_pb2.WatchDocumentResponse(
-        document_id=change.document_id,
-        status=change.status,
-        progress=change.progress,
-        stage=change.stage,
-        message=change.message,
-        update_time=change.update_time,
-    )
+    """What a watcher sees of a change: the fields the response names, as the change has them
+    (not its owner or version)."""
+    return library_pb2.WatchDocumentResponse(**{name: getattr(change, name) for name in _WATCHED})
