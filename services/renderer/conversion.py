@@ -40,9 +40,7 @@ def report_input(
         summary=summary.summary,
         key_points=tuple(summary.key_points),
         decisions=tuple(summary.decisions),
-        action_items=tuple(
-            ActionItem(a.text, a.owner or None, a.due) for a in summary.action_items
-        ),
+        action_items=tuple(ActionItem(a.text, a.owner, a.due) for a in summary.action_items),
         topics=tuple(
             Topic(t.title, t.start_seconds, max(t.start_seconds, t.end_seconds))
             for t in summary.topics

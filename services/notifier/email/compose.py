@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from email.headerregistry import Address
 
+from services.kernel.action_items import ActionItem
 from services.notifier.email.layout import (
     Block,
     Button,
@@ -13,7 +14,7 @@ from services.notifier.email.layout import (
     render_html,
     render_text,
 )
-from services.notifier.email.model import ActionItem, Email, EmailContext, FailedStep, Language
+from services.notifier.email.model import Email, EmailContext, FailedStep, Language
 from services.notifier.email.wording import Wording, format_duration, wording_for
 
 MAX_SUBJECT_TITLE_CHARS = 100

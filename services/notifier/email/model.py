@@ -8,6 +8,7 @@ from email.headerregistry import Address
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from services.kernel.action_items import ActionItem
 from services.kernel.language_tags import primary_subtag
 
 
@@ -34,16 +35,6 @@ class FailedStep(StrEnum):
 def _is_web_link(url: str) -> bool:
     parts = urlsplit(url)
     return parts.scheme in ("http", "https") and bool(parts.netloc)
-
-
-@dataclass(frozen=True)
-class ActionItem:
-    """Something someone agreed to do: `owner` and `due` are empty when the meeting did not
-    say; `due` is an ISO date (`2026-12-04`) when it was clear, else the words said."""
-
-    text: str
-    owner: str = ""
-    due: str = ""
 
 
 @dataclass(frozen=True)

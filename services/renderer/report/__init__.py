@@ -1,8 +1,8 @@
 """The renderer's PDF report engine: pure functions from report data to PDF and PNG bytes."""
 
+from services.kernel.action_items import ActionItem
 from services.renderer.report.model import (
     SUPPORTED_LANGUAGES,
-    ActionItem,
     ModelsUsed,
     ReportInput,
     ReportLanguage,

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+from services.kernel.action_items import ActionItem
 from services.kernel.language_tags import primary_subtag
 
 ReportLanguage = Literal["en", "fr"]
@@ -25,14 +26,6 @@ class ModelsUsed:
     transcription_model: str
     summary_provider: str
     summary_model: str
-
-
-@dataclass(frozen=True, slots=True)
-class ActionItem:
-    text: str
-    owner: str | None = None
-    # An ISO 8601 date when the meeting made it clear, otherwise the words said; "" if none.
-    due: str = ""
 
 
 @dataclass(frozen=True, slots=True)
