@@ -37,6 +37,17 @@ def how_long(duration: Duration) -> str:
     return f"{hours}:{minutes:02}:{seconds:02}" if hours else f"{minutes}:{seconds:02}"
 
 
+def last_use(resource: auth_pb2.ApiKey | library_pb2.ShareLink) -> str:
+    """When an API key or a share link was last used, or "never"."""
+    return when(resource.last_use_time) if resource.HasField("last_use_time") else "never"
+
+
+def plain_table() -> Table:
+    """The borderless table of the account's keys, share links and webhooks: bold headers and
+    nothing around the cells, so ids and URLs copy cleanly."""
+    return Table(box=None, header_style="bold", pad_edge=False)
+
+
 def user_line(user: auth_pb2.User) -> str:
     role = auth_pb2.Role.Name(user.role).removeprefix("ROLE_").lower()
     name = f" ({escape(user.name)})" if user.name else ""

@@ -11,7 +11,7 @@ from rich.table import Table
 from services.cli.commands import Commands
 from services.cli.context import Context
 from services.cli.errors import CliError, ExitCode
-from services.cli.views import ID_WIDTH, when
+from services.cli.views import ID_WIDTH, last_use, plain_table, when
 from speechflow.auth.v1 import auth_pb2
 
 
@@ -25,7 +25,7 @@ def add_commands(commands: Commands) -> None:
 
 
 def keys_table(keys: Iterable[auth_pb2.ApiKey]) -> Table:
-    table = Table(box=None, header_style="bold", pad_edge=False)
+    table = plain_table()
     # Narrow terminals fold the id before the name: the name is what a person looks for.
     table.add_column("Name", overflow="fold", min_width=16, ratio=1)
     table.add_column("ID", overflow="fold", max_width=ID_WIDTH)
@@ -33,8 +33,9 @@ def keys_table(keys: Iterable[auth_pb2.ApiKey]) -> Table:
     table.add_column("Created")
     table.add_column("Last used")
     for key in keys:
-        last_use = when(key.last_use_time) if key.HasField("last_use_time") else "never"
-        table.add_row(escape(key.name), key.id, f"{key.prefix}…", when(key.create_time), last_use)
+        table.add_row(
+            escape(key.name), key.id, f"{key.prefix}…", when(key.create_time), last_use(key)
+        )
     return table
 
 

@@ -13,7 +13,7 @@ from rich.table import Table
 from services.cli.commands import Commands
 from services.cli.context import Context
 from services.cli.errors import ExitCode
-from services.cli.views import ID_WIDTH, when
+from services.cli.views import ID_WIDTH, last_use, plain_table, when
 from speechflow.library.v1 import library_pb2
 
 _TTL = re.compile(r"^(\d+)\s*([mhdw])$")
@@ -49,15 +49,14 @@ def add_commands(commands: Commands) -> None:
 
 def links_table(links: Iterable[library_pb2.ShareLink]) -> Table:
     """Fits 80 columns with whole ids (people copy them to revoke); `--json` has the rest."""
-    table = Table(box=None, header_style="bold", pad_edge=False)
+    table = plain_table()
     table.add_column("ID", no_wrap=True, min_width=ID_WIDTH)
     table.add_column("State", no_wrap=True)
     table.add_column("Expires", no_wrap=True)
     table.add_column("Last used", overflow="fold")
     for link in links:
         state = "[red]revoked[/]" if link.revoked else "active"
-        last_use = when(link.last_use_time) if link.HasField("last_use_time") else "never"
-        table.add_row(link.id, state, when(link.expire_time), last_use)
+        table.add_row(link.id, state, when(link.expire_time), last_use(link))
     return table
 
 
@@ -79,26 +78,17 @@ def create_command(args: argparse.Namespace, context: Context) -> int:
 
 def list_command(args: argparse.Namespace, context: Context) -> int:
     session = context.session
-    response = session.unary(
-        session.library.ListShareLinks,
-        library_pb2.ListShareLinksRequest(document_id=args.document),
-    )
-    links = list(response.share_links)
-    context.output.listing(
-        "share_links",
-        links,
-        links_table,
-        f"No share links yet; `speechflow share create {args.document}` makes one.",
-    )
+    request = library_pb2.ListShareLinksRequest(document_id=args.document)
+    links = session.unary(session.library.ListShareLinks, request).share_links
+    empty = f"No share links yet; `speechflow share create {args.document}` makes one."
+    context.output.listing("share_links", links, links_table, empty)
     return ExitCode.OK
 
 
 def revoke_command(args: argparse.Namespace, context: Context) -> int:
     session = context.session
-    link = session.unary(
-        session.library.RevokeShareLink,
-        library_pb2.RevokeShareLinkRequest(share_link_id=args.link),
-    ).share_link
+    request = library_pb2.RevokeShareLinkRequest(share_link_id=args.link)
+    link = session.unary(session.library.RevokeShareLink, request).share_link
     context.output.message(link, f"Revoked share link {link.id}")
     return ExitCode.OK
 

@@ -12,7 +12,7 @@ from services.cli.commands import Commands
 from services.cli.context import Context
 from services.cli.errors import ExitCode
 from services.cli.paging import every_item
-from services.cli.views import ID_WIDTH, when
+from services.cli.views import ID_WIDTH, plain_table, when
 from speechflow.notifier.v1 import notifier_pb2 as pb
 
 EVENTS = ("document.completed", "document.failed")
@@ -60,7 +60,7 @@ def add_commands(commands: Commands) -> None:
 
 
 def webhooks_table(webhooks: Iterable[pb.Webhook]) -> Table:
-    table = Table(box=None, header_style="bold", pad_edge=False)
+    table = plain_table()
     # Narrow terminals fold the id and the URL; the events are short words.
     table.add_column("URL", overflow="fold", min_width=20, ratio=2)
     table.add_column("Events", no_wrap=True)
@@ -77,7 +77,7 @@ def webhooks_table(webhooks: Iterable[pb.Webhook]) -> Table:
 
 
 def deliveries_table(deliveries: Iterable[pb.WebhookDelivery]) -> Table:
-    table = Table(box=None, header_style="bold", pad_edge=False)
+    table = plain_table()
     table.add_column("Event")
     table.add_column("Document", overflow="fold", max_width=ID_WIDTH)
     table.add_column("Status")
@@ -155,12 +155,8 @@ def rotate_command(args: argparse.Namespace, context: Context) -> int:
 
 def deliveries_command(args: argparse.Namespace, context: Context) -> int:
     session = context.session
-    response = session.unary(
-        session.notifier.ListWebhookDeliveries,
-        pb.ListWebhookDeliveriesRequest(webhook_id=args.webhook),
-    )
-    deliveries = list(response.deliveries)
-    context.output.listing(
-        "deliveries", deliveries, deliveries_table, "No deliveries to this webhook yet."
-    )
+    request = pb.ListWebhookDeliveriesRequest(webhook_id=args.webhook)
+    deliveries = session.unary(session.notifier.ListWebhookDeliveries, request).deliveries
+    empty = "No deliveries to this webhook yet."
+    context.output.listing("deliveries", deliveries, deliveries_table, empty)
     return ExitCode.OK
