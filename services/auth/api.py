@@ -69,6 +69,24 @@ class PasswordHasher:
         return await asyncio.to_thread(bcrypt.checkpw, password.encode(), hashed.encode())
 
 
+@dataclass(frozen=True)
+class PasswordSignIn:
+    """Signing up and in with a password: whether it is on here, how passwords are hashed
+    and how long they must be, and the rate limits that guard it (the sign-in throttle per
+    account and per client, the sign-up quota per client)."""
+
+    enabled: bool
+    hasher: PasswordHasher
+    min_length: int
+    throttle: LoginThrottle
+    registrations: Quota
+
+    @property
+    def counter_horizon(self) -> timedelta:
+        """Counters older than this count for no throttle nor for the sign-up quota."""
+        return max(self.throttle.horizon, self.registrations.period)
+
+
 class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
     def __init__(
         self,
@@ -76,33 +94,25 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
         db: Database,
         outbox: Outbox,
         issuer: AccessTokenIssuer,
-        hasher: PasswordHasher,
-        throttle: LoginThrottle,
-        registrations: Quota,
+        passwords: PasswordSignIn,
         refresh_ttl: timedelta,
-        password_min_length: int,
         api_keys: ApiKeyService,
         library_address: str = "127.0.0.1:50052",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        password_sign_in: bool = True,
         oidc: OidcSignIn | None = None,
     ) -> None:
-        self._password_sign_in = password_sign_in
+        self._passwords = passwords
         self._oidc = oidc
         self._db = db
         self._outbox = outbox
         self._issuer = issuer
-        self._hasher = hasher
-        self._throttle = throttle
-        self._registrations = registrations
         self._refresh_ttl = refresh_ttl
-        self._password_min_length = password_min_length
         self._clock = clock
         self._library_address = library_address
         self.api_keys = api_keys
         # Compared against when the email is unknown, so both paths cost one bcrypt check.
         self._dummy_hash = bcrypt.hashpw(
-            b"not-a-real-password", bcrypt.gensalt(hasher.cost)
+            b"not-a-real-password", bcrypt.gensalt(passwords.hasher.cost)
         ).decode()
 
     async def _tokens(
@@ -134,7 +144,7 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
         self._require_password_sign_in()
         email = domain.normalize_email(request.email)
         domain.check_password_strength(
-            request.password, email=email, min_length=self._password_min_length
+            request.password, email=email, min_length=self._passwords.min_length
         )
         name = domain.clean_name(request.name)
         now = self._clock()
@@ -142,8 +152,8 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
         # still used up one of the address's registrations.
         key = f"register:{callers.client_address(context)}"
         async with self._db.session() as session:
-            await AuthStore(session).claim_quota(key, self._registrations, now)
-        password_hash = await self._hasher.hash(request.password)
+            await AuthStore(session).claim_quota(key, self._passwords.registrations, now)
+        password_hash = await self._passwords.hasher.hash(request.password)
         try:
             async with self._db.session() as session:
                 store = AuthStore(session)
@@ -212,26 +222,28 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
         async with self._db.session() as session:
             store = AuthStore(session)
             counters = await store.lock_counters([account_key, client_key], now)
-            account = self._throttle.account.claim(counters[account_key], now)
-            client = self._throttle.client.claim(counters[client_key], now)
+            account = self._passwords.throttle.account.claim(counters[account_key], now)
+            client = self._passwords.throttle.client.claim(counters[client_key], now)
             await store.save_counter(account_key, account)
             await store.save_counter(client_key, client)
             user = await store.user_by_email(email)
         # An account without a password costs the same check as an unknown email.
         hashed = user.password_hash if user and user.password_hash else self._dummy_hash
-        ok = await self._hasher.verify(password, hashed) and hashed is not self._dummy_hash
+        ok = (
+            await self._passwords.hasher.verify(password, hashed) and hashed is not self._dummy_hash
+        )
         async with self._db.session() as session:
             store = AuthStore(session)
             if not ok or user is None:
                 # Old enough that no throttle (nor the sign-up quota) still counts it.
-                horizon = max(self._throttle.horizon, self._registrations.period)
+                horizon = self._passwords.counter_horizon
                 await store.forget_counters_before(now - horizon)
                 return None
             # Re-read under the lock: other attempts may have moved the counters since.
             counters = await store.lock_counters([account_key, client_key], now)
             await store.save_counter(account_key, fresh_counter(now))
             await store.save_counter(
-                client_key, self._throttle.client.undo_claim(counters[client_key])
+                client_key, self._passwords.throttle.client.undo_claim(counters[client_key])
             )
         return user
 
@@ -334,7 +346,7 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
         account = await self._caller_account()
         self._refuse_without_password(account, "change")
         domain.check_password_strength(
-            request.new_password, email=account.email, min_length=self._password_min_length
+            request.new_password, email=account.email, min_length=self._passwords.min_length
         )
         if request.new_password == request.current_password:
             raise InvalidArgument(
@@ -344,7 +356,7 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
         # A stolen access token must not be a way to guess the password without the throttle.
         if await self._verify_throttled(context, account.email, request.current_password) is None:
             raise PermissionDenied("The current password is not correct.", reason="WRONG_PASSWORD")
-        password_hash = await self._hasher.hash(request.new_password)
+        password_hash = await self._passwords.hasher.hash(request.new_password)
         now = self._clock()
         async with self._db.session() as session:
             store = AuthStore(session)
@@ -370,7 +382,7 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
             )
         user = await self._caller_account()
         self._refuse_without_password(user, "confirm the deletion with")
-        if not await self._hasher.verify(request.password, user.password_hash):
+        if not await self._passwords.hasher.verify(request.password, user.password_hash):
             raise PermissionDenied("The password is not correct.", reason="WRONG_PASSWORD")
         async with self._db.session() as session:
             row = await AuthStore(session).user_by_id(principal.user_id)
@@ -398,7 +410,7 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
         return user
 
     def _require_password_sign_in(self) -> None:
-        if not self._password_sign_in:
+        if not self._passwords.enabled:
             other = f"; sign in with {self._oidc.display_name} instead" if self._oidc else ""
             raise FailedPrecondition(
                 f"Signing in with a password is turned off here{other}.",
@@ -428,7 +440,7 @@ class AuthServicer(ApiKeyRpcs, auth_pb2_grpc.AuthServiceServicer):
         self, request: auth_pb2.GetSignInOptionsRequest, context: Context
     ) -> auth_pb2.GetSignInOptionsResponse:
         return auth_pb2.GetSignInOptionsResponse(
-            password_enabled=self._password_sign_in,
+            password_enabled=self._passwords.enabled,
             oidc_enabled=self._oidc is not None,
             oidc_display_name=self._oidc.display_name if self._oidc else "",
         )

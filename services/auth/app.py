@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from services.auth.api import AuthServicer, PasswordHasher, registration_recorder
+from services.auth.api import AuthServicer, PasswordHasher, PasswordSignIn, registration_recorder
 from services.auth.api_keys import ApiKeyService
 from services.auth.keys import AccessTokenIssuer, load_or_create_signing_key
 from services.auth.oidc import wiring as oidc
@@ -101,18 +101,20 @@ async def start_auth(
         db=db,
         outbox=outbox,
         issuer=issuer,
-        hasher=PasswordHasher(cost=settings.bcrypt_cost),
-        throttle=login_throttle(settings),
-        registrations=Quota(
-            limit=settings.register_max_per_client,
-            period=timedelta(seconds=settings.register_period_seconds),
+        passwords=PasswordSignIn(
+            enabled=settings.password_sign_in_enabled,
+            hasher=PasswordHasher(cost=settings.bcrypt_cost),
+            min_length=settings.password_min_length,
+            throttle=login_throttle(settings),
+            registrations=Quota(
+                limit=settings.register_max_per_client,
+                period=timedelta(seconds=settings.register_period_seconds),
+            ),
         ),
         refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
-        password_min_length=settings.password_min_length,
         api_keys=api_keys,
         library_address=settings.library_address,
         clock=clock,
-        password_sign_in=settings.password_sign_in_enabled,
         oidc=oidc.oidc_sign_in(settings, db, registration_recorder(outbox), clock),
     )
     verifier = TokenVerifier(
