@@ -9,7 +9,7 @@ from pathlib import Path
 from services.kernel import catalogue
 from services.kernel.app import ServiceApp
 from services.kernel.jetstream import EventBus, Handler
-from services.kernel.stage import StageApi, start_stage_service
+from services.kernel.stage import StageApi, StageWorkerParts, start_stage_service
 from services.kernel.storage import StorageSettings, store_from_settings
 from services.kernel.versions import CurrentVersions
 from services.kernel.worker import JobCounters
@@ -115,20 +115,11 @@ async def start_transcriber(
 
     def handler_for(bus: EventBus, versions: CurrentVersions) -> Handler:
         followed.append((bus, versions))
-        return TranscriptionWorker(
-            bus=bus,
-            store=store,
-            transcriber=transcriber,
-            spool=spool,
-            versions=versions,
-            fanout=FanOut(
-                bus=bus,
-                store=store,
-                settings=fanout,
-                detect_language=engine.detect_language,
-                versions=versions,
-            ),
-        ).handle
+        # The job's worker and its fan-out owner report on one bus, into one store.
+        parts = StageWorkerParts(bus=bus, store=store, versions=versions)
+        owner = FanOut(settings=fanout, detect_language=engine.detect_language, **parts)
+        worker = TranscriptionWorker(transcriber=transcriber, spool=spool, fanout=owner, **parts)
+        return worker.handle
 
     app = await start_stage_service(catalogue.TRANSCRIBER, settings, api, handler_for)
     # Batched like the whole-file path; the stretches it skips are decoded again sequentially.
