@@ -50,6 +50,14 @@ def deleted_with(column: str, referred: str) -> sa.ForeignKeyConstraint:
     return sa.ForeignKeyConstraint([column], [referred], ondelete="CASCADE")
 
 
+def cascading_reference(
+    column: str, referred: str
+) -> tuple[sa.Column[str], sa.ForeignKeyConstraint]:
+    """A required UUID `column` naming a row of `referred` (`table.id`), and the foreign key
+    that deletes this row with that one: a user's API keys, a document's jobs…"""
+    return uuid_column(column), deleted_with(column, referred)
+
+
 def create_table(name: str, *elements: sa.schema.SchemaItem, indexed: Sequence[str] = ()) -> None:
     """Creates a table and a plain index `ix_<table>_<column>` on each column in `indexed`.
 

@@ -92,7 +92,7 @@ def upgrade() -> None:
     schema.create_table(
         "jobs",
         schema.id_column(),
-        schema.uuid_column("document_id"),
+        *schema.cascading_reference("document_id", "documents.id"),
         schema.uuid_column("owner_id"),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("status", sa.Integer(), nullable=False),
@@ -101,7 +101,6 @@ def upgrade() -> None:
         sa.Column("error_message", sa.Text(), nullable=False),
         sa.Column("runs", sa.JSON(), nullable=False),
         *schema.create_and_update_times(),
-        schema.deleted_with("document_id", "documents.id"),
         sa.PrimaryKeyConstraint("id"),
         indexed=["document_id", "owner_id", "stage", "status"],
     )

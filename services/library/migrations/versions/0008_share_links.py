@@ -13,15 +13,14 @@ def upgrade() -> None:
     schema.create_table(
         "share_links",
         schema.id_column(),
-        schema.uuid_column("document_id"),
+        # Deleting the document (or its owner's account) ends its links in the same statement.
+        *schema.cascading_reference("document_id", "documents.id"),
         schema.uuid_column("owner_id"),
         schema.sha256_column("token_hash"),
         schema.time_column("create_time"),
         schema.time_column("expire_time"),
         sa.Column("revoked", sa.Boolean(), nullable=False),
         schema.time_column("last_use_time", nullable=True),
-        # Deleting the document (or its owner's account) ends its links in the same statement.
-        schema.deleted_with("document_id", "documents.id"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("token_hash"),
         indexed=["owner_id"],

@@ -26,7 +26,7 @@ def upgrade() -> None:
     schema.create_table(
         "webhook_deliveries",
         schema.id_column(length=40),
-        schema.uuid_column("webhook_id"),
+        *schema.cascading_reference("webhook_id", "webhooks.id"),
         schema.uuid_column("owner_id"),
         schema.uuid_column("document_id"),
         sa.Column("version", sa.Integer(), nullable=False),
@@ -39,7 +39,6 @@ def upgrade() -> None:
         sa.Column("error", sa.String(length=500), nullable=False),
         schema.time_column("create_time"),
         schema.time_column("last_attempt_time", nullable=True),
-        schema.deleted_with("webhook_id", "webhooks.id"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("webhook_id", "document_id", "version", "event_type"),
         indexed=["webhook_id"],
