@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
@@ -44,14 +45,22 @@ OnCreated = Callable[[AsyncSession, UserRow], Awaitable[None]]
 
 @dataclass(frozen=True)
 class StartedSignIn:
+    """Where to send the browser, and the state the provider hands back to `finish`."""
+
     authorization_url: str
     state: str
 
 
 @dataclass(frozen=True)
 class AdminClaim:
+    """The ID-token claim and value that make an account signing in an admin
+    (OIDC_ADMIN_CLAIM, OIDC_ADMIN_VALUE); left empty, single sign-on grants no admin."""
+
     claim: str = ""
     value: str = ""
+
+    def grants(self, claims: Mapping[str, Any]) -> bool:
+        return grants_admin(claims, self.claim, self.value)
 
 
 def hash_state(state: str) -> str:
@@ -189,7 +198,7 @@ class OidcSignIn:
             email = domain.normalize_email(identity.email)
         except InvalidArgument as exc:
             raise FailedPrecondition(exc.message, reason="OIDC_EMAIL_INVALID") from exc
-        admin = grants_admin(identity.claims, self._admin.claim, self._admin.value)
+        admin = self._admin.grants(identity.claims)
         async with self._db.session() as session:
             store, oidc = AuthStore(session), OidcStore(session)
             known = await oidc.identity(identity.issuer, identity.subject)
