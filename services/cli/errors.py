@@ -6,6 +6,7 @@ changes; people read the server's message and, where it helps, a hint about what
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass
 from enum import IntEnum
 
 import grpc
@@ -48,22 +49,18 @@ EXIT_CODES: dict[grpc.StatusCode, ExitCode] = {
 LOGIN_HINT = "Run `speechflow login` to sign in."
 
 
+@dataclass(eq=False)  # compared by identity, as exceptions are
 class CliError(Exception):
     """A failure to report to the user: a message, an exit code and maybe a hint."""
 
-    def __init__(
-        self,
-        message: str,
-        exit_code: ExitCode = ExitCode.ERROR,
-        *,
-        hint: str | None = None,
-        status: grpc.StatusCode | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.exit_code = exit_code
-        self.hint = hint
-        self.status = status
+    message: str
+    exit_code: ExitCode = ExitCode.ERROR
+    _: KW_ONLY
+    hint: str | None = None
+    status: grpc.StatusCode | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)  # str(error) is the message
 
 
 def status_of(error: grpc.RpcError) -> grpc.StatusCode:
