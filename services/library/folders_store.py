@@ -3,27 +3,21 @@ folder's own rows (create, rename, delete). A name used twice by one owner is re
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from datetime import datetime
 
 from sqlalchemy import func, select, update
 
-from services.kernel.errors import AlreadyExists
 from services.library.lifecycle.queries import Page
 from services.library.lifecycle.sql_queries import newest_first
 from services.library.pages import Cursor
-from services.library.row_store import SqlRows, refused_when_taken
+from services.library.row_store import SqlNamedRows
 from services.library.store import DocumentRow, FolderRow
 
 
-def _name_unique(name: str) -> AbstractContextManager[None]:
-    return refused_when_taken(
-        AlreadyExists(f"You already have a folder named '{name}'.", reason="FOLDER_NAME_TAKEN")
-    )
-
-
-class SqlFolders(SqlRows[FolderRow]):
+class SqlFolders(SqlNamedRows[FolderRow]):
     model = FolderRow
+    name_taken = "You already have a folder named '{name}'."
+    name_taken_reason = "FOLDER_NAME_TAKEN"
 
     async def document_count(self, folder_id: str) -> int:
         async with self._db.session() as session:
@@ -31,12 +25,6 @@ class SqlFolders(SqlRows[FolderRow]):
                 select(func.count()).where(DocumentRow.folder_id == folder_id)
             )
         return int(count or 0)
-
-    async def create(self, owner_id: str, name: str, now: datetime) -> FolderRow:
-        with _name_unique(name):
-            return await self.add(
-                FolderRow(owner_id=owner_id, name=name, create_time=now, update_time=now)
-            )
 
     async def page(
         self, owner_id: str, size: int, after: Cursor | None
@@ -62,7 +50,7 @@ class SqlFolders(SqlRows[FolderRow]):
 
     async def rename(self, folder_id: str, name: str, now: datetime) -> FolderRow | None:
         """The renamed folder, or None if it is gone."""
-        with _name_unique(name):
+        with self.name_unique(name):
             async with self._db.session() as session:
                 row = await session.get(FolderRow, folder_id)
                 if row is None:

@@ -1,11 +1,12 @@
 """What the library's SQL stores share: one table's rows by primary key, each call in its own
-transaction, and the refusal of a name one owner already uses."""
+transaction, and (for what a user names) the refusal of a name one owner already uses."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Generic, TypeVar
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
@@ -47,3 +48,23 @@ class SqlRows(Generic[Row]):
             row = await session.get(self.model, key)
             if row is not None:
                 await session.delete(row)
+
+
+class SqlNamedRows(SqlRows[Row]):
+    """A store of what a user names and keeps (store.NamedByOwner rows: a folder, a summary
+    template). A name its owner already uses is refused: AlreadyExists with `name_taken`
+    (formatted with the name) and `name_taken_reason`."""
+
+    name_taken: str
+    name_taken_reason: str
+
+    def name_unique(self, name: str) -> AbstractContextManager[None]:
+        return refused_when_taken(
+            AlreadyExists(self.name_taken.format(name=name), reason=self.name_taken_reason)
+        )
+
+    async def create(self, owner_id: str, name: str, now: datetime, **columns: Any) -> Row:
+        """A new row of `owner_id` named `name` (and its own `columns`), made `now`."""
+        row = self.model(owner_id=owner_id, name=name, create_time=now, update_time=now, **columns)
+        with self.name_unique(name):
+            return await self.add(row)

@@ -32,21 +32,26 @@ def template_message(row: SummaryTemplateRow) -> library_pb2.SummaryTemplate:
 
 
 class TemplateRpcs(LibraryBase):
+    async def _callers_template(self, template_id: str) -> SummaryTemplateRow:
+        """The caller's template (NOT_FOUND for anyone else's)."""
+        return await owned_template(self._db, await active_caller(self._db), template_id)
+
     async def CreateSummaryTemplate(
         self, request: library_pb2.CreateSummaryTemplateRequest, context: Context
     ) -> library_pb2.CreateSummaryTemplateResponse:
         principal = await active_caller(self._db)
         name = clean_template_name(request.summary_template.name)
         instructions = clean_instructions(request.summary_template.instructions)
-        row = await self._templates.create(principal.user_id, name, instructions, datetime.now(UTC))
+        row = await self._templates.create(
+            principal.user_id, name, datetime.now(UTC), instructions=instructions
+        )
         return library_pb2.CreateSummaryTemplateResponse(summary_template=template_message(row))
 
     async def GetSummaryTemplate(
         self, request: library_pb2.GetSummaryTemplateRequest, context: Context
     ) -> library_pb2.GetSummaryTemplateResponse:
-        principal = await active_caller(self._db)
-        row = await owned_template(self._db, principal, request.summary_template_id)
-        return library_pb2.GetSummaryTemplateResponse(summary_template=template_message(row))
+        template = await self._callers_template(request.summary_template_id)
+        return library_pb2.GetSummaryTemplateResponse(summary_template=template_message(template))
 
     async def ListSummaryTemplates(
         self, request: library_pb2.ListSummaryTemplatesRequest, context: Context
@@ -84,8 +89,7 @@ class TemplateRpcs(LibraryBase):
     async def DeleteSummaryTemplate(
         self, request: library_pb2.DeleteSummaryTemplateRequest, context: Context
     ) -> library_pb2.DeleteSummaryTemplateResponse:
-        principal = await active_caller(self._db)
-        template = await owned_template(self._db, principal, request.summary_template_id)
+        template = await self._callers_template(request.summary_template_id)
         # Documents keep the summaries (and the instructions) they were made with.
         await self._templates.delete(template.id)
         return library_pb2.DeleteSummaryTemplateResponse()

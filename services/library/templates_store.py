@@ -3,41 +3,19 @@ rows (create, change, delete). A name used twice by one owner is refused."""
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from datetime import datetime
 
 from sqlalchemy import select
 
-from services.kernel.errors import AlreadyExists
 from services.library.lifecycle.queries import Page
-from services.library.row_store import SqlRows, refused_when_taken
+from services.library.row_store import SqlNamedRows
 from services.library.store import SummaryTemplateRow
 
 
-def _name_unique(name: str) -> AbstractContextManager[None]:
-    return refused_when_taken(
-        AlreadyExists(
-            f"You already have a summary template named '{name}'.", reason="TEMPLATE_NAME_TAKEN"
-        )
-    )
-
-
-class SqlTemplates(SqlRows[SummaryTemplateRow]):
+class SqlTemplates(SqlNamedRows[SummaryTemplateRow]):
     model = SummaryTemplateRow
-
-    async def create(
-        self, owner_id: str, name: str, instructions: str, now: datetime
-    ) -> SummaryTemplateRow:
-        with _name_unique(name):
-            return await self.add(
-                SummaryTemplateRow(
-                    owner_id=owner_id,
-                    name=name,
-                    instructions=instructions,
-                    create_time=now,
-                    update_time=now,
-                )
-            )
+    name_taken = "You already have a summary template named '{name}'."
+    name_taken_reason = "TEMPLATE_NAME_TAKEN"
 
     async def page(
         self, owner_id: str, size: int, after_name: str | None
@@ -63,7 +41,7 @@ class SqlTemplates(SqlRows[SummaryTemplateRow]):
         now: datetime,
     ) -> SummaryTemplateRow | None:
         """The changed template (None keeps a field), or None if it is gone."""
-        with _name_unique(name or template.name):
+        with self.name_unique(name or template.name):
             async with self._db.session() as session:
                 row = await session.get(SummaryTemplateRow, template.id)
                 if row is None:
