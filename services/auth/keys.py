@@ -39,13 +39,11 @@ def load_or_create_signing_key(private_file: Path, public_file: Path) -> Ed25519
         with os.fdopen(fd, "wb") as out:
             out.write(pem)
         temp.replace(private_file)
-    public_pem = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    public = public_pem(key)
     public_file.parent.mkdir(parents=True, exist_ok=True)
-    if not public_file.exists() or public_file.read_bytes() != public_pem:
+    if not public_file.exists() or public_file.read_bytes() != public:
         temp = public_file.with_suffix(".tmp")
-        temp.write_bytes(public_pem)
+        temp.write_bytes(public)
         temp.replace(public_file)
     return key
 
