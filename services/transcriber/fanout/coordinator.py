@@ -76,13 +76,18 @@ class FanOutSettings:
 
 @dataclass(frozen=True, slots=True)
 class _Pending:
-    """What the owner waits for: one chunk's result (or its failure)."""
+    """What the owner waits for: the result (or the failure) of the chunk job `request`."""
 
-    index: int
-    keep_start: float
-    keep_end: float
-    result_key: str
+    request: events_pb2.TranscriptionChunkRequested
     failure_key: str
+
+    @property
+    def index(self) -> int:
+        return self.request.chunk_index
+
+    @property
+    def keep_seconds(self) -> float:
+        return self.request.keep_end_seconds - self.request.keep_start_seconds
 
 
 class FanOut(StageWorker):
@@ -156,7 +161,7 @@ class FanOut(StageWorker):
         # Every result is in: the chunks' audio is no longer needed. The results stay beside
         # the transcript (a few hundred KB for hours of audio) until the document is deleted,
         # so a transcription asked for again reuses them.
-        await asyncio.to_thread(self._delete, [chunk_audio_key(job, p.index) for p in planned])
+        await asyncio.to_thread(self._delete, [p.request.audio_key for p in planned])
         return transcript
 
     def _plan_and_publish(
@@ -193,29 +198,22 @@ class FanOut(StageWorker):
         loop: asyncio.AbstractEventLoop,
         run: str,
     ) -> _Pending:
-        pending = _Pending(
-            index=chunk.index,
-            keep_start=chunk.keep_start,
-            keep_end=chunk.keep_end,
-            result_key=chunk_result_key(job, chunk.index),
-            failure_key=chunk_failure_key(job, chunk.index),
-        )
-        self._store.delete(pending.failure_key)  # an earlier attempt's; this one retries it
-        if self._reusable(pending):
-            return pending
-        audio_key = chunk_audio_key(job, chunk.index)
-        pcm = (np.clip(chunk.samples, -1.0, 1.0) * 32767).astype(np.int16)
-        self._store.put_bytes(audio_key, encode_flac(pcm), "audio/flac")
         request = events_pb2.TranscriptionChunkRequested(
             job=job,
             chunk_index=chunk.index,
-            audio_key=audio_key,
-            result_key=pending.result_key,
+            audio_key=chunk_audio_key(job, chunk.index),
+            result_key=chunk_result_key(job, chunk.index),
             audio_offset_seconds=chunk.audio_offset,
             keep_start_seconds=chunk.keep_start,
             keep_end_seconds=chunk.keep_end,
             language=language,
         )
+        pending = _Pending(request, failure_key=chunk_failure_key(job, chunk.index))
+        self._store.delete(pending.failure_key)  # an earlier attempt's; this one retries it
+        if self._reusable(pending):
+            return pending
+        pcm = (np.clip(chunk.samples, -1.0, 1.0) * 32767).astype(np.int16)
+        self._store.put_bytes(request.audio_key, encode_flac(pcm), "audio/flac")
         # Per run: a retry must not be dropped as a duplicate of a chunk job that failed.
         published = self._bus.publish(
             CHUNK_REQUESTED, request, event_id=event_id(job, f"chunk-{chunk.index}-{run}")
@@ -226,12 +224,13 @@ class FanOut(StageWorker):
     def _reusable(self, pending: _Pending) -> bool:
         """A result of an earlier attempt counts if it was cut where this plan cuts (the
         chunk settings may have changed in between)."""
-        if self._store.stat(pending.result_key) is None:
+        result_key = pending.request.result_key
+        if self._store.stat(result_key) is None:
             return False
-        stored = ChunkResult.from_json(self._store.get_bytes(pending.result_key))
-        if _same_span(stored, pending):
+        stored = ChunkResult.from_json(self._store.get_bytes(result_key))
+        if _same_span(stored, pending.request):
             return True
-        self._store.delete(pending.result_key)
+        self._store.delete(result_key)
         return False
 
     async def _wait(
@@ -241,7 +240,7 @@ class FanOut(StageWorker):
         on_progress: ProgressCallback,
         stale: threading.Event,
     ) -> list[ChunkResult]:
-        total = sum(p.keep_end - p.keep_start for p in planned) or 1.0
+        total = sum(p.keep_seconds for p in planned) or 1.0
         waiting = {p.index: p for p in planned}
         results: dict[int, ChunkResult] = {}
         last_change = time.monotonic()
@@ -275,9 +274,9 @@ class FanOut(StageWorker):
                 if failure.get("permanent"):
                     raise PermanentError(reason)
                 raise TransientError(reason)
-            if pending.result_key in present:
-                result = ChunkResult.from_json(self._store.get_bytes(pending.result_key))
-                if _same_span(result, pending):
+            if pending.request.result_key in present:
+                result = ChunkResult.from_json(self._store.get_bytes(pending.request.result_key))
+                if _same_span(result, pending.request):
                     found.append(result)
         return found
 
@@ -289,8 +288,9 @@ class FanOut(StageWorker):
                 log.warning("could not delete a chunk object", extra={"key": key}, exc_info=True)
 
 
-def _same_span(result: ChunkResult, pending: _Pending) -> bool:
+def _same_span(result: ChunkResult, request: events_pb2.TranscriptionChunkRequested) -> bool:
+    """Whether `result` was cut where `request` asks."""
     return (
-        abs(result.keep_start - pending.keep_start) < 1e-3
-        and abs(result.keep_end - pending.keep_end) < 1e-3
+        abs(result.keep_start - request.keep_start_seconds) < 1e-3
+        and abs(result.keep_end - request.keep_end_seconds) < 1e-3
     )
