@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,37 +29,32 @@ class _Window:
     count: int
 
 
+@dataclass(eq=False)
 class ClientThrottle:
     """At most `limit` calls per `period` from one client address (a fixed window)."""
 
-    def __init__(
-        self,
-        limit: int,
-        period: timedelta,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self._limit = limit
-        self._period = period
-        self._clock = clock
-        self._windows: dict[str, _Window] = {}
+    limit: int
+    period: timedelta
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    _windows: dict[str, _Window] = field(default_factory=dict, init=False, repr=False)
 
     def claim(self, address: str) -> None:
-        now = self._clock()
+        now = self.clock()
         if len(self._windows) >= PRUNE_AT:
             self._windows = {
                 key: window
                 for key, window in self._windows.items()
-                if now - window.start < self._period
+                if now - window.start < self.period
             }
         window = self._windows.get(address)
-        if window is None or now - window.start >= self._period:
+        if window is None or now - window.start >= self.period:
             window = self._windows[address] = _Window(start=now, count=0)
-        if window.count >= self._limit:
-            wait = max(1, math.ceil((window.start + self._period - now).total_seconds()))
+        if window.count >= self.limit:
+            wait = max(1, math.ceil((window.start + self.period - now).total_seconds()))
             raise ResourceExhausted(
                 f"Too many requests for shared documents from your network; try again in {wait} s.",
                 reason="SHARE_LINK_RATE_LIMITED",
-                metadata={"retry_after_seconds": str(wait), "limit": str(self._limit)},
+                metadata={"retry_after_seconds": str(wait), "limit": str(self.limit)},
             )
         window.count += 1
 
