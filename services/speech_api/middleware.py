@@ -21,7 +21,23 @@ HTTP_REQUESTS = Counter(
 )
 
 
-class BodyLimit:
+class HttpMiddleware:
+    """ASGI middleware for HTTP requests: other scopes (lifespan) go straight to the app."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await self.http(scope, receive, send)
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class BodyLimit(HttpMiddleware):
     """Stops a request body past `max_bytes` with 413, whether or not it announced its length
     (the form parser would otherwise spool any size to disk).
 
@@ -32,13 +48,10 @@ class BodyLimit:
     DRAIN_FACTOR = 4
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = dict(scope.get("headers") or []).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.max_bytes:
             await self._drain(receive, 0)
@@ -69,17 +82,11 @@ class BodyLimit:
                 return
 
 
-class RequestContext:
+class RequestContext(HttpMiddleware):
     """`x-request-id` from Envoy (or a new one) on every log line and on the answer; one
     metrics sample per request."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope.get("headers") or [])
         request_id = headers.get(b"x-request-id", b"").decode() or uuid.uuid4().hex
         token = request_id_var.set(request_id)
