@@ -102,10 +102,12 @@ def _signed_in(
     context: Context, user: auth_pb2.User, tokens: auth_pb2.Tokens, greeting: str
 ) -> int:
     context.session.remember(user.email, tokens)
-    context.output.result(
-        {"server": context.server.url, "user": message_to_dict(user)},
-        f"{greeting} to {context.server.url} as {user_line(user)}",
-    )
+    return _user_answer(context, user, f"{greeting} to {context.server.url} as {user_line(user)}")
+
+
+def _user_answer(context: Context, user: auth_pb2.User, text: str) -> int:
+    """Who is signed in where: `{server, user}` in --json mode, otherwise `text`."""
+    context.output.result({"server": context.server.url, "user": message_to_dict(user)}, text)
     return ExitCode.OK
 
 
@@ -137,11 +139,7 @@ def logout_command(args: argparse.Namespace, context: Context) -> int:
 def whoami_command(args: argparse.Namespace, context: Context) -> int:
     session = context.session
     user = session.unary(session.auth.GetMe, auth_pb2.GetMeRequest()).user
-    context.output.result(
-        {"server": context.server.url, "user": message_to_dict(user)},
-        f"{user_line(user)} on {context.server.url}",
-    )
-    return ExitCode.OK
+    return _user_answer(context, user, f"{user_line(user)} on {context.server.url}")
 
 
 def change_password_command(args: argparse.Namespace, context: Context) -> int:
