@@ -71,38 +71,29 @@ def display_name(configured: str, issuer: str) -> str:
     return configured.strip() or urlsplit(issuer).hostname or issuer
 
 
+@dataclass(kw_only=True, eq=False)
 class OidcSignIn:
-    def __init__(
-        self,
-        *,
-        db: Database,
-        provider: OidcProviderClient,
-        display_name: str,
-        redirect_uris: list[str],
-        ttl: timedelta,
-        admin: AdminClaim,
-        on_created: OnCreated,
-        clock: Callable[[], datetime],
-        starts: Quota,
-    ) -> None:
-        # Starting is open to anyone and stores a row, so each client address gets a quota.
-        self._starts = starts
-        self._db = db
-        self._provider = provider
-        self.display_name = display_name
-        self._redirect_uris = frozenset(redirect_uris)
-        self._ttl = ttl
-        self._admin = admin
-        self._on_created = on_created
-        self._clock = clock
+    """Sign-in through the OpenID provider: `start` sends the browser there, `finish` turns
+    the code it comes back with into this service's account."""
+
+    db: Database
+    provider: OidcProviderClient
+    display_name: str
+    redirect_uris: frozenset[str]
+    ttl: timedelta
+    admin: AdminClaim
+    on_created: OnCreated
+    clock: Callable[[], datetime]
+    # Starting is open to anyone and stores a row, so each client address gets a quota.
+    starts: Quota
 
     def _check_redirect_uri(self, redirect_uri: str) -> None:
         if not redirect_uri:
             raise InvalidArgument("Send the redirect_uri.", reason="REDIRECT_URI_REQUIRED")
-        if redirect_uri not in self._redirect_uris:
+        if redirect_uri not in self.redirect_uris:
             raise InvalidArgument(
                 f"{redirect_uri!r} is not an allowed redirect URI; allowed: "
-                f"{', '.join(sorted(self._redirect_uris))} (OIDC_REDIRECT_URIS).",
+                f"{', '.join(sorted(self.redirect_uris))} (OIDC_REDIRECT_URIS).",
                 reason="REDIRECT_URI_NOT_ALLOWED",
             )
 
@@ -115,15 +106,15 @@ class OidcSignIn:
 
     async def start(self, redirect_uri: str, *, client_address: str) -> StartedSignIn:
         self._check_redirect_uri(redirect_uri)
-        now = self._clock()
+        now = self.clock()
         key = f"oidc-start:{client_address}"
-        async with self._db.session() as session:
-            await AuthStore(session).claim_quota(key, self._starts, now)
+        async with self.db.session() as session:
+            await AuthStore(session).claim_quota(key, self.starts, now)
         try:
-            request = await self._provider.authorization(redirect_uri)
+            request = await self.provider.authorization(redirect_uri)
         except ProviderUnavailable as exc:
             raise self._unavailable(exc) from exc
-        async with self._db.session() as session:
+        async with self.db.session() as session:
             store = OidcStore(session)
             await store.forget_sign_ins_before(now)
             await store.add(
@@ -132,7 +123,7 @@ class OidcSignIn:
                     code_verifier=request.code_verifier,
                     nonce=request.nonce,
                     redirect_uri=redirect_uri,
-                    expire_time=now + self._ttl,
+                    expire_time=now + self.ttl,
                 )
             )
         return StartedSignIn(authorization_url=request.url, state=request.state)
@@ -144,10 +135,10 @@ class OidcSignIn:
                 reason="OIDC_CODE_REQUIRED",
             )
         self._check_redirect_uri(redirect_uri)
-        now = self._clock()
+        now = self.clock()
         # Taken (deleted) and committed before the provider is asked: a state works once,
         # even when this attempt fails afterwards.
-        async with self._db.session() as session:
+        async with self.db.session() as session:
             started = await OidcStore(session).take_sign_in(hash_state(state))
         if started is None:
             raise FailedPrecondition(
@@ -165,7 +156,7 @@ class OidcSignIn:
                 reason="REDIRECT_URI_MISMATCH",
             )
         try:
-            identity = await self._provider.identity(
+            identity = await self.provider.identity(
                 code=code,
                 redirect_uri=redirect_uri,
                 code_verifier=started.code_verifier,
@@ -198,8 +189,8 @@ class OidcSignIn:
             email = domain.normalize_email(identity.email)
         except InvalidArgument as exc:
             raise FailedPrecondition(exc.message, reason="OIDC_EMAIL_INVALID") from exc
-        admin = self._admin.grants(identity.claims)
-        async with self._db.session() as session:
+        admin = self.admin.grants(identity.claims)
+        async with self.db.session() as session:
             store, oidc = AuthStore(session), OidcStore(session)
             known = await oidc.identity(identity.issuer, identity.subject)
             user = await store.user_by_id(known.user_id) if known else None
@@ -220,7 +211,7 @@ class OidcSignIn:
                     update_time=now,
                 )
                 await store.add(user)
-                await self._on_created(session, user)
+                await self.on_created(session, user)
             elif link is Link.LINK_BY_EMAIL:
                 user = same_email
             assert user is not None

@@ -36,7 +36,7 @@ def oidc_sign_in(
         db=db,
         provider=provider,
         display_name=display_name(settings.oidc_display_name, settings.oidc_issuer),
-        redirect_uris=settings.oidc_redirect_uri_list(),
+        redirect_uris=frozenset(settings.oidc_redirect_uri_list()),
         ttl=timedelta(seconds=settings.oidc_sign_in_ttl_seconds),
         admin=AdminClaim(settings.oidc_admin_claim, settings.oidc_admin_value),
         on_created=on_created,
