@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Unpack
 
 from services.kernel import catalogue
-from services.kernel.jetstream import PermanentError, ReceivedEvent, TransientError
+from services.kernel.jetstream import ReceivedEvent
 from services.kernel.metrics import TRANSCRIPTION_REALTIME_FACTOR
 from services.kernel.stage import (
     StageWorker,
@@ -30,14 +30,9 @@ from services.kernel.transcripts import (
     segment_message,
     serialize_transcript,
 )
-from services.transcriber.engine import (
-    PermanentTranscriptionError,
-    Transcriber,
-    Transcript,
-    TranscriptionError,
-)
+from services.transcriber.engine import Transcriber, Transcript
 from services.transcriber.fanout.coordinator import FanOut, Superseded
-from services.transcriber.job_options import transcription_options
+from services.transcriber.jobs import recognizer_failures_as_job_errors, transcription_options
 from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
 
@@ -136,7 +131,7 @@ class TranscriptionWorker(StageWorker):
         with tempfile.NamedTemporaryFile(dir=self._spool, suffix=".media") as local:
             await asyncio.to_thread(_download, self._store, job.original_key, Path(local.name))
             started = time.perf_counter()
-            try:
+            with recognizer_failures_as_job_errors():
                 # A long recording is cut into chunks that every replica takes (fanout/).
                 result = (
                     await self._fanout.transcribe(job, Path(local.name), on_progress)
@@ -150,10 +145,6 @@ class TranscriptionWorker(StageWorker):
                         transcription_options(job),
                         on_progress,
                     )
-            except PermanentTranscriptionError as exc:
-                raise PermanentError(str(exc)) from exc
-            except TranscriptionError as exc:
-                raise TransientError(str(exc)) from exc
         if result.duration > 0:
             TRANSCRIPTION_REALTIME_FACTOR.labels(result.model).observe(
                 result.duration / max(time.perf_counter() - started, 1e-6)

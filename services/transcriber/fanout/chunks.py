@@ -25,26 +25,16 @@ from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
 from services.kernel import catalogue
-from services.kernel.jetstream import (
-    ConsumerSpec,
-    EventBus,
-    PermanentError,
-    ReceivedEvent,
-    TransientError,
-)
+from services.kernel.jetstream import ConsumerSpec, EventBus, PermanentError, ReceivedEvent
 from services.kernel.stage import StageSettings
 from services.kernel.storage import ObjectNotFound, ObjectStore, temp_key, transcript_key
 from services.kernel.versions import CurrentVersions, stale_flag
-from services.transcriber.engine import (
-    PermanentTranscriptionError,
-    Transcriber,
-    TranscriptionError,
-)
+from services.transcriber.engine import Transcriber
 from services.transcriber.engine.audio import decode_audio
 from services.transcriber.engine.diarization import Diarizer, VoicedTurns
 from services.transcriber.engine.transcript import Samples, words_in_recording_time
 from services.transcriber.fanout.result import ChunkResult
-from services.transcriber.job_options import transcription_options
+from services.transcriber.jobs import recognizer_failures_as_job_errors, transcription_options
 from speechflow.events.v1 import events_pb2
 
 log = logging.getLogger("speechflow.transcriber.fanout")
@@ -163,15 +153,12 @@ class ChunkWorker:
             # is dropped, or the document is gone: nothing left to do for it.
             raise PermanentError(f"chunk audio {request.audio_key} is gone") from exc
         try:
-            async with stale_flag(self._versions, request.job) as stale:
-                result = await asyncio.to_thread(self._transcribe, request, data, stale)
+            with recognizer_failures_as_job_errors():
+                async with stale_flag(self._versions, request.job) as stale:
+                    result = await asyncio.to_thread(self._transcribe, request, data, stale)
         except _Abandoned:
             log.info("chunk abandoned: its version is no longer current", extra=fields)
             return
-        except PermanentTranscriptionError as exc:
-            raise PermanentError(str(exc)) from exc
-        except TranscriptionError as exc:
-            raise TransientError(str(exc)) from exc
         if not await self._versions.still_current(request.job, before="storing a chunk result"):
             return
         await asyncio.to_thread(

@@ -32,7 +32,6 @@ import numpy as np
 from services.kernel.jetstream import PermanentError, TransientError
 from services.kernel.stage import StageWorker, StageWorkerParts, event_id
 from services.kernel.versions import stale_flag
-from services.transcriber.engine import PermanentTranscriptionError, TranscriptionError
 from services.transcriber.engine.audio_chunks import encode_flac
 from services.transcriber.engine.transcript import (
     ProgressCallback,
@@ -52,6 +51,7 @@ from services.transcriber.fanout.chunks import (
 from services.transcriber.fanout.merge import merge_chunks
 from services.transcriber.fanout.plan import PlannedChunk, plan_chunks
 from services.transcriber.fanout.result import ChunkResult
+from services.transcriber.jobs import recognizer_failures_as_job_errors
 from speechflow.events.v1 import events_pb2
 
 log = logging.getLogger("speechflow.transcriber.fanout")
@@ -138,12 +138,8 @@ class FanOut(StageWorker):
     ) -> Transcript | None:
         loop = asyncio.get_running_loop()
         run = uuid.uuid4().hex[:12]
-        try:
+        with recognizer_failures_as_job_errors():
             planned = await asyncio.to_thread(self._plan_and_publish, job, media, loop, run, stale)
-        except PermanentTranscriptionError as exc:
-            raise PermanentError(str(exc)) from exc
-        except TranscriptionError as exc:
-            raise TransientError(str(exc)) from exc
         if planned is None:
             return None
         log.info(
