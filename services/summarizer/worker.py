@@ -136,13 +136,9 @@ class SummaryWorker(StageWorker):
             )
             try:
                 result = await self._chain.summarize(request)
-            except AllProvidersFailedError as exc:
-                if is_permanent(exc):
-                    raise PermanentError(str(exc.failures[-1][1])) from exc
-                raise TransientError(
-                    f"No summarizer could summarize the transcript: {exc}"
-                ) from exc
             except ProviderError as exc:
+                if isinstance(exc, AllProvidersFailedError) and is_permanent(exc):
+                    raise PermanentError(str(exc.failures[-1][1])) from exc
                 raise TransientError(
                     f"No summarizer could summarize the transcript: {exc}"
                 ) from exc
