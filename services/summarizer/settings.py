@@ -6,6 +6,8 @@ from pathlib import Path
 
 from services.kernel.settings import env_field
 from services.kernel.stage import StageSettings
+from services.summarizer.engine.groq_provider import GROQ_BASE_URL
+from services.summarizer.engine.openrouter import OPENROUTER_BASE_URL
 
 
 class SummarizerSettings(StageSettings):
@@ -17,9 +19,9 @@ class SummarizerSettings(StageSettings):
     llm_api_key: str = env_field("", "LLM_API_KEY")
     llm_context_tokens: int = env_field(8192, "LLM_CONTEXT_TOKENS", ge=1024)
     openrouter_api_key: str = env_field("", "OPENROUTER_API_KEY")
-    openrouter_base_url: str = env_field("https://openrouter.ai/api/v1", "OPENROUTER_BASE_URL")
+    openrouter_base_url: str = env_field(OPENROUTER_BASE_URL, "OPENROUTER_BASE_URL")
     groq_api_key: str = env_field("", "GROQ_API_KEY")
-    groq_base_url: str = env_field("https://api.groq.com", "GROQ_BASE_URL")
+    groq_base_url: str = env_field(GROQ_BASE_URL, "GROQ_BASE_URL")
     llm_timeout_seconds: float = env_field(60.0, "SUMMARIZER_LLM_TIMEOUT_SECONDS", gt=0)
     # All language models together get this long; then the extractive summary is used.
     llm_time_budget_seconds: float = env_field(900.0, "SUMMARIZER_LLM_TIME_BUDGET_SECONDS", gt=0)
