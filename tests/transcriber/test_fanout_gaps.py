@@ -8,8 +8,8 @@ import numpy as np
 
 from services.transcriber.engine.audio import SAMPLE_RATE
 from services.transcriber.engine.speakers import segments_from_words
+from services.transcriber.engine.transcriber import Transcriber
 from services.transcriber.engine.transcript import (
-    DEFAULT_OPTIONS,
     AudioSource,
     ProgressCallback,
     Transcript,
@@ -23,18 +23,15 @@ def _words(*timed: tuple[float, str]) -> list[Word]:
     return [Word(start, start + 0.4, f" {text}") for start, text in timed]  # as Whisper spells them
 
 
-class Scripted:
+class Scripted(Transcriber):
     """Hears `words` (in the time of the audio it is given); records what it was given."""
 
     def __init__(self, words: Sequence[Word]) -> None:
         self.words = list(words)
         self.heard: list[float] = []
 
-    def transcribe(
-        self,
-        source: AudioSource,
-        options: TranscriptionOptions = DEFAULT_OPTIONS,
-        on_progress: ProgressCallback | None = None,
+    def _transcribe(
+        self, source: AudioSource, options: TranscriptionOptions, report: ProgressCallback
     ) -> Transcript:
         assert isinstance(source, np.ndarray)
         duration = source.size / SAMPLE_RATE

@@ -22,12 +22,11 @@ from services.library.lifecycle.storage import StoreSweeper
 from services.transcriber.engine.audio import SAMPLE_RATE
 from services.transcriber.engine.audio_chunks import encode_flac
 from services.transcriber.engine.diarization import NullDiarizer
+from services.transcriber.engine.transcriber import Transcriber
 from services.transcriber.engine.transcript import (
-    DEFAULT_OPTIONS,
     AudioSource,
     ProgressCallback,
     Segment,
-    Transcriber,
     Transcript,
     TranscriptionOptions,
     Word,
@@ -47,7 +46,7 @@ JOB = events_pb2.JobContext(document_id="d1", owner_id="u1", version=1, language
 SEGMENTS = 5
 
 
-class Recognizer:
+class Recognizer(Transcriber):
     """Reports progress after each of its segments; `on_segment` runs in the decoding thread
     after each one (to make the version stale mid-decode)."""
 
@@ -56,11 +55,8 @@ class Recognizer:
         self.segments_decoded = 0
         self.on_segment: list[Callable[[int], None]] = []
 
-    def transcribe(
-        self,
-        source: AudioSource,
-        options: TranscriptionOptions = DEFAULT_OPTIONS,
-        on_progress: ProgressCallback | None = None,
+    def _transcribe(
+        self, source: AudioSource, options: TranscriptionOptions, report: ProgressCallback
     ) -> Transcript:
         self.calls += 1
         segments = []
@@ -70,8 +66,7 @@ class Recognizer:
                 action(index)
             words = (Word(float(index), index + 0.5, f" w{index}"),)
             segments.append(Segment(float(index), index + 0.5, f" w{index}", words=words))
-            if on_progress is not None:
-                on_progress((index + 1) / SEGMENTS)
+            report((index + 1) / SEGMENTS)
         return Transcript(
             text=" ".join(s.text for s in segments),
             segments=tuple(segments),
@@ -306,12 +301,9 @@ async def test_the_transcription_job_of_a_version_gone_stale_mid_fan_out_is_drop
 
 
 def recognizer_never_called() -> Transcriber:
-    class Unused:
-        def transcribe(
-            self,
-            source: AudioSource,
-            options: TranscriptionOptions = DEFAULT_OPTIONS,
-            on_progress: ProgressCallback | None = None,
+    class Unused(Transcriber):
+        def _transcribe(
+            self, source: AudioSource, options: TranscriptionOptions, report: ProgressCallback
         ) -> Transcript:
             raise AssertionError("a fanned-out job is not transcribed whole")
 

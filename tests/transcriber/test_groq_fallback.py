@@ -17,11 +17,11 @@ from services.transcriber.engine import (
     PermanentTranscriptionError,
     ProgressCallback,
     Segment,
+    Transcriber,
     Transcript,
     TranscriptionError,
     TranscriptionOptions,
 )
-from services.transcriber.engine.transcript import DEFAULT_OPTIONS
 from tests.media import convert_audio, make_video_without_audio, read_audio
 from tests.transcriber.groq_stand_in import GroqStandIn, running_groq_stand_in
 
@@ -138,7 +138,7 @@ def test_groq_rejects_a_video_without_audio_before_uploading(
     assert stand_in.uploads == []
 
 
-class ScriptedTranscriber:
+class ScriptedTranscriber(Transcriber):
     """Returns a transcript or raises a given error; remembers what it was asked."""
 
     def __init__(self, error: TranscriptionError | None = None, name: str = "local") -> None:
@@ -146,16 +146,12 @@ class ScriptedTranscriber:
         self.name = name
         self.calls: list[tuple[AudioSource, str]] = []
 
-    def transcribe(
-        self,
-        source: AudioSource,
-        options: TranscriptionOptions = DEFAULT_OPTIONS,
-        on_progress: ProgressCallback | None = None,
+    def _transcribe(
+        self, source: AudioSource, options: TranscriptionOptions, report: ProgressCallback
     ) -> Transcript:
         assert not isinstance(source, np.ndarray)
         self.calls.append((source, options.language))
-        if on_progress is not None:
-            on_progress(0.5)
+        report(0.5)
         if self.error is not None:
             raise self.error
         segment = Segment(0.0, 1.0, self.name)
@@ -206,16 +202,13 @@ def test_a_stream_is_rewound_before_groq_reads_it() -> None:
     positions: list[int] = []
 
     class ConsumingTranscriber(ScriptedTranscriber):
-        def transcribe(
-            self,
-            source: AudioSource,
-            options: TranscriptionOptions = DEFAULT_OPTIONS,
-            on_progress: ProgressCallback | None = None,
+        def _transcribe(
+            self, source: AudioSource, options: TranscriptionOptions, report: ProgressCallback
         ) -> Transcript:
             assert isinstance(source, io.BytesIO)
             positions.append(source.tell())
             source.read()
-            return super().transcribe(source, options, on_progress)
+            return super()._transcribe(source, options, report)
 
     local = ConsumingTranscriber(TranscriptionError("model crashed"))
     remote = ConsumingTranscriber(name="groq")

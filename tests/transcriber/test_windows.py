@@ -14,7 +14,10 @@ import numpy as np
 import pytest
 
 from services.transcriber.engine import (
+    AudioSource,
     PermanentTranscriptionError,
+    ProgressCallback,
+    Transcriber,
     TranscriptionEngine,
     TranscriptionError,
     TranscriptionOptions,
@@ -230,22 +233,17 @@ def test_progress_moves_forward_over_the_windows() -> None:
     seen: list[float] = []
     seen_windows: list[float] = []
 
-    class Recognizer:
-        def transcribe(
-            self, source: object, options: object = None, on_progress: object = None
+    class Recognizer(Transcriber):
+        def _transcribe(
+            self, source: AudioSource, options: TranscriptionOptions, report: ProgressCallback
         ) -> Transcript:
             assert isinstance(source, np.ndarray)
-            assert callable(on_progress)
             seen_windows.append(source.size / SAMPLE_RATE)
-            on_progress(0.5)
-            on_progress(1.0)
+            report(0.5)
+            report(1.0)
             return Transcript("", (), "en", source.size / SAMPLE_RATE, "fake")
 
-    transcriber = SpeakerLabellingTranscriber(
-        Recognizer(),  # type: ignore[arg-type]
-        NullDiarizer(),
-        window_seconds=20,
-    )
+    transcriber = SpeakerLabellingTranscriber(Recognizer(), NullDiarizer(), window_seconds=20)
     result = transcriber.transcribe(audio, on_progress=seen.append)
     transcriber.close()
 

@@ -7,12 +7,12 @@ from services.transcriber.engine.engine import EngineSettings, TranscriptionEngi
 from services.transcriber.engine.errors import PermanentTranscriptionError, TranscriptionError
 from services.transcriber.engine.groq_fallback import FallbackTranscriber, GroqTranscriber
 from services.transcriber.engine.models import resolve_model
+from services.transcriber.engine.transcriber import Transcriber
 from services.transcriber.engine.transcript import (
     AudioSource,
     ProgressCallback,
     Segment,
     Speaker,
-    Transcriber,
     Transcript,
     TranscriptionOptions,
     Word,

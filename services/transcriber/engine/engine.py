@@ -31,7 +31,7 @@ from services.transcriber.engine.models import (
     resolve_model,
 )
 from services.transcriber.engine.speakers import transcript_from_words
-from services.transcriber.engine.transcriber_base import TranscriberBase
+from services.transcriber.engine.transcriber import Transcriber
 from services.transcriber.engine.transcript import (
     AudioSource,
     ProgressCallback,
@@ -69,7 +69,7 @@ class EngineSettings:
     cache_dir: Path = field(default=DEFAULT_CACHE_DIR)
 
 
-class TranscriptionEngine(TranscriberBase):
+class TranscriptionEngine(Transcriber):
     """Transcribes files with one lazily loaded `WhisperModel` per configured model.
 
     Safe to share between worker threads: models load once per process, and `WhisperModel`

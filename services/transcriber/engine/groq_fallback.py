@@ -15,11 +15,10 @@ from services.transcriber.engine.audio import SAMPLE_RATE, Samples, decode_audio
 from services.transcriber.engine.audio_chunks import ChunkTooLargeError, split_into_flac_chunks
 from services.transcriber.engine.errors import PermanentTranscriptionError, TranscriptionError
 from services.transcriber.engine.speakers import transcript_from_words
-from services.transcriber.engine.transcriber_base import TranscriberBase
+from services.transcriber.engine.transcriber import Transcriber
 from services.transcriber.engine.transcript import (
     AudioSource,
     ProgressCallback,
-    Transcriber,
     Transcript,
     TranscriptionOptions,
     Word,
@@ -50,7 +49,7 @@ class _Upload:
     duration: float
 
 
-class GroqTranscriber(TranscriberBase):
+class GroqTranscriber(Transcriber):
     """Sends the recording to Groq's `/openai/v1/audio/transcriptions` (verbose_json).
 
     A file within `max_upload_bytes` in a format Groq reads goes up unchanged; anything else is
@@ -127,7 +126,7 @@ class GroqTranscriber(TranscriberBase):
         return result.model_dump()
 
 
-class FallbackTranscriber(TranscriberBase):
+class FallbackTranscriber(Transcriber):
     """Local first; Groq (when configured) only for failures that retrying might fix.
 
     A PermanentTranscriptionError is about the file itself, so Groq is not asked. Progress

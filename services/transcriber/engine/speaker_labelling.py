@@ -29,11 +29,10 @@ from services.transcriber.engine.diarization import (
     merge_speakers,
 )
 from services.transcriber.engine.speakers import transcript_from_words
-from services.transcriber.engine.transcriber_base import TranscriberBase
+from services.transcriber.engine.transcriber import Transcriber
 from services.transcriber.engine.transcript import (
     AudioSource,
     ProgressCallback,
-    Transcriber,
     Transcript,
     TranscriptionOptions,
     Word,
@@ -51,7 +50,7 @@ _RECOGNITION_SHARE = 0.95
 SAME_VOICE_SIMILARITY = 0.73
 
 
-class SpeakerLabellingTranscriber(TranscriberBase):
+class SpeakerLabellingTranscriber(Transcriber):
     """Transcribes a recording window by window and labels every word with its speaker.
 
     A diarization failure never fails the transcript: it degrades to one speaker (for the

@@ -1,4 +1,6 @@
-"""The result of a transcription and the interface every transcriber offers.
+"""The result of a transcription, and the options and audio a transcriber takes.
+
+The interface every transcriber offers is `Transcriber` (transcriber.py).
 
 Words are the unit of truth: the decoder times every word, diarization gives every word a
 speaker, and segments (speaker turns cut into sentences or phrases) are built from the words.
@@ -9,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -86,20 +88,6 @@ class TranscriptionOptions:
 
 
 DEFAULT_OPTIONS = TranscriptionOptions()
-
-
-class Transcriber(Protocol):
-    """What every transcriber offers. This service's transcribers inherit it from
-    TranscriberBase (transcriber_base.py) and implement only `_transcribe`."""
-
-    def transcribe(
-        self,
-        source: AudioSource,
-        options: TranscriptionOptions = DEFAULT_OPTIONS,
-        on_progress: ProgressCallback | None = None,
-    ) -> Transcript:
-        """Blocking; `options.language` is an ISO 639-1 code or "" to detect it."""
-        ...
 
 
 def normalize_language(language: str) -> str:

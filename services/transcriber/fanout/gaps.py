@@ -17,11 +17,10 @@ from collections.abc import Iterator, Sequence
 
 from services.transcriber.engine.audio import SAMPLE_RATE, decode_audio
 from services.transcriber.engine.speakers import transcript_from_words
-from services.transcriber.engine.transcriber_base import TranscriberBase
+from services.transcriber.engine.transcriber import Transcriber
 from services.transcriber.engine.transcript import (
     AudioSource,
     ProgressCallback,
-    Transcriber,
     Transcript,
     TranscriptionOptions,
     Word,
@@ -43,7 +42,7 @@ def gaps(
         previous_end = max(previous_end, word.end)
 
 
-class GapFillingTranscriber(TranscriberBase):
+class GapFillingTranscriber(Transcriber):
     """`decoder`'s transcript, with the long stretches it left without words decoded again
     by `refill` (e.g. the batched engine, then the sequential one)."""
 

@@ -1,8 +1,10 @@
-"""The public `transcribe` of every transcriber in this service, written once.
+"""`Transcriber`: what every transcriber offers, and its public `transcribe`, written once.
 
-An implementation writes only `_transcribe`, what it does with the recording. The base gives
-it the `Transcriber` signature with its defaults, the language already normalised, and a
-progress callback that only moves forward and always ends at 1.0.
+An implementation (the local engine, Groq, the fallback between them, the windowed speaker
+labelling, the gap filling; a test's stand-in) subclasses it and writes only `_transcribe`,
+what it does with the recording. The base gives it the public signature with its defaults,
+the language already normalised, and a progress callback that only moves forward and always
+ends at 1.0.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from services.transcriber.engine.transcript import (
 )
 
 
-class TranscriberBase(ABC):
-    """A `Transcriber` (transcript.py) that implements `_transcribe`."""
+class Transcriber(ABC):
+    """Turns a recording into a `Transcript`; implementations write `_transcribe`."""
 
     # Least seconds between two progress reports passed on: a decoder reporting every
     # decoded piece sets one; a transcriber that wraps others passes on each step they take.
