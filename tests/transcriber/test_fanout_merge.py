@@ -11,6 +11,7 @@ from services.transcriber.engine.diarization import SpeakerTurn, VoicedTurns
 from services.transcriber.engine.transcript import Word
 from services.transcriber.fanout.merge import merge_chunks, stitch_seam, stitch_words
 from services.transcriber.fanout.result import ChunkResult
+from speechflow.events.v1 import events_pb2
 
 SEAM = 10.0
 OVERLAP = 2.0
@@ -122,11 +123,14 @@ def chunk(
     turns: list[SpeakerTurn],
     voices: dict[int, tuple[float, ...]],
 ) -> ChunkResult:
-    return ChunkResult.of(
-        index=index,
-        audio_offset=offset,
-        keep_start=keep[0],
-        keep_end=keep[1],
+    request = events_pb2.TranscriptionChunkRequested(
+        chunk_index=index,
+        audio_offset_seconds=offset,
+        keep_start_seconds=keep[0],
+        keep_end_seconds=keep[1],
+    )
+    return ChunkResult.answering(
+        request,
         language="en",
         model="tiny.en",
         words=words,

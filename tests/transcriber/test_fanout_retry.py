@@ -50,11 +50,8 @@ class ChunkWorkers:
             return
         start, end = request.keep_start_seconds, request.keep_end_seconds
         words = [Word(t, t + 0.3, f" w{int(t)}.") for t in np.arange(np.ceil(start), end)]
-        result = ChunkResult.of(
-            index=request.chunk_index,
-            audio_offset=request.audio_offset_seconds,
-            keep_start=start,
-            keep_end=end,
+        result = ChunkResult.answering(
+            request,
             language="en",
             model="fake",
             words=words,

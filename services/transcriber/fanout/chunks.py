@@ -199,7 +199,6 @@ class ChunkWorker:
         job = request.job
         voiced = self._pool.submit(self._diarize, samples, job, request.chunk_index == 0)
         options = transcription_options(job, language=request.language)
-        offset = request.audio_offset_seconds
         try:
             transcript = self._recognizer.transcribe(samples, options, stop_if_stale)
         except _Abandoned:
@@ -207,7 +206,6 @@ class ChunkWorker:
             voiced.cancel()
             wait([voiced])
             raise
-        words = words_in_recording_time(transcript, offset)
         try:
             turns = voiced.result()
         except Exception:
@@ -215,14 +213,11 @@ class ChunkWorker:
                 "chunk diarization failed; its words take the nearest speaker", exc_info=True
             )
             turns = VoicedTurns([], {})
-        return ChunkResult.of(
-            index=request.chunk_index,
-            audio_offset=offset,
-            keep_start=request.keep_start_seconds,
-            keep_end=request.keep_end_seconds,
+        return ChunkResult.answering(
+            request,
             language=transcript.language,
             model=transcript.model,
-            words=words,
+            words=words_in_recording_time(transcript, request.audio_offset_seconds),
             voiced=turns,
         )
 

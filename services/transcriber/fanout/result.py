@@ -14,10 +14,13 @@ from pydantic import BaseModel, ConfigDict
 
 from services.transcriber.engine.diarization import SpeakerTurn, VoicedTurns
 from services.transcriber.engine.transcript import Word
+from speechflow.events.v1 import events_pb2
 
 
 class StoredWord(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    """A `Word` as stored (built from one's attributes)."""
+
+    model_config = ConfigDict(frozen=True, from_attributes=True)
 
     start: float
     end: float
@@ -26,7 +29,9 @@ class StoredWord(BaseModel):
 
 
 class StoredTurn(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    """A `SpeakerTurn` as stored (built from one's attributes)."""
+
+    model_config = ConfigDict(frozen=True, from_attributes=True)
 
     start: float
     end: float
@@ -50,32 +55,26 @@ class ChunkResult(BaseModel):
     voices: dict[int, tuple[float, ...]]
 
     @classmethod
-    def of(
+    def answering(
         cls,
+        request: events_pb2.TranscriptionChunkRequested,
         *,
-        index: int,
-        audio_offset: float,
-        keep_start: float,
-        keep_end: float,
         language: str,
         model: str,
         words: Sequence[Word],
         voiced: VoicedTurns,
     ) -> ChunkResult:
+        """The result of the chunk `request` asks for (its index and span): the words heard
+        in it, on the recording's timeline, and its speakers' turns and voices."""
         return cls(
-            index=index,
-            audio_offset=audio_offset,
-            keep_start=keep_start,
-            keep_end=keep_end,
+            index=request.chunk_index,
+            audio_offset=request.audio_offset_seconds,
+            keep_start=request.keep_start_seconds,
+            keep_end=request.keep_end_seconds,
             language=language,
             model=model,
-            words=tuple(
-                StoredWord(start=w.start, end=w.end, text=w.text, probability=w.probability)
-                for w in words
-            ),
-            turns=tuple(
-                StoredTurn(start=t.start, end=t.end, speaker=t.speaker) for t in voiced.turns
-            ),
+            words=tuple(map(StoredWord.model_validate, words)),
+            turns=tuple(map(StoredTurn.model_validate, voiced.turns)),
             voices={speaker: tuple(map(float, v)) for speaker, v in voiced.voices.items()},
         )
 
