@@ -1,11 +1,19 @@
-"""Every fixed word the report prints, in each language it is written in."""
+"""Every fixed word the report prints, in each language it is written in.
+
+`Labels` is the schema; the words are data, one file per language in `locales/` (`fr.toml`),
+read once at import (`services.kernel.locale_files`: a missing or unknown key stops the import
+naming the file and key). Adding a language means adding its file, its code to
+`ReportLanguage` and its month names to `services.kernel.written_dates`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from services.kernel.language_tags import primary_subtag
+from services.kernel.locale_files import load_locale
 from services.kernel.written_dates import ENGLISH_MONTHS, FRENCH_MONTHS
 from services.renderer.report.model import ReportLanguage
 
@@ -53,101 +61,20 @@ class Labels:
     no_due: str
     ai_notice: str
     page_of: str  # format string with {page} and {total}
-    months: tuple[str, ...]
+    months: tuple[str, ...]  # from services.kernel.written_dates, not the locale file
 
 
-_ENGLISH = Labels(
-    document_kind="Transcript and summary report",
-    contents="Contents",
-    summary="Executive summary",
-    key_points="Key points",
-    decisions="Decisions",
-    action_items="Action items",
-    topics="Topics",
-    transcript="Full transcript",
-    appendix="Appendix",
-    processing_details="Processing details",
-    about_this_report="About this report",
-    date="Date",
-    duration="Duration",
-    source_file="Source file",
-    language="Language",
-    language_name="English",
-    language_names={"en": "English", "fr": "French"},
-    transcription_model="Transcription model",
-    summary_provider="Summary provider",
-    summary_model="Summary model",
-    segment_count="Transcript segments",
-    speakers="Speakers",
-    action="Action",
-    owner="Owner",
-    due="Due",
-    time_range="Time",
-    topic="Topic",
-    no_summary="None — no summary was produced.",
-    no_key_points="None — no key points were identified.",
-    no_decisions="None — no decisions were recorded.",
-    no_action_items="None — no action items were identified.",
-    no_topics="None — no topics were identified.",
-    no_transcript="None — the recording contained no recognised speech.",
-    unassigned_owner="Unassigned",
-    no_due="—",
-    ai_notice=(
-        "The transcript, summary, key points, decisions, action items and topics in this "
-        "report were generated automatically by AI models. They may contain errors or "
-        "omissions: check important details against the original recording."
-    ),
-    page_of="Page {page} of {total}",
-    months=ENGLISH_MONTHS,
-)
+_LOCALES = Path(__file__).with_name("locales")
 
-_FRENCH = Labels(
-    document_kind="Rapport de transcription et de synthèse",
-    contents="Table des matières",
-    summary="Synthèse",
-    key_points="Points clés",
-    decisions="Décisions",
-    action_items="Actions à mener",
-    topics="Sujets abordés",
-    transcript="Transcription intégrale",
-    appendix="Annexe",
-    processing_details="Détails du traitement",
-    about_this_report="À propos de ce rapport",
-    date="Date",
-    duration="Durée",
-    source_file="Fichier source",
-    language="Langue",
-    language_name="Français",
-    language_names={"en": "Anglais", "fr": "Français"},
-    transcription_model="Modèle de transcription",
-    summary_provider="Fournisseur de synthèse",
-    summary_model="Modèle de synthèse",
-    segment_count="Segments de transcription",
-    speakers="Intervenants",
-    action="Action",
-    owner="Responsable",
-    due="Échéance",
-    time_range="Horaire",
-    topic="Sujet",
-    no_summary="Aucune — aucune synthèse n'a été produite.",
-    no_key_points="Aucun — aucun point clé n'a été identifié.",
-    no_decisions="Aucune — aucune décision n'a été enregistrée.",
-    no_action_items="Aucune — aucune action n'a été identifiée.",
-    no_topics="Aucun — aucun sujet n'a été identifié.",
-    no_transcript="Aucune — l'enregistrement ne contient aucune parole reconnue.",
-    unassigned_owner="Non attribuée",
-    no_due="—",
-    ai_notice=(
-        "La transcription, la synthèse, les points clés, les décisions, les actions et les "
-        "sujets de ce rapport ont été générés automatiquement par des modèles d'IA. Ils "
-        "peuvent contenir des erreurs ou des omissions : vérifiez les informations "
-        "importantes dans l'enregistrement d'origine."
-    ),
-    page_of="Page {page} sur {total}",
-    months=FRENCH_MONTHS,
-)
 
-_LABELS: dict[ReportLanguage, Labels] = {"en": _ENGLISH, "fr": _FRENCH}
+def _read_labels(language: ReportLanguage, months: tuple[str, ...]) -> Labels:
+    return load_locale(_LOCALES / f"{language}.toml", Labels, in_code={"months": months})
+
+
+_LABELS: dict[ReportLanguage, Labels] = {
+    "en": _read_labels("en", ENGLISH_MONTHS),
+    "fr": _read_labels("fr", FRENCH_MONTHS),
+}
 
 
 def labels_for(language: ReportLanguage) -> Labels:
