@@ -5,21 +5,38 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 _COPY_BUFFER_BYTES = 8 * 1024 * 1024
 
 
 def atomic_join(sources: Sequence[Path], destination: Path) -> None:
-    """Concatenate `sources` into `destination` through a temporary file that is fsynced and
-    renamed into place: a crash or a concurrent process never sees a partial file there."""
+    """Concatenate `sources` into `destination`: a crash or a concurrent process never sees a
+    partial file there."""
+    with _replaced_when_written(destination) as out:
+        for source in sources:
+            with source.open("rb") as part:
+                shutil.copyfileobj(part, out, length=_COPY_BUFFER_BYTES)
+
+
+def write_private_text(destination: Path, text: str) -> None:
+    """Write a file that holds secrets (passwords, their hashes, keys): readable by its owner
+    only from the moment it exists, and never seen half written."""
+    with _replaced_when_written(destination) as out:
+        out.write(text.encode("utf-8"))
+
+
+@contextmanager
+def _replaced_when_written(destination: Path) -> Iterator[BinaryIO]:
+    """A temporary file beside `destination` (mode 0600, as `tempfile.mkstemp` makes it) that
+    is fsynced and renamed into place once the block ends, or removed if it raises."""
     handle, temporary = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.")
     try:
         with os.fdopen(handle, "wb") as out:
-            for source in sources:
-                with source.open("rb") as part:
-                    shutil.copyfileobj(part, out, length=_COPY_BUFFER_BYTES)
+            yield out
             out.flush()
             os.fsync(out.fileno())
         os.replace(temporary, destination)

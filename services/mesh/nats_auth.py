@@ -9,7 +9,6 @@ start; the server only ever sees their bcrypt hashes.
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from pathlib import Path
 import bcrypt
 
 from services.kernel import catalogue
+from services.kernel.files import write_private_text
 from services.kernel.jetstream import ConsumerSpec, inbox_prefix, producer_stream
 from services.kernel.settings import NatsCredentials
 
@@ -177,11 +177,7 @@ def write_server_authorization(directory: Path) -> Path:
     users = mesh_users(load_or_create_credentials(directory), service_bus_uses())
     config = directory / "server" / "auth.conf"
     config.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    temp = config.with_suffix(".tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(authorization_block(users) + "\n")
-    temp.replace(config)
+    write_private_text(config, authorization_block(users) + "\n")
     return config
 
 
@@ -195,11 +191,7 @@ def load_or_create_secret(path: Path) -> str:
         return path.read_text(encoding="utf-8").strip()
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     password = secrets.token_urlsafe(32)  # URL-safe: it may also travel in a nats:// URL
-    temp = path.with_suffix(".tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(password)
-    temp.replace(path)
+    write_private_text(path, password)
     return password
 
 

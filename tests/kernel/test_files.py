@@ -1,0 +1,27 @@
+"""Files written in one piece: a secret is private from the moment it exists."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from services.kernel.files import atomic_join, write_private_text
+
+
+def test_a_private_file_is_readable_by_its_owner_only_and_replaces_the_old_one(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "secret"
+    path.write_text("old")
+    write_private_text(path, "new")
+    assert path.read_text() == "new"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["secret"]
+
+
+def test_joined_parts_make_one_file(tmp_path: Path) -> None:
+    parts = [tmp_path / "a", tmp_path / "b"]
+    parts[0].write_bytes(b"12")
+    parts[1].write_bytes(b"34")
+    atomic_join(parts, tmp_path / "joined")
+    assert (tmp_path / "joined").read_bytes() == b"1234"
