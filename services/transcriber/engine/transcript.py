@@ -9,7 +9,7 @@ speaker, and segments (speaker turns cut into sentences or phrases) are built fr
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -57,20 +57,27 @@ class Segment:
 
 @dataclass(frozen=True, slots=True)
 class Speaker:
+    """A voice of the recording: `id` as `speaker_id` gives it, and the name people see."""
+
     id: str
     display_name: str
 
 
+# A recording nobody diarized, or in which nobody spoke, has one speaker.
+DEFAULT_SPEAKERS = (Speaker(DEFAULT_SPEAKER_ID, default_speaker_name(DEFAULT_SPEAKER_ID)),)
+
+
 @dataclass(frozen=True, slots=True)
 class Transcript:
+    """What was said: `text` is the segments' text joined, `duration` the recording's length
+    in seconds and `model` the model that decoded it (e.g. "tiny.en", "groq:whisper-large-v3")."""
+
     text: str
     segments: tuple[Segment, ...]
     language: str
     duration: float
     model: str
-    speakers: tuple[Speaker, ...] = field(
-        default=(Speaker(DEFAULT_SPEAKER_ID, default_speaker_name(DEFAULT_SPEAKER_ID)),)
-    )
+    speakers: tuple[Speaker, ...] = DEFAULT_SPEAKERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +125,4 @@ def speakers_of(segments: Sequence[Segment]) -> tuple[Speaker, ...]:
             seen[segment.speaker_id] = Speaker(
                 segment.speaker_id, default_speaker_name(segment.speaker_id)
             )
-    return tuple(seen.values()) or (
-        Speaker(DEFAULT_SPEAKER_ID, default_speaker_name(DEFAULT_SPEAKER_ID)),
-    )
+    return tuple(seen.values()) or DEFAULT_SPEAKERS
