@@ -27,7 +27,7 @@ from services.library.lifecycle.errors import NoTranscript
 from services.library.lifecycle.handlers import StartVersion
 from services.library.lifecycle.ports import VersionSettings
 from services.library.lifecycle.queries import MAX_QUERY_WORDS, DocumentEdit, DocumentListing
-from services.library.pages import decode_token, next_page_token, page_size, query_fingerprint
+from services.library.pages import Paging
 from services.library.templates import owned_template
 from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
@@ -48,11 +48,6 @@ class DocumentRpcs(LibraryBase):
         self, request: library_pb2.ListDocumentsRequest, context: Context
     ) -> library_pb2.ListDocumentsResponse:
         principal = await active_caller(self._db)
-        size = page_size(request.page_size)
-        if request.folder_id:
-            await self._owned_folder(principal, request.folder_id)
-        if request.status and request.status not in library_pb2.DocumentStatus.values():
-            raise InvalidArgument("Unknown status filter.", reason="INVALID_STATUS")
         after = (
             request.create_time_after.ToDatetime(UTC)
             if request.HasField("create_time_after")
@@ -63,6 +58,19 @@ class DocumentRpcs(LibraryBase):
             if request.HasField("create_time_before")
             else None
         )
+        paging = Paging.of(
+            request,
+            principal.user_id,
+            request.folder_id,
+            request.status,
+            after,
+            before,
+            request.query,
+        )
+        if request.folder_id:
+            await self._owned_folder(principal, request.folder_id)
+        if request.status and request.status not in library_pb2.DocumentStatus.values():
+            raise InvalidArgument("Unknown status filter.", reason="INVALID_STATUS")
         if after is not None and before is not None and after >= before:
             raise InvalidArgument(
                 "create_time_after must be earlier than create_time_before.", reason="INVALID_RANGE"
@@ -72,25 +80,21 @@ class DocumentRpcs(LibraryBase):
                 f"Keep the search under {domain.MAX_QUERY_LENGTH} characters.",
                 reason="QUERY_TOO_LONG",
             )
-        fingerprint = query_fingerprint(
-            principal.user_id, request.folder_id, request.status, after, before, request.query
-        )
         page = await self._queries.documents(
             DocumentListing(
                 owner_id=principal.user_id,
-                size=size,
+                size=paging.size,
                 folder_id=request.folder_id or None,
                 status=int(request.status) or None,
                 created_after=after,
                 created_before=before,
                 words=tuple(request.query.split()[:MAX_QUERY_WORDS]),
-                after=decode_token(request.page_token, fingerprint),
+                after=paging.cursor(),
             )
         )
-        token = next_page_token(page.rows[-1] if page.more else None, fingerprint)
         return library_pb2.ListDocumentsResponse(
             documents=[document_message(d) for d in page.rows],
-            next_page_token=token,
+            next_page_token=paging.next_token(page.last),
             total_size=page.total or 0,
         )
 

@@ -14,7 +14,7 @@ from services.library.api_base import (
     masked_or_all,
 )
 from services.library.convert import folder_message
-from services.library.pages import decode_token, next_page_token, page_size, query_fingerprint
+from services.library.pages import Paging
 from speechflow.library.v1 import library_pb2
 
 
@@ -38,13 +38,11 @@ class FolderRpcs(LibraryBase):
         self, request: library_pb2.ListFoldersRequest, context: Context
     ) -> library_pb2.ListFoldersResponse:
         principal = await active_caller(self._db)
-        size = page_size(request.page_size)
-        fingerprint = query_fingerprint("folders", principal.user_id)
-        cursor = decode_token(request.page_token, fingerprint)
-        page = await self._folders.page(principal.user_id, size, cursor)
-        token = next_page_token(page.rows[-1][0] if page.more else None, fingerprint)
+        paging = Paging.of(request, "folders", principal.user_id)
+        page = await self._folders.page(principal.user_id, paging.size, paging.cursor())
         return library_pb2.ListFoldersResponse(
-            folders=[folder_message(f, n) for f, n in page.rows], next_page_token=token
+            folders=[folder_message(f, n) for f, n in page.rows],
+            next_page_token=paging.next_token(page.last),
         )
 
     async def UpdateFolder(

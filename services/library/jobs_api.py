@@ -22,7 +22,7 @@ from services.library.lifecycle.queries import JobListing
 from services.library.lifecycle.service import Lifecycle
 from services.library.lifecycle.sql_queries import SqlDocumentQueries
 from services.library.lifecycle_edge import refusals_mapped
-from services.library.pages import decode_token, next_page_token, page_size, query_fingerprint
+from services.library.pages import Paging
 from services.library.store import DocumentRow, JobRow
 from speechflow.library.v1 import library_pb2, library_pb2_grpc
 
@@ -92,20 +92,17 @@ class JobsServicer(library_pb2_grpc.JobsServiceServicer):
         self, request: library_pb2.ListJobsRequest, context: Context
     ) -> library_pb2.ListJobsResponse:
         require_admin()
-        fingerprint = query_fingerprint("jobs", request.status, request.stage)
+        paging = Paging.of(request, "jobs", request.status, request.stage)
         page = await self._queries.jobs(
             JobListing(
-                size=page_size(request.page_size),
+                size=paging.size,
                 status=int(request.status) or None,
                 stage=int(request.stage) or None,
-                after=decode_token(request.page_token, fingerprint),
+                after=paging.cursor(),
             )
         )
-        token = next_page_token(page.rows[-1][0] if page.more else None, fingerprint)
-        return library_pb2.ListJobsResponse(
-            jobs=[job_message(job, document) for job, document in page.rows],
-            next_page_token=token,
-        )
+        jobs = [job_message(job, document) for job, document in page.rows]
+        return library_pb2.ListJobsResponse(jobs=jobs, next_page_token=paging.next_token(page.last))
 
     async def GetJob(
         self, request: library_pb2.GetJobRequest, context: Context

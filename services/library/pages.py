@@ -1,4 +1,7 @@
-"""AIP-158 page tokens: opaque, tied to the query that made them, stable under inserts."""
+"""AIP-158 page tokens: opaque, tied to the query that made them, stable under inserts.
+
+A List RPC states its page once, as a `Paging` of its request and of what identifies its
+query; the Paging gives the page's size and cursor, and the token of the page after it."""
 
 from __future__ import annotations
 
@@ -36,6 +39,20 @@ class Listed(Protocol):
 
     @property
     def id(self) -> str: ...
+
+
+class Named(Protocol):
+    """A row of a list by a name unique per owner."""
+
+    @property
+    def name(self) -> str: ...
+
+
+class PagedRequest(Protocol):
+    """A List RPC's request (AIP-158)."""
+
+    page_size: int
+    page_token: str
 
 
 def page_size(requested: int) -> int:
@@ -131,3 +148,39 @@ def decode_name_token(token: str, fingerprint: str) -> str | None:
         _read_name,
         mismatch="The page token belongs to a different query; start again without one.",
     )
+
+
+@dataclass(frozen=True)
+class Paging:
+    """The page a List RPC's request asks for: how many rows, from which token, and the
+    fingerprint of the query the tokens belong to."""
+
+    size: int
+    token: str
+    fingerprint: str
+
+    @classmethod
+    def of(cls, request: PagedRequest, *query: object) -> Paging:
+        """`request`'s page of the query `query` identifies (INVALID_ARGUMENT for a negative
+        page_size)."""
+        return cls(page_size(request.page_size), request.page_token, query_fingerprint(*query))
+
+    def cursor(self) -> Cursor | None:
+        """Where the page starts in (create_time desc, id desc) order (None: at the top)."""
+        return decode_token(self.token, self.fingerprint)
+
+    def next_token(self, last: Listed | tuple[Listed, object] | None) -> str:
+        """The token of the page after the one `last` ends ("" when no page follows). `last`
+        may come with what the list gives beside it (a folder and its number of documents, a
+        job and its document): the row is the first of the pair."""
+        if isinstance(last, tuple):
+            last = last[0]
+        return next_page_token(last, self.fingerprint)
+
+    def after_name(self) -> str | None:
+        """The name the page starts after, in a list by name (None: at the top)."""
+        return decode_name_token(self.token, self.fingerprint)
+
+    def next_name_token(self, last: Named | None) -> str:
+        """The token of the page after the one `last` ends, in a list by name."""
+        return "" if last is None else encode_name_token(last.name, self.fingerprint)

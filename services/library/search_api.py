@@ -10,7 +10,7 @@ from services.library import domain, search_index, search_text
 from services.library.accounts import active_caller
 from services.library.api_base import Context, LibraryBase
 from services.library.convert import document_message
-from services.library.pages import decode_position, encode_position, page_size, query_fingerprint
+from services.library.pages import Paging, decode_position, encode_position
 from speechflow.library.v1 import library_pb2
 
 # Ranked results are paged by position; nobody reads past a thousand search results.
@@ -23,14 +23,14 @@ class SearchRpcs(LibraryBase):
     ) -> library_pb2.SearchDocumentsResponse:
         principal = await active_caller(self._db)
         query = search_text.parse_query(request.query, domain.MAX_QUERY_LENGTH)
-        size = page_size(request.page_size)
+        paging = Paging.of(
+            request, "search", principal.user_id, request.folder_id, query.fingerprint()
+        )
+        size = paging.size
         folder_id = request.folder_id or None
         if folder_id is not None:
             await self._owned_folder(principal, folder_id)
-        fingerprint = query_fingerprint(
-            "search", principal.user_id, request.folder_id, query.fingerprint()
-        )
-        offset = decode_offset(request.page_token, fingerprint)
+        offset = decode_offset(paging.token, paging.fingerprint)
         found = await search_index.search(
             self._db,
             query,
@@ -55,7 +55,7 @@ class SearchRpcs(LibraryBase):
         more = len(found.ranked) > size and offset + size < MAX_OFFSET
         return library_pb2.SearchDocumentsResponse(
             results=results,
-            next_page_token=encode_offset(offset + size, fingerprint) if more else "",
+            next_page_token=encode_offset(offset + size, paging.fingerprint) if more else "",
         )
 
 

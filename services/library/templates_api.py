@@ -8,12 +8,7 @@ from services.kernel.errors import NotFound
 from services.kernel.protos import timestamp
 from services.library.accounts import active_caller
 from services.library.api_base import Context, LibraryBase, masked_or_all
-from services.library.pages import (
-    decode_name_token,
-    encode_name_token,
-    page_size,
-    query_fingerprint,
-)
+from services.library.pages import Paging
 from services.library.store import SummaryTemplateRow
 from services.library.templates import clean_instructions, clean_template_name, owned_template
 from speechflow.library.v1 import library_pb2
@@ -57,13 +52,11 @@ class TemplateRpcs(LibraryBase):
         self, request: library_pb2.ListSummaryTemplatesRequest, context: Context
     ) -> library_pb2.ListSummaryTemplatesResponse:
         principal = await active_caller(self._db)
-        size = page_size(request.page_size)
-        fingerprint = query_fingerprint("summary-templates", principal.user_id)
-        after = decode_name_token(request.page_token, fingerprint)
-        page = await self._templates.page(principal.user_id, size, after)
-        token = encode_name_token(page.rows[-1].name, fingerprint) if page.more else ""
+        paging = Paging.of(request, "summary-templates", principal.user_id)
+        page = await self._templates.page(principal.user_id, paging.size, paging.after_name())
         return library_pb2.ListSummaryTemplatesResponse(
-            summary_templates=[template_message(row) for row in page.rows], next_page_token=token
+            summary_templates=[template_message(row) for row in page.rows],
+            next_page_token=paging.next_name_token(page.last),
         )
 
     async def UpdateSummaryTemplate(

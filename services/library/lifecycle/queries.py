@@ -45,6 +45,11 @@ class Page(Generic[Row]):
         """The page in `rows`, read one row past `size` to learn whether another follows."""
         return cls(rows=rows[:size], more=len(rows) > size, total=total)
 
+    @property
+    def last(self) -> Row | None:
+        """The row the next page starts after (None when this page is the last)."""
+        return self.rows[-1] if self.more else None
+
 
 @dataclass(frozen=True)
 class DocumentEdit:
