@@ -71,7 +71,7 @@ def masked_or_all(paths: list[str], allowed: set[str]) -> list[str]:
 @dataclass(frozen=True)
 class LibraryDependencies:
     """The adapters and limits every LibraryService part shares, assembled once by the
-    service's composition root (services/library/app.py, `library_dependencies`)."""
+    service's composition root (services/library/app.py, `start_library`)."""
 
     db: Database
     store: ObjectStore

@@ -30,7 +30,7 @@ from services.library.accounts import AccountEvents
 from services.library.api import JobsServicer, LibraryServicer
 from services.library.api_base import LibraryDependencies
 from services.library.events import PIPELINE_PRODUCERS
-from services.library.lifecycle.bootstrap import Lifecycle, bootstrap
+from services.library.lifecycle.bootstrap import bootstrap
 from services.library.limits import LimitGuard, Limits
 from services.library.pipeline import PipelineEvents, consumer_specs
 from services.library.processed_events import sweep_processed_events
@@ -96,45 +96,27 @@ async def index_unindexed_documents(db: Database, store: ObjectStore) -> None:
         log.exception("indexing documents for search failed")
 
 
-def library_dependencies(
-    settings: LibrarySettings,
-    *,
-    db: Database,
-    store: ObjectStore,
-    outbox: Outbox,
-    hub: WatchHub,
-    lifecycle: Lifecycle,
-    download_secret: bytes,
-) -> LibraryDependencies:
-    """What the LibraryService parts share, from the settings and the adapters."""
-    return LibraryDependencies(
+def library_uploads(
+    settings: LibrarySettings, *, db: Database, store: ObjectStore, outbox: Outbox
+) -> Uploads:
+    """How uploads are taken in, from the settings' limits and the adapters."""
+    return Uploads(
         db=db,
         store=store,
         outbox=outbox,
-        uploads=Uploads(
-            db=db,
-            store=store,
-            outbox=outbox,
-            spool_dir=settings.data_dir / "spool",
-            max_bytes=settings.max_upload_bytes,
-            max_duration_seconds=settings.max_duration_seconds,
-            guard=LimitGuard(
-                db,
-                Limits(
-                    storage_quota_bytes=settings.user_storage_quota_bytes,
-                    max_concurrent_jobs=settings.max_concurrent_jobs,
-                    uploads_per_hour=settings.uploads_per_hour,
-                    regenerations_per_hour=settings.regenerations_per_hour,
-                ),
+        spool_dir=settings.data_dir / "spool",
+        max_bytes=settings.max_upload_bytes,
+        max_duration_seconds=settings.max_duration_seconds,
+        guard=LimitGuard(
+            db,
+            Limits(
+                storage_quota_bytes=settings.user_storage_quota_bytes,
+                max_concurrent_jobs=settings.max_concurrent_jobs,
+                uploads_per_hour=settings.uploads_per_hour,
+                regenerations_per_hour=settings.regenerations_per_hour,
             ),
-            translation=SummarizerTranslation(settings.summarizer_address),
         ),
-        hub=hub,
-        lifecycle=lifecycle,
-        max_chunk_bytes=settings.max_chunk_bytes,
-        session_ttl=timedelta(seconds=settings.upload_session_ttl_seconds),
-        download_ttl=timedelta(seconds=settings.download_url_ttl_seconds),
-        download_secret=download_secret,
+        translation=SummarizerTranslation(settings.summarizer_address),
     )
 
 
@@ -156,13 +138,16 @@ async def start_library(
     await remove_orphan_spool_files(db, settings.data_dir / "spool")
     lifecycle = bootstrap(db=db, outbox=outbox, store=store)
     library = LibraryServicer(
-        dependencies=library_dependencies(
-            settings,
+        dependencies=LibraryDependencies(
             db=db,
             store=store,
             outbox=outbox,
+            uploads=library_uploads(settings, db=db, store=store, outbox=outbox),
             hub=hub,
             lifecycle=lifecycle,
+            max_chunk_bytes=settings.max_chunk_bytes,
+            session_ttl=timedelta(seconds=settings.upload_session_ttl_seconds),
+            download_ttl=timedelta(seconds=settings.download_url_ttl_seconds),
             download_secret=secret,
         ),
         share_links=ShareLinkSettings(
