@@ -1,4 +1,5 @@
-"""An action item as the report and the email show it, whatever the summary was written in."""
+"""An action item as the report, the email and the exported files show it, whatever the summary
+was written in."""
 
 from __future__ import annotations
 

@@ -21,6 +21,7 @@ from typing import Any
 import docx
 import srt
 
+from services.kernel.action_items import ActionItem
 from services.kernel.transcripts import clock, seconds, speaker_names, turns
 from speechflow.library.v1 import library_pb2
 
@@ -51,13 +52,6 @@ FORMAT_NAMES = {
     "markdown": ExportFormat.MARKDOWN,
     "docx": ExportFormat.DOCX,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class ActionItem:
-    text: str
-    owner: str = ""
-    due: str = ""
 
 
 @dataclass(frozen=True, slots=True)

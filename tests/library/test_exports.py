@@ -15,9 +15,9 @@ import pytest
 import srt
 import webvtt
 
+from services.kernel.action_items import ActionItem
 from services.kernel.transcripts import duration
 from services.library.exports import (
-    ActionItem,
     ExportFormat,
     ExportInput,
     ExportSummary,
