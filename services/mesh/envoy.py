@@ -68,14 +68,13 @@ class EnvoyEdgeSettings:
     listen_address: str = "127.0.0.1"
     listen_port: int = 8080
     admin_port: int = 9901
-    auth: UpstreamAddress = field(default_factory=lambda: UpstreamAddress("127.0.0.1", 50051))
-    library: UpstreamAddress = field(default_factory=lambda: UpstreamAddress("127.0.0.1", 50052))
-    transcriber: UpstreamAddress = field(
-        default_factory=lambda: UpstreamAddress("127.0.0.1", 50053)
-    )
-    summarizer: UpstreamAddress = field(default_factory=lambda: UpstreamAddress("127.0.0.1", 50054))
-    renderer: UpstreamAddress = field(default_factory=lambda: UpstreamAddress("127.0.0.1", 50055))
-    notifier: UpstreamAddress = field(default_factory=lambda: UpstreamAddress("127.0.0.1", 50056))
+    # The six services, wherever their ports are (services/mesh/services.py has the defaults).
+    auth: UpstreamAddress
+    library: UpstreamAddress
+    transcriber: UpstreamAddress
+    summarizer: UpstreamAddress
+    renderer: UpstreamAddress
+    notifier: UpstreamAddress
     web: UpstreamAddress = field(default_factory=lambda: UpstreamAddress("127.0.0.1", 4173))
     apidocs: UpstreamAddress = field(default_factory=lambda: UpstreamAddress("127.0.0.1", 4174))
     # HTTP/1.1 server of the OpenAI-compatible endpoint (services/speech_api).
