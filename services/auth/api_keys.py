@@ -21,6 +21,7 @@ from services.auth.throttle import Quota
 from services.kernel.api_keys import API_KEY_PREFIX, is_api_key
 from services.kernel.db import Database
 from services.kernel.errors import InvalidArgument, NotFound, ResourceExhausted, Unauthenticated
+from services.kernel.newest_first import all_newest_first
 
 MAX_NAME_LENGTH = 100
 MAX_KEYS_PER_USER = 50
@@ -103,13 +104,7 @@ class ApiKeyService:
         return secret, row
 
     async def list(self, user_id: str) -> list[ApiKeyRow]:
-        async with self._db.session() as session:
-            rows = await session.scalars(
-                select(ApiKeyRow)
-                .where(ApiKeyRow.user_id == user_id)
-                .order_by(ApiKeyRow.create_time.desc(), ApiKeyRow.id)
-            )
-            return list(rows)
+        return await all_newest_first(self._db, ApiKeyRow, ApiKeyRow.user_id == user_id)
 
     async def revoke(self, user_id: str, api_key_id: str) -> None:
         if not api_key_id:

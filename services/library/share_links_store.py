@@ -12,6 +12,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.kernel.db import UtcDateTime
+from services.kernel.newest_first import all_newest_first
 from services.library.row_store import SqlRows
 from services.library.store import Base, DeletedUserRow, DocumentRow, new_id
 
@@ -54,13 +55,9 @@ class SqlShareLinks(SqlRows[ShareLinkRow]):
 
     async def of_document(self, document_id: str) -> list[ShareLinkRow]:
         """A document's links, newest first."""
-        async with self._db.session() as session:
-            rows = await session.scalars(
-                select(ShareLinkRow)
-                .where(ShareLinkRow.document_id == document_id)
-                .order_by(ShareLinkRow.create_time.desc(), ShareLinkRow.id)
-            )
-            return list(rows)
+        return await all_newest_first(
+            self._db, ShareLinkRow, ShareLinkRow.document_id == document_id
+        )
 
     async def revoke(self, link_id: str, owner_id: str) -> ShareLinkRow | None:
         """The revoked link, or None if `owner_id` has no link `link_id`."""
