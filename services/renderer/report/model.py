@@ -23,6 +23,8 @@ def report_language_for(code: str) -> ReportLanguage:
 
 @dataclass(frozen=True, slots=True)
 class ModelsUsed:
+    """What made the report, as its cover and appendix name them."""
+
     transcription_model: str
     summary_provider: str
     summary_model: str
@@ -30,6 +32,9 @@ class ModelsUsed:
 
 @dataclass(frozen=True, slots=True)
 class Topic:
+    """A subject of the meeting and the stretch of the recording it took; the topics table
+    links its time range to the transcript where it starts."""
+
     title: str
     start_seconds: float
     end_seconds: float
@@ -40,6 +45,8 @@ class Topic:
 
 @dataclass(frozen=True, slots=True)
 class TranscriptSegment:
+    """What one speaker said from `start_seconds` to `end_seconds` of the recording."""
+
     start_seconds: float
     end_seconds: float
     text: str
