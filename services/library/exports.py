@@ -68,6 +68,9 @@ class ExportSummary:
 
 @dataclass(frozen=True, slots=True)
 class ExportInput:
+    """What an export is written from: the document, its transcript as it now reads, its
+    summary, and the document's language (for a transcript that does not name its own)."""
+
     document_id: str
     title: str
     transcript: library_pb2.Transcript
@@ -77,6 +80,8 @@ class ExportInput:
 
 @dataclass(frozen=True, slots=True)
 class ExportedFile:
+    """An export's bytes, their media type, and the file name a download suggests."""
+
     data: bytes
     content_type: str
     file_name: str
@@ -84,6 +89,8 @@ class ExportedFile:
 
 @dataclass(frozen=True, slots=True)
 class Cue:
+    """A subtitle: one speaker's words, at most MAX_CUE_SECONDS long and CUE_LINES lines."""
+
     start: float
     end: float
     speaker: str
