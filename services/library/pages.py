@@ -100,17 +100,6 @@ def decode_position(
     return position
 
 
-def encode_token(cursor: Cursor, fingerprint: str) -> str:
-    return encode_position({"t": cursor.create_time.isoformat(), "i": cursor.id}, fingerprint)
-
-
-def next_page_token(last: Listed | None, fingerprint: str) -> str:
-    """The token of the page after the one `last` ends ("" when no page follows)."""
-    if last is None:
-        return ""
-    return encode_token(Cursor(last.create_time, last.id), fingerprint)
-
-
 def _read_cursor(payload: dict[str, Any]) -> Cursor | None:
     create_time = datetime.fromisoformat(payload["t"])
     row_id = payload["i"]
@@ -120,34 +109,9 @@ def _read_cursor(payload: dict[str, Any]) -> Cursor | None:
     return Cursor(create_time, row_id)
 
 
-def decode_token(token: str, fingerprint: str) -> Cursor | None:
-    """The cursor in `token` (see decode_position)."""
-    return decode_position(
-        token,
-        fingerprint,
-        _read_cursor,
-        mismatch="The page token belongs to a different query; "
-        "keep the filters the same while paging.",
-    )
-
-
-def encode_name_token(name: str, fingerprint: str) -> str:
-    """For lists by a name unique per owner, where the last name seen is the whole cursor."""
-    return encode_position({"n": name}, fingerprint)
-
-
 def _read_name(payload: dict[str, Any]) -> str | None:
     name = payload["n"]
     return name if isinstance(name, str) else None
-
-
-def decode_name_token(token: str, fingerprint: str) -> str | None:
-    return decode_position(
-        token,
-        fingerprint,
-        _read_name,
-        mismatch="The page token belongs to a different query; start again without one.",
-    )
 
 
 @dataclass(frozen=True)
@@ -167,7 +131,13 @@ class Paging:
 
     def cursor(self) -> Cursor | None:
         """Where the page starts in (create_time desc, id desc) order (None: at the top)."""
-        return decode_token(self.token, self.fingerprint)
+        return decode_position(
+            self.token,
+            self.fingerprint,
+            _read_cursor,
+            mismatch="The page token belongs to a different query; "
+            "keep the filters the same while paging.",
+        )
 
     def next_token(self, last: Listed | tuple[Listed, object] | None) -> str:
         """The token of the page after the one `last` ends ("" when no page follows). `last`
@@ -175,12 +145,20 @@ class Paging:
         job and its document): the row is the first of the pair."""
         if isinstance(last, tuple):
             last = last[0]
-        return next_page_token(last, self.fingerprint)
+        if last is None:
+            return ""
+        return encode_position({"t": last.create_time.isoformat(), "i": last.id}, self.fingerprint)
 
     def after_name(self) -> str | None:
-        """The name the page starts after, in a list by name (None: at the top)."""
-        return decode_name_token(self.token, self.fingerprint)
+        """For lists by a name unique per owner, where the last name seen is the whole cursor:
+        the name the page starts after (None: at the top)."""
+        return decode_position(
+            self.token,
+            self.fingerprint,
+            _read_name,
+            mismatch="The page token belongs to a different query; start again without one.",
+        )
 
     def next_name_token(self, last: Named | None) -> str:
         """The token of the page after the one `last` ends, in a list by name."""
-        return "" if last is None else encode_name_token(last.name, self.fingerprint)
+        return "" if last is None else encode_position({"n": last.name}, self.fingerprint)
