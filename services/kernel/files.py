@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -29,17 +29,33 @@ def write_private_text(destination: Path, text: str) -> None:
         out.write(text.encode("utf-8"))
 
 
+def load_or_create_secret(path: Path, new_secret: Callable[[], str]) -> str:
+    """The secret kept in `path`, made by `new_secret` and written private (as
+    `write_private_text`) on first use; its folder must exist. Processes starting together
+    agree on one: the file that is in place first stays, the others' are dropped."""
+    if not path.exists():
+        with _replaced_when_written(path, unless_present=True) as out:
+            out.write(new_secret().encode("utf-8"))
+    return path.read_text(encoding="utf-8").strip()
+
+
 @contextmanager
-def _replaced_when_written(destination: Path) -> Iterator[BinaryIO]:
+def _replaced_when_written(
+    destination: Path, *, unless_present: bool = False
+) -> Iterator[BinaryIO]:
     """A temporary file beside `destination` (mode 0600, as `tempfile.mkstemp` makes it) that
-    is fsynced and renamed into place once the block ends, or removed if it raises."""
+    is fsynced and renamed into place once the block ends (or, `unless_present`, dropped if
+    `destination` exists by then), or removed if the block raises."""
     handle, temporary = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.")
     try:
         with os.fdopen(handle, "wb") as out:
             yield out
             out.flush()
             os.fsync(out.fileno())
-        os.replace(temporary, destination)
+        if unless_present and destination.exists():
+            Path(temporary).unlink()
+        else:
+            os.replace(temporary, destination)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

@@ -5,26 +5,19 @@ configured, or generated once under DATA_DIR."""
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
+
+from services.kernel.files import load_or_create_secret
 
 
 def download_signing_secret(data_dir: Path, configured: str = "") -> bytes:
     if configured:
         return configured.encode()
+    # The library and the notifier starting together agree on the first one written.
     path = data_dir / "keys" / "download-signing.secret"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_suffix(f".{os.getpid()}.tmp")
-        temp.write_text(secrets.token_hex(32))
-        temp.chmod(0o600)
-        # Two services starting together: the first rename wins, both read the same file.
-        if not path.exists():
-            temp.replace(path)
-        else:
-            temp.unlink()
-    return path.read_text().strip().encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return load_or_create_secret(path, lambda: secrets.token_hex(32)).encode()
 
 
 def files_base_url(public_base_url: str) -> str:

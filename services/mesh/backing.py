@@ -16,7 +16,7 @@ from typing import Literal
 
 from sqlalchemy.engine import make_url
 
-from services.mesh.nats_auth import load_or_create_secret
+from services.mesh.nats_auth import load_or_create_password
 from services.mesh.postgres import PostgresServer
 from services.mesh.processes import ManagedProcess, run_tool
 from services.mesh.s3_server import SeaweedS3
@@ -54,7 +54,7 @@ class BackingStores:
                 "NOTIFIER_DATABASE_URL": url,
             }
         if self.storage == "s3":
-            secret = load_or_create_secret(self.data_dir / "keys" / "s3" / "secret")
+            secret = load_or_create_password(self.data_dir / "keys" / "s3" / "secret")
             self.s3 = SeaweedS3(
                 self.data_dir / "s3", self.s3_port, access_key=S3_ACCESS_KEY, secret_key=secret
             )

@@ -17,7 +17,7 @@ from pathlib import Path
 import bcrypt
 
 from services.kernel import catalogue
-from services.kernel.files import write_private_text
+from services.kernel.files import load_or_create_secret, write_private_text
 from services.kernel.jetstream import ConsumerSpec, inbox_prefix, producer_stream
 from services.kernel.settings import NatsCredentials
 
@@ -147,7 +147,7 @@ def load_or_create_credentials(
 
     One folder per user, so a container can mount just its own (compose's `subpath`)."""
     return {
-        name: NatsCredentials(name, load_or_create_secret(password_file(directory, name)))
+        name: NatsCredentials(name, load_or_create_password(password_file(directory, name)))
         for name in names
     }
 
@@ -185,14 +185,11 @@ def hash_password(password: str) -> str:
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt(_BCRYPT_COST)).decode()
 
 
-def load_or_create_secret(path: Path) -> str:
-    """A random URL-safe secret kept in `path` (0600), created on first use."""
-    if path.exists():
-        return path.read_text(encoding="utf-8").strip()
+def load_or_create_password(path: Path) -> str:
+    """A random password kept in `path` (0600, in a 0700 folder), created on first use;
+    URL-safe, as it may also travel in a nats:// URL."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    password = secrets.token_urlsafe(32)  # URL-safe: it may also travel in a nats:// URL
-    write_private_text(path, password)
-    return password
+    return load_or_create_secret(path, lambda: secrets.token_urlsafe(32))
 
 
 def _unique(items: Iterable[str]) -> list[str]:

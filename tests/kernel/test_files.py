@@ -5,7 +5,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from services.kernel.files import atomic_join, write_private_text
+from services.kernel.files import atomic_join, load_or_create_secret, write_private_text
 
 
 def test_a_private_file_is_readable_by_its_owner_only_and_replaces_the_old_one(
@@ -25,3 +25,22 @@ def test_joined_parts_make_one_file(tmp_path: Path) -> None:
     parts[1].write_bytes(b"34")
     atomic_join(parts, tmp_path / "joined")
     assert (tmp_path / "joined").read_bytes() == b"1234"
+
+
+def test_a_secret_is_made_once_and_then_read_back(tmp_path: Path) -> None:
+    path = tmp_path / "secret"
+    made = iter(["first", "second"])
+    assert load_or_create_secret(path, lambda: next(made)) == "first"
+    assert load_or_create_secret(path, lambda: next(made)) == "first"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_secret_written_meanwhile_by_another_process_is_the_one_kept(tmp_path: Path) -> None:
+    path = tmp_path / "secret"
+
+    def written_by_another_process_first() -> str:
+        path.write_text("theirs\n")
+        return "ours"
+
+    assert load_or_create_secret(path, written_by_another_process_first) == "theirs"
+    assert [p.name for p in tmp_path.iterdir()] == ["secret"]
