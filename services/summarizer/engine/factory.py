@@ -6,12 +6,7 @@ from collections.abc import Sequence
 
 from services.summarizer.engine.chain import ProviderChain
 from services.summarizer.engine.extractive import ExtractiveProvider
-from services.summarizer.engine.groq_provider import (
-    GROQ_BASE_URL,
-    GROQ_CHUNK_TOKEN_BUDGET,
-    GROQ_MODELS,
-    GroqProvider,
-)
+from services.summarizer.engine.groq_provider import GROQ_BASE_URL, GROQ_MODELS, GroqProvider
 from services.summarizer.engine.local_llm import LocalLlmProvider, LocalModel
 from services.summarizer.engine.openai_compatible import (
     OpenAICompatibleProvider,
@@ -19,7 +14,6 @@ from services.summarizer.engine.openai_compatible import (
 )
 from services.summarizer.engine.openrouter import (
     OPENROUTER_BASE_URL,
-    OPENROUTER_CHUNK_TOKEN_BUDGET,
     OPENROUTER_MODELS,
     OpenRouterProvider,
 )
@@ -62,26 +56,22 @@ def build_chain(
                 or chunk_budget_for_context(llm_context_tokens),
             )
         )
-    if openrouter_api_key:
-        providers.append(
-            OpenRouterProvider(
-                openrouter_api_key,
-                base_url=openrouter_base_url,
-                models=openrouter_models,
-                timeout=timeout,
-                chunk_token_budget=chunk_token_budget or OPENROUTER_CHUNK_TOKEN_BUDGET,
+    hosted = (
+        (OpenRouterProvider, openrouter_api_key, openrouter_base_url, openrouter_models),
+        (GroqProvider, groq_api_key, groq_base_url, groq_models),
+    )
+    for hosted_provider, api_key, base_url, models in hosted:
+        if api_key:
+            # Without an override, each keeps its service's own chunk budget.
+            providers.append(
+                hosted_provider(
+                    api_key,
+                    base_url=base_url,
+                    models=models,
+                    timeout=timeout,
+                    chunk_token_budget=chunk_token_budget,
+                )
             )
-        )
-    if groq_api_key:
-        providers.append(
-            GroqProvider(
-                groq_api_key,
-                base_url=groq_base_url,
-                models=groq_models,
-                timeout=timeout,
-                chunk_token_budget=chunk_token_budget or GROQ_CHUNK_TOKEN_BUDGET,
-            )
-        )
     if local_model is not None:
         providers.append(LocalLlmProvider(local_model, timeout=time_budget or timeout))
     providers.append(ExtractiveProvider())
