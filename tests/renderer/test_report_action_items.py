@@ -6,12 +6,10 @@ import datetime as dt
 import re
 from collections.abc import Callable
 
-from services.kernel.protos import timestamp
-from services.kernel.transcripts import duration
 from services.renderer.conversion import report_input
 from services.renderer.report import render_report
 from speechflow.events.v1 import events_pb2
-from speechflow.library.v1 import library_pb2
+from tests.renderer.jobs import one_line_transcript, recording_job
 
 PdfTextReader = Callable[[bytes], list[str]]
 
@@ -38,27 +36,9 @@ def _meeting_summary(language: str = "en") -> events_pb2.Summary:
 
 
 def _pdf_text(summary: events_pb2.Summary, page_texts: PdfTextReader) -> str:
-    transcript = library_pb2.Transcript(
-        segments=[
-            library_pb2.TranscriptSegment(
-                start_offset=duration(0.0), end_offset=duration(4.0), text="Two hundred tickets."
-            )
-        ],
-        language="en",
-        duration=duration(4.0),
-    )
+    job = recording_job("escalations.wav", 4.0, dt.datetime(2026, 11, 3, 14, 0, tzinfo=dt.UTC))
     pdf = render_report(
-        report_input(
-            events_pb2.JobContext(
-                title="",
-                original_file_name="escalations.wav",
-                language="en",
-                duration_seconds=4.0,
-                create_time=timestamp(dt.datetime(2026, 11, 3, 14, 0, tzinfo=dt.UTC)),
-            ),
-            transcript,
-            summary,
-        )
+        report_input(job, one_line_transcript("Two hundred tickets.", 4.0), summary)
     )
     # Table cells wrap; one space for any run of white space keeps the assertions readable.
     return re.sub(r"\s+", " ", "\n".join(page_texts(pdf)))

@@ -5,41 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from services.kernel.protos import timestamp
-from services.kernel.transcripts import duration
 from services.renderer.conversion import report_input
 from services.renderer.report import render_report
 from speechflow.events.v1 import events_pb2
-from speechflow.library.v1 import library_pb2
-
-
-def _english_recording() -> library_pb2.Transcript:
-    return library_pb2.Transcript(
-        segments=[
-            library_pb2.TranscriptSegment(
-                start_offset=duration(0.0), end_offset=duration(3.0), text="We ship on Friday."
-            )
-        ],
-        language="en",
-        duration=duration(3.0),
-    )
+from tests.renderer.jobs import one_line_transcript, recording_job
 
 
 def _pdf_of(summary: events_pb2.Summary, *, language: str, summary_language: str = "") -> bytes:
-    return render_report(
-        report_input(
-            events_pb2.JobContext(
-                title="Weekly planning",
-                original_file_name="planning.wav",
-                language=language,
-                duration_seconds=3.0,
-                create_time=timestamp(dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)),
-                summary_language=summary_language,
-            ),
-            _english_recording(),
-            summary,
-        )
+    job = recording_job(
+        "planning.wav",
+        3.0,
+        dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC),
+        title="Weekly planning",
+        language=language,
+        summary_language=summary_language,
     )
+    return render_report(report_input(job, one_line_transcript("We ship on Friday.", 3.0), summary))
 
 
 def test_a_french_summary_of_an_english_recording_has_french_headings_and_an_english_cover(

@@ -9,13 +9,13 @@ from collections.abc import Callable
 from google.protobuf import json_format
 from pypdf import PdfReader
 
-from services.kernel.protos import timestamp
 from services.kernel.transcripts import duration, parse_transcript, serialize_transcript
 from services.renderer.conversion import report_input
 from services.renderer.report import ReportInput, Topic, TranscriptSegment, render_report
 from speechflow.events.v1 import events_pb2
 from speechflow.library.v1 import library_pb2
 from tests.renderer.bench_report import long_report
+from tests.renderer.jobs import recording_job
 
 ReportFactory = Callable[..., ReportInput]
 PdfTextReader = Callable[[bytes], list[str]]
@@ -56,12 +56,8 @@ def _stored_meeting() -> bytes:
 
 def _report_of(stored: bytes, topics: tuple[events_pb2.Topic, ...] = ()) -> ReportInput:
     return report_input(
-        events_pb2.JobContext(
-            title="Budget review",
-            original_file_name="budget.wav",
-            language="en",
-            duration_seconds=0.0,
-            create_time=timestamp(dt.datetime(2025, 3, 14, 9, 30, tzinfo=dt.UTC)),
+        recording_job(
+            "budget.wav", 0.0, dt.datetime(2025, 3, 14, 9, 30, tzinfo=dt.UTC), title="Budget review"
         ),
         parse_transcript(stored),
         events_pb2.Summary(summary="The budget.", topics=topics),
