@@ -11,15 +11,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
+from typing import Unpack
 
 from google.protobuf import json_format
 
 from services.kernel import catalogue
 from services.kernel.jetstream import PermanentError, ReceivedEvent, TransientError
 from services.kernel.links import document_url
-from services.kernel.stage import EventPublisher, StageWorker, event_id, summary_object_key
-from services.kernel.storage import ObjectStore, pdf_key
-from services.kernel.versions import CurrentVersions
+from services.kernel.stage import StageWorker, StageWorkerParts, event_id, summary_object_key
+from services.kernel.storage import pdf_key
 from services.notifier.email import (
     ActionItem,
     EmailContext,
@@ -51,14 +51,12 @@ class NotificationWorker(StageWorker):
     def __init__(
         self,
         *,
-        bus: EventPublisher,
-        store: ObjectStore,
         sender: EmailSender,
         public_base_url: str,
         link_ttl: timedelta,
-        versions: CurrentVersions | None = None,
+        **parts: Unpack[StageWorkerParts],
     ) -> None:
-        super().__init__(bus=bus, store=store, versions=versions)
+        super().__init__(**parts)
         self._sender = sender
         self._base_url = public_base_url
         self._link_ttl = link_ttl
