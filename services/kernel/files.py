@@ -52,10 +52,26 @@ def _replaced_when_written(
             yield out
             out.flush()
             os.fsync(out.fileno())
-        if unless_present and destination.exists():
-            Path(temporary).unlink()
+        if unless_present:
+            _link_unless_present(Path(temporary), destination)
         else:
             os.replace(temporary, destination)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _link_unless_present(temporary: Path, destination: Path) -> None:
+    """Put `temporary` at `destination` unless a file is there already, atomically: a hard
+    link fails if the name exists, so of processes racing the first wins and every one then
+    reads its file. On a file system without hard links, the rename after a check (a race
+    only within the same instant) is the fallback."""
+    try:
+        os.link(temporary, destination)
+    except FileExistsError:
+        pass
+    except OSError:
+        if not destination.exists():
+            os.replace(temporary, destination)
+            return
+    temporary.unlink()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import stat
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from services.kernel.files import atomic_join, load_or_create_secret, write_private_text
@@ -43,4 +45,23 @@ def test_a_secret_written_meanwhile_by_another_process_is_the_one_kept(tmp_path:
         return "ours"
 
     assert load_or_create_secret(path, written_by_another_process_first) == "theirs"
+    assert [p.name for p in tmp_path.iterdir()] == ["secret"]
+
+
+def test_processes_starting_together_agree_on_one_secret(tmp_path: Path) -> None:
+    path = tmp_path / "secret"
+    starters = 8
+    # Each starter has seen no file and made its own secret before any of them writes.
+    all_made = threading.Barrier(starters)
+
+    def start(number: int) -> str:
+        def made() -> str:
+            all_made.wait()
+            return f"secret-{number}"
+
+        return load_or_create_secret(path, made)
+
+    with ThreadPoolExecutor(starters) as pool:
+        agreed = set(pool.map(start, range(starters)))
+    assert agreed == {path.read_text()}
     assert [p.name for p in tmp_path.iterdir()] == ["secret"]
