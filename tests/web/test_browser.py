@@ -230,6 +230,9 @@ async def test_admin_signs_in_from_a_deep_link_and_sees_the_jobs_page(
     await register(page, email, name="Ada")
     await expect(page.get_by_role("link", name="Jobs")).to_have_count(0)
     await page.get_by_role("button", name="Log out").click()
+    # Signing out ends once auth has revoked the refresh cookie; a page opened before that
+    # would still find this tab's tokens.
+    await expect(page).to_have_url(re.compile(r"/login$"))
     for name, value in mesh.service_environment().items():
         monkeypatch.setenv(name, value)
     await promote_admin(AuthSettings(), email)
