@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,6 +12,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from services.kernel.files import load_or_create_secret
 from services.kernel.tokens import ACCESS_TOKEN_ALGORITHM, Role
 
 if TYPE_CHECKING:
@@ -20,25 +20,13 @@ if TYPE_CHECKING:
 
 
 def load_or_create_signing_key(private_file: Path, public_file: Path) -> Ed25519PrivateKey:
-    """Reads the private key, creating it (0600) on first start; always (re)writes the public
-    key where the other services read it."""
-    if private_file.exists():
-        key = serialization.load_pem_private_key(private_file.read_bytes(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ValueError(f"{private_file} is not an Ed25519 private key")
-    else:
-        key = Ed25519PrivateKey.generate()
-        private_file.parent.mkdir(parents=True, exist_ok=True)
-        pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        temp = private_file.with_suffix(".tmp")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(pem)
-        temp.replace(private_file)
+    """Reads the private key, creating it (0600, as `load_or_create_secret` keeps secrets) on
+    first start; always (re)writes the public key where the other services read it."""
+    private_file.parent.mkdir(parents=True, exist_ok=True)
+    private_pem = load_or_create_secret(private_file, _new_private_pem)
+    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{private_file} is not an Ed25519 private key")
     public = public_pem(key)
     public_file.parent.mkdir(parents=True, exist_ok=True)
     if not public_file.exists() or public_file.read_bytes() != public:
@@ -46,6 +34,18 @@ def load_or_create_signing_key(private_file: Path, public_file: Path) -> Ed25519
         temp.write_bytes(public)
         temp.replace(public_file)
     return key
+
+
+def _new_private_pem() -> str:
+    return (
+        Ed25519PrivateKey.generate()
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
 
 
 def public_pem(key: Ed25519PrivateKey) -> bytes:
