@@ -2,8 +2,9 @@
 
 `Wording` is the schema; the sentences are data, one file per language in `locales/`
 (`fr.toml`), read once at import (`services.kernel.locale_files`: a missing or unknown key
-stops the import naming the file and key). Adding a language means adding its file, its code
-to `Language` and its month names to `services.kernel.written_dates`.
+stops the import naming the file and key). Adding a language means adding its file, its
+member to `Language` (and to `Language.from_code`), its month names to
+`services.kernel.written_dates` and its entry to `_BY_LANGUAGE`.
 
 Templates take user content only as `str.format` arguments, never as part of the template, and
 they are plain text: the HTML layout escapes whatever it renders.

@@ -3,7 +3,8 @@
 `Labels` is the schema; the words are data, one file per language in `locales/` (`fr.toml`),
 read once at import (`services.kernel.locale_files`: a missing or unknown key stops the import
 naming the file and key). Adding a language means adding its file, its code to
-`ReportLanguage` and its month names to `services.kernel.written_dates`.
+`ReportLanguage`, `SUPPORTED_LANGUAGES` and `report_language_for`, its month names to
+`services.kernel.written_dates` and its entry to `_LABELS`.
 """
 
 from __future__ import annotations
