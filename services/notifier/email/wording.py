@@ -20,7 +20,9 @@ from services.kernel.locale_files import load_locale
 from services.kernel.written_dates import ENGLISH_MONTHS, FRENCH_MONTHS, written_due_date
 from services.notifier.email.model import FailedStep, Language
 
-NBSP = "\u00a0"  # French puts a non-breaking space inside « » and before : ; ! ?
+# Keeps a duration's number and unit on one line (`12 min`); the French sentences' own
+# non-breaking spaces are in locales/fr.toml.
+NBSP = "\u00a0"
 
 
 @dataclass(frozen=True)
