@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from services.summarizer.engine.chain import ProviderChain
 from services.summarizer.engine.extractive import ExtractiveProvider
-from services.summarizer.engine.groq_provider import GROQ_BASE_URL, GROQ_MODELS, GroqProvider
+from services.summarizer.engine.groq_provider import GroqProvider
 from services.summarizer.engine.local_llm import LocalLlmProvider, LocalModel
 from services.summarizer.engine.openai_compatible import (
     OpenAICompatibleProvider,
     chunk_budget_for_context,
 )
-from services.summarizer.engine.openrouter import (
-    OPENROUTER_BASE_URL,
-    OPENROUTER_MODELS,
-    OpenRouterProvider,
-)
+from services.summarizer.engine.openrouter import OpenRouterProvider
 from services.summarizer.engine.provider import SummaryProvider
 
 
@@ -27,20 +21,19 @@ def build_chain(
     llm_api_key: str | None = None,
     llm_context_tokens: int = 8_192,
     openrouter_api_key: str | None = None,
-    openrouter_base_url: str = OPENROUTER_BASE_URL,
+    openrouter_base_url: str | None = None,
     groq_api_key: str | None = None,
-    groq_base_url: str = GROQ_BASE_URL,
+    groq_base_url: str | None = None,
     local_model: LocalModel | None = None,
     timeout: float = 60.0,
     time_budget: float | None = None,
-    openrouter_models: Sequence[str] = OPENROUTER_MODELS,
-    groq_models: Sequence[str] = GROQ_MODELS,
     chunk_token_budget: int | None = None,
 ) -> ProviderChain:
     """In order: a configured OpenAI-compatible server, OpenRouter and Groq when their key is
     set, the local model when loaded, then the offline extractive summarizer.
 
     An empty setting counts as unset, as environment variables are often defined but empty.
+    OpenRouter and Groq use their own models and, unless given, base URL (their `HostedApi`);
     `chunk_token_budget` overrides each remote provider's own default when given. The local
     model gets the whole `time_budget` as its own timeout (it cannot be faster than that).
     """
@@ -57,17 +50,15 @@ def build_chain(
             )
         )
     hosted = (
-        (OpenRouterProvider, openrouter_api_key, openrouter_base_url, openrouter_models),
-        (GroqProvider, groq_api_key, groq_base_url, groq_models),
+        (OpenRouterProvider, openrouter_api_key, openrouter_base_url),
+        (GroqProvider, groq_api_key, groq_base_url),
     )
-    for hosted_provider, api_key, base_url, models in hosted:
+    for hosted_provider, api_key, base_url in hosted:
         if api_key:
-            # Without an override, each keeps its service's own chunk budget.
             providers.append(
                 hosted_provider(
                     api_key,
                     base_url=base_url,
-                    models=models,
                     timeout=timeout,
                     chunk_token_budget=chunk_token_budget,
                 )
