@@ -227,9 +227,7 @@ class EventBus:
         )
 
     async def ensure_streams(self, specs: Sequence[StreamSpec]) -> None:
-        """Creates missing streams; only the producer's own stream is also updated, so a
-        consumer never needs (nor gets) the right to reconfigure someone else's stream."""
-        own = producer_stream(self.source).name
+        """Creates missing streams (see `ensure_stream`)."""
         for spec in specs:
             config = StreamConfig(
                 name=spec.name,
@@ -240,18 +238,25 @@ class EventBus:
                 # Consumers inherit it: each keeps as many copies as its stream.
                 num_replicas=self.stream_replicas,
             )
-            await _waiting_out_elections(
-                "stream not created", spec.name, functools.partial(self._ensure_stream, config, own)
-            )
+            await self.ensure_stream(config)
 
-    async def _ensure_stream(self, config: StreamConfig, own: str) -> None:
+    async def ensure_stream(self, config: StreamConfig) -> None:
+        """Creates the stream if it is missing, waiting out a leaderless cluster; only the
+        producer's own stream is also updated, so a consumer never needs (nor gets) the
+        right to reconfigure someone else's stream."""
+        name = config.name or ""
+        await _waiting_out_elections(
+            "stream not created", name, functools.partial(self._ensure_stream, config)
+        )
+
+    async def _ensure_stream(self, config: StreamConfig) -> None:
         # Idempotent, so a retry after a create the cluster did apply is harmless.
         try:
             await self.js.stream_info(config.name or "")
         except NotFoundError:
             await self.js.add_stream(config)
         else:
-            if config.name == own:
+            if config.name == producer_stream(self.source).name:
                 await self.js.update_stream(config)
 
     async def publish(self, subject: str, message: Message, *, event_id: str | None = None) -> str:

@@ -11,7 +11,9 @@ from nats.js import JetStreamContext
 from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
 
+from services.kernel.catalogue import TRANSCRIBER_CHUNK_CONSUMER
 from services.kernel.jetstream import ConsumerSpec, EventBus, StreamSpec
+from services.transcriber.fanout.chunks import ensure_chunk_stream
 
 
 class ElectingJetStream:
@@ -52,6 +54,14 @@ async def test_a_stream_is_created_once_the_cluster_has_elected_a_leader() -> No
     await bus_on(js).ensure_streams([StreamSpec("ELECTING", ("speechflow.tests.>",))])
 
     assert list(js.streams) == ["ELECTING"]
+
+
+async def test_the_chunk_stream_is_created_once_the_cluster_has_elected_a_leader() -> None:
+    js = ElectingJetStream(silent=3)
+
+    await ensure_chunk_stream(bus_on(js))
+
+    assert list(js.streams) == [TRANSCRIBER_CHUNK_CONSUMER.stream]
 
 
 async def test_a_consumer_is_created_once_the_cluster_has_elected_a_leader() -> None:

@@ -22,7 +22,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor, wait
 
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import NotFoundError
 
 from services.kernel import catalogue
 from services.kernel.jetstream import ConsumerSpec, EventBus, PermanentError, ReceivedEvent
@@ -63,10 +62,7 @@ async def ensure_chunk_stream(bus: EventBus) -> None:
         duplicate_window=_DUPLICATE_WINDOW_SECONDS,
         num_replicas=bus.stream_replicas,  # a cluster keeps chunk jobs as it keeps events
     )
-    try:
-        await bus.js.stream_info(CONSUMER.stream)
-    except NotFoundError:
-        await bus.js.add_stream(config)
+    await bus.ensure_stream(config)  # waits out a leaderless cluster, as every stream does
 
 
 def _version_prefix(job: events_pb2.JobContext) -> str:
