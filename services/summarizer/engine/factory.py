@@ -21,9 +21,9 @@ def build_chain(
     llm_api_key: str | None = None,
     llm_context_tokens: int = 8_192,
     openrouter_api_key: str | None = None,
-    openrouter_base_url: str | None = None,
+    openrouter_base_url: str = "",
     groq_api_key: str | None = None,
-    groq_base_url: str | None = None,
+    groq_base_url: str = "",
     local_model: LocalModel | None = None,
     timeout: float = 60.0,
     time_budget: float | None = None,
@@ -33,9 +33,10 @@ def build_chain(
     set, the local model when loaded, then the offline extractive summarizer.
 
     An empty setting counts as unset, as environment variables are often defined but empty.
-    OpenRouter and Groq use their own models and, unless given, base URL (their `HostedApi`);
-    `chunk_token_budget` overrides each remote provider's own default when given. The local
-    model gets the whole `time_budget` as its own timeout (it cannot be faster than that).
+    OpenRouter and Groq use their own models and, unless one is given, their own base URL
+    (their `HostedApi`); `chunk_token_budget` overrides each remote provider's own default
+    when given. The local model gets the whole `time_budget` as its own timeout (it cannot be
+    faster than that).
     """
     providers: list[SummaryProvider] = []
     if llm_base_url and llm_model:
