@@ -4,7 +4,7 @@ transaction, and (for what a user names) the refusal of a name one owner already
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -15,15 +15,6 @@ from services.kernel.errors import AlreadyExists
 from services.library.store import Base
 
 Row = TypeVar("Row", bound=Base)
-
-
-@contextmanager
-def refused_when_taken(refusal: AlreadyExists) -> Iterator[None]:
-    """A write that breaks a unique constraint (a name one owner already uses) is `refusal`."""
-    try:
-        yield
-    except IntegrityError as exc:
-        raise refusal from exc
 
 
 class SqlRows(Generic[Row]):
@@ -58,10 +49,17 @@ class SqlNamedRows(SqlRows[Row]):
     name_taken: str
     name_taken_reason: str
 
-    def name_unique(self, name: str) -> AbstractContextManager[None]:
-        return refused_when_taken(
-            AlreadyExists(self.name_taken.format(name=name), reason=self.name_taken_reason)
-        )
+    @contextmanager
+    def name_unique(self, name: str) -> Iterator[None]:
+        """A write within that breaks a unique constraint (`name` already used by the owner)
+        is refused."""
+        try:
+            yield
+        except IntegrityError as exc:
+            refusal = AlreadyExists(
+                self.name_taken.format(name=name), reason=self.name_taken_reason
+            )
+            raise refusal from exc
 
     async def create(self, owner_id: str, name: str, now: datetime, **columns: Any) -> Row:
         """A new row of `owner_id` named `name` (and its own `columns`), made `now`."""
