@@ -227,15 +227,16 @@ class Document:
         if notify is not None:
             self.notify = notify
         if retrying is not None:
+            # The failed job runs again, for this version and from `stage`.
             job = retrying
             job.attempts += 1
+            job.version = self.version
+            job.status = JobStatus.RUNNING
+            job.stage = stage
+            job.error_message = ""
+            job.update_time = now
         else:
             job = Job.started(new_job_id, self.version, stage, now)
-        job.version = self.version
-        job.status = JobStatus.RUNNING
-        job.stage = stage
-        job.error_message = ""
-        job.update_time = now
         self.job = job
         self.status = Status.PROCESSING
         self.stage = stage
